@@ -1,0 +1,85 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "evlog",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "evtool", targets: ["evtool"]),
+        .executable(name: "evbench", targets: ["evbench"]),
+        .library(name: "EventStore", targets: ["EventStore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.0.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.0.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.20.0"),
+    ],
+    targets: [
+        // C interop: module maps over Debian's libraries, found with pkg-config.
+        .systemLibrary(name: "CLMDB", pkgConfig: "lmdb", providers: [.apt(["liblmdb-dev"])]),
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+
+        .target(name: "LMDB", dependencies: ["CLMDB"]),
+        .target(name: "Zstd", dependencies: ["CZstd"]),
+        .target(name: "EventModel"),
+        .target(
+            name: "EventStore",
+            dependencies: [
+                "LMDB", "Zstd", "EventModel",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "EventServer",
+            dependencies: [
+                "EventStore", "EventModel",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
+            name: "EvTool",
+            dependencies: [
+                "EventStore", "EventServer", "EventModel",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(name: "evtool", dependencies: ["EvTool"]),
+        .executableTarget(
+            name: "evbench",
+            dependencies: [
+                "EventStore", "EventServer", "EventModel",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .target(
+            name: "EventStoreTesting",
+            dependencies: ["EventStore", "EventModel", .product(name: "Logging", package: "swift-log")]
+        ),
+
+        .testTarget(name: "LMDBTests", dependencies: ["LMDB"]),
+        .testTarget(name: "ZstdTests", dependencies: ["Zstd"]),
+        .testTarget(name: "EventModelTests", dependencies: ["EventModel"]),
+        .testTarget(name: "EventStoreTests", dependencies: ["EventStore", "EventStoreTesting"]),
+        .testTarget(
+            name: "EventServerTests",
+            dependencies: [
+                "EventServer", "EventStoreTesting",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
+        .testTarget(name: "EvToolTests", dependencies: ["EvTool", "EventStoreTesting"]),
+    ]
+)

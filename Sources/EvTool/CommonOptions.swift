@@ -1,0 +1,57 @@
+import ArgumentParser
+import EventModel
+import EventStore
+import Logging
+
+/// Where a command's data is: a data folder opened directly, or a running server.
+struct StoreOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("The data folder to open directly.", valueName: "dir"))
+    var data = "./data"
+
+    @Option(name: .long, help: ArgumentHelp("A running server to talk to instead of a data folder, e.g. http://127.0.0.1:8080.", valueName: "url"))
+    var url: String?
+
+    func validate() throws {
+        if let url, !(url.hasPrefix("http://") || url.hasPrefix("https://")) {
+            throw ValidationError("--url must start with http:// or https://, e.g. http://127.0.0.1:8080")
+        }
+    }
+
+    /// The server to talk to, if `--url` was given.
+    var remote: RemoteStore? { url.map { RemoteStore(baseURL: $0) } }
+
+    /// Opens the data folder; refuses, with the holder's name, a folder another process holds.
+    func openStore(holder: String) throws -> EventStore {
+        var logger = Logger(label: "evtool")
+        logger.logLevel = .warning
+        do {
+            return try EventStore(configuration: StoreConfiguration(directory: data), holder: holder, logger: logger)
+        } catch {
+            throw CommandFailure(error.description)
+        }
+    }
+}
+
+/// How a command prints events.
+enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+    /// One JSON object per line.
+    case json
+    /// Aligned columns for people.
+    case table
+}
+
+struct OutputOptions: ParsableArguments {
+    @Option(name: .long, help: "Output: json (one JSON object per line) or table.")
+    var format: OutputFormat = .json
+}
+
+/// A failure to report as `error: <message>` with exit code 1.
+struct CommandFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ message: String) { description = message }
+}
+
+/// Parses `type/id` as a command argument.
+func parseObject(_ text: String) throws -> ObjectKey {
+    do { return try ObjectKey(parsing: text) } catch { throw ValidationError("\(error); objects are TYPE/ID, e.g. inventory/sku-42") }
+}

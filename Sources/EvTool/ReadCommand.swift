@@ -1,0 +1,69 @@
+import ArgumentParser
+import EventModel
+import EventStore
+
+/// `evtool read`: one object's events.
+struct ReadCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "read",
+        abstract: "Print an object's events in seq order.",
+        discussion: """
+            Reads from --from (default 1) up to --limit events (default: all), page by page.
+
+            Examples:
+              evtool read inventory/sku-42
+              evtool read inventory/sku-42 --from 100 --limit 10 --format table
+              evtool read inventory/sku-42 --url http://127.0.0.1:8080
+            """)
+
+    @Argument(help: ArgumentHelp("The object: TYPE/ID, e.g. inventory/sku-42.", valueName: "object"))
+    var object: String
+
+    @Option(help: "The first seq to print.")
+    var from: UInt64 = 1
+
+    @Option(help: "The most events to print (default: all).")
+    var limit: Int?
+
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var output: OutputOptions
+
+    func validate() throws {
+        _ = try parseObject(object)
+        guard from >= 1 else { throw ValidationError("--from must be at least 1") }
+        if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
+    }
+
+    func run() async throws {
+        let key = try parseObject(object)
+        var printer = EventPrinter(format: output.format)
+        var remaining = limit ?? Int.max
+        var next: UInt64? = from
+        if let remote = store.remote {
+            while let seq = next, remaining > 0 {
+                let page = try await remote.send(.GET, RemoteStore.path(key) + "/events?from=\(seq)&limit=\(min(remaining, 1000))")
+                let members = try forEachEvent(inPage: page.body) { event in
+                    printer.print(event: event)
+                    remaining -= 1
+                }
+                next = members["next"].flatMap { UInt64($0) }
+            }
+        } else {
+            let engine = try store.openStore(holder: "evtool read")
+            defer { Task { await engine.close() } }
+            var writer = JSONWriter(capacity: 1024)
+            while let seq = next, remaining > 0 {
+                let page = try engine.readStream(StreamName(object: key), from: seq, limit: min(remaining, 1000)) { event in
+                    writer.bytes.removeAll(keepingCapacity: true)
+                    EventJSON.write(event, into: &writer)
+                    writer.bytes.withUnsafeBytes { printer.print(event: $0) }
+                }
+                guard let page else { throw CommandFailure("\(key) has no events") }
+                remaining -= page.count
+                next = page.next
+            }
+            await engine.close()
+        }
+        printer.flush()
+    }
+}

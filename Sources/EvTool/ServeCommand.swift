@@ -1,0 +1,92 @@
+import ArgumentParser
+import EventServer
+import EventStore
+import Foundation
+import Logging
+
+/// `evtool serve`: the HTTP server on a data folder.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve a data folder over HTTP.",
+        discussion: """
+            Opens (or creates) the data folder and serves it until SIGTERM or SIGINT, which stop \
+            new connections, let running requests and queued appends finish, and close the store. \
+            Every acknowledged append is synced to disk before it is answered.
+
+            Examples:
+              evtool serve                                   # ./data on http://127.0.0.1:8080
+              evtool serve --data /var/lib/evlog --host 0.0.0.0 --port 9000
+              evtool serve --map-size-max-mib 4096           # refuse appends past 4 GiB (507)
+            """)
+
+    @Option(help: ArgumentHelp("The data folder (created if missing).", valueName: "dir"))
+    var data = "./data"
+
+    @Option(help: "The address to listen on.")
+    var host = "127.0.0.1"
+
+    @Option(help: "The port to listen on (0 picks a free one; the log says which).")
+    var port = 8080
+
+    @Option(help: "The largest the store may grow to, in MiB; past it appends answer 507 and reads keep working.")
+    var mapSizeMaxMib = 1 << 20
+
+    @Option(help: "The largest event (type, data and metadata), in bytes.")
+    var eventBytesMax = 1 << 20
+
+    @Option(help: "The largest request body, in bytes.")
+    var requestBytesMax = 16 << 20
+
+    @Option(help: "The most events in one append request.")
+    var eventsPerRequestMax = 10_000
+
+    @Option(help: "Append requests waiting for the writer before new ones are refused with 503.")
+    var queueRequestsMax = 8_192
+
+    @Option(help: "Seconds a silent connection stays open.")
+    var idleTimeoutSeconds: Int64 = 60
+
+    @Option(help: "Seconds between heartbeats on an idle log stream.")
+    var heartbeatSeconds: Int64 = 15
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel = "info"
+
+    func validate() throws {
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be 0-65535") }
+        guard mapSizeMaxMib >= 1 else { throw ValidationError("--map-size-max-mib must be at least 1") }
+        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical") }
+    }
+
+    func run() async throws {
+        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+        var logger = Logger(label: "evlog")
+        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        var storeConfiguration = StoreConfiguration(directory: data)
+        storeConfiguration.mapSizeMaxBytes = mapSizeMaxMib << 20
+        storeConfiguration.mapSizeBytes = min(storeConfiguration.mapSizeBytes, storeConfiguration.mapSizeMaxBytes)
+        storeConfiguration.limits.eventBytesMax = eventBytesMax
+        storeConfiguration.limits.requestBytesMax = requestBytesMax
+        storeConfiguration.limits.eventsPerRequestMax = eventsPerRequestMax
+        storeConfiguration.queueRequestsMax = queueRequestsMax
+        var serverConfiguration = ServerConfiguration()
+        serverConfiguration.host = host
+        serverConfiguration.port = port
+        serverConfiguration.idleTimeoutSeconds = idleTimeoutSeconds
+        serverConfiguration.heartbeatSeconds = heartbeatSeconds
+
+        let metrics = ServerMetrics()
+        let store: EventStore
+        do {
+            store = try EventStore(configuration: storeConfiguration, holder: "evtool serve", logger: logger, observer: metrics)
+        } catch {
+            throw CommandFailure(error.description)
+        }
+        let banner = "evlog serving \(data) on http://\(host):"
+        let announcer = logger
+        try await EventServer.run(store: store, configuration: serverConfiguration, metrics: metrics, logger: logger) { port in
+            announcer.notice("\(banner)\(port)")
+        }
+    }
+}

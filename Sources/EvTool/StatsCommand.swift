@@ -1,0 +1,50 @@
+import ArgumentParser
+import EventModel
+import EventStore
+
+/// `evtool stats`: what a store holds.
+struct StatsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "stats",
+        abstract: "Print what a store holds: events, streams, map size and use.",
+        discussion: """
+            Examples:
+              evtool stats
+              evtool stats --format table
+              evtool stats --url http://127.0.0.1:8080
+            """)
+
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var output: OutputOptions
+
+    func run() async throws {
+        var printer = EventPrinter(format: output.format)
+        if let remote = store.remote {
+            printer.print(document: try await remote.send(.GET, "/healthz").body)
+        } else {
+            let engine = try store.openStore(holder: "evtool stats")
+            let statistics: StoreStatistics
+            do { statistics = try engine.statistics() } catch {
+                await engine.close()
+                throw CommandFailure(error.description)
+            }
+            await engine.close()
+            var writer = JSONWriter()
+            writer.ascii("{\"events\":")
+            writer.integer(statistics.events)
+            writer.ascii(",\"streams\":")
+            writer.integer(statistics.streams)
+            writer.ascii(",\"mapBytes\":")
+            writer.integer(statistics.map.mapSizeBytes)
+            writer.ascii(",\"mapBytesMax\":")
+            writer.integer(statistics.map.mapSizeMaxBytes)
+            writer.ascii(",\"usedBytes\":")
+            writer.integer(statistics.map.usedBytes)
+            writer.ascii(",\"pageBytes\":")
+            writer.integer(statistics.map.pageSizeBytes)
+            writer.ascii("}")
+            printer.print(document: writer.bytes)
+        }
+        printer.flush()
+    }
+}

@@ -1,0 +1,120 @@
+import EventModel
+import EventStore
+import Hummingbird
+import NIOCore
+
+/// `POST` and `GET /v1/objects/{type}/{id}/events`: append to one object and read it back.
+struct EventRoutes<Context: RequestContext> {
+    let store: EventStore
+    let configuration: ServerConfiguration
+
+    func register(on router: Router<Context>) {
+        router.post("/v1/objects/:type/:id/events") { request, context in try await append(request, context) }
+        router.get("/v1/objects/:type/:id/events") { request, context in try read(request, context) }
+    }
+
+    /// Appends a batch atomically: 201 with the numbers, 200 when it is a retry of an earlier
+    /// request (same event ids), a problem otherwise with nothing written.
+    private func append(_ request: Request, _ context: Context) async throws -> Response {
+        let stream = try RequestParsing.stream(request, context)
+        guard stream.branch == .main else {
+            throw Problem(
+                .notFound, type: "branch-not-found", title: "The branch does not exist",
+                detail: "\(stream.object) has no branch \(stream.branch.name); only main exists",
+                extensions: [Problem.string("field", "branch")])
+        }
+        try RequestParsing.requireJSON(request)
+        let ifMatch = try RequestParsing.ifMatchVersion(request)
+        let limits = store.configuration.limits
+        let body: ByteBuffer
+        do {
+            body = try await request.body.collect(upTo: limits.requestBytesMax)
+        } catch is NIOTooManyBytesError {
+            throw Problem(.requestTooLarge(field: "request", limit: limits.requestBytesMax, actual: limits.requestBytesMax + 1))
+        }
+        let parsed: ParsedAppend
+        do {
+            parsed = try body.withUnsafeReadableBytes { bytes throws(AppendRequestError) in
+                try AppendRequestParser.parse(bytes, limits: limits)
+            }
+        } catch {
+            throw Problem(error)
+        }
+        var expected = parsed.expectedVersion ?? .any
+        if let ifMatch {
+            if let stated = parsed.expectedVersion, stated != .exactly(ifMatch) {
+                throw Problem.invalidField("If-Match", "says version \(ifMatch) but the body's expectedVersion differs; send one of them")
+            }
+            expected = .exactly(ifMatch)
+        }
+        let outcome: AppendOutcome
+        do {
+            outcome = try await store.append(AppendRequest(stream: stream, expectedVersion: expected, events: parsed.events))
+        } catch {
+            if ifMatch != nil, case .versionConflict = error {
+                let problem = Problem(error)
+                throw Problem(.preconditionFailed, type: "precondition-failed", title: "If-Match does not match the object's version", detail: problem.detail, extensions: problem.extensions)
+            }
+            throw Problem(error)
+        }
+        var writer = JSONWriter(capacity: 160)
+        EventJSON.write(outcome, into: &writer)
+        var headers: HTTPFields = [.contentType: "application/json", .eTag: "\"\(outcome.lastSeq)\""]
+        headers[.location] = "/v1/objects/\(stream.object.type)/\(stream.object.id)/events?from=\(outcome.firstSeq)"
+        return Response(status: outcome.isDuplicate ? .ok : .created, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: writer.bytes)))
+    }
+
+    /// A page of one object's events from `from` (default 1), at most `limit`.
+    private func read(_ request: Request, _ context: Context) throws -> Response {
+        let stream = try RequestParsing.stream(request, context)
+        let from = try RequestParsing.integer("from", request, default: 1, range: 1...Int64.max)
+        let limit = try RequestParsing.integer(
+            "limit", request, default: Int64(configuration.pageLimitDefault), range: 1...Int64(configuration.pageLimitMax))
+        var writer = JSONWriter(capacity: 4096)
+        writer.ascii("{\"object\":")
+        writer.string(stream.object.description)
+        writer.ascii(",\"branch\":")
+        writer.string(stream.branch.name)
+        writer.ascii(",\"events\":[")
+        var first = true
+        let page: StreamPage?
+        do {
+            page = try store.readStream(stream, from: UInt64(from), limit: Int(limit)) { event in
+                if !first { writer.byte(UInt8(ascii: ",")) }
+                first = false
+                EventJSON.write(event, into: &writer)
+            }
+        } catch {
+            throw Problem(error)
+        }
+        guard let page else {
+            throw Problem(
+                .notFound, type: "object-not-found", title: "The object has no events",
+                detail: "\(stream) has no events yet", extensions: [Problem.string("object", stream.object.description)])
+        }
+        writer.ascii("],\"version\":")
+        writer.integer(page.version)
+        writer.ascii(",\"next\":")
+        if let next = page.next { writer.integer(next) } else { writer.ascii("null") }
+        writer.byte(UInt8(ascii: "}"))
+        return Response(
+            status: .ok, headers: [.contentType: "application/json", .eTag: "\"\(page.version)\""],
+            body: .init(byteBuffer: ByteBuffer(bytes: writer.bytes)))
+    }
+}
+
+extension Problem {
+    /// The 400 or 413 for a body the parser refused.
+    init(_ error: AppendRequestError) {
+        switch error {
+        case .malformedJSON(let syntax):
+            self.init(
+                .badRequest, type: "malformed-json", title: "The body is not valid JSON", detail: syntax.description,
+                extensions: [Problem.string("field", ""), Problem.number("offset", UInt64(syntax.offset))])
+        case .invalidField(let pointer, let reason):
+            self = .invalidField(pointer, reason)
+        case .tooLarge(let field, let limit, let actual):
+            self.init(EventStoreError.requestTooLarge(field: field, limit: limit, actual: actual))
+        }
+    }
+}

@@ -1,0 +1,65 @@
+import EventStore
+import Hummingbird
+import Logging
+import ServiceLifecycle
+
+/// The HTTP face of a store: routes, error format, metrics and graceful shutdown.
+public enum EventServer {
+    /// The router with every route and the problem+json error format, for a running server or
+    /// for tests (`app.test(.router)`).
+    public static func makeRouter(
+        store: EventStore, configuration: ServerConfiguration, metrics: ServerMetrics, streams: LogStreamHub
+    ) -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
+        router.add(middleware: ProblemMiddleware())
+        EventRoutes(store: store, configuration: configuration).register(on: router)
+        LogRoutes(store: store, configuration: configuration, streams: streams, metrics: metrics).register(on: router)
+        HealthRoutes(store: store, metrics: metrics).register(on: router)
+        return router
+    }
+
+    /// An application serving `store`, with an idle timeout on connections. `streams` must be
+    /// shut down before the application, or open log streams keep it from stopping.
+    public static func makeApplication(
+        store: EventStore, configuration: ServerConfiguration, metrics: ServerMetrics, streams: LogStreamHub, logger: Logger,
+        onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
+        let router = makeRouter(store: store, configuration: configuration, metrics: metrics, streams: streams)
+        return Application(
+            router: router,
+            server: .http1(configuration: .init(idleTimeout: .seconds(configuration.idleTimeoutSeconds))),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "evlog"),
+            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
+            logger: logger)
+    }
+
+    /// Serves `store` until SIGTERM or SIGINT; then stops accepting, lets running requests and
+    /// queued batches finish, and closes the store.
+    public static func run(
+        store: EventStore, configuration: ServerConfiguration, metrics: ServerMetrics, logger: Logger,
+        onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) async throws {
+        let streams = LogStreamHub()
+        let application = makeApplication(
+            store: store, configuration: configuration, metrics: metrics, streams: streams, logger: logger,
+            onServerRunning: onServerRunning)
+        // Shut down in reverse order: log streams end, then the server finishes its requests,
+        // then the store commits what is queued and closes.
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: StoreService(store: store)), .init(service: application), .init(service: streams)],
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+}
+
+/// Closes the store when the service group shuts down. Listed before the application, it is
+/// shut down after it: every request has been answered by then.
+struct StoreService: Service {
+    let store: EventStore
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        await store.close()
+    }
+}

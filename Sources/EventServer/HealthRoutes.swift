@@ -1,0 +1,42 @@
+import EventModel
+import EventStore
+import Hummingbird
+
+/// `GET /healthz` (is the store readable, and where is the log) and `GET /metrics`.
+struct HealthRoutes<Context: RequestContext> {
+    let store: EventStore
+    let metrics: ServerMetrics
+
+    func register(on router: Router<Context>) {
+        router.get("/healthz") { _, _ in try health() }
+        router.get("/metrics") { _, _ in metricsPage() }
+    }
+
+    private func health() throws -> Response {
+        let statistics: StoreStatistics
+        do { statistics = try store.statistics() } catch { throw Problem(error) }
+        var writer = JSONWriter()
+        writer.ascii("{\"status\":\"ok\",\"position\":")
+        writer.integer(statistics.events)
+        writer.ascii(",\"streams\":")
+        writer.integer(statistics.streams)
+        writer.ascii(",\"queuedRequests\":")
+        writer.integer(statistics.queuedRequests)
+        writer.ascii(",\"mapBytes\":")
+        writer.integer(statistics.map.mapSizeBytes)
+        writer.ascii(",\"usedBytes\":")
+        writer.integer(statistics.map.usedBytes)
+        writer.byte(UInt8(ascii: "}"))
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: writer.bytes)))
+    }
+
+    private func metricsPage() -> Response {
+        metrics.queueDepth.set(Double(store.queueDepth.requests))
+        metrics.committedPosition.set(Double(store.commits.committedPosition))
+        var buffer: [UInt8] = []
+        metrics.registry.emit(into: &buffer)
+        return Response(
+            status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(bytes: buffer)))
+    }
+}

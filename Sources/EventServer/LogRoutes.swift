@@ -1,0 +1,119 @@
+import EventModel
+import EventStore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// `GET /v1/log` (a JSON page of the global log) and `GET /v1/log/stream` (Server-Sent Events).
+struct LogRoutes<Context: RequestContext> {
+    let store: EventStore
+    let configuration: ServerConfiguration
+    let streams: LogStreamHub
+    let metrics: ServerMetrics
+
+    /// Events read per LMDB transaction and written to the socket in one write.
+    static var streamPageEvents: Int { 512 }
+
+    func register(on router: Router<Context>) {
+        router.get("/v1/log") { request, _ in try page(request) }
+        router.get("/v1/log/stream") { request, _ in try stream(request) }
+    }
+
+    /// `{"events": [...], "next": P, "head": H}`: events after `after`, at most `limit`;
+    /// `next` is the `after` to ask for next, `head` the last committed position.
+    private func page(_ request: Request) throws -> Response {
+        let after = try RequestParsing.integer("after", request, default: 0, range: 0...Int64.max)
+        let limit = try RequestParsing.integer(
+            "limit", request, default: Int64(configuration.pageLimitDefault), range: 1...Int64(configuration.pageLimitMax))
+        var writer = JSONWriter(capacity: 8192)
+        writer.ascii("{\"events\":[")
+        var first = true
+        let head = store.commits.committedPosition
+        let page: LogPage
+        do {
+            page = try store.readLog(after: UInt64(after), limit: Int(limit)) { event, name in
+                if !first { writer.byte(UInt8(ascii: ",")) }
+                first = false
+                EventJSON.write(event, name: name, into: &writer)
+            }
+        } catch {
+            throw Problem(error)
+        }
+        writer.ascii("],\"next\":")
+        writer.integer(page.lastPosition)
+        writer.ascii(",\"head\":")
+        writer.integer(max(head, page.lastPosition))
+        writer.byte(UInt8(ascii: "}"))
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: writer.bytes)))
+    }
+
+    /// Every event after `after` (or the `Last-Event-ID` a reconnecting client sends), then each
+    /// new one as it commits; a heartbeat comment while idle. Ends when the server shuts down.
+    private func stream(_ request: Request) throws -> Response {
+        var after = try RequestParsing.integer("after", request, default: 0, range: 0...Int64.max)
+        if let lastEventID = request.headers[HTTPField.Name("Last-Event-ID")!] {
+            guard let resumed = Int64(lastEventID.trimmingCharacters(in: .whitespaces)), resumed >= 0 else {
+                throw Problem.invalidField("Last-Event-ID", "must be the position of the last event received")
+            }
+            after = resumed
+        }
+        let start = UInt64(after)
+        let store = store
+        let streams = streams
+        let metrics = metrics
+        let heartbeat = Duration.seconds(configuration.heartbeatSeconds)
+        let headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-cache"]
+        return Response(status: .ok, headers: headers, body: ResponseBody { (writer: inout any ResponseBodyWriter) in
+            metrics.logReaders.increment()
+            defer { metrics.logReaders.decrement() }
+            var position = start
+            var frame = ServerSentEventWriter()
+            try await writer.write(ByteBuffer(string: ": evlog log stream after \(position)\n\n"))
+            while !streams.isClosing {
+                frame.reset()
+                let page: LogPage
+                do {
+                    page = try store.readLog(after: position, limit: Self.streamPageEvents) { event, name in
+                        frame.append(event, name: name)
+                    }
+                } catch EventStoreError.closed {
+                    break
+                } catch {
+                    try await writer.write(ByteBuffer(string: "event: error\ndata: \(String(describing: error))\n\n"))
+                    break
+                }
+                if page.count > 0 {
+                    position = page.lastPosition
+                    try await writer.write(ByteBuffer(bytes: frame.bytes))
+                    continue
+                }
+                if await !streams.waitForCommit(after: position, store: store, timeout: heartbeat) {
+                    try await writer.write(ByteBuffer(string: ": heartbeat\n\n"))
+                }
+            }
+            try await writer.finish(nil)
+        })
+    }
+}
+
+/// Frames events as Server-Sent Events: `id:` the position, `event:` the type, `data:` the
+/// event as one line of JSON (with `object` and `branch`).
+struct ServerSentEventWriter {
+    private var json = JSONWriter(capacity: 64 * 1024)
+
+    var bytes: [UInt8] { json.bytes }
+
+    mutating func reset() { json.bytes.removeAll(keepingCapacity: true) }
+
+    mutating func append(_ event: StoredEvent, name: StoredStreamName) {
+        json.ascii("id: ")
+        json.integer(event.position)
+        json.ascii("\nevent: ")
+        json.raw(event.type)
+        json.ascii("\ndata: ")
+        // Compact JSON holds no raw newline (they are escaped in strings), so one data line.
+        EventJSON.write(event, name: name, into: &json)
+        json.ascii("\n\n")
+    }
+}

@@ -1,0 +1,138 @@
+import EventModel
+import EventStore
+import Hummingbird
+
+/// An error answered as `application/problem+json` (RFC 9457).
+///
+/// `type` is stable: clients match on it. `detail` is for people; `extensions` carries the
+/// facts a client acts on (the field that is wrong, the versions that conflict, ...).
+public struct Problem: HTTPResponseError, Sendable {
+    /// The HTTP status.
+    public let status: HTTPResponse.Status
+    /// The stable problem type: a relative URI such as `/problems/version-conflict`.
+    public let type: String
+    /// A short summary that does not change between occurrences.
+    public let title: String
+    /// What happened this time, in words a user can act on.
+    public let detail: String
+    /// Extra members, each already written as JSON.
+    public let extensions: [(name: String, json: [UInt8])]
+    /// Extra response headers (e.g. `Retry-After`).
+    public let headers: HTTPFields
+
+    /// A problem with a stable `type` name (the part after `/problems/`).
+    public init(
+        _ status: HTTPResponse.Status, type: String, title: String, detail: String,
+        extensions: [(name: String, json: [UInt8])] = [], headers: HTTPFields = [:]
+    ) {
+        self.status = status
+        self.type = "/problems/\(type)"
+        self.title = title
+        self.detail = detail
+        self.extensions = extensions
+        self.headers = headers
+    }
+
+    /// An extension member holding a string.
+    public static func string(_ name: String, _ value: String) -> (name: String, json: [UInt8]) {
+        var writer = JSONWriter(capacity: value.utf8.count + 2)
+        writer.string(value)
+        return (name, writer.bytes)
+    }
+
+    /// An extension member holding a number.
+    public static func number(_ name: String, _ value: UInt64) -> (name: String, json: [UInt8]) {
+        var writer = JSONWriter(capacity: 20)
+        writer.integer(value)
+        return (name, writer.bytes)
+    }
+
+    /// The problem+json body.
+    public var body: [UInt8] {
+        var writer = JSONWriter(capacity: 256)
+        writer.ascii("{\"type\":")
+        writer.string(type)
+        writer.ascii(",\"title\":")
+        writer.string(title)
+        writer.ascii(",\"status\":")
+        writer.integer(Int(status.code))
+        writer.ascii(",\"detail\":")
+        writer.string(detail)
+        for member in extensions {
+            writer.byte(UInt8(ascii: ","))
+            writer.string(member.name)
+            writer.byte(UInt8(ascii: ":"))
+            writer.bytes.append(contentsOf: member.json)
+        }
+        writer.byte(UInt8(ascii: "}"))
+        return writer.bytes
+    }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        var fields = headers
+        fields[.contentType] = "application/problem+json"
+        return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+}
+
+extension Problem {
+    /// A request field that is wrong: 400 with `field` (a JSON Pointer or parameter name).
+    static func invalidField(_ field: String, _ reason: String, type: String = "invalid-request") -> Problem {
+        Problem(
+            .badRequest, type: type, title: "The request is invalid", detail: "\(field.isEmpty ? "the body" : field) \(reason)",
+            extensions: [string("field", field)])
+    }
+
+    /// An object type, id or branch in the path that is not valid.
+    static func invalidName(_ error: NameError) -> Problem {
+        Problem(
+            .badRequest, type: "invalid-object-key", title: "The object type, id or branch is invalid",
+            detail: error.description, extensions: [string("field", error.field)])
+    }
+
+    /// The problem for each engine error.
+    init(_ error: EventStoreError) {
+        switch error {
+        case .versionConflict(let stream, let expected, let actual):
+            self.init(
+                .conflict, type: "version-conflict", title: "The object is not at the expected version",
+                detail: "expected version \(expected), but \(stream) is at version \(actual)",
+                extensions: [Problem.string("object", stream.object.description), Problem.number("expectedVersion", expected), Problem.number("actualVersion", actual)])
+        case .eventIDConflict(let stream, let ids):
+            var list = JSONWriter()
+            list.byte(UInt8(ascii: "["))
+            for (index, id) in ids.enumerated() {
+                if index > 0 { list.byte(UInt8(ascii: ",")) }
+                list.string(id.description)
+            }
+            list.byte(UInt8(ascii: "]"))
+            self.init(
+                .conflict, type: "event-id-conflict", title: "Event ids were already used by another append",
+                detail: "\(ids.count) of the event ids were appended before, but not as this same request to \(stream); use new ids or retry the original request unchanged",
+                extensions: [("eventIds", list.bytes)])
+        case .requestTooLarge(let field, let limit, let actual):
+            self.init(
+                .contentTooLarge, type: "payload-too-large", title: "The request is too large",
+                detail: "\(field) is \(actual), above the limit of \(limit)",
+                extensions: [Problem.string("field", field), Problem.number("limit", UInt64(limit))])
+        case .queueFull:
+            self.init(
+                .serviceUnavailable, type: "queue-full", title: "The write queue is full",
+                detail: "too many appends are waiting for the writer; retry after the delay in Retry-After",
+                headers: [.retryAfter: "1"])
+        case .storageFull(let reason):
+            self.init(HTTPResponse.Status(code: 507, reasonPhrase: "Insufficient Storage"), type: "storage-full", title: "Storage is full", detail: "\(reason); nothing of this request was written; reads keep working")
+        case .storageFailure(let underlying):
+            self.init(.internalServerError, type: "storage-failure", title: "The storage failed", detail: underlying.description)
+        case .corruptRecord(let position, let reason):
+            self.init(
+                .internalServerError, type: "corrupt-record", title: "A stored record is damaged",
+                detail: "position \(position): \(reason); run `evtool verify` and restore from a replica or backup",
+                extensions: [Problem.number("position", position)])
+        case .closed:
+            self.init(.serviceUnavailable, type: "shutting-down", title: "The server is shutting down", detail: "retry against the restarted server", headers: [.retryAfter: "1"])
+        case .dataFolderInUse, .dataFolderUnusable:
+            self.init(.internalServerError, type: "data-folder", title: "The data folder cannot be used", detail: error.description)
+        }
+    }
+}

@@ -1,0 +1,23 @@
+import Hummingbird
+import NIOCore
+
+/// Turns every error that is not already a ``Problem`` into one, so that no answer of the
+/// server is an error in another format (unknown routes and methods included).
+struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let problem as Problem {
+            throw problem
+        } catch is NIOTooManyBytesError {
+            throw Problem(.contentTooLarge, type: "payload-too-large", title: "The request is too large", detail: "the body is above the request limit")
+        } catch let error as HTTPError {
+            throw Problem(
+                error.status, type: error.status == .notFound ? "not-found" : "http-error", title: error.status.reasonPhrase,
+                detail: error.body ?? "\(request.method) \(request.uri.path): \(error.status.reasonPhrase)")
+        } catch {
+            context.logger.error("request failed", metadata: ["error": "\(error)"])
+            throw Problem(.internalServerError, type: "internal-error", title: "Internal server error", detail: "\(error)")
+        }
+    }
+}

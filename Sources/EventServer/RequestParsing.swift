@@ -1,0 +1,67 @@
+import EventModel
+import EventStore
+import Foundation
+import Hummingbird
+
+/// Reading what a request says: path parameters (percent-decoded, then validated), query
+/// parameters and headers. Every refusal is a ``Problem`` naming the field.
+enum RequestParsing {
+    /// The stream named by `/v1/objects/{type}/{id}` and `?branch=`.
+    static func stream(_ request: Request, _ context: some RequestContext) throws -> StreamName {
+        // Hummingbird hands path parameters over still percent-encoded.
+        let type = try decodedParameter("type", context)
+        let id = try decodedParameter("id", context)
+        do throws(NameError) {
+            let object = ObjectKey(type: try ObjectType(type), id: try ObjectID(id))
+            var branch = BranchName.main
+            if let name = request.uri.queryParameters.get("branch") { branch = try BranchName(String(name)) }
+            return StreamName(object: object, branch: branch)
+        } catch {
+            throw Problem.invalidName(error)
+        }
+    }
+
+    private static func decodedParameter(_ name: String, _ context: some RequestContext) throws -> String {
+        guard let raw = context.parameters.get(name) else { throw Problem.invalidField(name, "is missing") }
+        guard let decoded = raw.removingPercentEncoding else {
+            throw Problem(
+                .badRequest, type: "invalid-object-key", title: "The object type, id or branch is invalid",
+                detail: "\(name) has an invalid percent-encoding", extensions: [Problem.string("field", name)])
+        }
+        return decoded
+    }
+
+    /// An integer query parameter within `range`, or `defaultValue` when absent.
+    static func integer(_ name: String, _ request: Request, default defaultValue: Int64, range: ClosedRange<Int64>) throws -> Int64 {
+        guard let text = request.uri.queryParameters.get(name) else { return defaultValue }
+        guard let value = Int64(text), range.contains(value) else {
+            throw Problem.invalidField(name, "must be a whole number from \(range.lowerBound) to \(range.upperBound), got \"\(text)\"")
+        }
+        return value
+    }
+
+    /// Refuses a body that is not declared as JSON (415).
+    static func requireJSON(_ request: Request) throws {
+        let contentType = request.headers[.contentType]?.lowercased() ?? ""
+        let mediaType = contentType.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+        guard mediaType == "application/json" || (mediaType.hasPrefix("application/") && mediaType.hasSuffix("+json")) else {
+            throw Problem(
+                .unsupportedMediaType, type: "unsupported-media-type", title: "The body must be JSON",
+                detail: contentType.isEmpty
+                    ? "send Content-Type: application/json" : "Content-Type is \(contentType); send application/json",
+                extensions: [Problem.string("field", "Content-Type")])
+        }
+    }
+
+    /// The version `If-Match: "N"` asks for, if the header is present.
+    static func ifMatchVersion(_ request: Request) throws -> UInt64? {
+        guard let value = request.headers[.ifMatch] else { return nil }
+        let trimmed = value.trimmingCharacters(in: .whitespaces)
+        guard trimmed.count >= 3, trimmed.first == "\"", trimmed.last == "\"",
+            let version = UInt64(trimmed.dropFirst().dropLast())
+        else {
+            throw Problem.invalidField("If-Match", "must be one version in quotes, e.g. \"3\" (the ETag of an earlier answer)")
+        }
+        return version
+    }
+}

@@ -1,0 +1,18 @@
+/// How the HTTP server listens and what it accepts.
+public struct ServerConfiguration: Sendable {
+    /// The address to listen on (default loopback only).
+    public var host = "127.0.0.1"
+    /// The port to listen on; 0 picks a free one.
+    public var port = 8080
+    /// Seconds a connection may stay silent before it is closed (while no request runs on it).
+    public var idleTimeoutSeconds: Int64 = 60
+    /// Seconds between heartbeat comments on an idle Server-Sent Events stream.
+    public var heartbeatSeconds: Int64 = 15
+    /// The largest page a read may ask for.
+    public var pageLimitMax = 1_000
+    /// The page size when a read does not ask.
+    public var pageLimitDefault = 100
+
+    /// The defaults: 127.0.0.1:8080, 60 s idle timeout, 15 s heartbeat.
+    public init() {}
+}

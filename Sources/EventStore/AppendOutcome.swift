@@ -1,0 +1,20 @@
+import EventModel
+
+/// What an acknowledged append got: its seqs and positions, durable once returned.
+public struct AppendOutcome: Sendable, Equatable {
+    /// The stream appended to.
+    public let stream: StreamName
+    /// The seq of the request's first event.
+    public let firstSeq: Seq
+    /// The seq of the request's last event; also the object's version right after the append.
+    public let lastSeq: Seq
+    /// The position of the request's first event.
+    public let firstPosition: Position
+    /// The position of the request's last event.
+    public let lastPosition: Position
+    /// Commit time, ms since the epoch.
+    public let timeMilliseconds: Int64
+    /// True when every event id had been appended before by the same request: nothing new was
+    /// written and the numbers are the original ones.
+    public let isDuplicate: Bool
+}

@@ -1,0 +1,81 @@
+import Foundation
+
+/// A request waiting for the writer, with the continuation that answers it.
+struct PendingAppend {
+    let request: AppendRequest
+    let bytes: Int
+    let enqueuedNanoseconds: UInt64
+    let continuation: CheckedContinuation<Result<AppendOutcome, EventStoreError>, Never>
+}
+
+/// The bounded queue between request tasks and the writer thread.
+///
+/// One lock round trip per request on each side, never per event. When it holds
+/// `requestsMax` requests or `bytesMax` bytes it refuses more, so memory stays bounded
+/// whatever the load.
+final class AppendQueue: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var items: [PendingAppend] = []
+    private var bytes = 0
+    private var isClosed = false
+    private let requestsMax: Int
+    private let bytesMax: Int
+
+    init(requestsMax: Int, bytesMax: Int) {
+        self.requestsMax = requestsMax
+        self.bytesMax = bytesMax
+    }
+
+    /// Queues `item`; returns the reason it was refused, or nil.
+    func enqueue(_ item: PendingAppend) -> EventStoreError? {
+        condition.lock()
+        defer { condition.unlock() }
+        if isClosed { return .closed }
+        // A single request larger than the byte bound still goes through an empty queue.
+        if items.count >= requestsMax || (!items.isEmpty && bytes + item.bytes > bytesMax) { return .queueFull }
+        items.append(item)
+        bytes += item.bytes
+        if items.count == 1 { condition.signal() }
+        return nil
+    }
+
+    /// Waits for requests and takes as many as fit in one batch; nil once the queue is closed
+    /// and empty.
+    func takeBatch(requestsMax batchRequests: Int, bytesMax batchBytes: Int) -> [PendingAppend]? {
+        condition.lock()
+        defer { condition.unlock() }
+        while items.isEmpty {
+            if isClosed { return nil }
+            condition.wait()
+        }
+        var count = 0
+        var taken = 0
+        while count < items.count, count < batchRequests, count == 0 || taken + items[count].bytes <= batchBytes {
+            taken += items[count].bytes
+            count += 1
+        }
+        bytes -= taken
+        if count == items.count {
+            defer { items = [] }
+            return items
+        }
+        let batch = Array(items[..<count])
+        items.removeFirst(count)
+        return batch
+    }
+
+    /// Requests and bytes waiting now.
+    var depth: (requests: Int, bytes: Int) {
+        condition.lock()
+        defer { condition.unlock() }
+        return (items.count, bytes)
+    }
+
+    /// Refuses new requests; the writer still drains what is queued.
+    func close() {
+        condition.lock()
+        isClosed = true
+        condition.broadcast()
+        condition.unlock()
+    }
+}

@@ -1,0 +1,132 @@
+import EventModel
+import LMDB
+
+/// Applies the requests of one batch inside the writer's single transaction.
+///
+/// Each request is checked in full (idempotency, expected version) before anything of it is
+/// written, so a request that fails its checks fails alone and leaves nothing behind; the
+/// others in the batch go on. Any LMDB error is thrown and abandons the whole transaction.
+struct BatchApplier {
+    let transaction: WriteTransaction
+    let layout: StoreLayout
+    /// Counters as they will be if the transaction commits.
+    var state: WriterState
+    /// The commit time given to every event of the batch.
+    let timeMilliseconds: Int64
+
+    /// Appends `request`'s events, or says why not.
+    mutating func apply(_ request: AppendRequest) throws -> Result<AppendOutcome, EventStoreError> {
+        let storageKey = request.stream.storageKey
+        let existing = try layout.streamNumber(storageKey, in: transaction)
+        if let answer = try replayedAnswer(for: request, stream: existing) { return answer }
+
+        let lastRun = try existing.flatMap { try layout.lastRun(of: $0, in: transaction) }
+        let head = lastRun?.lastSeq ?? 0
+        guard request.expectedVersion.isMet(byHead: head) else {
+            guard case .exactly(let expected) = request.expectedVersion else { preconditionFailure("any is always met") }
+            return .failure(.versionConflict(stream: request.stream, expected: expected, actual: head))
+        }
+
+        let stream = try existing ?? createStream(storageKey)
+        let count = UInt64(request.eventCount)
+        let firstPosition = state.nextPosition
+        let firstSeq = head + 1
+        for index in 0..<request.eventCount {
+            let position = firstPosition + UInt64(index)
+            let slot = request.events.slots[index]
+            guard let id = slot.id else { preconditionFailure("event ids are assigned before queueing") }
+            try request.events.withEvent(index) { type, payload in
+                try StoreKeys.withKey(position) { key in
+                    try transaction.reserve(
+                        layout.log, key: key, count: EventRecord.size(typeCount: type.count, payloadCount: payload.count),
+                        flags: .append
+                    ) { record in
+                        EventRecord.write(
+                            into: record, stream: stream, seq: firstSeq + UInt64(index), timeMilliseconds: timeMilliseconds,
+                            id: id, type: type, payload: payload, isCompressed: slot.isCompressed,
+                            dataLength: slot.dataLength, metadataLength: slot.metadataLength)
+                    }
+                }
+            }
+            var value = position.littleEndian
+            try StoreKeys.withKey(id.high, id.low) { key in
+                try withUnsafeBytes(of: &value) { try transaction.put(layout.ids, key: key, value: $0, flags: .noOverwrite) }
+            }
+        }
+        try recordRun(stream: stream, lastRun: lastRun, firstSeq: firstSeq, firstPosition: firstPosition, count: count)
+        state.nextPosition += count
+        return .success(
+            AppendOutcome(
+                stream: request.stream, firstSeq: firstSeq, lastSeq: head + count, firstPosition: firstPosition,
+                lastPosition: firstPosition + count - 1, timeMilliseconds: timeMilliseconds, isDuplicate: false))
+    }
+
+    /// Extends the stream's last run when the new events follow it directly in the log,
+    /// otherwise starts a new run.
+    private func recordRun(stream: UInt64, lastRun: SeqRun?, firstSeq: Seq, firstPosition: Position, count: UInt64) throws {
+        var run = SeqRun(firstSeq: firstSeq, firstPosition: firstPosition, count: count)
+        if let lastRun, lastRun.lastPosition + 1 == firstPosition, lastRun.count + count <= UInt64(UInt32.max) {
+            run = SeqRun(firstSeq: lastRun.firstSeq, firstPosition: lastRun.firstPosition, count: lastRun.count + count)
+        }
+        try StoreKeys.withKey(stream, run.firstSeq) { key in
+            try run.withValue { try transaction.put(layout.seqs, key: key, value: $0) }
+        }
+    }
+
+    private mutating func createStream(_ storageKey: [UInt8]) throws -> UInt64 {
+        let stream = state.nextStream
+        state.nextStream += 1
+        let record = StreamRecord.encode(createdMilliseconds: timeMilliseconds, storageKey: storageKey)
+        try StoreKeys.withKey(stream) { key in
+            try record.withUnsafeBytes { try transaction.put(layout.streams, key: key, value: $0, flags: .append) }
+        }
+        var number = stream.littleEndian
+        try storageKey.withUnsafeBytes { key in
+            try withUnsafeBytes(of: &number) { try transaction.put(layout.streamNames, key: key, value: $0, flags: .noOverwrite) }
+        }
+        return stream
+    }
+
+    /// The answer to a request whose event ids were seen before: the original numbers when it
+    /// is a retry of one earlier request, a conflict when only some ids (or ids of another
+    /// object, or in another order) were; nil when every id is new.
+    private func replayedAnswer(for request: AppendRequest, stream: UInt64?) throws -> Result<AppendOutcome, EventStoreError>? {
+        var seen: [EventID] = []
+        var first: (position: Position, seq: Seq, time: Int64)?
+        var isRetry = stream != nil
+        for (index, slot) in request.events.slots.enumerated() {
+            guard let id = slot.id else { continue }
+            let found = try StoreKeys.withKey(id.high, id.low) { key in
+                try transaction.get(layout.ids, key: key).map { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
+            }
+            guard let position = found else {
+                isRetry = false
+                continue
+            }
+            seen.append(id)
+            guard isRetry,
+                let record = try StoreKeys.withKey(position, { try transaction.get(layout.log, key: $0) }),
+                let (recordStream, seq) = EventRecord.streamAndSeq(record), recordStream == stream
+            else {
+                isRetry = false
+                continue
+            }
+            if let first {
+                if seq != first.seq + UInt64(index) || position != first.position + UInt64(index) { isRetry = false }
+            } else if index == 0 {
+                first = (position, seq, Int64(littleEndian: record.loadUnaligned(fromByteOffset: 24, as: Int64.self)))
+            } else {
+                isRetry = false
+            }
+        }
+        if seen.isEmpty { return nil }
+        guard isRetry, seen.count == request.eventCount, let first else {
+            return .failure(.eventIDConflict(stream: request.stream, ids: seen))
+        }
+        let count = UInt64(request.eventCount)
+        return .success(
+            AppendOutcome(
+                stream: request.stream, firstSeq: first.seq, lastSeq: first.seq + count - 1, firstPosition: first.position,
+                lastPosition: first.position + count - 1, timeMilliseconds: first.time, isDuplicate: true))
+    }
+}

@@ -1,0 +1,60 @@
+import EventModel
+
+/// How events look in JSON, written straight from stored bytes: `data` and `metadata` are
+/// copied as stored (they were validated and compacted on the way in), never parsed again.
+public enum EventJSON {
+    /// Writes `{"seq","position","id","type","data","metadata","time"}`.
+    @inline(__always)
+    public static func write(_ event: StoredEvent, into writer: inout JSONWriter) {
+        writer.ascii("{\"seq\":")
+        writer.integer(event.seq)
+        writeCommonFields(event, into: &writer)
+        writer.byte(UInt8(ascii: "}"))
+    }
+
+    /// Writes the same members as ``write(_:into:)`` plus `object` and `branch`.
+    @inline(__always)
+    public static func write(_ event: StoredEvent, name: StoredStreamName, into writer: inout JSONWriter) {
+        writer.ascii("{\"object\":")
+        writer.string(utf8: name.object)
+        writer.ascii(",\"branch\":")
+        writer.string(utf8: name.branch)
+        writer.ascii(",\"seq\":")
+        writer.integer(event.seq)
+        writeCommonFields(event, into: &writer)
+        writer.byte(UInt8(ascii: "}"))
+    }
+
+    @inline(__always)
+    private static func writeCommonFields(_ event: StoredEvent, into writer: inout JSONWriter) {
+        writer.ascii(",\"position\":")
+        writer.integer(event.position)
+        writer.ascii(",\"id\":\"")
+        event.id.withCanonicalBytes { writer.raw($0) }
+        writer.ascii("\",\"type\":")
+        writer.string(utf8: event.type)
+        writer.ascii(",\"data\":")
+        writer.raw(event.data)
+        writer.ascii(",\"metadata\":")
+        writer.raw(event.metadata)
+        writer.ascii(",\"time\":")
+        writer.integer(event.timeMilliseconds)
+    }
+
+    /// Writes an append's answer: `{"object","branch","firstSeq","lastSeq","version","position"}`.
+    public static func write(_ outcome: AppendOutcome, into writer: inout JSONWriter) {
+        writer.ascii("{\"object\":")
+        writer.string(outcome.stream.object.description)
+        writer.ascii(",\"branch\":")
+        writer.string(outcome.stream.branch.name)
+        writer.ascii(",\"firstSeq\":")
+        writer.integer(outcome.firstSeq)
+        writer.ascii(",\"lastSeq\":")
+        writer.integer(outcome.lastSeq)
+        writer.ascii(",\"version\":")
+        writer.integer(outcome.lastSeq)
+        writer.ascii(",\"position\":")
+        writer.integer(outcome.lastPosition)
+        writer.byte(UInt8(ascii: "}"))
+    }
+}

@@ -1,0 +1,136 @@
+import EventModel
+import LMDB
+
+/// The outcome of reading one page of a stream.
+public struct StreamPage: Sendable, Equatable {
+    /// The stream's head (its version) when the page was read.
+    public let version: Seq
+    /// The seq to ask for next, or nil when the page reached the head.
+    public let next: Seq?
+    /// How many events the page delivered.
+    public let count: Int
+}
+
+/// The outcome of reading one page of the global log.
+public struct LogPage: Sendable, Equatable {
+    /// The position of the last event delivered, or the `after` position when none was.
+    public let lastPosition: Position
+    /// How many events the page delivered.
+    public let count: Int
+}
+
+/// What the store holds, for `evtool stats` and `/healthz`.
+public struct StoreStatistics: Sendable, Equatable {
+    /// Events in the log (the last position, since positions are dense).
+    public let events: UInt64
+    /// Streams (object branches) ever created.
+    public let streams: Int
+    /// The map: its size, maximum and bytes in use.
+    public let map: EnvironmentInfo
+    /// Requests waiting for the writer.
+    public let queuedRequests: Int
+}
+
+extension EventStore {
+    /// Delivers up to `limit` events of `stream` from seq `from` on, in seq order, each checked
+    /// against its CRC-32C and its index entry, all from one consistent snapshot.
+    /// - Returns: nil when the stream has no events.
+    /// - Throws: ``EventStoreError/corruptRecord(position:reason:)`` for a damaged record,
+    ///   ``EventStoreError/closed`` once the store is closed.
+    public func readStream(
+        _ stream: StreamName, from: Seq = 1, limit: Int, _ body: (StoredEvent) -> Void
+    ) throws(EventStoreError) -> StreamPage? {
+        let storageKey = stream.storageKey
+        return try read { transaction in
+            guard let number = try layout.streamNumber(storageKey, in: transaction),
+                let head = try layout.lastRun(of: number, in: transaction)?.lastSeq
+            else { return nil }
+            let decoder = RecordDecoder()
+            var seq = max(from, 1)
+            var delivered = 0
+            try transaction.withCursor(layout.seqs) { runs in
+                try transaction.withCursor(layout.log) { log in
+                    var entry = try StoreKeys.withKey(number, seq) { try runs.seek(atMost: $0) }
+                    while let current = entry, delivered < limit, seq <= head, StoreKeys.integer(current.key) == number {
+                        let run = SeqRun(key: current.key, value: current.value)
+                        if run.lastSeq >= seq {
+                            var position = run.firstPosition + (seq - run.firstSeq)
+                            var record = try StoreKeys.withKey(position) { try log.seek(exactly: $0) }
+                            while true {
+                                guard let found = record, StoreKeys.integer(found.key) == position else {
+                                    throw EventStoreError.corruptRecord(position: position, reason: "indexed event missing from the log")
+                                }
+                                let event = try decoder.decode(position: position, record: found.value)
+                                guard event.stream == number, event.seq == seq else {
+                                    throw EventStoreError.corruptRecord(position: position, reason: "index and record disagree")
+                                }
+                                body(event)
+                                delivered += 1
+                                seq += 1
+                                position += 1
+                                guard delivered < limit, seq <= run.lastSeq else { break }
+                                record = try log.next()
+                            }
+                        }
+                        entry = try runs.next()
+                    }
+                }
+            }
+            return StreamPage(version: head, next: seq <= head ? seq : nil, count: delivered)
+        }
+    }
+
+    /// The head (version) of `stream`; 0 when it has no events.
+    public func version(of stream: StreamName) throws(EventStoreError) -> Seq {
+        let storageKey = stream.storageKey
+        return try read { transaction in
+            guard let number = try layout.streamNumber(storageKey, in: transaction) else { return 0 }
+            return try layout.head(of: number, in: transaction)
+        }
+    }
+
+    /// Delivers up to `limit` events of the global log after position `after`, in position
+    /// order, each with its object and branch, each checked against its CRC-32C.
+    /// - Throws: ``EventStoreError/corruptRecord(position:reason:)`` for a damaged record,
+    ///   ``EventStoreError/closed`` once the store is closed.
+    public func readLog(after: Position, limit: Int, _ body: (StoredEvent, StoredStreamName) -> Void) throws(EventStoreError) -> LogPage {
+        try read { transaction in
+            let decoder = RecordDecoder()
+            var names: [UInt64: StoredStreamName] = [:]
+            var delivered = 0
+            var last = after
+            try transaction.withCursor(layout.log) { log in
+                var entry = try StoreKeys.withKey(after + 1) { try log.seek(atLeast: $0) }
+                while let current = entry, delivered < limit {
+                    let position = StoreKeys.integer(current.key)
+                    let event = try decoder.decode(position: position, record: current.value)
+                    let name = try names[event.stream] ?? streamName(event.stream, in: transaction, position: position)
+                    names[event.stream] = name
+                    body(event, name)
+                    delivered += 1
+                    last = position
+                    if delivered < limit { entry = try log.next() }
+                }
+            }
+            return LogPage(lastPosition: last, count: delivered)
+        }
+    }
+
+    private func streamName(_ stream: UInt64, in transaction: ReadTransaction, position: Position) throws -> StoredStreamName {
+        guard let record = try StoreKeys.withKey(stream, { try transaction.get(layout.streams, key: $0) }),
+            record.count > StreamRecord.headerBytes
+        else { throw EventStoreError.corruptRecord(position: position, reason: "the event's stream \(stream) is unknown") }
+        let parts = StreamRecord.nameParts(record)
+        return StoredStreamName(object: parts.object, branch: parts.branch)
+    }
+
+    /// Counts and sizes, from one snapshot.
+    public func statistics() throws(EventStoreError) -> StoreStatistics {
+        let (events, streams) = try read { transaction in
+            (try layout.lastPosition(in: transaction), try transaction.count(layout.streams))
+        }
+        let map: EnvironmentInfo
+        do { map = try environment.info() } catch { throw .storageFailure(error) }
+        return StoreStatistics(events: events, streams: streams, map: map, queuedRequests: queueDepth.requests)
+    }
+}

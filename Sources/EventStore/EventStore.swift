@@ -1,0 +1,162 @@
+import EventModel
+import Foundation
+import LMDB
+import Logging
+import Synchronization
+import Zstd
+
+/// The engine: a durable, append-only event log per object, with a global log in commit order.
+///
+/// Guarantees:
+/// - an append that returns is durable (synced), and keeps its seqs and positions forever;
+/// - seqs are dense per stream from 1, positions dense across the store from 1, in commit order;
+/// - a request's events are appended all together or not at all;
+/// - event ids are unique: a retried request gets its original numbers back;
+/// - one process at a time: a second opener of the data folder is refused.
+///
+/// Reads run on the caller's thread in short LMDB read transactions and never block the writer.
+public final class EventStore: Sendable {
+    /// The settings the store was opened with.
+    public let configuration: StoreConfiguration
+    /// Wakes log readers on every commit.
+    public let commits: CommitSignal
+    let environment: Environment
+    let layout: StoreLayout
+    private let queue: AppendQueue
+    private let writer: GroupCommitWriter
+    private let lock: DataFolderLock
+    private let clock: any Clock
+    private let compressors = Mutex<[ZstdCompressor]>([])
+    private let isClosed = Mutex(false)
+
+    /// Opens (or creates) the store in `configuration.directory` and starts its writer.
+    /// - Parameters:
+    ///   - holder: how this process describes itself to a second opener (e.g. "evtool serve").
+    /// - Throws: ``EventStoreError/dataFolderInUse(path:holder:)`` when another process has it;
+    ///   ``EventStoreError/dataFolderUnusable(path:reason:)`` or
+    ///   ``EventStoreError/storageFailure(_:)`` when it cannot be opened.
+    public init(
+        configuration: StoreConfiguration, clock: any Clock = SystemClock(), holder: String = "evlog",
+        logger: Logger = Logger(label: "evlog.store"), observer: (any StoreObserver)? = nil
+    ) throws(EventStoreError) {
+        let directory = configuration.directory
+        if mkdir(directory, 0o755) != 0 && errno != EEXIST {
+            throw .dataFolderUnusable(path: directory, reason: String(cString: strerror(errno)))
+        }
+        lock = try DataFolderLock(directory: directory, holder: "\(holder), pid \(getpid())")
+        do {
+            environment = try Environment(
+                configuration: .init(
+                    directory: directory, databaseNames: StoreLayout.databaseNames,
+                    mapSizeBytes: configuration.mapSizeBytes, mapSizeMaxBytes: configuration.mapSizeMaxBytes))
+        } catch {
+            lock.release()
+            throw .storageFailure(error)
+        }
+        let environment = self.environment
+        let layout = StoreLayout(environment)
+        self.layout = layout
+        let state: WriterState
+        do {
+            try Self.checkFormat(environment, layout, directory: directory)
+            state = try environment.read { try WriterState.load(layout, $0) }
+        } catch {
+            environment.close()
+            lock.release()
+            if let error = error as? EventStoreError { throw error }
+            throw .storageFailure(error as? LMDBError ?? LMDBError(code: -1))
+        }
+        self.configuration = configuration
+        self.clock = clock
+        commits = CommitSignal(committed: state.nextPosition - 1)
+        queue = AppendQueue(requestsMax: configuration.queueRequestsMax, bytesMax: configuration.queueBytesMax)
+        writer = GroupCommitWriter(
+            environment: environment, layout: layout, queue: queue, signal: commits, clock: clock,
+            configuration: configuration, logger: logger, observer: observer, state: state)
+        writer.start()
+        logger.info("store opened", metadata: ["store.directory": "\(directory)", "log.position": "\(state.nextPosition - 1)"])
+    }
+
+    deinit {
+        // Lets the writer thread finish if the owner never called close().
+        queue.close()
+    }
+
+    /// Records the format on first open; refuses a folder written in another format.
+    private static func checkFormat(_ environment: Environment, _ layout: StoreLayout, directory: String) throws {
+        let key = Array("format".utf8)
+        let stored = try environment.read { transaction in
+            try key.withUnsafeBytes { try transaction.get(layout.meta, key: $0).map { StoreKeys.integer($0) } }
+        }
+        if let stored {
+            guard stored == StoreLayout.formatVersion else {
+                throw EventStoreError.dataFolderUnusable(
+                    path: directory, reason: "it holds format \(stored); this build reads format \(StoreLayout.formatVersion)")
+            }
+            return
+        }
+        try environment.write { transaction in
+            try key.withUnsafeBytes { key in
+                try StoreKeys.withKey(StoreLayout.formatVersion) { try transaction.put(layout.meta, key: key, value: $0) }
+            }
+        }
+    }
+
+    /// Appends `request`'s events: validated, queued for the writer, committed with others in
+    /// one transaction, and returned once durable.
+    /// - Throws: ``EventStoreError/versionConflict(stream:expected:actual:)``,
+    ///   ``EventStoreError/eventIDConflict(stream:ids:)``, ``EventStoreError/queueFull``,
+    ///   ``EventStoreError/storageFull(reason:)``, ``EventStoreError/closed``; in each case
+    ///   nothing of the request was written.
+    public func append(_ request: AppendRequest) async throws(EventStoreError) -> AppendOutcome {
+        var request = request
+        var generator = SystemRandomNumberGenerator()
+        let now = clock.nowMilliseconds()
+        request.events.assignMissingIDs { EventID.version7(milliseconds: now, using: &generator) }
+        let threshold = configuration.compressionThresholdBytes
+        if request.events.slots.contains(where: { $0.payloadCount > threshold }) {
+            let compressor = compressors.withLock { $0.popLast() } ?? ZstdCompressor(level: 3)
+            request.events.compress(thresholdBytes: threshold, using: compressor)
+            compressors.withLock { $0.append(compressor) }
+        }
+        let pending = request
+        let result = await withCheckedContinuation { continuation in
+            let item = PendingAppend(
+                request: pending, bytes: pending.events.storage.count, enqueuedNanoseconds: DispatchTime.now().uptimeNanoseconds,
+                continuation: continuation)
+            if let refusal = queue.enqueue(item) { continuation.resume(returning: .failure(refusal)) }
+        }
+        return try result.get()
+    }
+
+    /// Requests and bytes waiting for the writer now.
+    public var queueDepth: (requests: Int, bytes: Int) { queue.depth }
+
+    /// Stops taking appends, lets the writer commit everything already queued, wakes every log
+    /// reader and closes the environment. Calling it again does nothing.
+    public func close() async {
+        let alreadyClosed = isClosed.withLock { closed in
+            defer { closed = true }
+            return closed
+        }
+        guard !alreadyClosed else { return }
+        queue.close()
+        await writer.waitUntilStopped()
+        commits.close()
+        environment.close()
+        lock.release()
+    }
+
+    /// Runs `body` in a read transaction, mapping LMDB's errors to ``EventStoreError``.
+    func read<R>(_ body: (ReadTransaction) throws -> R) throws(EventStoreError) -> R {
+        do {
+            return try environment.read(body)
+        } catch let error as EventStoreError {
+            throw error
+        } catch let error as LMDBError {
+            throw error == .environmentClosed ? .closed : .storageFailure(error)
+        } catch {
+            preconditionFailure("unexpected error \(error)")
+        }
+    }
+}

@@ -1,0 +1,50 @@
+import EventModel
+import LMDB
+
+/// Everything the engine can refuse or fail with. Each case maps to one problem type over HTTP
+/// and to one message in the CLI.
+public enum EventStoreError: Error, Sendable, Equatable {
+    /// The expected version did not match the object's head. Nothing was written.
+    case versionConflict(stream: StreamName, expected: UInt64, actual: UInt64)
+    /// Some of the request's event ids were appended before, but not as this same request
+    /// (other ids, another object, or another order). Nothing was written.
+    case eventIDConflict(stream: StreamName, ids: [EventID])
+    /// The request breaks a size limit (the field names which one). Nothing was written.
+    case requestTooLarge(field: String, limit: Int, actual: Int)
+    /// The write queue is full; retry after a moment. Nothing was written.
+    case queueFull
+    /// The map reached its configured maximum, or the disk is full (`ENOSPC`/`EIO` at commit).
+    /// Nothing of the failed batch is durable; reads keep working.
+    case storageFull(reason: String)
+    /// LMDB failed in another way; the message says how.
+    case storageFailure(LMDBError)
+    /// A stored record failed its CRC32C or its index check: the data is damaged.
+    case corruptRecord(position: Position, reason: String)
+    /// The store is closed (or closing) and takes no more appends.
+    case closed
+    /// Another process holds the data folder.
+    case dataFolderInUse(path: String, holder: String)
+    /// The data folder cannot be used (permissions, not a directory, ...).
+    case dataFolderUnusable(path: String, reason: String)
+}
+
+extension EventStoreError: CustomStringConvertible {
+    public var description: String {
+        switch self {
+        case .versionConflict(let stream, let expected, let actual):
+            "version conflict on \(stream): expected version \(expected), the object is at \(actual)"
+        case .eventIDConflict(let stream, let ids):
+            "event ids already appended elsewhere or as part of another request (\(stream)): \(ids.map(\.description).joined(separator: ", "))"
+        case .requestTooLarge(let field, let limit, let actual):
+            "\(field) is \(actual), above the limit of \(limit)"
+        case .queueFull: "the write queue is full; retry shortly"
+        case .storageFull(let reason): "storage full: \(reason)"
+        case .storageFailure(let error): "storage failure: \(error)"
+        case .corruptRecord(let position, let reason): "damaged record at position \(position): \(reason)"
+        case .closed: "the store is closed"
+        case .dataFolderInUse(let path, let holder):
+            "the data folder \(path) is in use by \(holder); stop it, or talk to it with --url"
+        case .dataFolderUnusable(let path, let reason): "cannot use the data folder \(path): \(reason)"
+        }
+    }
+}

@@ -1,0 +1,146 @@
+import EventModel
+import Foundation
+import LMDB
+import Logging
+import Synchronization
+
+/// Observes the writer, once per committed batch (never per event): the server turns these
+/// calls into metrics.
+public protocol StoreObserver: Sendable {
+    /// A batch was committed (or failed as a whole): how many requests and events it carried,
+    /// and how long from the first request's arrival to the answers.
+    func batchFinished(requests: Int, events: Int, commitSeconds: Double, waitSeconds: Double)
+}
+
+/// The single writer: one dedicated thread that takes every queued request, applies them in one
+/// LMDB write transaction and commits once (one sync), then answers them all.
+///
+/// Write transactions begin and commit on this thread only, with no `await` in between.
+/// After a failed sync the environment is reopened before anything else is written, since LMDB
+/// would otherwise write on top of pages the disk never took.
+final class GroupCommitWriter: @unchecked Sendable {
+    private let environment: Environment
+    private let layout: StoreLayout
+    private let queue: AppendQueue
+    private let signal: CommitSignal
+    private let clock: any Clock
+    private let configuration: StoreConfiguration
+    private let logger: Logger
+    private let observer: (any StoreObserver)?
+    private let stopped = Mutex<(done: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
+    // Touched only by the writer thread once it runs.
+    private var state: WriterState
+    private var needsReopen = false
+
+    init(
+        environment: Environment, layout: StoreLayout, queue: AppendQueue, signal: CommitSignal, clock: any Clock,
+        configuration: StoreConfiguration, logger: Logger, observer: (any StoreObserver)?, state: WriterState
+    ) {
+        self.environment = environment
+        self.layout = layout
+        self.queue = queue
+        self.signal = signal
+        self.clock = clock
+        self.configuration = configuration
+        self.logger = logger
+        self.observer = observer
+        self.state = state
+    }
+
+    /// Starts the writer thread.
+    func start() {
+        let thread = Thread { [self] in run() }
+        thread.name = "evlog-writer"
+        thread.start()
+    }
+
+    /// Returns once the writer has drained the (closed) queue and stopped.
+    func waitUntilStopped() async {
+        await withCheckedContinuation { continuation in
+            let done = stopped.withLock { state in
+                if !state.done { state.waiters.append(continuation) }
+                return state.done
+            }
+            if done { continuation.resume() }
+        }
+    }
+
+    private func run() {
+        while let batch = queue.takeBatch(requestsMax: configuration.batchRequestsMax, bytesMax: configuration.batchBytesMax) {
+            let started = DispatchTime.now().uptimeNanoseconds
+            let results = commit(batch.map(\.request))
+            signal.publish(state.nextPosition - 1)
+            for (pending, result) in zip(batch, results) { pending.continuation.resume(returning: result) }
+            let finished = DispatchTime.now().uptimeNanoseconds
+            observer?.batchFinished(
+                requests: batch.count, events: batch.reduce(0) { $0 + $1.request.eventCount },
+                commitSeconds: Double(finished - started) / 1e9,
+                waitSeconds: Double(finished - batch[0].enqueuedNanoseconds) / 1e9)
+        }
+        let waiters = stopped.withLock { state in
+            state.done = true
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// Commits `requests` in one transaction, growing the map and retrying when it is full.
+    private func commit(_ requests: [AppendRequest]) -> [Result<AppendOutcome, EventStoreError>] {
+        if needsReopen, let failure = reopen() {
+            return requests.map { _ in .failure(failure) }
+        }
+        while true {
+            do {
+                let time = max(clock.nowMilliseconds(), state.lastTimeMilliseconds)
+                let (results, committed) = try environment.write { transaction in
+                    var applier = BatchApplier(transaction: transaction, layout: layout, state: state, timeMilliseconds: time)
+                    let results = try requests.map { try applier.apply($0) }
+                    return (results, applier.state)
+                }
+                state = committed
+                state.lastTimeMilliseconds = time
+                return results
+            } catch let error as LMDBError where error == .mapFull {
+                do {
+                    if try environment.growMap() {
+                        logger.info("map grown", metadata: ["map.bytes": "\(environment.configuration.mapSizeBytes)"])
+                        continue
+                    }
+                } catch {
+                    logger.error("map growth failed", metadata: ["error": "\(error)"])
+                }
+                let maximum = environment.configuration.mapSizeMaxBytes
+                return requests.map { _ in
+                    .failure(.storageFull(reason: "the store reached its maximum size of \(maximum) bytes (--map-size-max)"))
+                }
+            } catch let error as LMDBError where error.isStorageFailure {
+                logger.error("commit failed; reopening the environment", metadata: ["error": "\(error)"])
+                needsReopen = true
+                _ = reopen()
+                return requests.map { _ in .failure(.storageFull(reason: "the disk refused the write (\(error.message))")) }
+            } catch {
+                // Something in one request broke the transaction: retry each alone so it fails alone.
+                if requests.count > 1 { return requests.flatMap { commit([$0]) } }
+                let failure: EventStoreError = (error as? LMDBError).map { .storageFailure($0) } ?? .storageFailure(LMDBError(code: -1))
+                logger.error("append failed", metadata: ["error": "\(error)"])
+                return [.failure(failure)]
+            }
+        }
+    }
+
+    /// Reopens the environment and reloads the counters; returns the failure to answer with
+    /// while it cannot.
+    private func reopen() -> EventStoreError? {
+        do {
+            try environment.reopen()
+            state = try environment.read { try WriterState.load(layout, $0) }
+            needsReopen = false
+            logger.notice("environment reopened", metadata: ["log.position": "\(state.nextPosition - 1)"])
+            return nil
+        } catch {
+            logger.error("reopen failed", metadata: ["error": "\(error)"])
+            return .storageFull(reason: "the storage failed and could not be reopened (\(error))")
+        }
+    }
+}

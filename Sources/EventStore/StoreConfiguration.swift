@@ -1,0 +1,37 @@
+/// The engine's settings. Every limit is named, with its unit last.
+public struct StoreConfiguration: Sendable {
+    /// The data folder (created if missing).
+    public var directory: String
+    /// The LMDB map size to start with; it doubles by itself when full.
+    public var mapSizeBytes: Int = 256 << 20
+    /// The map size at which appends fail with "storage full" (reads keep working).
+    public var mapSizeMaxBytes: Int = 1 << 40
+    /// Requests waiting for the writer before appends are refused with ``EventStoreError/queueFull``.
+    public var queueRequestsMax: Int = 8_192
+    /// Bytes of events waiting for the writer before appends are refused.
+    public var queueBytesMax: Int = 256 << 20
+    /// The most requests the writer gathers into one transaction.
+    public var batchRequestsMax: Int = 1_024
+    /// The most event bytes the writer gathers into one transaction.
+    public var batchBytesMax: Int = 32 << 20
+    /// Limits on one request.
+    public var limits = AppendLimits()
+    /// Payloads (data plus metadata) longer than this are stored zstd-compressed.
+    public var compressionThresholdBytes: Int = 1_024
+
+    /// Defaults for `directory`.
+    public init(directory: String) { self.directory = directory }
+}
+
+/// Limits on what one append may carry.
+public struct AppendLimits: Sendable, Equatable {
+    /// The largest event: type, data and metadata together, in bytes.
+    public var eventBytesMax: Int = 1 << 20
+    /// The largest request body, in bytes.
+    public var requestBytesMax: Int = 16 << 20
+    /// The most events in one request.
+    public var eventsPerRequestMax: Int = 10_000
+
+    /// The defaults: 1 MiB per event, 16 MiB per request, 10,000 events per request.
+    public init() {}
+}

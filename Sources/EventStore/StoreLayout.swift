@@ -1,0 +1,93 @@
+import EventModel
+import LMDB
+
+/// The databases of one store and the lookups both the writer and the readers need.
+///
+/// | database | key | value |
+/// |---|---|---|
+/// | `log` | position (8, BE) | ``EventRecord`` |
+/// | `seqs` | stream (8, BE) + first seq (8, BE) | ``SeqRun``: first position (8) + count (4) |
+/// | `ids` | event id (16) | position (8) |
+/// | `streams` | stream number (8, BE) | ``StreamRecord`` |
+/// | `stream-names` | `type/id` 0 branch | stream number (8) |
+/// | `meta` | name | format version and other facts about the store |
+///
+/// `log` is written in key order with `MDB_APPEND`. `seqs` holds one entry per *run*: events
+/// of a stream with consecutive seqs at consecutive positions share one entry, so reading an
+/// object that was appended in bulk is a plain cursor scan of `log`.
+struct StoreLayout {
+    static let databaseNames = ["log", "seqs", "ids", "streams", "stream-names", "meta"]
+    static let formatVersion: UInt64 = 1
+
+    let log: Database
+    let seqs: Database
+    let ids: Database
+    let streams: Database
+    let streamNames: Database
+    let meta: Database
+
+    init(_ environment: Environment) {
+        log = environment.database("log")
+        seqs = environment.database("seqs")
+        ids = environment.database("ids")
+        streams = environment.database("streams")
+        streamNames = environment.database("stream-names")
+        meta = environment.database("meta")
+    }
+
+    /// The stream number stored for `storageKey`, if the stream exists.
+    func streamNumber(_ storageKey: [UInt8], in transaction: some ReadableTransaction) throws -> UInt64? {
+        try storageKey.withUnsafeBytes { key in
+            guard let value = try transaction.get(streamNames, key: key), value.count == 8 else { return nil }
+            return UInt64(littleEndian: value.loadUnaligned(as: UInt64.self))
+        }
+    }
+
+    /// The last run of `stream`, or nil when it has no events.
+    func lastRun(of stream: UInt64, in transaction: some ReadableTransaction) throws -> SeqRun? {
+        try transaction.withCursor(seqs) { cursor in
+            let entry = try StoreKeys.withKey(stream + 1, 0) { try cursor.seek(atLeast: $0) }
+            let candidate = try entry == nil ? cursor.last() : cursor.previous()
+            guard let candidate, StoreKeys.integer(candidate.key) == stream else { return nil }
+            return SeqRun(key: candidate.key, value: candidate.value)
+        }
+    }
+
+    /// The head (last seq) of `stream`; 0 when it has no events.
+    func head(of stream: UInt64, in transaction: some ReadableTransaction) throws -> Seq {
+        try lastRun(of: stream, in: transaction)?.lastSeq ?? 0
+    }
+
+    /// The last position in the log; 0 when it is empty.
+    func lastPosition(in transaction: some ReadableTransaction) throws -> Position {
+        try transaction.withCursor(log) { cursor in try cursor.last().map { StoreKeys.integer($0.key) } ?? 0 }
+    }
+}
+
+/// A run of events of one stream: consecutive seqs at consecutive positions.
+struct SeqRun: Equatable {
+    var firstSeq: Seq
+    var firstPosition: Position
+    var count: UInt64
+
+    init(firstSeq: Seq, firstPosition: Position, count: UInt64) {
+        self.firstSeq = firstSeq
+        self.firstPosition = firstPosition
+        self.count = count
+    }
+
+    init(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) {
+        firstSeq = StoreKeys.integer(key, at: 8)
+        firstPosition = UInt64(littleEndian: value.loadUnaligned(as: UInt64.self))
+        count = UInt64(UInt32(littleEndian: value.loadUnaligned(fromByteOffset: 8, as: UInt32.self)))
+    }
+
+    var lastSeq: Seq { firstSeq + count - 1 }
+    var lastPosition: Position { firstPosition + count - 1 }
+
+    /// The 12-byte value: first position (8, LE) + count (4, LE).
+    func withValue<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        var value = (firstPosition.littleEndian, UInt32(count).littleEndian)
+        return try withUnsafeBytes(of: &value) { try body(UnsafeRawBufferPointer(rebasing: $0[..<12])) }
+    }
+}

@@ -1,0 +1,54 @@
+import EventModel
+
+/// One line of history: an object and one of its branches. Each has its own dense seqs and is
+/// stored as a compact stream number, so event keys stay 16 bytes.
+public struct StreamName: Hashable, Sendable, CustomStringConvertible {
+    /// The object.
+    public let object: ObjectKey
+    /// The branch of the object.
+    public let branch: BranchName
+
+    /// The stream of `object` on `branch`.
+    public init(object: ObjectKey, branch: BranchName = .main) {
+        self.object = object
+        self.branch = branch
+    }
+
+    /// The key in the `stream-names` database: `type/id`, a zero byte, the branch. Zero bytes
+    /// cannot appear in a validated name, so the encoding is unambiguous.
+    var storageKey: [UInt8] {
+        var key = Array(object.description.utf8)
+        key.append(0)
+        key.append(contentsOf: branch.name.utf8)
+        return key
+    }
+
+    /// `type/id` on `branch`.
+    public var description: String { branch == .main ? object.description : "\(object)@\(branch)" }
+}
+
+/// The value stored for each stream in the `streams` database, keyed by stream number.
+///
+/// Layout (little-endian): parent stream (8), fork seq (8), created time in ms (8), then the
+/// stream's storage key (`type/id`, 0, branch).
+struct StreamRecord {
+    static let headerBytes = 24
+
+    /// Writes a stream record for a stream with no parent.
+    static func encode(createdMilliseconds: Int64, storageKey: [UInt8]) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: headerBytes)
+        bytes.withUnsafeMutableBytes { $0.storeBytes(of: createdMilliseconds.littleEndian, toByteOffset: 16, as: Int64.self) }
+        bytes.append(contentsOf: storageKey)
+        return bytes
+    }
+
+    /// The `type/id` and branch parts of a stored record, as borrowed bytes.
+    static func nameParts(_ record: UnsafeRawBufferPointer) -> (object: UnsafeRawBufferPointer, branch: UnsafeRawBufferPointer) {
+        let key = UnsafeRawBufferPointer(rebasing: record[headerBytes...])
+        let zero = key.firstIndex(of: 0) ?? key.endIndex
+        return (
+            UnsafeRawBufferPointer(rebasing: key[..<zero]),
+            UnsafeRawBufferPointer(rebasing: key[min(zero + 1, key.endIndex)...])
+        )
+    }
+}

@@ -1,0 +1,144 @@
+import EventModel
+import Foundation
+import Testing
+
+@testable import EventStore
+import EventStoreTesting
+
+@Suite("Storage: reopen, growth, limits, damage")
+struct StorageTests {
+    @Test("everything acknowledged is there after close and reopen, and numbering continues")
+    func reopen() async throws {
+        let test = try TestStore.open()
+        defer { test.directory.remove() }
+        _ = try await test.store.append(TestEvents.deposits("account/r", count: 5))
+        let before = try test.store.wholeLog()
+        await test.close()
+        let again = try test.reopened()
+        #expect(try again.store.wholeLog() == before)
+        let next = try await again.store.append(TestEvents.deposits("account/r", count: 1))
+        #expect(next.firstSeq == 6 && next.firstPosition == 6)
+        await again.close()
+    }
+
+    @Test("a second opener of a data folder is refused, naming the holder")
+    func folderLock() async throws {
+        let test = try TestStore.open()
+        defer { Task { await test.destroy() } }
+        let refusal = #expect(throws: EventStoreError.self) {
+            _ = try EventStore(configuration: test.store.configuration, holder: "second")
+        }
+        #expect(refusal == .dataFolderInUse(path: test.store.configuration.directory, holder: "test, pid \(getpid())"))
+    }
+
+    @Test("the map grows by itself from a tiny start; nothing is lost")
+    func mapGrowth() async throws {
+        let test = try TestStore.open { $0.mapSizeBytes = 256 << 10 }
+        defer { Task { await test.destroy() } }
+        let padding = String(repeating: "x", count: 900)
+        for round in 0..<40 {
+            _ = try await test.store.append(TestEvents.request("account/g-\(round % 4)", (0..<50).map { _ in ("Padded", "{\"pad\":\"\(padding)\"}") }))
+        }
+        let statistics = try test.store.statistics()
+        #expect(statistics.map.mapSizeBytes > 256 << 10)
+        #expect(try test.store.wholeLog().count == 2_000)
+    }
+
+    @Test("at the maximum map size appends fail with storage full, write nothing, and reads go on")
+    func storageFull() async throws {
+        let test = try TestStore.open {
+            $0.mapSizeBytes = 256 << 10
+            $0.mapSizeMaxBytes = 1 << 20
+        }
+        defer { Task { await test.destroy() } }
+        let padding = String(repeating: "y", count: 1000)
+        var appended = 0
+        var refusal: EventStoreError?
+        for _ in 0..<400 where refusal == nil {
+            do {
+                _ = try await test.store.append(TestEvents.request("account/full", (0..<20).map { _ in ("Padded", "{\"pad\":\"\(padding)\"}") }))
+                appended += 20
+            } catch let error as EventStoreError {
+                refusal = error
+            }
+        }
+        guard case .storageFull = refusal else {
+            Issue.record("expected storage full, got \(String(describing: refusal))")
+            return
+        }
+        #expect(try test.store.allEvents(of: "account/full").count == appended)
+        #expect(try test.store.wholeLog().count == appended)
+    }
+
+    @Test("a damaged record is reported, not returned")
+    func damagedRecord() async throws {
+        let test = try TestStore.open()
+        defer { test.directory.remove() }
+        let marker = "MARKER-0123456789"
+        _ = try await test.store.append(TestEvents.request("account/d", [("Noted", "{\"text\":\"\(marker)\"}")]))
+        await test.close()
+        // Flip one byte of the payload in the file, as a failing disk would.
+        let file = test.store.configuration.directory + "/data.mdb"
+        var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: file)))
+        let needle = Array(marker.utf8)
+        let offset = try #require(bytes.indices.first { bytes[$0...].starts(with: needle) })
+        bytes[offset + 3] ^= 0x01
+        try Data(bytes).write(to: URL(fileURLWithPath: file))
+        let again = try test.reopened()
+        #expect(throws: EventStoreError.self) { _ = try again.store.allEvents(of: "account/d") }
+        do {
+            _ = try again.store.wholeLog()
+            Issue.record("the damaged record was returned")
+        } catch EventStoreError.corruptRecord(let position, let reason) {
+            #expect(position == 1 && reason.contains("CRC32C"))
+        }
+        await again.close()
+    }
+
+    @Test("log readers are woken by a commit, not by polling")
+    func commitWakeUp() async throws {
+        let test = try TestStore.open()
+        defer { Task { await test.destroy() } }
+        let waiter = Task { await test.store.commits.wait(after: 0) }
+        try await Task.sleep(for: .milliseconds(50))
+        _ = try await test.store.append(TestEvents.deposits("account/w", count: 1))
+        await waiter.value
+        #expect(test.store.commits.committedPosition == 1)
+        // A cancelled waiter returns without a commit.
+        let cancelled = Task { await test.store.commits.wait(after: 1) }
+        cancelled.cancel()
+        await cancelled.value
+    }
+
+    @Test("the queue refuses requests past its bound and hands out bounded batches")
+    func boundedQueue() async throws {
+        let queue = AppendQueue(requestsMax: 2, bytesMax: 1 << 20)
+        let request = try TestEvents.deposits("account/q", count: 1)
+        let refusals = await withTaskGroup(of: EventStoreError?.self) { group in
+            for _ in 0..<3 {
+                group.addTask {
+                    await withCheckedContinuation { continuation in
+                        let refusal = queue.enqueue(PendingAppend(request: request, bytes: 10, enqueuedNanoseconds: 0, continuation: continuation))
+                        if let refusal { continuation.resume(returning: .failure(refusal)) }
+                        else { continuation.resume(returning: .failure(.closed)) }  // answered at once: not waiting for a writer
+                    }.failureValue
+                }
+            }
+            return await group.reduce(into: [EventStoreError?]()) { $0.append($1) }
+        }
+        #expect(refusals.filter { $0 == .queueFull }.count == 1)
+        let batch = try #require(queue.takeBatch(requestsMax: 1, bytesMax: 1 << 20))
+        #expect(batch.count == 1)
+        #expect(queue.depth.requests == 1)
+        queue.close()
+        #expect(queue.takeBatch(requestsMax: 10, bytesMax: 1 << 20)?.count == 1)
+        #expect(queue.takeBatch(requestsMax: 10, bytesMax: 1 << 20) == nil)
+    }
+}
+
+extension Result {
+    fileprivate var failureValue: Failure? {
+        if case .failure(let error) = self { return error }
+        return nil
+    }
+}
