@@ -78,6 +78,7 @@ let package = Package(
             dependencies: [
                 "EventServer", "EventStoreTesting",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
             ]
         ),
         .testTarget(name: "EvToolTests", dependencies: ["EvTool", "EventStoreTesting"]),

@@ -27,8 +27,8 @@ public final class LogStreamHub: Service, Sendable {
         close()
     }
 
-    /// Tells every stream to finish.
-    func close() {
+    /// Tells every stream to finish: each ends its response after the events it has sent.
+    public func close() {
         let waiters = state.withLock { state in
             state.isClosing = true
             defer { state.waiters = [:] }

@@ -90,8 +90,8 @@ extension Problem {
             detail: error.description, extensions: [string("field", error.field)])
     }
 
-    /// The problem for each engine error.
-    init(_ error: EventStoreError) {
+    /// The problem for each engine error: one status and one stable type per case.
+    public init(_ error: EventStoreError) {
         switch error {
         case .versionConflict(let stream, let expected, let actual):
             self.init(

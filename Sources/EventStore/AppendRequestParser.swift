@@ -33,16 +33,14 @@ public enum AppendRequestParser {
         var sawEvents = false
         var compact = JSONWriter(capacity: 512)
         do {
-            guard scanner.peekKind() == .object else { throw AppendRequestError.invalidField(pointer: "", reason: "the body must be a JSON object") }
+            try require(.object, &scanner, pointer: "", reason: "the body must be a JSON object")
             try scanner.readObject { key, value in
                 switch key {
                 case "expectedVersion":
                     expected = try readExpectedVersion(&value)
                 case "events":
                     sawEvents = true
-                    guard value.peekKind() == .array else {
-                        throw AppendRequestError.invalidField(pointer: "/events", reason: "must be an array of events")
-                    }
+                    try require(.array, &value, pointer: "/events", reason: "must be an array of events")
                     var index = 0
                     var seen = Set<EventID>()
                     try value.readArray { element in
@@ -70,9 +68,7 @@ public enum AppendRequestParser {
 
     private static func readExpectedVersion(_ value: inout JSONScanner) throws -> ExpectedVersion? {
         if try value.readNull() { return nil }
-        guard value.peekKind() == .number else {
-            throw AppendRequestError.invalidField(pointer: "/expectedVersion", reason: "must be a whole number >= 0 or null")
-        }
+        try require(.number, &value, pointer: "/expectedVersion", reason: "must be a whole number >= 0 or null")
         let number: Int64
         do { number = try value.readInteger() } catch {
             throw AppendRequestError.invalidField(pointer: "/expectedVersion", reason: "must be a whole number >= 0 or null")
@@ -88,9 +84,7 @@ public enum AppendRequestParser {
         compact: inout JSONWriter
     ) throws {
         let pointer = "/events/\(index)"
-        guard element.peekKind() == .object else {
-            throw AppendRequestError.invalidField(pointer: pointer, reason: "must be an object with type and data")
-        }
+        try require(.object, &element, pointer: pointer, reason: "must be an object with type and data")
         var type: String?
         var id: EventID?
         var dataRange: Range<Int>?
@@ -98,9 +92,7 @@ public enum AppendRequestParser {
         try element.readObject { key, value in
             switch key {
             case "type":
-                guard value.peekKind() == .string else {
-                    throw AppendRequestError.invalidField(pointer: "\(pointer)/type", reason: "must be a string")
-                }
+                try require(.string, &value, pointer: "\(pointer)/type", reason: "must be a string")
                 type = try value.readString()
             case "id":
                 if try value.readNull() { return }
@@ -112,15 +104,11 @@ public enum AppendRequestParser {
                 }
                 id = parsed
             case "data":
-                guard value.peekKind() == .object else {
-                    throw AppendRequestError.invalidField(pointer: "\(pointer)/data", reason: "must be a JSON object")
-                }
+                try require(.object, &value, pointer: "\(pointer)/data", reason: "must be a JSON object")
                 dataRange = try value.skipValue()
             case "metadata":
                 if try value.readNull() { return }
-                guard value.peekKind() == .object else {
-                    throw AppendRequestError.invalidField(pointer: "\(pointer)/metadata", reason: "must be a JSON object or null")
-                }
+                try require(.object, &value, pointer: "\(pointer)/metadata", reason: "must be a JSON object or null")
                 metadataRange = try value.skipValue()
             default:
                 throw AppendRequestError.invalidField(pointer: "\(pointer)/\(key)", reason: "unknown member; expected type, data, id and metadata")
@@ -142,6 +130,16 @@ public enum AppendRequestParser {
                     metadata: UnsafeRawBufferPointer(rebasing: payload[dataCount...]))
             }
         }
+    }
+
+    /// Throws unless the next value is of `kind`: a syntax error when it is not JSON at all,
+    /// otherwise a field error naming `pointer`.
+    private static func require(_ kind: JSONKind, _ scanner: inout JSONScanner, pointer: String, reason: String) throws {
+        guard let found = scanner.peekKind() else {
+            _ = try scanner.skipValue()
+            throw AppendRequestError.invalidField(pointer: pointer, reason: reason)
+        }
+        if found != kind { throw AppendRequestError.invalidField(pointer: pointer, reason: reason) }
     }
 
     /// Checks an event type: 1-128 characters of `[A-Za-z0-9._:-]`.
