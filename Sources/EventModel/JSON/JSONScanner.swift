@@ -73,6 +73,7 @@ public struct JSONScanner {
 
     /// Reads a JSON string and decodes its escapes.
     public mutating func readString() throws(JSONSyntaxError) -> String {
+        skipWhitespace()
         let range = try scanString()
         let raw = UnsafeRawBufferPointer(rebasing: bytes[range])
         if !raw.contains(UInt8(ascii: "\\")) { return String(decoding: raw, as: UTF8.self) }

@@ -1,0 +1,86 @@
+import EventModel
+import Testing
+
+@Suite("JSON scanner and writer")
+struct JSONTests {
+    private func validate(_ text: String) -> Bool {
+        var bytes = Array(text.utf8)
+        return bytes.withUnsafeMutableBytes { buffer in
+            var scanner = JSONScanner(UnsafeRawBufferPointer(buffer))
+            do {
+                _ = try scanner.skipValue()
+                try scanner.expectEnd()
+                return true
+            } catch {
+                return false
+            }
+        }
+    }
+
+    @Test("accepts RFC 8259 JSON", arguments: [
+        "{}", "[]", "0", "-0", "1.5e-3", "-12.0E+7", "\"\"", "\"a\\u00e9\\n\\\"\"", "true", "false", "null",
+        " { \"a\" : [ 1 , { \"b\" : null } ] } ", "\"é日本\"", "\"😀\"", "\"\\ud83d\\ude00\"",
+    ])
+    func accepts(_ text: String) { #expect(validate(text)) }
+
+    @Test("refuses what is not JSON", arguments: [
+        "", "{", "}", "[1,]", "{\"a\":1,}", "{a:1}", "01", "1.", ".5", "-", "1e", "+1", "tru", "nul", "\"abc", "\"\\x\"",
+        "\"\\u12\"", "\"a\u{01}b\"", "{\"a\" 1}", "[1 2]", "1 2", "'a'", "NaN", "Infinity",
+    ])
+    func refuses(_ text: String) { #expect(!validate(text)) }
+
+    @Test("refuses invalid UTF-8 and nesting past the limit")
+    func refusesBytes() {
+        for bytes in [[0x22, 0xC3, 0x22], [0x22, 0xED, 0xA0, 0x80, 0x22], [0x22, 0xC0, 0xAF, 0x22], [0x22, 0xF8, 0x88, 0x80, 0x80, 0x80, 0x22]] as [[UInt8]] {
+            let valid = bytes.withUnsafeBytes { buffer -> Bool in
+                var scanner = JSONScanner(buffer)
+                return (try? scanner.skipValue()) != nil
+            }
+            #expect(!valid, "\(bytes)")
+        }
+        #expect(validate(String(repeating: "[", count: 63) + String(repeating: "]", count: 63)))
+        #expect(!validate(String(repeating: "[", count: 65) + String(repeating: "]", count: 65)))
+    }
+
+    @Test("reads members, strings with escapes and whole numbers")
+    func reads() throws {
+        let text = #"{"name": "a\"b\u00e9\ud83d\ude00", "n": -42, "ok": true, "skip": {"x": [1, 2]}, "nothing": null}"#
+        var bytes = Array(text.utf8)
+        var seen: [String: String] = [:]
+        try bytes.withUnsafeMutableBytes { buffer in
+            var scanner = JSONScanner(UnsafeRawBufferPointer(buffer))
+            try scanner.readObject { key, value in
+                switch key {
+                case "name": seen[key] = try value.readString()
+                case "n": seen[key] = String(try value.readInteger())
+                case "ok": seen[key] = String(try value.readBool())
+                case "nothing": seen[key] = String(try value.readNull())
+                default:
+                    let range = try value.skipValue()
+                    seen[key] = String(decoding: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(buffer)[range]), as: UTF8.self)
+                }
+            }
+            try scanner.expectEnd()
+        }
+        #expect(seen == ["name": "a\"bé😀", "n": "-42", "ok": "true", "skip": #"{"x": [1, 2]}"#, "nothing": "true"])
+        var big = Array("99999999999999999999".utf8)
+        big.withUnsafeMutableBytes { buffer in
+            var scanner = JSONScanner(UnsafeRawBufferPointer(buffer))
+            #expect(throws: JSONSyntaxError.self) { try scanner.readInteger() }
+        }
+    }
+
+    @Test("writes escaped strings, integers and compacted JSON")
+    func writes() {
+        var writer = JSONWriter()
+        writer.string("a\"b\\c\nd\u{01}é")
+        writer.byte(UInt8(ascii: ","))
+        writer.integer(Int64.min)
+        writer.byte(UInt8(ascii: ","))
+        writer.integer(UInt64.max)
+        writer.byte(UInt8(ascii: ","))
+        let spaced = Array(#"{ "a" : [ 1 , "x y" , { } ] }"#.utf8)
+        spaced.withUnsafeBytes { writer.compact($0) }
+        #expect(String(decoding: writer.bytes, as: UTF8.self) == #""a\"b\\c\nd\u0001é",-9223372036854775808,18446744073709551615,{"a":[1,"x y",{}]}"#)
+    }
+}
