@@ -30,7 +30,10 @@ struct EventRoutes<Context: RequestContext> {
         do {
             body = try await request.body.collect(upTo: limits.requestBytesMax)
         } catch is NIOTooManyBytesError {
-            throw Problem(.requestTooLarge(field: "request", limit: limits.requestBytesMax, actual: limits.requestBytesMax + 1))
+            throw Problem(
+                .contentTooLarge, type: "payload-too-large", title: "The request is too large",
+                detail: "the body is larger than the limit of \(limits.requestBytesMax) bytes",
+                extensions: [Problem.string("field", "request"), Problem.number("limit", UInt64(limits.requestBytesMax))])
         }
         let parsed: ParsedAppend
         do {

@@ -16,20 +16,26 @@ public final class ServerMetrics: StoreObserver, Sendable {
     let logReaders: Gauge
     let committedPosition: Gauge
 
-    /// Registers every metric.
+    /// Registers every metric, named `evlog_<name>_<unit>`.
     public init() {
         let latency: [Double] = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5]
         let sizes: [Double] = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096]
-        appendedEvents = registry.makeCounter(name: "evlog_appended_events_total", help: "Events committed (and duplicates answered)")
-        appendRequests = registry.makeCounter(name: "evlog_append_requests_total", help: "Append requests answered by the writer")
-        batches = registry.makeCounter(name: "evlog_batches_total", help: "Write transactions committed or failed")
-        batchRequests = registry.makeValueHistogram(name: "evlog_batch_requests", buckets: sizes, help: "Requests per write transaction")
-        batchEvents = registry.makeValueHistogram(name: "evlog_batch_events", buckets: sizes, help: "Events per write transaction")
-        commitSeconds = registry.makeValueHistogram(name: "evlog_commit_seconds", buckets: latency, help: "Time to apply and commit one batch (one sync)")
-        appendWaitSeconds = registry.makeValueHistogram(name: "evlog_append_latency_seconds", buckets: latency, help: "Time from queueing to the answer, for the oldest request of each batch")
-        queueDepth = registry.makeGauge(name: "evlog_queue_depth", help: "Append requests waiting for the writer")
-        logReaders = registry.makeGauge(name: "evlog_log_readers", help: "Open Server-Sent Events log streams")
-        committedPosition = registry.makeGauge(name: "evlog_committed_position", help: "The last committed global log position")
+        func name(_ metric: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
+            MetricNameDescriptor(namespace: "evlog", metricName: metric, unitName: unit, helpText: help)
+        }
+        appendedEvents = registry.makeCounter(descriptor: name("appended_events", "total", "Events committed (and duplicates answered)"))
+        appendRequests = registry.makeCounter(descriptor: name("append_requests", "total", "Append requests answered by the writer"))
+        batches = registry.makeCounter(descriptor: name("batches", "total", "Write transactions committed or failed"))
+        batchRequests = registry.makeValueHistogram(descriptor: name("batch", "requests", "Requests per write transaction"), buckets: sizes)
+        batchEvents = registry.makeValueHistogram(descriptor: name("batch", "events", "Events per write transaction"), buckets: sizes)
+        commitSeconds = registry.makeValueHistogram(
+            descriptor: name("commit", "seconds", "Time to apply and commit one batch (one sync)"), buckets: latency)
+        appendWaitSeconds = registry.makeValueHistogram(
+            descriptor: name("append_latency", "seconds", "Time from queueing to the answer, for the oldest request of each batch"),
+            buckets: latency)
+        queueDepth = registry.makeGauge(descriptor: name("queue_depth", "requests", "Append requests waiting for the writer"))
+        logReaders = registry.makeGauge(descriptor: name("log_readers", "streams", "Open Server-Sent Events log streams"))
+        committedPosition = registry.makeGauge(descriptor: name("committed", "position", "The last committed global log position"))
     }
 
     public func batchFinished(requests: Int, events: Int, commitSeconds: Double, waitSeconds: Double) {

@@ -13,14 +13,29 @@ struct BatchApplier {
     var state: WriterState
     /// The commit time given to every event of the batch.
     let timeMilliseconds: Int64
+    /// What this transaction knows of each stream it touched: its number and last run, so a
+    /// stream appended to by many requests of the batch is looked up once.
+    private var known: [[UInt8]: (number: UInt64, lastRun: SeqRun?)] = [:]
+
+    init(transaction: WriteTransaction, layout: StoreLayout, state: WriterState, timeMilliseconds: Int64) {
+        self.transaction = transaction
+        self.layout = layout
+        self.state = state
+        self.timeMilliseconds = timeMilliseconds
+    }
 
     /// Appends `request`'s events, or says why not.
     mutating func apply(_ request: AppendRequest) throws -> Result<AppendOutcome, EventStoreError> {
         let storageKey = request.stream.storageKey
-        let existing = try layout.streamNumber(storageKey, in: transaction)
+        var existing: UInt64?
+        var lastRun: SeqRun?
+        if let cached = known[storageKey] {
+            (existing, lastRun) = cached
+        } else {
+            existing = try layout.streamNumber(storageKey, in: transaction)
+            lastRun = try existing.flatMap { try layout.lastRun(of: $0, in: transaction) }
+        }
         if let answer = try replayedAnswer(for: request, stream: existing) { return answer }
-
-        let lastRun = try existing.flatMap { try layout.lastRun(of: $0, in: transaction) }
         let head = lastRun?.lastSeq ?? 0
         guard request.expectedVersion.isMet(byHead: head) else {
             guard case .exactly(let expected) = request.expectedVersion else { preconditionFailure("any is always met") }
@@ -53,7 +68,7 @@ struct BatchApplier {
                 try withUnsafeBytes(of: &value) { try transaction.put(layout.ids, key: key, value: $0, flags: .noOverwrite) }
             }
         }
-        try recordRun(stream: stream, lastRun: lastRun, firstSeq: firstSeq, firstPosition: firstPosition, count: count)
+        known[storageKey] = (stream, try recordRun(stream: stream, lastRun: lastRun, firstSeq: firstSeq, firstPosition: firstPosition, count: count))
         state.nextPosition += count
         return .success(
             AppendOutcome(
@@ -62,8 +77,8 @@ struct BatchApplier {
     }
 
     /// Extends the stream's last run when the new events follow it directly in the log,
-    /// otherwise starts a new run.
-    private func recordRun(stream: UInt64, lastRun: SeqRun?, firstSeq: Seq, firstPosition: Position, count: UInt64) throws {
+    /// otherwise starts a new run; returns the run as stored.
+    private func recordRun(stream: UInt64, lastRun: SeqRun?, firstSeq: Seq, firstPosition: Position, count: UInt64) throws -> SeqRun {
         var run = SeqRun(firstSeq: firstSeq, firstPosition: firstPosition, count: count)
         if let lastRun, lastRun.lastPosition + 1 == firstPosition, lastRun.count + count <= UInt64(UInt32.max) {
             run = SeqRun(firstSeq: lastRun.firstSeq, firstPosition: lastRun.firstPosition, count: lastRun.count + count)
@@ -71,6 +86,7 @@ struct BatchApplier {
         try StoreKeys.withKey(stream, run.firstSeq) { key in
             try run.withValue { try transaction.put(layout.seqs, key: key, value: $0) }
         }
+        return run
     }
 
     private mutating func createStream(_ storageKey: [UInt8]) throws -> UInt64 {

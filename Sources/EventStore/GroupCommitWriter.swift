@@ -112,7 +112,7 @@ final class GroupCommitWriter: @unchecked Sendable {
                 }
                 let maximum = environment.configuration.mapSizeMaxBytes
                 return requests.map { _ in
-                    .failure(.storageFull(reason: "the store reached its maximum size of \(maximum) bytes (--map-size-max)"))
+                    .failure(.storageFull(reason: "the store reached its maximum size of \(maximum) bytes (evtool serve --map-size-max-mib)"))
                 }
             } catch let error as LMDBError where error.isStorageFailure {
                 logger.error("commit failed; reopening the environment", metadata: ["error": "\(error)"])

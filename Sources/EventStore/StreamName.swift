@@ -8,20 +8,23 @@ public struct StreamName: Hashable, Sendable, CustomStringConvertible {
     /// The branch of the object.
     public let branch: BranchName
 
+    /// The key in the `stream-names` database: `type/id`, a zero byte, the branch. Zero bytes
+    /// cannot appear in a validated name, so the encoding is unambiguous. Made once, here, so
+    /// the writer never builds it.
+    let storageKey: [UInt8]
+
     /// The stream of `object` on `branch`.
     public init(object: ObjectKey, branch: BranchName = .main) {
         self.object = object
         self.branch = branch
-    }
-
-    /// The key in the `stream-names` database: `type/id`, a zero byte, the branch. Zero bytes
-    /// cannot appear in a validated name, so the encoding is unambiguous.
-    var storageKey: [UInt8] {
         var key = Array(object.description.utf8)
         key.append(0)
         key.append(contentsOf: branch.name.utf8)
-        return key
+        storageKey = key
     }
+
+    public static func == (lhs: StreamName, rhs: StreamName) -> Bool { lhs.storageKey == rhs.storageKey }
+    public func hash(into hasher: inout Hasher) { hasher.combine(storageKey) }
 
     /// `type/id` on `branch`.
     public var description: String { branch == .main ? object.description : "\(object)@\(branch)" }

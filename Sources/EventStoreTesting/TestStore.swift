@@ -12,12 +12,15 @@ public struct TestStore: Sendable {
     public let clock: ManualClock
 
     /// Opens a store in a new temporary directory; `configure` adjusts the configuration.
-    public static func open(_ configure: (inout StoreConfiguration) -> Void = { _ in }) throws -> TestStore {
+    public static func open(
+        observer: (any StoreObserver)? = nil, _ configure: (inout StoreConfiguration) -> Void = { _ in }
+    ) throws -> TestStore {
         let directory = TemporaryDirectory()
         var configuration = StoreConfiguration(directory: directory.appending("data"))
         configure(&configuration)
         let clock = ManualClock()
-        return TestStore(store: try EventStore(configuration: configuration, clock: clock, holder: "test", logger: quietLogger), directory: directory, clock: clock)
+        let store = try EventStore(configuration: configuration, clock: clock, holder: "test", logger: quietLogger, observer: observer)
+        return TestStore(store: store, directory: directory, clock: clock)
     }
 
     /// Opens the same data folder again (after ``close()``), with the same clock.

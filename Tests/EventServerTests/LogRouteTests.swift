@@ -51,7 +51,7 @@ struct LogRouteTests {
             let health = try await client.get("/healthz")
             #expect(health.status == .ok && health.json["position"] as? Int == 1)
             let metrics = try await client.get("/metrics")
-            for name in ["evlog_queue_depth", "evlog_log_readers", "evlog_commit_seconds_bucket", "evlog_batch_events_bucket", "evlog_committed_position 1"] {
+            for name in ["evlog_queue_depth_requests", "evlog_log_readers_streams", "evlog_commit_seconds_bucket", "evlog_batch_events_bucket", "evlog_appended_events_total 1", "evlog_committed_position 1"] {
                 #expect(metrics.text.contains(name), "missing \(name)")
             }
             _ = test

@@ -13,11 +13,12 @@ func withServer(
     server configureServer: (inout ServerConfiguration) -> Void = { _ in },
     _ body: @Sendable (any TestClientProtocol, TestStore, LogStreamHub) async throws -> Void
 ) async throws {
-    let test = try TestStore.open(configureStore)
+    let metrics = ServerMetrics()
+    let test = try TestStore.open(observer: metrics, configureStore)
     var configuration = ServerConfiguration()
     configureServer(&configuration)
     let streams = LogStreamHub()
-    let router = EventServer.makeRouter(store: test.store, configuration: configuration, metrics: ServerMetrics(), streams: streams)
+    let router = EventServer.makeRouter(store: test.store, configuration: configuration, metrics: metrics, streams: streams)
     let application = Application(router: router)
     do {
         try await application.test(.router) { client in try await body(client, test, streams) }

@@ -2,7 +2,7 @@
  * the same benchmark session as the engine, so the gap between them is the engine's own cost.
  *
  * Build: gcc -O2 -o Tools/bench/raw-lmdb Tools/bench/raw_lmdb.c -llmdb
- * Use:   raw-lmdb append --dir D --events N --batch B --streams S [--value-size 200]
+ * Use:   raw-lmdb append --dir D --events N --batch B --streams S [--value-size 200] [--ids v7|v4]
  *        raw-lmdb scan --dir D [--no-crc]
  *        raw-lmdb scan-stream --dir D --stream K [--no-crc]
  *
@@ -159,6 +159,10 @@ static unsigned check_record(const MDB_val *val, int verify_crc) {
     return r[val->mv_size - 1];
 }
 
+/* Event ids as the engine generates them (UUIDv7, time-ordered) unless --ids v4 asks for random
+ * ones, as clients that send their own ids would. */
+static int random_ids = 0;
+
 static void append(const char *dir, uint64_t events, uint64_t batch, uint64_t streams, size_t value_bytes) {
     struct store s = store_open(dir);
     MDB_txn *txn;
@@ -203,7 +207,13 @@ static void append(const char *dir, uint64_t events, uint64_t batch, uint64_t st
             uint64_t hi = rng_next(), lo = rng_next();
             put_le(id, hi, 8);
             put_le(id + 8, lo, 8);
-            id[6] = (id[6] & 0x0F) | 0x40; /* UUIDv4 version and variant bits */
+            if (random_ids) {
+                id[6] = (id[6] & 0x0F) | 0x40; /* UUIDv4: ids a client makes up */
+            } else {
+                /* UUIDv7, as the engine generates: 48 bits of ms first, so ids arrive in order. */
+                put_be64(id, (uint64_t)time_ms << 16 | (hi & 0xFFFF));
+                id[6] = (id[6] & 0x0F) | 0x70;
+            }
             id[8] = (id[8] & 0x3F) | 0x80;
             key = (MDB_val){ ID_BYTES, id };
             int rc = mdb_get(txn, s.ids, &key, &val);
@@ -298,7 +308,7 @@ static void scan(const char *dir, int64_t stream, int verify_crc) {
 }
 
 static void usage(void) {
-    fprintf(stderr, "usage: raw-lmdb append --dir D --events N --batch B --streams S [--value-size 200]\n"
+    fprintf(stderr, "usage: raw-lmdb append --dir D --events N --batch B --streams S [--value-size 200] [--ids v7|v4]\n"
                     "       raw-lmdb scan --dir D [--no-crc]\n"
                     "       raw-lmdb scan-stream --dir D --stream K [--no-crc]\n");
     exit(64);
@@ -329,6 +339,7 @@ int main(int argc, char **argv) {
         else if (strcmp(flag, "--streams") == 0) streams = number(value);
         else if (strcmp(flag, "--value-size") == 0) value_bytes = number(value);
         else if (strcmp(flag, "--stream") == 0) stream = (int64_t)number(value);
+        else if (strcmp(flag, "--ids") == 0 && (strcmp(value, "v4") == 0 || strcmp(value, "v7") == 0)) random_ids = value[1] == '4';
         else usage();
     }
     if (!dir) usage();

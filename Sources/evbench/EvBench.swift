@@ -1,0 +1,19 @@
+import ArgumentParser
+
+/// Benchmarks of the engine, run by `Tools/benchmark`, which prints them as one table.
+@main
+struct EvBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "evbench",
+        abstract: "Measure evlog's append, replay and HTTP baselines.",
+        discussion: """
+            Each subcommand prints one line of key=value figures. Tools/benchmark builds \
+            everything in release mode and runs them all in one go.
+
+            Examples:
+              evbench append --appenders 256 --objects distinct --seconds 5 --dir /tmp/b1
+              evbench replay --events 1000000 --dir /tmp/b2
+              evbench hello-server --port 8081
+            """,
+        subcommands: [AppendBenchmark.self, ReplayBenchmark.self, HelloServer.self])
+}

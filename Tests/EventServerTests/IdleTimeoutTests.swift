@@ -1,0 +1,50 @@
+import EventServer
+import EventStoreTesting
+import Foundation
+import Hummingbird
+import Testing
+
+@Suite("Connections")
+struct IdleTimeoutTests {
+    @Test("a connection that sends nothing is closed after the idle timeout")
+    func idleConnectionClosed() async throws {
+        let test = try TestStore.open()
+        defer { Task { await test.destroy() } }
+        var configuration = ServerConfiguration()
+        configuration.port = 0
+        configuration.idleTimeoutSeconds = 1
+        let port = AsyncStream<Int>.makeStream()
+        let application = EventServer.makeApplication(
+            store: test.store, configuration: configuration, metrics: ServerMetrics(), streams: LogStreamHub(), logger: quietLogger
+        ) { port.continuation.yield($0) }
+        let server = Task { try await application.run() }
+        defer { server.cancel() }
+        var ports = port.stream.makeAsyncIterator()
+        let listening = try #require(await ports.next())
+
+        let started = ContinuousClock.now
+        let closed = try await Task.detached { try Self.connectAndWaitForClose(port: listening) }.value
+        let waited = ContinuousClock.now - started
+        #expect(closed, "the server closed the silent connection")
+        #expect(waited >= .milliseconds(900), "not before the idle timeout")
+    }
+
+    /// Connects, sends nothing, and returns true once the server closes the connection
+    /// (false if it is still open after 10 s).
+    private static func connectAndWaitForClose(port: Int) throws -> Bool {
+        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(socket) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { return false }
+        var timeout = timeval(tv_sec: 10, tv_usec: 0)
+        setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var byte: UInt8 = 0
+        return recv(socket, &byte, 1, 0) == 0
+    }
+}
