@@ -5,7 +5,7 @@ struct PendingAppend {
     let request: AppendRequest
     let bytes: Int
     let enqueuedNanoseconds: UInt64
-    let continuation: CheckedContinuation<Result<AppendOutcome, EventStoreError>, Never>
+    let continuation: UnsafeContinuation<Result<AppendOutcome, EventStoreError>, Never>
 }
 
 /// The bounded queue between request tasks and the writer thread.

@@ -110,7 +110,8 @@ public final class EventStore: Sendable {
     ///   nothing of the request was written.
     public func append(_ request: AppendRequest) async throws(EventStoreError) -> AppendOutcome {
         var request = request
-        var generator = SystemRandomNumberGenerator()
+        // One system random number per request seeds the ids of all its events.
+        var generator = SplitMix64(seed: UInt64.random(in: .min ... .max))
         let now = clock.nowMilliseconds()
         request.events.assignMissingIDs { EventID.version7(milliseconds: now, using: &generator) }
         let threshold = configuration.compressionThresholdBytes
@@ -120,7 +121,8 @@ public final class EventStore: Sendable {
             compressors.withLock { $0.append(compressor) }
         }
         let pending = request
-        let result = await withCheckedContinuation { continuation in
+        // Resumed exactly once: by the queue's refusal here, or by the writer after commit.
+        let result = await withUnsafeContinuation { continuation in
             let item = PendingAppend(
                 request: pending, bytes: pending.events.storage.count, enqueuedNanoseconds: DispatchTime.now().uptimeNanoseconds,
                 continuation: continuation)
@@ -160,3 +162,4 @@ public final class EventStore: Sendable {
         }
     }
 }
+

@@ -117,7 +117,7 @@ struct StorageTests {
         let refusals = await withTaskGroup(of: EventStoreError?.self) { group in
             for _ in 0..<3 {
                 group.addTask {
-                    await withCheckedContinuation { continuation in
+                    await withUnsafeContinuation { continuation in
                         let refusal = queue.enqueue(PendingAppend(request: request, bytes: 10, enqueuedNanoseconds: 0, continuation: continuation))
                         if let refusal { continuation.resume(returning: .failure(refusal)) }
                         else { continuation.resume(returning: .failure(.closed)) }  // answered at once: not waiting for a writer

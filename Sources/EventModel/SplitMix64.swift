@@ -1,6 +1,9 @@
-/// A deterministic random number generator (SplitMix64): the same seed gives the same run, so a
-/// failing workload can be replayed exactly.
-public struct SeededGenerator: RandomNumberGenerator, Sendable {
+/// A small, fast, deterministic random number generator (SplitMix64).
+///
+/// The same seed gives the same numbers, so a seeded workload can be replayed exactly; the
+/// engine seeds one per append from the system generator (which costs a system call per number
+/// on Linux) to draw the random bits of the event ids it generates.
+public struct SplitMix64: RandomNumberGenerator, Sendable {
     private var state: UInt64
 
     /// A generator starting from `seed`.
