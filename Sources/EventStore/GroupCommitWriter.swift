@@ -31,6 +31,10 @@ final class GroupCommitWriter: @unchecked Sendable {
     // Touched only by the writer thread once it runs.
     private var state: WriterState
     private var needsReopen = false
+    private var readersCheckedNanoseconds: UInt64 = 0
+    /// How often the writer clears reader slots left by dead readers: one such slot pins every
+    /// page written after it, and the file grows without bound.
+    private static let readerCheckIntervalNanoseconds: UInt64 = 60_000_000_000
 
     init(
         environment: Environment, layout: StoreLayout, queue: AppendQueue, signal: CommitSignal, clock: any Clock,
@@ -68,6 +72,10 @@ final class GroupCommitWriter: @unchecked Sendable {
     private func run() {
         while let batch = queue.takeBatch(requestsMax: configuration.batchRequestsMax, bytesMax: configuration.batchBytesMax) {
             let started = DispatchTime.now().uptimeNanoseconds
+            if started - readersCheckedNanoseconds > Self.readerCheckIntervalNanoseconds {
+                readersCheckedNanoseconds = started
+                clearStaleReaders()
+            }
             let results = commit(batch.map(\.request))
             signal.publish(state.nextPosition - 1)
             for (pending, result) in zip(batch, results) { pending.continuation.resume(returning: result) }
@@ -126,6 +134,15 @@ final class GroupCommitWriter: @unchecked Sendable {
                 logger.error("append failed", metadata: ["error": "\(error)"])
                 return [.failure(failure)]
             }
+        }
+    }
+
+    private func clearStaleReaders() {
+        do {
+            let cleared = try environment.clearStaleReaders()
+            if cleared > 0 { logger.notice("cleared stale reader slots", metadata: ["readers.cleared": "\(cleared)"]) }
+        } catch {
+            logger.warning("reader check failed", metadata: ["error": "\(error)"])
         }
     }
 
