@@ -16,17 +16,7 @@ struct HealthRoutes<Context: RequestContext> {
         let statistics: StoreStatistics
         do { statistics = try store.statistics() } catch { throw Problem(error) }
         var writer = JSONWriter()
-        writer.ascii("{\"status\":\"ok\",\"position\":")
-        writer.integer(statistics.events)
-        writer.ascii(",\"streams\":")
-        writer.integer(statistics.streams)
-        writer.ascii(",\"queuedRequests\":")
-        writer.integer(statistics.queuedRequests)
-        writer.ascii(",\"mapBytes\":")
-        writer.integer(statistics.map.mapSizeBytes)
-        writer.ascii(",\"usedBytes\":")
-        writer.integer(statistics.map.usedBytes)
-        writer.byte(UInt8(ascii: "}"))
+        EventJSON.write(statistics, status: "ok", into: &writer)
         return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: writer.bytes)))
     }
 

@@ -1,26 +1,19 @@
 import EventModel
 import EventStore
 import ServiceLifecycle
-import Synchronization
 
 /// Ends the server's long-lived log streams on graceful shutdown.
 ///
 /// The HTTP server waits for running requests before it stops, and a log stream never ends by
 /// itself; so this service, shut down before the server, tells every stream to finish.
 public final class LogStreamHub: Service, Sendable {
-    private struct State {
-        var isClosing = false
-        var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
-        var nextWaiter = 0
-    }
-
-    private let state = Mutex(State())
+    private let closing = AsyncCondition(false)
 
     /// A hub with no streams.
     public init() {}
 
     /// True once shutdown has begun.
-    var isClosing: Bool { state.withLock { $0.isClosing } }
+    var isClosing: Bool { closing.value }
 
     public func run() async throws {
         try? await gracefulShutdown()
@@ -29,12 +22,7 @@ public final class LogStreamHub: Service, Sendable {
 
     /// Tells every stream to finish: each ends its response after the events it has sent.
     public func close() {
-        let waiters = state.withLock { state in
-            state.isClosing = true
-            defer { state.waiters = [:] }
-            return state.waiters
-        }
-        for waiter in waiters.values { waiter.resume() }
+        closing.update { $0 = true }
     }
 
     /// Waits for a commit after `position`; returns false when `timeout` passed first (time
@@ -46,7 +34,7 @@ public final class LogStreamHub: Service, Sendable {
                 return true
             }
             group.addTask {
-                await self.waitUntilClosing()
+                await self.closing.wait { $0 }
                 return true
             }
             group.addTask {
@@ -56,25 +44,6 @@ public final class LogStreamHub: Service, Sendable {
             let first = await group.next() ?? true
             group.cancelAll()
             return first
-        }
-    }
-
-    private func waitUntilClosing() async {
-        let id = state.withLock { state in
-            defer { state.nextWaiter += 1 }
-            return state.nextWaiter
-        }
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let ready = state.withLock { state in
-                    if state.isClosing || Task.isCancelled { return true }
-                    state.waiters[id] = continuation
-                    return false
-                }
-                if ready { continuation.resume() }
-            }
-        } onCancel: {
-            state.withLock { $0.waiters.removeValue(forKey: id) }?.resume()
         }
     }
 }

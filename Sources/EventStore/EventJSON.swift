@@ -57,4 +57,30 @@ public enum EventJSON {
         writer.integer(outcome.lastPosition)
         writer.byte(UInt8(ascii: "}"))
     }
+
+    /// Writes a store's statistics: `{"status"?, "position", "streams", "queuedRequests",
+    /// "mapBytes", "mapBytesMax", "usedBytes", "pageBytes"}`.
+    public static func write(_ statistics: StoreStatistics, status: String? = nil, into writer: inout JSONWriter) {
+        writer.byte(UInt8(ascii: "{"))
+        if let status {
+            writer.ascii("\"status\":")
+            writer.string(status)
+            writer.byte(UInt8(ascii: ","))
+        }
+        writer.ascii("\"position\":")
+        writer.integer(statistics.lastPosition)
+        writer.ascii(",\"streams\":")
+        writer.integer(statistics.streams)
+        writer.ascii(",\"queuedRequests\":")
+        writer.integer(statistics.queuedRequests)
+        writer.ascii(",\"mapBytes\":")
+        writer.integer(statistics.map.mapSizeBytes)
+        writer.ascii(",\"mapBytesMax\":")
+        writer.integer(statistics.map.mapSizeMaxBytes)
+        writer.ascii(",\"usedBytes\":")
+        writer.integer(statistics.map.usedBytes)
+        writer.ascii(",\"pageBytes\":")
+        writer.integer(statistics.map.pageSizeBytes)
+        writer.byte(UInt8(ascii: "}"))
+    }
 }

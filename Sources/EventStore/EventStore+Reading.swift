@@ -21,8 +21,8 @@ public struct LogPage: Sendable, Equatable {
 
 /// What the store holds, for `evtool stats` and `/healthz`.
 public struct StoreStatistics: Sendable, Equatable {
-    /// Events in the log (the last position, since positions are dense).
-    public let events: UInt64
+    /// The last committed position, which is also the number of events (positions are dense).
+    public let lastPosition: Position
     /// Streams (object branches) ever created.
     public let streams: Int
     /// The map: its size, maximum and bytes in use.
@@ -126,11 +126,11 @@ extension EventStore {
 
     /// Counts and sizes, from one snapshot.
     public func statistics() throws(EventStoreError) -> StoreStatistics {
-        let (events, streams) = try read { transaction in
+        let (lastPosition, streams) = try read { transaction in
             (try layout.lastPosition(in: transaction), try transaction.count(layout.streams))
         }
         let map: EnvironmentInfo
         do { map = try environment.info() } catch { throw .storageFailure(error) }
-        return StoreStatistics(events: events, streams: streams, map: map, queuedRequests: queueDepth.requests)
+        return StoreStatistics(lastPosition: lastPosition, streams: streams, map: map, queuedRequests: queueDepth.requests)
     }
 }
