@@ -1,11 +1,14 @@
-"""Shared pieces of Tools/crash-test and Tools/power-loss-test (Python 3.11 standard library only).
+"""Shared pieces of Tools/crash-test, Tools/power-loss-test and Tools/disk-fault-test (Python 3.11
+standard library only).
 
-- `start_server` / `Server`: runs `evtool serve` on 127.0.0.1 and stops it by its pid.
-- `Workload`: concurrent appenders that record every event the server acknowledged.
+- `start_server` / `Server`: runs `evtool serve` on 127.0.0.1, optionally under a wrapper such as
+  strace, and stops it by its pid.
+- `Workload`: concurrent appenders that record every event the server acknowledged (and, when
+  asked to accept 507 storage-full answers, every event it refused that way).
 - `verify`: reads the whole log back and checks that every acknowledged event is there, unchanged,
-  with dense positions and dense per-object seqs.
+  with dense positions and dense per-object seqs, and that no refused event is there.
 - `build_powercut`: builds the power-cut simulator Tools/powercut/powercut.so on demand.
-- `add_common_arguments`, `DataDirectory`, `report_failure`: what both command lines share.
+- `add_common_arguments`, `DataDirectory`, `report_failure`: what the command lines share.
 
 The contract these rely on (HTTP, JSON fields) is written down in each function's docstring.
 """
@@ -41,6 +44,8 @@ EVENT_TYPE = "Deposited"
 READY_TIMEOUT_S = 60.0
 REQUEST_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 10.0
+WRAPPER_EXIT_TIMEOUT_S = 5.0  # how long a wrapper may outlive the server it wraps
+STORAGE_FULL_TYPE = "/problems/storage-full"  # problem type of a 507 when a commit hit the disk
 LOG_PAGE_LIMIT = 1000
 OUTPUT_TAIL_LINES = 200
 PROBLEMS_KEPT = 10
@@ -82,11 +87,17 @@ def free_port() -> int:
 
 class Server:
     """A running `evtool serve`. Its stdout and stderr go to one pipe (never a file, so powercut.so
-    does not count or revert them) drained by a thread that keeps the last lines for reports."""
+    does not count or revert them) drained by a thread that keeps the last lines for reports.
 
-    def __init__(self, process: subprocess.Popen, port: int):
+    When `wrapped`, `process` is a wrapper (such as `strace -f ... evtool serve ...`) that runs the
+    server as its only child and exits when it does: signals then go to the server itself (`pid`),
+    never to the wrapper, so the server sees the same SIGTERM or SIGKILL as when it runs alone."""
+
+    def __init__(self, process: subprocess.Popen, port: int, wrapped: bool = False):
         self.process = process
         self.port = port
+        self.wrapped = wrapped
+        self._server_pid: int | None = None if wrapped else process.pid
         self._tail: collections.deque[str] = collections.deque(maxlen=OUTPUT_TAIL_LINES)
         self._drain = threading.Thread(target=self._read_output, daemon=True)
         self._drain.start()
@@ -105,10 +116,40 @@ class Server:
     def alive(self) -> bool:
         return self.process.poll() is None
 
+    @property
+    def pid(self) -> int | None:
+        """The server's own process id: `process.pid`, or when wrapped the wrapper's child (read
+        from /proc once, while the wrapper runs); None if a wrapper has no child (any more)."""
+        if self._server_pid is None and self.alive():
+            children: list[str] = []
+            try:
+                for task in Path(f"/proc/{self.process.pid}/task").iterdir():
+                    children += (task / "children").read_text().split()
+            except OSError:
+                return None  # the wrapper exited meanwhile
+            if len(children) == 1:
+                self._server_pid = int(children[0])
+        return self._server_pid
+
+    def _signal(self, signal_number: int) -> None:
+        """Sends signal_number to the server itself, if it still runs."""
+        pid = self.pid
+        if pid is not None and self.alive():
+            try:
+                os.kill(pid, signal_number)
+            except ProcessLookupError:
+                pass  # it has just exited
+
     def kill(self) -> int:
-        """SIGKILLs the server (a crash) and returns its exit status once it is gone."""
+        """SIGKILLs the server (a crash) and returns its exit status once it is gone (a wrapper's
+        status when wrapped; a wrapper still running WRAPPER_EXIT_TIMEOUT_S later is SIGKILLed)."""
         if self.alive():
-            os.kill(self.process.pid, signal.SIGKILL)
+            self._signal(signal.SIGKILL)
+        if self.wrapped:
+            try:
+                return self.process.wait(timeout=WRAPPER_EXIT_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                os.kill(self.process.pid, signal.SIGKILL)
         return self.process.wait()
 
     def stop(self) -> bool:
@@ -116,7 +157,7 @@ class Server:
         that. Returns True if it stopped on SIGTERM alone."""
         if not self.alive():
             return True
-        os.kill(self.process.pid, signal.SIGTERM)
+        self._signal(signal.SIGTERM)
         try:
             self.process.wait(timeout=STOP_TIMEOUT_S)
             return True
@@ -126,18 +167,21 @@ class Server:
 
 
 def start_server(evtool: Path, data_dir: Path, extra_env: dict[str, str] | None = None,
-                 serve_args: list[str] | None = None) -> Server:
+                 serve_args: list[str] | None = None,
+                 command_prefix: list[str] | None = None) -> Server:
     """Starts `evtool serve --data DATA_DIR --host 127.0.0.1 --port PORT [serve_args]` in the repo
     root (so `./Schemas` resolves) with `extra_env` added to the environment, and returns it once
     `GET /healthz` answers 200. Raises ServerError, with the server's output tail, if it exits first
-    or is not ready within READY_TIMEOUT_S (it is killed then)."""
+    or is not ready within READY_TIMEOUT_S (it is killed then).
+    With `command_prefix` (e.g. ["strace", "-f", "-o", "FILE"]) the command runs under that
+    wrapper, which must run the server as its only child and exit with it (see Server)."""
     port = free_port()
-    command = [str(evtool), "serve", "--data", str(data_dir), "--host", HOST, "--port", str(port),
-               *(serve_args or [])]
+    command = [*(command_prefix or []), str(evtool), "serve", "--data", str(data_dir),
+               "--host", HOST, "--port", str(port), *(serve_args or [])]
     env = {**os.environ, **(extra_env or {})}
     process = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdin=subprocess.DEVNULL,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    server = Server(process, port)
+    server = Server(process, port, wrapped=bool(command_prefix))
     try:
         _wait_until_healthy(server)
     except BaseException:
@@ -182,9 +226,13 @@ class AckedEvent:
 
 @dataclass
 class WorkloadStats:
-    """What the appenders were answered: every status, and the unexpected answers by kind."""
+    """What the appenders were answered: every status, and the unexpected answers by kind.
+    The storage-full fields stay 0/None unless the Workload accepts storage-full answers."""
     statuses: collections.Counter = field(default_factory=collections.Counter)
     unexpected: collections.Counter = field(default_factory=collections.Counter)  # answer: times
+    storage_full: int = 0          # 507 answers with problem type STORAGE_FULL_TYPE
+    first_storage_full: float | None = None  # time.monotonic() when the first of them was read
+    acked_after_storage_full: int = 0  # 201 answers to requests sent after that first 507
 
     def unexpected_report(self) -> list[str]:
         """One line per distinct unexpected answer (the first PROBLEMS_KEPT kinds)."""
@@ -202,11 +250,18 @@ class Workload:
     {"object":"type/id","firstSeq":F,"lastSeq":F+k-1,"position":P,...}: event i (from 0) of k is
     then at seq F+i and position P-k+1+i. 503 is taken as back-pressure; any other answer is
     counted in `stats.unexpected`. A connection error while the server runs is retried on a new
-    connection; once the server has exited or `stop()` was called, it ends the thread quietly."""
+    connection; once the server has exited or `stop()` was called, it ends the thread quietly.
+
+    With `accept_storage_full`, a 507 answer whose problem+json `type` is STORAGE_FULL_TYPE is
+    expected too: it is counted in `stats.storage_full` (WorkloadStats also keeps when the first
+    came and how many requests sent after it were acknowledged), and the ids of its events, which
+    the server says it did not write, go to `refused`. A 507 of any other type is unexpected."""
 
     def __init__(self, server: Server, object_type: str, object_ids: list[str], appenders: int,
-                 seed: int):
+                 seed: int, accept_storage_full: bool = False):
         self.acknowledged: list[AckedEvent] = []
+        self.refused: list[str] = []  # ids of the events answered 507 storage-full
+        self._accept_storage_full = accept_storage_full
         self.stats = WorkloadStats()
         self._server = server
         self._object_type = object_type
@@ -241,6 +296,7 @@ class Workload:
                       for _ in range(rng.randint(1, 3))]
             path = (f"/v1/objects/{urllib.parse.quote(self._object_type)}/"
                     f"{urllib.parse.quote(object_id)}/events")
+            sent = time.monotonic()
             try:
                 connection.request("POST", path, body=json.dumps({"events": events}).encode(),
                                    headers={"Content-Type": "application/json"})
@@ -251,12 +307,24 @@ class Workload:
                 if self._running():
                     time.sleep(0.05)
                 continue
-            self._record(f"{self._object_type}/{object_id}", events, status, body)
+            self._record(f"{self._object_type}/{object_id}", events, status, body, sent)
         connection.close()
 
-    def _record(self, object_key: str, events: list[dict], status: int, body: bytes) -> None:
+    def _is_storage_full(self, status: int, body: bytes) -> bool:
+        """A 507 problem+json answer of type STORAGE_FULL_TYPE, when the workload accepts them."""
+        if not (self._accept_storage_full and status == 507):
+            return False
+        try:
+            answer = json.loads(body)
+        except ValueError:
+            return False
+        return isinstance(answer, dict) and answer.get("type") == STORAGE_FULL_TYPE
+
+    def _record(self, object_key: str, events: list[dict], status: int, body: bytes,
+                sent: float) -> None:
         acked: list[AckedEvent] = []
         problem = None
+        storage_full = self._is_storage_full(status, body)
         if status == 201:
             try:
                 answer = json.loads(body)
@@ -269,11 +337,19 @@ class Workload:
                              for i, event in enumerate(events)]
             except (ValueError, KeyError, TypeError):
                 problem = f"201 with an unreadable body: {body[:300]!r}"
-        elif status != 503:
+        elif status != 503 and not storage_full:
             problem = f"{status}: {body[:300].decode('utf-8', 'replace')}"
         with self._lock:
             self.stats.statuses[status] += 1
             self.acknowledged.extend(acked)
+            if storage_full:
+                self.stats.storage_full += 1
+                self.refused.extend(event["id"] for event in events)
+                if self.stats.first_storage_full is None:
+                    self.stats.first_storage_full = time.monotonic()
+            elif (acked and self.stats.first_storage_full is not None
+                  and sent > self.stats.first_storage_full):
+                self.stats.acked_after_storage_full += 1
             if problem and (problem in self.stats.unexpected
                             or len(self.stats.unexpected) < PROBLEMS_KEPT):
                 self.stats.unexpected[problem] += 1
@@ -288,6 +364,8 @@ class Verification:
     lost: int = 0              # acknowledged and found nowhere in the log, or unreadable
     gaps: int = 0              # missing log positions (unreadable ones aside) and per-object seqs
     mismatches: int = 0        # found, but changed, moved, duplicated or out of order
+    refused: int = 0           # events the server refused (verify's refused_ids), checked
+    phantoms: int = 0          # refused, yet found in the log
     crc_failures: int = 0      # log positions answered 500 with a problem type containing "corrupt"
     log_events: int = 0
     unreadable: set[int] = field(default_factory=set)  # the positions of those CRC failures
@@ -296,7 +374,8 @@ class Verification:
 
     @property
     def ok(self) -> bool:
-        return (self.lost == self.gaps == self.mismatches == self.crc_failures == 0
+        return (self.lost == self.gaps == self.mismatches == self.crc_failures
+                == self.phantoms == 0
                 and self.present == self.acknowledged and not self.problems)
 
     def note(self, problem: str) -> None:
@@ -480,18 +559,30 @@ def _spot_check_objects(connection: http.client.HTTPConnection, log: list[dict],
                         f"the log has {len(in_log)} events for it, or different ones")
 
 
+def _check_refused(log: list[dict], refused_ids: list[str], result: Verification) -> None:
+    """No event the server refused (said it did not write) may be in the log."""
+    by_id = {event["id"]: event for event in log}
+    for event_id in refused_ids:
+        if event_id in by_id:
+            result.phantoms += 1
+            result.note(f"event {event_id} was refused, yet the log has it at position "
+                        f"{by_id[event_id]['position']}")
+
+
 def verify(port: int, acknowledged: list[AckedEvent], spot_checks: int = 5,
-           seed: int = 0) -> Verification:
+           seed: int = 0, refused_ids: list[str] | None = None) -> Verification:
     """Reads the server's whole log and checks it against `acknowledged` (see _read_log,
-    _check_log, _check_acknowledged), then spot-checks `spot_checks` objects drawn with `seed`
-    (_spot_check_objects). Raises HarnessError only if the server cannot be reached at all."""
-    result = Verification(acknowledged=len(acknowledged))
+    _check_log, _check_acknowledged) and `refused_ids` (_check_refused), then spot-checks
+    `spot_checks` objects drawn with `seed` (_spot_check_objects). Raises HarnessError only if
+    the server cannot be reached at all."""
+    result = Verification(acknowledged=len(acknowledged), refused=len(refused_ids or []))
     connection = http.client.HTTPConnection(HOST, port, timeout=REQUEST_TIMEOUT_S)
     try:
         log = _read_log(connection, result)
         result.log_events = len(log)
         _check_log(log, result)
         _check_acknowledged(log, acknowledged, result)
+        _check_refused(log, refused_ids or [], result)
         objects = sorted({event["object"] for event in log if event["branch"] == "main"})
         chosen = random.Random(seed).sample(objects, min(spot_checks, len(objects)))
         _spot_check_objects(connection, log, chosen, result)
@@ -503,7 +594,7 @@ def verify(port: int, acknowledged: list[AckedEvent], spot_checks: int = 5,
 
 
 def add_common_arguments(parser: argparse.ArgumentParser) -> None:
-    """Adds the options both harnesses take (see each one's help)."""
+    """Adds the options every harness takes (see each one's help)."""
     parser.add_argument("--evtool", type=Path, default=DEFAULT_EVTOOL, metavar="PATH",
                         help="the evtool binary to test (default: .build/debug/evtool)")
     parser.add_argument("--seed", type=int, default=None,
@@ -564,6 +655,8 @@ def report_failure(lines: list[str]) -> None:
 
 
 def describe(result: Verification) -> str:
-    """One line of a verification's counts."""
+    """One line of a verification's counts (refused ones only when verify checked some)."""
+    refused = (f", refused yet present {result.phantoms} of {result.refused}"
+               if result.refused else "")
     return (f"log {result.log_events} events; lost {result.lost}, gaps {result.gaps}, "
-            f"mismatches {result.mismatches}, crc failures {result.crc_failures}")
+            f"mismatches {result.mismatches}, crc failures {result.crc_failures}{refused}")
