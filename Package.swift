@@ -27,6 +27,7 @@ let package = Package(
         .target(name: "LMDB", dependencies: ["CLMDB"]),
         .target(name: "Zstd", dependencies: ["CZstd"]),
         .target(name: "EventModel"),
+        .target(name: "JSONSchema", dependencies: ["EventModel"]),
         .target(
             name: "EventStore",
             dependencies: [
@@ -37,7 +38,7 @@ let package = Package(
         .target(
             name: "EventServer",
             dependencies: [
-                "EventStore", "EventModel",
+                "EventStore", "EventModel", "JSONSchema",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -72,6 +73,7 @@ let package = Package(
         .testTarget(name: "LMDBTests", dependencies: ["LMDB"]),
         .testTarget(name: "ZstdTests", dependencies: ["Zstd"]),
         .testTarget(name: "EventModelTests", dependencies: ["EventModel"]),
+        .testTarget(name: "JSONSchemaTests", dependencies: ["JSONSchema", "EventModel"]),
         .testTarget(name: "EventStoreTests", dependencies: ["EventStore", "EventStoreTesting"]),
         .testTarget(
             name: "EventServerTests",

@@ -1,7 +1,9 @@
 import ArgumentParser
 import EventModel
+import EventServer
 import EventStore
 import Foundation
+import Logging
 
 /// `evtool append`: append events to one object.
 struct AppendCommand: AsyncParsableCommand {
@@ -43,6 +45,12 @@ struct AppendCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("A whole request body from a file, or - for standard input.", valueName: "file"))
     var body: String?
 
+    @Option(help: ArgumentHelp("With --data: the schema folder to validate against (default ./Schemas).", valueName: "dir"))
+    var schemas: String?
+
+    @Flag(help: "With --data: accept object types no schema declares.")
+    var allowUndeclared = false
+
     @OptionGroup var store: StoreOptions
     @OptionGroup var output: OutputOptions
 
@@ -59,10 +67,21 @@ struct AppendCommand: AsyncParsableCommand {
             let answer = try await remote.send(.POST, RemoteStore.path(key) + "/events", body: requestBody)
             printer.print(document: answer.body)
         } else {
+            var logger = Logger(label: "evtool")
+            logger.logLevel = .warning
+            let catalog = try SchemaOptions.loadCatalog(schemas, allowsUndeclared: allowUndeclared, logger: logger)
+            if catalog.types[key.type.name] == nil && !catalog.allowsUndeclared {
+                throw CommandFailure("no schema declares the object type \(key.type); add Schemas/\(key.type).schema.json or pass --allow-undeclared")
+            }
             let engine = try store.openStore(holder: "evtool append")
             let result: Result<AppendOutcome, any Error>
             do {
-                let parsed = try requestBody.withUnsafeBytes { try AppendRequestParser.parse($0, limits: engine.configuration.limits) }
+                let parsed = try requestBody.withUnsafeBytes {
+                    try AppendRequestParser.parse($0, limits: engine.configuration.limits, keepingData: catalog.needsData(for: key.type))
+                }
+                if case .invalid(let violations) = catalog.validate(objectType: key.type, eventTypes: parsed.eventTypes, data: parsed.dataValues) {
+                    throw CommandFailure("the events do not match their schemas:\n" + violations.map { "  \($0.pointer): \($0.message)" }.joined(separator: "\n"))
+                }
                 let request = AppendRequest(stream: StreamName(object: key), expectedVersion: parsed.expectedVersion ?? .any, events: parsed.events)
                 result = .success(try await engine.append(request))
             } catch {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import EventModel
 import EventStore
 import Logging
@@ -21,7 +22,11 @@ struct StoreOptions: ParsableArguments {
     var remote: RemoteStore? { url.map { RemoteStore(baseURL: $0) } }
 
     /// Opens the data folder; refuses, with the holder's name, a folder another process holds.
-    func openStore(holder: String) throws -> EventStore {
+    /// With `mustExist` (commands that only read), a missing folder is an error, not a new store.
+    func openStore(holder: String, mustExist: Bool = false) throws -> EventStore {
+        if mustExist && !FileManager.default.fileExists(atPath: data + "/data.mdb") {
+            throw CommandFailure("no store at \(data) (no data.mdb there); pass --data DIR, or --url for a running server")
+        }
         var logger = Logger(label: "evtool")
         logger.logLevel = .warning
         do {

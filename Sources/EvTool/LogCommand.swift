@@ -61,7 +61,7 @@ struct LogCommand: AsyncParsableCommand {
                 position = next
             }
         } else {
-            let engine = try store.openStore(holder: "evtool log")
+            let engine = try store.openStore(holder: "evtool log", mustExist: true)
             var writer = JSONWriter(capacity: 1024)
             do {
                 while remaining > 0 {

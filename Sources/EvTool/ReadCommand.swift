@@ -49,7 +49,7 @@ struct ReadCommand: AsyncParsableCommand {
                 next = members["next"].flatMap { UInt64($0) }
             }
         } else {
-            let engine = try store.openStore(holder: "evtool read")
+            let engine = try store.openStore(holder: "evtool read", mustExist: true)
             defer { Task { await engine.close() } }
             var writer = JSONWriter(capacity: 1024)
             while let seq = next, remaining > 0 {

@@ -12,12 +12,15 @@ struct ServeCommand: AsyncParsableCommand {
         discussion: """
             Opens (or creates) the data folder and serves it until SIGTERM or SIGINT, which stop \
             new connections, let running requests and queued appends finish, and close the store. \
-            Every acknowledged append is synced to disk before it is answered.
+            Every acknowledged append is synced to disk before it is answered. Appends are \
+            validated against the schemas in --schemas (422 lists every violation); object types \
+            with no schema answer 404 unless --allow-undeclared.
 
             Examples:
               evtool serve                                   # ./data on http://127.0.0.1:8080
               evtool serve --data /var/lib/evlog --host 0.0.0.0 --port 9000
               evtool serve --map-size-max-mib 4096           # refuse appends past 4 GiB (507)
+              evtool serve --schemas ./Schemas --allow-undeclared
             """)
 
     @Option(help: ArgumentHelp("The data folder (created if missing).", valueName: "dir"))
@@ -50,6 +53,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Seconds between heartbeats on an idle log stream.")
     var heartbeatSeconds: Int64 = 15
 
+    @Option(help: ArgumentHelp("The folder of <type>.schema.json files declaring object types and their events (default ./Schemas).", valueName: "dir"))
+    var schemas: String?
+
+    @Flag(help: "Accept events of object types no schema declares (stored unvalidated) instead of answering 404.")
+    var allowUndeclared = false
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel = "info"
 
@@ -75,6 +84,7 @@ struct ServeCommand: AsyncParsableCommand {
         serverConfiguration.port = port
         serverConfiguration.idleTimeoutSeconds = idleTimeoutSeconds
         serverConfiguration.heartbeatSeconds = heartbeatSeconds
+        serverConfiguration.schemas = try SchemaOptions.loadCatalog(schemas, allowsUndeclared: allowUndeclared, logger: logger)
 
         let metrics = ServerMetrics()
         let store: EventStore

@@ -22,7 +22,7 @@ struct StatsCommand: AsyncParsableCommand {
         if let remote = store.remote {
             printer.print(document: try await remote.send(.GET, "/healthz").body)
         } else {
-            let engine = try store.openStore(holder: "evtool stats")
+            let engine = try store.openStore(holder: "evtool stats", mustExist: true)
             let statistics: StoreStatistics
             do { statistics = try engine.statistics() } catch {
                 await engine.close()

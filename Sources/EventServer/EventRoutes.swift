@@ -23,6 +23,8 @@ struct EventRoutes<Context: RequestContext> {
                 detail: "\(stream.object) has no branch \(stream.branch.name); only main exists",
                 extensions: [Problem.string("field", "branch")])
         }
+        let schemas = configuration.schemas
+        guard schemas.types[stream.object.type.name] != nil || schemas.allowsUndeclared else { throw Problem.undeclaredType(stream.object.type, schemas) }
         try RequestParsing.requireJSON(request)
         let ifMatch = try RequestParsing.ifMatchVersion(request)
         let limits = store.configuration.limits
@@ -36,12 +38,16 @@ struct EventRoutes<Context: RequestContext> {
                 extensions: [Problem.string("field", "request"), Problem.number("limit", UInt64(limits.requestBytesMax))])
         }
         let parsed: ParsedAppend
+        let keepingData = schemas.needsData(for: stream.object.type)
         do {
             parsed = try body.withUnsafeReadableBytes { bytes throws(AppendRequestError) in
-                try AppendRequestParser.parse(bytes, limits: limits)
+                try AppendRequestParser.parse(bytes, limits: limits, keepingData: keepingData)
             }
         } catch {
             throw Problem(error)
+        }
+        if case .invalid(let violations) = schemas.validate(objectType: stream.object.type, eventTypes: parsed.eventTypes, data: parsed.dataValues) {
+            throw Problem.schemaViolations(violations)
         }
         var expected = parsed.expectedVersion ?? .any
         if let ifMatch {
@@ -107,6 +113,39 @@ struct EventRoutes<Context: RequestContext> {
 }
 
 extension Problem {
+    /// 404 for an object type with no schema file, when undeclared types are refused.
+    static func undeclaredType(_ type: ObjectType, _ schemas: SchemaCatalog) -> Problem {
+        let known = schemas.types.keys.sorted().joined(separator: ", ")
+        return Problem(
+            .notFound, type: "unknown-object-type", title: "The object type is not declared",
+            detail: "no schema declares the object type \(type); declared: \(known.isEmpty ? "none" : known) (add Schemas/\(type).schema.json, or start the server with --allow-undeclared)",
+            extensions: [Problem.string("field", "type")])
+    }
+
+    /// 422 listing every event that does not match its schema.
+    static func schemaViolations(_ violations: [EventViolation]) -> Problem {
+        var list = JSONWriter()
+        list.byte(UInt8(ascii: "["))
+        for (index, violation) in violations.enumerated() {
+            if index > 0 { list.byte(UInt8(ascii: ",")) }
+            list.ascii("{\"event\":")
+            list.integer(violation.event)
+            list.ascii(",\"pointer\":")
+            list.string(violation.pointer)
+            list.ascii(",\"keyword\":")
+            list.string(violation.keyword)
+            list.ascii(",\"message\":")
+            list.string(violation.message)
+            list.byte(UInt8(ascii: "}"))
+        }
+        list.byte(UInt8(ascii: "]"))
+        let first = violations[0]
+        return Problem(
+            .unprocessableContent, type: "schema-violation", title: "Events do not match their schemas",
+            detail: "\(violations.count) violation\(violations.count == 1 ? "" : "s"), first: \(first.pointer) \(first.message); nothing was written",
+            extensions: [Problem.string("field", first.pointer), ("errors", list.bytes)])
+    }
+
     /// The 400 or 413 for a body the parser refused.
     init(_ error: AppendRequestError) {
         switch error {

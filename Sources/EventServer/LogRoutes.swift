@@ -70,7 +70,7 @@ struct LogRoutes<Context: RequestContext> {
             var position = start
             var frame = ServerSentEventWriter()
             try await writer.write(ByteBuffer(string: ": evlog log stream after \(position)\n\n"))
-            while !streams.isClosing {
+            while !streams.isClosing && !Task.isCancelled {
                 frame.reset()
                 let page: LogPage
                 do {

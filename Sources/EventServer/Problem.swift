@@ -115,6 +115,8 @@ extension Problem {
                 .contentTooLarge, type: "payload-too-large", title: "The request is too large",
                 detail: "\(field) is \(actual), above the limit of \(limit)",
                 extensions: [Problem.string("field", field), Problem.number("limit", UInt64(limit))])
+        case .invalidRequest(let field, let reason):
+            self = .invalidField(field, reason)
         case .queueFull:
             self.init(
                 .serviceUnavailable, type: "queue-full", title: "The write queue is full",

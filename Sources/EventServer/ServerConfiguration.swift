@@ -12,7 +12,10 @@ public struct ServerConfiguration: Sendable {
     public var pageLimitMax = 1_000
     /// The page size when a read does not ask.
     public var pageLimitDefault = 100
+    /// The declared object types and their event schemas. The default declares none and accepts
+    /// every type unvalidated; `evtool serve` loads `./Schemas` and refuses undeclared types.
+    public var schemas = SchemaCatalog(allowsUndeclared: true)
 
-    /// The defaults: 127.0.0.1:8080, 60 s idle timeout, 15 s heartbeat.
+    /// The defaults: 127.0.0.1:8080, 60 s idle timeout, 15 s heartbeat, no schemas.
     public init() {}
 }

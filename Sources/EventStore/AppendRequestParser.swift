@@ -16,6 +16,11 @@ public struct ParsedAppend: Sendable {
     public var expectedVersion: ExpectedVersion?
     /// The events, packed.
     public var events: EventBatch
+    /// Each event's type, in order.
+    public var eventTypes: [String]
+    /// Each event's `data` as a tree, in order, when the parse was asked to keep them (for
+    /// schema validation); empty otherwise. Read in the same pass as the rest of the body.
+    public var dataValues: [JSONValue]
 }
 
 /// Reads an append body in one pass: the envelope is parsed, and each event's `data` and
@@ -24,17 +29,23 @@ public enum AppendRequestParser {
     /// The longest event type, in bytes.
     public static let eventTypeLengthMax = 128
 
-    /// Parses `body`.
+    /// Parses `body` in one pass. With `keepingData`, each event's `data` is also returned as a
+    /// tree (read in that same pass), for validation against a schema.
     /// - Throws: ``AppendRequestError`` naming the first field that is wrong.
-    public static func parse(_ body: UnsafeRawBufferPointer, limits: AppendLimits) throws(AppendRequestError) -> ParsedAppend {
+    public static func parse(_ body: UnsafeRawBufferPointer, limits: AppendLimits, keepingData: Bool = false) throws(AppendRequestError) -> ParsedAppend {
         var scanner = JSONScanner(body)
         var expected: ExpectedVersion?
         var events = EventBatch(limits: limits)
+        var parts = EventParts(keepingData: keepingData)
         var sawEvents = false
         var compact = JSONWriter(capacity: 512)
         do {
             try require(.object, &scanner, pointer: "", reason: "the body must be a JSON object")
+            var envelopeMembers = Set<String>()
             try scanner.readObject { key, value in
+                guard envelopeMembers.insert(key).inserted else {
+                    throw AppendRequestError.invalidField(pointer: "/\(key)", reason: "appears twice")
+                }
                 switch key {
                 case "expectedVersion":
                     expected = try readExpectedVersion(&value)
@@ -44,7 +55,7 @@ public enum AppendRequestParser {
                     var index = 0
                     var seen = Set<EventID>()
                     try value.readArray { element in
-                        try readEvent(&element, index: index, into: &events, seen: &seen, compact: &compact)
+                        try readEvent(&element, index: index, into: &events, parts: &parts, seen: &seen, compact: &compact)
                         index += 1
                     }
                 default:
@@ -58,12 +69,21 @@ public enum AppendRequestParser {
             throw .malformedJSON(error)
         } catch let EventStoreError.requestTooLarge(field, limit, actual) {
             throw .tooLarge(field: field, limit: limit, actual: actual)
+        } catch let EventStoreError.invalidRequest(field, reason) {
+            throw .invalidField(pointer: field, reason: reason)
         } catch {
             preconditionFailure("unexpected error \(error)")
         }
         guard sawEvents else { throw .invalidField(pointer: "/events", reason: "is required") }
         guard events.count > 0 else { throw .invalidField(pointer: "/events", reason: "must hold at least one event") }
-        return ParsedAppend(expectedVersion: expected, events: events)
+        return ParsedAppend(expectedVersion: expected, events: events, eventTypes: parts.types, dataValues: parts.data)
+    }
+
+    /// What the parse collects per event besides the packed batch.
+    private struct EventParts {
+        let keepingData: Bool
+        var types: [String] = []
+        var data: [JSONValue] = []
     }
 
     private static func readExpectedVersion(_ value: inout JSONScanner) throws -> ExpectedVersion? {
@@ -80,8 +100,8 @@ public enum AppendRequestParser {
     }
 
     private static func readEvent(
-        _ element: inout JSONScanner, index: Int, into events: inout EventBatch, seen: inout Set<EventID>,
-        compact: inout JSONWriter
+        _ element: inout JSONScanner, index: Int, into events: inout EventBatch, parts: inout EventParts,
+        seen: inout Set<EventID>, compact: inout JSONWriter
     ) throws {
         let pointer = "/events/\(index)"
         try require(.object, &element, pointer: pointer, reason: "must be an object with type and data")
@@ -89,7 +109,11 @@ public enum AppendRequestParser {
         var id: EventID?
         var dataRange: Range<Int>?
         var metadataRange: Range<Int>?
+        var members = Set<String>()
         try element.readObject { key, value in
+            guard members.insert(key).inserted else {
+                throw AppendRequestError.invalidField(pointer: "\(pointer)/\(key)", reason: "appears twice")
+            }
             switch key {
             case "type":
                 try require(.string, &value, pointer: "\(pointer)/type", reason: "must be a string")
@@ -105,7 +129,13 @@ public enum AppendRequestParser {
                 id = parsed
             case "data":
                 try require(.object, &value, pointer: "\(pointer)/data", reason: "must be a JSON object")
-                dataRange = try value.skipValue()
+                if parts.keepingData {
+                    let start = value.offset
+                    parts.data.append(try value.readValue())
+                    dataRange = start..<value.offset
+                } else {
+                    dataRange = try value.skipValue()
+                }
             case "metadata":
                 if try value.readNull() { return }
                 try require(.object, &value, pointer: "\(pointer)/metadata", reason: "must be a JSON object or null")
@@ -116,6 +146,7 @@ public enum AppendRequestParser {
         }
         guard let type else { throw AppendRequestError.invalidField(pointer: "\(pointer)/type", reason: "is required") }
         try validateEventType(type, pointer: "\(pointer)/type")
+        parts.types.append(type)
         guard let dataRange else { throw AppendRequestError.invalidField(pointer: "\(pointer)/data", reason: "is required") }
         compact.bytes.removeAll(keepingCapacity: true)
         compact.compact(UnsafeRawBufferPointer(rebasing: element.bytes[dataRange]))
@@ -148,12 +179,15 @@ public enum AppendRequestParser {
         guard !utf8.isEmpty, utf8.count <= eventTypeLengthMax else {
             throw .invalidField(pointer: pointer, reason: "must be 1-\(eventTypeLengthMax) characters")
         }
-        for byte in utf8 {
-            let allowed =
-                (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")) || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
-                || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")) || byte == UInt8(ascii: ".")
-                || byte == UInt8(ascii: "_") || byte == UInt8(ascii: ":") || byte == UInt8(ascii: "-")
-            guard allowed else { throw .invalidField(pointer: pointer, reason: "may contain only A-Z, a-z, 0-9, '.', '_', ':' and '-'") }
+        guard utf8.allSatisfy(isEventTypeByte) else {
+            throw .invalidField(pointer: pointer, reason: "may contain only A-Z, a-z, 0-9, '.', '_', ':' and '-'")
         }
+    }
+
+    /// Whether `byte` may appear in an event type.
+    static func isEventTypeByte(_ byte: UInt8) -> Bool {
+        (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")) || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
+            || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")) || byte == UInt8(ascii: ".")
+            || byte == UInt8(ascii: "_") || byte == UInt8(ascii: ":") || byte == UInt8(ascii: "-")
     }
 }

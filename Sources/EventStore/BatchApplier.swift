@@ -111,7 +111,12 @@ struct BatchApplier {
         var first: (position: Position, seq: Seq, time: Int64)?
         var isRetry = stream != nil
         for (index, slot) in request.events.slots.enumerated() {
-            guard let id = slot.id else { continue }
+            // A generated id was made for this request: it cannot have been stored before (the
+            // no-overwrite put of the id still catches the impossible).
+            guard let id = slot.id, !slot.isGeneratedID else {
+                isRetry = false
+                continue
+            }
             let found = try StoreKeys.withKey(id.high, id.low) { key in
                 try transaction.get(layout.ids, key: key).map { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
             }

@@ -94,7 +94,8 @@ extension EventStore {
     /// - Throws: ``EventStoreError/corruptRecord(position:reason:)`` for a damaged record,
     ///   ``EventStoreError/closed`` once the store is closed.
     public func readLog(after: Position, limit: Int, _ body: (StoredEvent, StoredStreamName) -> Void) throws(EventStoreError) -> LogPage {
-        try read { transaction in
+        guard after < Position.max else { return LogPage(lastPosition: after, count: 0) }
+        return try read { transaction in
             let decoder = RecordDecoder()
             var names: [UInt64: StoredStreamName] = [:]
             var delivered = 0

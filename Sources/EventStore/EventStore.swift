@@ -109,6 +109,7 @@ public final class EventStore: Sendable {
     ///   ``EventStoreError/storageFull(reason:)``, ``EventStoreError/closed``; in each case
     ///   nothing of the request was written.
     public func append(_ request: AppendRequest) async throws(EventStoreError) -> AppendOutcome {
+        guard request.eventCount > 0 else { throw .invalidRequest(field: "/events", reason: "must hold at least one event") }
         var request = request
         // One system random number per request seeds the ids of all its events.
         var generator = SplitMix64(seed: UInt64.random(in: .min ... .max))

@@ -11,6 +11,9 @@ public enum EventStoreError: Error, Sendable, Equatable {
     case eventIDConflict(stream: StreamName, ids: [EventID])
     /// The request breaks a size limit (the field names which one). Nothing was written.
     case requestTooLarge(field: String, limit: Int, actual: Int)
+    /// The request is malformed (no events, an invalid event type); `field` is a JSON Pointer.
+    /// Nothing was written.
+    case invalidRequest(field: String, reason: String)
     /// The write queue is full; retry after a moment. Nothing was written.
     case queueFull
     /// The map reached its configured maximum, or the disk is full (`ENOSPC`/`EIO` at commit).
@@ -37,6 +40,7 @@ extension EventStoreError: CustomStringConvertible {
             "event ids already appended elsewhere or as part of another request (\(stream)): \(ids.map(\.description).joined(separator: ", "))"
         case .requestTooLarge(let field, let limit, let actual):
             "\(field) is \(actual), above the limit of \(limit)"
+        case .invalidRequest(let field, let reason): "\(field) \(reason)"
         case .queueFull: "the write queue is full; retry shortly"
         case .storageFull(let reason): "storage full: \(reason)"
         case .storageFailure(let error): "storage failure: \(error)"

@@ -110,23 +110,19 @@ final class GroupCommitWriter: @unchecked Sendable {
                 state.lastTimeMilliseconds = time
                 return results
             } catch let error as LMDBError where error == .mapFull {
-                do {
-                    if try environment.growMap() {
-                        logger.info("map grown", metadata: ["map.bytes": "\(environment.configuration.mapSizeBytes)"])
-                        continue
-                    }
-                } catch {
-                    logger.error("map growth failed", metadata: ["error": "\(error)"])
-                }
-                let maximum = environment.configuration.mapSizeMaxBytes
-                return requests.map { _ in
-                    .failure(.storageFull(reason: "the store reached its maximum size of \(maximum) bytes (evtool serve --map-size-max-mib)"))
-                }
-            } catch let error as LMDBError where error.isStorageFailure {
-                logger.error("commit failed; reopening the environment", metadata: ["error": "\(error)"])
+                if let failure = grow() { return requests.map { _ in .failure(failure) } }
+                continue
+            } catch let failure as CommitError where failure.error == .mapFull {
+                if let failure = grow() { return requests.map { _ in .failure(failure) } }
+                continue
+            } catch let failure as CommitError {
+                // The sync may have failed half-way: nothing more is written on this environment.
+                logger.error("commit failed; reopening the environment", metadata: ["error": "\(failure.error)"])
                 needsReopen = true
                 _ = reopen()
-                return requests.map { _ in .failure(.storageFull(reason: "the disk refused the write (\(error.message))")) }
+                let answer: EventStoreError = failure.error.isStorageFailure
+                    ? .storageFull(reason: "the disk refused the write (\(failure.error.message))") : .storageFailure(failure.error)
+                return requests.map { _ in .failure(answer) }
             } catch {
                 // Something in one request broke the transaction: retry each alone so it fails alone.
                 if requests.count > 1 { return requests.flatMap { commit([$0]) } }
@@ -143,6 +139,20 @@ final class GroupCommitWriter: @unchecked Sendable {
             if cleared > 0 { logger.notice("cleared stale reader slots", metadata: ["readers.cleared": "\(cleared)"]) }
         } catch {
             logger.warning("reader check failed", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Grows the map after `MDB_MAP_FULL`; returns the failure to answer with when it cannot.
+    private func grow() -> EventStoreError? {
+        do {
+            if try environment.growMap() {
+                logger.info("map grown", metadata: ["map.bytes": "\(environment.configuration.mapSizeBytes)"])
+                return nil
+            }
+            return .storageFull(reason: "the store reached its maximum size of \(environment.configuration.mapSizeMaxBytes) bytes (evtool serve --map-size-max-mib)")
+        } catch {
+            logger.error("map growth failed", metadata: ["error": "\(error)"])
+            return .storageFailure(error)
         }
     }
 

@@ -51,6 +51,13 @@ public final class Environment: @unchecked Sendable {
         if mkdir(configuration.directory, 0o755) != 0 && errno != EEXIST { throw LMDBError(code: errno) }
         self.pointer = try Self.open(configuration)
         self.databases = try Self.openDatabases(pointer, names: configuration.databaseNames)
+        self.configuration.mapSizeBytes = try Self.mapSize(pointer)
+    }
+
+    private static func mapSize(_ environment: OpaquePointer) throws(LMDBError) -> Int {
+        var info = MDB_envinfo()
+        try check(mdb_env_info(environment, &info))
+        return info.me_mapsize
     }
 
     deinit {
@@ -68,12 +75,6 @@ public final class Environment: @unchecked Sendable {
             try check(mdb_env_open(environment, configuration.directory, UInt32(MDB_NOTLS), 0o644))
             var dead: Int32 = 0
             try check(mdb_reader_check(environment, &dead))
-            // A file larger than the configured start (grown in an earlier run) keeps its size.
-            var info = MDB_envinfo()
-            try check(mdb_env_info(environment, &info))
-            if info.me_mapsize > configuration.mapSizeBytes {
-                try check(mdb_env_set_mapsize(environment, info.me_mapsize))
-            }
         } catch {
             mdb_env_close(environment)
             throw error
@@ -120,9 +121,10 @@ public final class Environment: @unchecked Sendable {
 
     /// Runs `body` in a write transaction and commits it (one sync) if `body` returns;
     /// aborts it if `body` throws. Writers are serialized by LMDB.
-    /// - Throws: what `body` throws, or ``LMDBError`` from begin or commit: ``LMDBError/mapFull``
-    ///   (grow and retry), or a storage failure such as `EIO`/`ENOSPC`, after which nothing of the
-    ///   transaction is durable and the caller must ``reopen()`` before writing again.
+    /// - Throws: what `body` throws (the transaction is aborted), ``LMDBError`` if it cannot
+    ///   begin, or ``CommitError`` if the commit fails: with ``LMDBError/mapFull`` grow and retry;
+    ///   with anything else (`EIO`, `ENOSPC`, `EDQUOT`, ...) the sync may have failed, nothing of
+    ///   the transaction can be trusted, and the caller must ``reopen()`` before writing again.
     public func write<R>(_ body: (WriteTransaction) throws -> R) throws -> R {
         try gate.withShared {
             guard !isClosed else { throw LMDBError.environmentClosed }
@@ -135,7 +137,8 @@ public final class Environment: @unchecked Sendable {
                 mdb_txn_abort(transaction)
                 throw error
             }
-            try check(mdb_txn_commit(transaction))
+            let code = mdb_txn_commit(transaction)
+            guard code == MDB_SUCCESS else { throw CommitError(error: LMDBError(code: code)) }
             return result
         }
     }
@@ -162,9 +165,16 @@ public final class Environment: @unchecked Sendable {
         try gate.withExclusive { () throws(LMDBError) in
             if !isClosed { mdb_env_close(pointer) }
             isClosed = true
-            pointer = try Self.open(configuration)
-            let reopened = try Self.openDatabases(pointer, names: configuration.databaseNames)
-            precondition(reopened == databases, "database handles changed across reopen")
+            let reopenedPointer = try Self.open(configuration)
+            do throws(LMDBError) {
+                let reopened = try Self.openDatabases(reopenedPointer, names: configuration.databaseNames)
+                precondition(reopened == databases, "database handles changed across reopen")
+                configuration.mapSizeBytes = try Self.mapSize(reopenedPointer)
+            } catch {
+                mdb_env_close(reopenedPointer)
+                throw error
+            }
+            pointer = reopenedPointer
             isClosed = false
         }
     }

@@ -44,13 +44,22 @@ public struct LMDBError: Error, Equatable, Hashable, Sendable, CustomStringConve
     /// `EACCES`: the file or transaction does not permit the operation.
     public static let permissionDenied = LMDBError(code: 13)
 
-    /// True for the errors that mean the disk is full or failing at commit: after one of them
-    /// nothing in the transaction is durable and the environment must be reopened.
-    public var isStorageFailure: Bool { self == .ioError || self == .noSpace || self == .panic }
+    /// True for the errors that mean the disk is full or failing (`EIO`, `ENOSPC`, `EDQUOT`,
+    /// `EFBIG`, `EROFS`, `MDB_PANIC`).
+    public var isStorageFailure: Bool { [5, 28, 122, 27, 30].contains(code) || self == .panic }
 }
 
 /// Turns an LMDB return code into a thrown ``LMDBError``; `MDB_SUCCESS` returns normally.
 @inline(__always)
 func check(_ code: Int32) throws(LMDBError) {
     if code != MDB_SUCCESS { throw LMDBError(code: code) }
+}
+
+/// A commit that failed: the transaction is gone and, unless the code is
+/// ``LMDBError/mapFull``, its sync may have failed half-way.
+public struct CommitError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// What LMDB returned from `mdb_txn_commit`.
+    public let error: LMDBError
+
+    public var description: String { "commit failed: \(error)" }
 }

@@ -1,9 +1,14 @@
 import ArgumentParser
 import EventStore
 import EventStoreTesting
+import Foundation
 import Testing
 
 @testable import EvTool
+
+/// The repository's own `Schemas/` folder.
+let repositorySchemas: String = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().appendingPathComponent("Schemas").path
 
 @Suite("evtool")
 struct EvToolTests {
@@ -21,14 +26,26 @@ struct EvToolTests {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
         let data = directory.appending("data")
-        try await run(["append", "inventory/sku-1", "--type", "Restocked", "--payload", #"{"qty": 3}"#, "--data", data])
-        try await run(["append", "inventory/sku-1", "--type", "Reserved", "--payload", #"{"qty": 1}"#, "--expected-version", "1", "--data", data])
+        let schemas = ["--schemas", repositorySchemas]
+        try await run(["append", "inventory/sku-1", "--type", "Restocked", "--payload", #"{"qty": 3}"#, "--data", data] + schemas)
+        let reserved = #"{"qty": 1, "orderId": "o-1", "expiresAt": 1795430000000}"#
+        try await run(["append", "inventory/sku-1", "--type", "Reserved", "--payload", reserved, "--expected-version", "1", "--data", data] + schemas)
         await #expect(throws: CommandFailure.self) {
-            try await run(["append", "inventory/sku-1", "--type", "Reserved", "--payload", "{}", "--expected-version", "1", "--data", data])
+            try await run(["append", "inventory/sku-1", "--type", "Reserved", "--payload", reserved, "--expected-version", "1", "--data", data] + schemas)
         }
         await #expect(throws: CommandFailure.self) {
-            try await run(["append", "inventory/sku-1", "--type", "Reserved", "--payload", "{not json", "--data", data])
+            try await run(["append", "inventory/sku-1", "--type", "Reserved", "--payload", "{not json", "--data", data] + schemas)
         }
+        let invalid = await #expect(throws: CommandFailure.self) {
+            try await run(["append", "inventory/sku-1", "--type", "Restocked", "--payload", #"{"qty": 0}"#, "--data", data] + schemas)
+        }
+        #expect(invalid?.description.contains("/events/0/data/qty") == true)
+        await #expect(throws: CommandFailure.self) {
+            try await run(["append", "account/a-1", "--type", "Opened", "--payload", "{}", "--data", data] + schemas)
+        }
+        try await run(["append", "account/a-1", "--type", "Opened", "--payload", "{}", "--data", data, "--allow-undeclared"] + schemas)
+        try await run(["schema", "check"] + schemas)
+        await #expect(throws: CommandFailure.self) { try await run(["read", "inventory/sku-1", "--data", directory.appending("typo")]) }
         try await run(["read", "inventory/sku-1", "--data", data, "--format", "table"])
         try await run(["log", "--data", data])
         try await run(["stats", "--data", data])
@@ -36,7 +53,7 @@ struct EvToolTests {
         let events = try store.allEvents(of: "inventory/sku-1")
         await store.close()
         #expect(events.map(\.type) == ["Restocked", "Reserved"])
-        #expect(events.map(\.data) == [#"{"qty":3}"#, #"{"qty":1}"#])
+        #expect(events.map(\.data) == [#"{"qty":3}"#, #"{"qty":1,"orderId":"o-1","expiresAt":1795430000000}"#])
     }
 
     @Test("a data folder held by another store is refused with a clear message")
@@ -63,10 +80,11 @@ struct EvToolTests {
         #expect(throws: (any Error).self) { _ = try EvTool.parseAsRoot(arguments) }
     }
 
-    @Test("every command's help teaches with examples", arguments: ["serve", "append", "read", "log", "stats"])
+    @Test("every command's help teaches with examples", arguments: ["serve", "append", "read", "log", "stats", "schema"])
     func help(command: String) throws {
         let types: [String: any ParsableCommand.Type] = [
             "serve": ServeCommand.self, "append": AppendCommand.self, "read": ReadCommand.self, "log": LogCommand.self, "stats": StatsCommand.self,
+            "schema": SchemaCommand.self,
         ]
         let help = EvTool.helpMessage(for: try #require(types[command]))
         #expect(help.contains("Examples:"))

@@ -1,0 +1,81 @@
+import EventModel
+import EventServer
+import EventStore
+import EventStoreTesting
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import Testing
+
+/// The repository's own `Schemas/` folder.
+let repositorySchemas: String = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().appendingPathComponent("Schemas").path
+
+@Suite("Appends are validated against Schemas/ before they queue")
+struct SchemaValidationTests {
+    private func catalog(allowsUndeclared: Bool = false) throws -> SchemaCatalog {
+        try SchemaCatalog.load(directory: repositorySchemas, allowsUndeclared: allowsUndeclared)
+    }
+
+    @Test("the bundled schemas load")
+    func bundled() throws {
+        let catalog = try catalog()
+        #expect(Set(catalog.types.keys) == ["inventory", "document", "building"])
+        #expect(catalog.types["inventory"]?.events.keys.sorted() == ["Adjusted", "Confirmed", "Expired", "Released", "Reserved", "Restocked"])
+    }
+
+    @Test("a valid append passes; 422 lists every violation with its event and pointer; nothing is written")
+    func violations() async throws {
+        let schemas = try catalog()
+        try await withServer(server: { $0.schemas = schemas }) { client, test, _ in
+            let ok = try await client.post("/v1/objects/inventory/sku-1/events", #"{"events": [{"type": "Restocked", "data": {"qty": 10}}]}"#)
+            #expect(ok.status == .created)
+            let bad = try await client.post(
+                "/v1/objects/inventory/sku-1/events",
+                #"{"events": [{"type": "Restocked", "data": {"qty": 0}}, {"type": "Reserved", "data": {"qty": "2", "orderId": ""}}, {"type": "Stolen", "data": {}}]}"#)
+            #expect(bad.status == .unprocessableContent)
+            #expect(bad.json["type"] as? String == "/problems/schema-violation")
+            let errors = try #require(bad.json["errors"] as? [[String: Any]])
+            let pointers = Set(errors.compactMap { $0["pointer"] as? String })
+            #expect(pointers.contains("/events/0/data/qty"))
+            #expect(pointers.contains("/events/1/data/qty"))
+            #expect(pointers.contains("/events/1/data/orderId"))
+            #expect(pointers.contains("/events/1/data"), "expiresAt is missing")
+            #expect(pointers.contains("/events/2/type"))
+            #expect(errors.allSatisfy { ($0["message"] as? String)?.isEmpty == false && $0["event"] is Int })
+            #expect(try test.store.wholeLog().count == 1)
+        }
+    }
+
+    @Test("an undeclared object type is 404, unless undeclared types are allowed")
+    func undeclared() async throws {
+        let strict = try catalog()
+        try await withServer(server: { $0.schemas = strict }) { client, test, _ in
+            let response = try await client.post("/v1/objects/account/a-1/events", #"{"events": [{"type": "Opened", "data": {}}]}"#)
+            #expect(response.status == .notFound)
+            #expect(response.json["type"] as? String == "/problems/unknown-object-type")
+            #expect(try test.store.wholeLog().isEmpty)
+        }
+        let lenient = try catalog(allowsUndeclared: true)
+        try await withServer(server: { $0.schemas = lenient }) { client, _, _ in
+            let response = try await client.post("/v1/objects/account/a-1/events", #"{"events": [{"type": "Opened", "data": {"any": [1, 2]}}]}"#)
+            #expect(response.status == .created)
+            let declared = try await client.post("/v1/objects/inventory/sku-1/events", #"{"events": [{"type": "Restocked", "data": {"qty": -1}}]}"#)
+            #expect(declared.status == .unprocessableContent, "declared types are still validated")
+        }
+    }
+
+    @Test("a broken schema file is refused at load time with its file and pointer")
+    func brokenSchema() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        try #"{"objectType": "thing", "events": {"Made": {"type": "object", "minimum": "five"}}}"#
+            .write(toFile: directory.appending("thing.schema.json"), atomically: true, encoding: .utf8)
+        let error = #expect(throws: SchemaCatalogError.self) { try SchemaCatalog.load(directory: directory.path, allowsUndeclared: false) }
+        #expect(error?.path.hasSuffix("thing.schema.json") == true)
+        #expect(error?.reason.contains("/events/Made") == true)
+        try #"{"objectType": "other", "events": {"Made": {}}}"#.write(toFile: directory.appending("thing.schema.json"), atomically: true, encoding: .utf8)
+        let mismatch = #expect(throws: SchemaCatalogError.self) { try SchemaCatalog.load(directory: directory.path, allowsUndeclared: false) }
+        #expect(mismatch?.reason.contains("named for") == true)
+    }
+}
