@@ -28,6 +28,8 @@ let package = Package(
         .target(name: "Zstd", dependencies: ["CZstd"]),
         .target(name: "EventModel"),
         .target(name: "JSONSchema", dependencies: ["EventModel"]),
+        // The bundled reducers and deciders: EventModel only, so they stay deterministic.
+        .target(name: "Projections", dependencies: ["EventModel"], path: "Projections"),
         .target(
             name: "EventStore",
             dependencies: [
@@ -38,7 +40,7 @@ let package = Package(
         .target(
             name: "EventServer",
             dependencies: [
-                "EventStore", "EventModel", "JSONSchema",
+                "EventStore", "EventModel", "JSONSchema", "Projections",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -50,7 +52,7 @@ let package = Package(
         .target(
             name: "EvTool",
             dependencies: [
-                "EventStore", "EventServer", "EventModel",
+                "EventStore", "EventServer", "EventModel", "Projections",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
@@ -74,11 +76,12 @@ let package = Package(
         .testTarget(name: "ZstdTests", dependencies: ["Zstd"]),
         .testTarget(name: "EventModelTests", dependencies: ["EventModel"]),
         .testTarget(name: "JSONSchemaTests", dependencies: ["JSONSchema", "EventModel"]),
+        .testTarget(name: "ProjectionsTests", dependencies: ["Projections", "EventModel"]),
         .testTarget(name: "EventStoreTests", dependencies: ["EventStore", "EventStoreTesting"]),
         .testTarget(
             name: "EventServerTests",
             dependencies: [
-                "EventServer", "EventStoreTesting",
+                "EventServer", "EventStoreTesting", "Projections",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ]

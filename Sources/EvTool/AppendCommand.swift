@@ -82,7 +82,8 @@ struct AppendCommand: AsyncParsableCommand {
                 if case .invalid(let violations) = catalog.validate(objectType: key.type, eventTypes: parsed.eventTypes, data: parsed.dataValues) {
                     throw CommandFailure("the events do not match their schemas:\n" + violations.map { "  \($0.pointer): \($0.message)" }.joined(separator: "\n"))
                 }
-                let request = AppendRequest(stream: StreamName(object: key), expectedVersion: parsed.expectedVersion ?? .any, events: parsed.events)
+                let request = AppendRequest(
+                    stream: StreamName(object: key), expectedVersion: parsed.expectedVersion ?? .any, events: parsed.events, data: parsed.dataValues)
                 result = .success(try await engine.append(request))
             } catch {
                 result = .failure(error)

@@ -3,6 +3,7 @@ import Foundation
 import EventModel
 import EventStore
 import Logging
+import Projections
 
 /// Where a command's data is: a data folder opened directly, or a running server.
 struct StoreOptions: ParsableArguments {
@@ -30,7 +31,7 @@ struct StoreOptions: ParsableArguments {
         var logger = Logger(label: "evtool")
         logger.logLevel = .warning
         do {
-            return try EventStore(configuration: StoreConfiguration(directory: data), holder: holder, logger: logger)
+            return try EventStore(configuration: StoreConfiguration(directory: data), objectTypes: BundledTypes.all, holder: holder, logger: logger)
         } catch {
             throw CommandFailure(error.description)
         }

@@ -3,6 +3,7 @@ import EventServer
 import EventStore
 import Foundation
 import Logging
+import Projections
 
 /// `evtool serve`: the HTTP server on a data folder.
 struct ServeCommand: AsyncParsableCommand {
@@ -89,7 +90,8 @@ struct ServeCommand: AsyncParsableCommand {
         let metrics = ServerMetrics()
         let store: EventStore
         do {
-            store = try EventStore(configuration: storeConfiguration, holder: "evtool serve", logger: logger, observer: metrics)
+            store = try EventStore(
+                configuration: storeConfiguration, objectTypes: BundledTypes.all, holder: "evtool serve", logger: logger, observer: metrics)
         } catch {
             throw CommandFailure(error.description)
         }

@@ -17,12 +17,7 @@ struct EventRoutes<Context: RequestContext> {
     /// request (same event ids), a problem otherwise with nothing written.
     private func append(_ request: Request, _ context: Context) async throws -> Response {
         let stream = try RequestParsing.stream(request, context)
-        guard stream.branch == .main else {
-            throw Problem(
-                .notFound, type: "branch-not-found", title: "The branch does not exist",
-                detail: "\(stream.object) has no branch \(stream.branch.name); only main exists",
-                extensions: [Problem.string("field", "branch")])
-        }
+        guard stream.branch == .main else { throw Problem.branchNotFound(stream) }
         let schemas = configuration.schemas
         guard schemas.types[stream.object.type.name] != nil || schemas.allowsUndeclared else { throw Problem.undeclaredType(stream.object.type, schemas) }
         try RequestParsing.requireJSON(request)
@@ -58,12 +53,9 @@ struct EventRoutes<Context: RequestContext> {
         }
         let outcome: AppendOutcome
         do {
-            outcome = try await store.append(AppendRequest(stream: stream, expectedVersion: expected, events: parsed.events))
+            outcome = try await store.append(AppendRequest(stream: stream, expectedVersion: expected, events: parsed.events, data: parsed.dataValues))
         } catch {
-            if ifMatch != nil, case .versionConflict = error {
-                let problem = Problem(error)
-                throw Problem(.preconditionFailed, type: "precondition-failed", title: "If-Match does not match the object's version", detail: problem.detail, extensions: problem.extensions)
-            }
+            if ifMatch != nil, case .versionConflict = error { throw Problem.preconditionFailed(error) }
             throw Problem(error)
         }
         var writer = JSONWriter(capacity: 160)
@@ -96,11 +88,7 @@ struct EventRoutes<Context: RequestContext> {
         } catch {
             throw Problem(error)
         }
-        guard let page else {
-            throw Problem(
-                .notFound, type: "object-not-found", title: "The object has no events",
-                detail: "\(stream) has no events yet", extensions: [Problem.string("object", stream.object.description)])
-        }
+        guard let page else { throw Problem.objectNotFound(stream) }
         writer.ascii("],\"version\":")
         writer.integer(page.version)
         writer.ascii(",\"next\":")

@@ -13,6 +13,7 @@ public enum EventServer {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: ProblemMiddleware())
         EventRoutes(store: store, configuration: configuration).register(on: router)
+        ObjectRoutes(store: store, configuration: configuration).register(on: router)
         LogRoutes(store: store, configuration: configuration, streams: streams, metrics: metrics).register(on: router)
         HealthRoutes(store: store, metrics: metrics).register(on: router)
         return router

@@ -117,6 +117,8 @@ extension Problem {
                 extensions: [Problem.string("field", field), Problem.number("limit", UInt64(limit))])
         case .invalidRequest(let field, let reason):
             self = .invalidField(field, reason)
+        case .rejected(let rejection):
+            self.init(rejection)
         case .queueFull:
             self.init(
                 .serviceUnavailable, type: "queue-full", title: "The write queue is full",

@@ -17,4 +17,21 @@ public struct AppendOutcome: Sendable, Equatable {
     /// True when every event id had been appended before by the same request: nothing new was
     /// written and the numbers are the original ones.
     public let isDuplicate: Bool
+    /// For a command: the events its decider appended, as committed.
+    public var events: [RecordedEvent] = []
+    /// For a command: the state of the view its decider reads, after the events.
+    public var viewState: JSONValue?
+
+    init(
+        stream: StreamName, firstSeq: Seq, lastSeq: Seq, firstPosition: Position, lastPosition: Position, timeMilliseconds: Int64,
+        isDuplicate: Bool
+    ) {
+        self.stream = stream
+        self.firstSeq = firstSeq
+        self.lastSeq = lastSeq
+        self.firstPosition = firstPosition
+        self.lastPosition = lastPosition
+        self.timeMilliseconds = timeMilliseconds
+        self.isDuplicate = isDuplicate
+    }
 }

@@ -10,12 +10,31 @@ public struct AppendRequest: Sendable {
     /// What the stream's head must be.
     public let expectedVersion: ExpectedVersion
     var events: EventBatch
+    /// Each event's data as a tree, when the caller parsed it already (for the views); empty
+    /// means the writer parses the stored bytes if a view needs them.
+    var dataValues: [JSONValue]
+    /// A command for the object's decider, instead of events.
+    let command: (name: String, body: JSONValue)?
 
-    /// A request for `stream` carrying the events of `batch`.
-    public init(stream: StreamName, expectedVersion: ExpectedVersion = .any, events batch: EventBatch) {
+    /// A request for `stream` carrying the events of `batch`; `data` (optional) are their data
+    /// as already-parsed trees, in order.
+    public init(stream: StreamName, expectedVersion: ExpectedVersion = .any, events batch: EventBatch, data: [JSONValue] = []) {
+        precondition(data.isEmpty || data.count == batch.count, "one data tree per event")
         self.stream = stream
         self.expectedVersion = expectedVersion
         self.events = batch
+        self.dataValues = data
+        self.command = nil
+    }
+
+    /// A request to run the command `name` with `body` on `stream`: the writer runs the object
+    /// type's decider on the current state and appends the events it decides, atomically.
+    public init(stream: StreamName, expectedVersion: ExpectedVersion = .any, command name: String, body: JSONValue) {
+        self.stream = stream
+        self.expectedVersion = expectedVersion
+        self.events = EventBatch()
+        self.dataValues = []
+        self.command = (name, body)
     }
 
     /// The number of events.
@@ -92,6 +111,15 @@ public struct EventBatch: Sendable {
         for index in slots.indices where slots[index].id == nil {
             slots[index].id = generate()
             slots[index].isGeneratedID = true
+        }
+    }
+
+    /// One event's data parsed into a tree (the payload must not be compressed yet).
+    func parsedData(_ index: Int) throws -> JSONValue {
+        let slot = slots[index]
+        precondition(!slot.isCompressed, "data is parsed before compression")
+        return try storage.withUnsafeBytes { bytes in
+            try JSONValue(parsing: UnsafeRawBufferPointer(rebasing: bytes[slot.payloadStart..<(slot.payloadStart + slot.dataLength)]))
         }
     }
 

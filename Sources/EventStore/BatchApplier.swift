@@ -13,18 +13,25 @@ struct BatchApplier {
     var state: WriterState
     /// The commit time given to every event of the batch.
     let timeMilliseconds: Int64
+    /// The object types with views and deciders.
+    let objectTypes: [String: ObjectTypeDefinition]
     /// What this transaction knows of each stream it touched: its number and last run, so a
     /// stream appended to by many requests of the batch is looked up once.
     private var known: [[UInt8]: (number: UInt64, lastRun: SeqRun?)] = [:]
+    /// View states touched by the batch, written once before the commit.
+    var views = ViewCache()
+    /// The random bits of ids generated for decided events.
+    var generator = SplitMix64(seed: UInt64.random(in: .min ... .max))
 
-    init(transaction: WriteTransaction, layout: StoreLayout, state: WriterState, timeMilliseconds: Int64) {
+    init(transaction: WriteTransaction, layout: StoreLayout, state: WriterState, timeMilliseconds: Int64, objectTypes: [String: ObjectTypeDefinition]) {
         self.transaction = transaction
         self.layout = layout
         self.state = state
         self.timeMilliseconds = timeMilliseconds
+        self.objectTypes = objectTypes
     }
 
-    /// Appends `request`'s events, or says why not.
+    /// Appends `request`'s events (or the events its command decides), or says why not.
     mutating func apply(_ request: AppendRequest) throws -> Result<AppendOutcome, EventStoreError> {
         let storageKey = request.stream.storageKey
         var existing: UInt64?
@@ -40,6 +47,24 @@ struct BatchApplier {
         guard request.expectedVersion.isMet(byHead: head) else {
             guard case .exactly(let expected) = request.expectedVersion else { preconditionFailure("any is always met") }
             return .failure(.versionConflict(stream: request.stream, expected: expected, actual: head))
+        }
+
+        let definition = objectTypes[request.stream.object.type.name]
+        var request = request
+        var decidedView: AnyProjection?
+        if let command = request.command {
+            guard let definition, let decider = definition.commands[command.name],
+                let view = definition.views.first(where: { $0.name == decider.viewName })
+            else { return .failure(.invalidRequest(field: "command", reason: "no decider for \(command.name)")) }
+            let current = try existing.map { try views.state(of: view, stream: $0, head: head, layout: layout, transaction: transaction) }
+                ?? view.initial()
+            switch decider.decide(command.body, state: current, context: DecisionContext(nowMilliseconds: timeMilliseconds)) {
+            case .failure(let rejection): return .failure(.rejected(rejection))
+            case .success(let decided):
+                guard !decided.isEmpty else { return .success(noChange(request.stream, head: head, state: current)) }
+                request = try decidedRequest(request, decided)
+                decidedView = view
+            }
         }
 
         let stream = try existing ?? createStream(storageKey)
@@ -70,10 +95,18 @@ struct BatchApplier {
         }
         known[storageKey] = (stream, try recordRun(stream: stream, lastRun: lastRun, firstSeq: firstSeq, firstPosition: firstPosition, count: count))
         state.nextPosition += count
-        return .success(
-            AppendOutcome(
-                stream: request.stream, firstSeq: firstSeq, lastSeq: head + count, firstPosition: firstPosition,
-                lastPosition: firstPosition + count - 1, timeMilliseconds: timeMilliseconds, isDuplicate: false))
+        var outcome = AppendOutcome(
+            stream: request.stream, firstSeq: firstSeq, lastSeq: head + count, firstPosition: firstPosition,
+            lastPosition: firstPosition + count - 1, timeMilliseconds: timeMilliseconds, isDuplicate: false)
+        if let definition, !definition.views.isEmpty {
+            let recorded = try recordedEvents(request, firstSeq: firstSeq)
+            for view in definition.views {
+                let after = try views.fold(view, stream: stream, head: head, events: recorded, layout: layout, transaction: transaction)
+                if view.name == decidedView?.name { outcome.viewState = after }
+            }
+            if decidedView != nil { outcome.events = recorded }
+        }
+        return .success(outcome)
     }
 
     /// Extends the stream's last run when the new events follow it directly in the log,

@@ -45,37 +45,12 @@ extension EventStore {
             guard let number = try layout.streamNumber(storageKey, in: transaction),
                 let head = try layout.lastRun(of: number, in: transaction)?.lastSeq
             else { return nil }
-            let decoder = RecordDecoder()
-            var seq = max(from, 1)
             var delivered = 0
-            try transaction.withCursor(layout.seqs) { runs in
-                try transaction.withCursor(layout.log) { log in
-                    var entry = try StoreKeys.withKey(number, seq) { try runs.seek(atMost: $0) }
-                    while let current = entry, delivered < limit, seq <= head, StoreKeys.integer(current.key) == number {
-                        let run = SeqRun(key: current.key, value: current.value)
-                        if run.lastSeq >= seq {
-                            var position = run.firstPosition + (seq - run.firstSeq)
-                            var record = try StoreKeys.withKey(position) { try log.seek(exactly: $0) }
-                            while true {
-                                guard let found = record, StoreKeys.integer(found.key) == position else {
-                                    throw EventStoreError.corruptRecord(position: position, reason: "indexed event missing from the log")
-                                }
-                                let event = try decoder.decode(position: position, record: found.value)
-                                guard event.stream == number, event.seq == seq else {
-                                    throw EventStoreError.corruptRecord(position: position, reason: "index and record disagree")
-                                }
-                                body(event)
-                                delivered += 1
-                                seq += 1
-                                position += 1
-                                guard delivered < limit, seq <= run.lastSeq else { break }
-                                record = try log.next()
-                            }
-                        }
-                        entry = try runs.next()
-                    }
-                }
+            let next = try layout.forEachEvent(of: number, from: from, limit: min(limit, Int(clamping: head)), in: transaction) { event in
+                body(event)
+                delivered += 1
             }
+            let seq = next ?? head + 1
             return StreamPage(version: head, next: seq <= head ? seq : nil, count: delivered)
         }
     }
@@ -133,5 +108,38 @@ extension EventStore {
         let map: EnvironmentInfo
         do { map = try environment.info() } catch { throw .storageFailure(error) }
         return StoreStatistics(lastPosition: lastPosition, streams: streams, map: map, queuedRequests: queueDepth.requests)
+    }
+}
+
+/// A view's state as read: the object version it reflects and the state as compact JSON.
+public struct ViewRead: Sendable, Equatable {
+    /// The object's version (seq) the state reflects.
+    public let version: Seq
+    /// The state, compact JSON with sorted keys.
+    public let state: [UInt8]
+}
+
+extension EventStore {
+    /// The current state of `view` for `stream`: the one stored with the last append, or, when
+    /// it was written by another version of the view, folded again from the events (and left for
+    /// the next append to store). Nil when the stream has no events.
+    /// - Throws: ``EventStoreError/corruptRecord(position:reason:)`` for a damaged event.
+    public func readView(_ view: AnyProjection, of stream: StreamName) throws(EventStoreError) -> ViewRead? {
+        let storageKey = stream.storageKey
+        return try read { transaction in
+            guard let number = try layout.streamNumber(storageKey, in: transaction),
+                let head = try layout.lastRun(of: number, in: transaction)?.lastSeq
+            else { return nil }
+            let stored = try StoredView.withKey(stream: number, name: view.name) { key in
+                try transaction.get(layout.views, key: key).flatMap(StoredView.parts)
+                    .flatMap { $0.version == view.version && $0.seq == head ? Array($0.json) : nil }
+            }
+            if let stored { return ViewRead(version: head, state: stored) }
+            var events: [RecordedEvent] = []
+            try layout.forEachEvent(of: number, from: 1, limit: Int(clamping: head), in: transaction) { events.append(try RecordedEvent($0)) }
+            var writer = JSONWriter()
+            writer.value(try view.initial(events))
+            return ViewRead(version: head, state: writer.bytes)
+        }
     }
 }

@@ -20,6 +20,8 @@ public final class EventStore: Sendable {
     public let configuration: StoreConfiguration
     /// Wakes log readers on every commit.
     public let commits: CommitSignal
+    /// The object types with views and commands, by name.
+    public let objectTypes: [String: ObjectTypeDefinition]
     let environment: Environment
     let layout: StoreLayout
     private let queue: AppendQueue
@@ -31,12 +33,15 @@ public final class EventStore: Sendable {
 
     /// Opens (or creates) the store in `configuration.directory` and starts its writer.
     /// - Parameters:
+    ///   - objectTypes: the object types whose views are kept current with every append and
+    ///     whose commands the writer runs.
     ///   - holder: how this process describes itself to a second opener (e.g. "evtool serve").
     /// - Throws: ``EventStoreError/dataFolderInUse(path:holder:)`` when another process has it;
     ///   ``EventStoreError/dataFolderUnusable(path:reason:)`` or
     ///   ``EventStoreError/storageFailure(_:)`` when it cannot be opened.
     public init(
-        configuration: StoreConfiguration, clock: any Clock = SystemClock(), holder: String = "evlog",
+        configuration: StoreConfiguration, objectTypes: [String: ObjectTypeDefinition] = [:], clock: any Clock = SystemClock(),
+        holder: String = "evlog",
         logger: Logger = Logger(label: "evlog.store"), observer: (any StoreObserver)? = nil
     ) throws(EventStoreError) {
         let directory = configuration.directory
@@ -67,12 +72,13 @@ public final class EventStore: Sendable {
             throw .storageFailure(error as? LMDBError ?? LMDBError(code: -1))
         }
         self.configuration = configuration
+        self.objectTypes = objectTypes
         self.clock = clock
         commits = CommitSignal(committed: state.nextPosition - 1)
         queue = AppendQueue(requestsMax: configuration.queueRequestsMax, bytesMax: configuration.queueBytesMax)
         writer = GroupCommitWriter(
             environment: environment, layout: layout, queue: queue, signal: commits, clock: clock,
-            configuration: configuration, logger: logger, observer: observer, state: state)
+            configuration: configuration, objectTypes: objectTypes, logger: logger, observer: observer, state: state)
         writer.start()
         logger.info("store opened", metadata: ["store.directory": "\(directory)", "log.position": "\(state.nextPosition - 1)"])
     }
@@ -109,12 +115,27 @@ public final class EventStore: Sendable {
     ///   ``EventStoreError/storageFull(reason:)``, ``EventStoreError/closed``; in each case
     ///   nothing of the request was written.
     public func append(_ request: AppendRequest) async throws(EventStoreError) -> AppendOutcome {
-        guard request.eventCount > 0 else { throw .invalidRequest(field: "/events", reason: "must hold at least one event") }
+        guard request.eventCount > 0 || request.command != nil else {
+            throw .invalidRequest(field: "/events", reason: "must hold at least one event")
+        }
+        if let command = request.command {
+            guard objectTypes[request.stream.object.type.name]?.commands[command.name] != nil else {
+                throw .invalidRequest(field: "command", reason: "\(request.stream.object.type) has no command \(command.name)")
+            }
+        }
         var request = request
         // One system random number per request seeds the ids of all its events.
         var generator = SplitMix64(seed: UInt64.random(in: .min ... .max))
         let now = clock.nowMilliseconds()
         request.events.assignMissingIDs { EventID.version7(milliseconds: now, using: &generator) }
+        if request.dataValues.isEmpty, request.command == nil, objectTypes[request.stream.object.type.name]?.views.isEmpty == false {
+            // Parsed here, on the caller's task, so the single writer never parses event data.
+            do {
+                request.dataValues = try request.events.slots.indices.map { try request.events.parsedData($0) }
+            } catch {
+                throw .invalidRequest(field: "/events", reason: "data is not valid JSON")
+            }
+        }
         let threshold = configuration.compressionThresholdBytes
         if request.events.slots.contains(where: { $0.payloadCount > threshold }) {
             let compressor = compressors.withLock { $0.popLast() } ?? ZstdCompressor(level: 3)

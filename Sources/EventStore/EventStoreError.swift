@@ -14,6 +14,8 @@ public enum EventStoreError: Error, Sendable, Equatable {
     /// The request is malformed (no events, an invalid event type); `field` is a JSON Pointer.
     /// Nothing was written.
     case invalidRequest(field: String, reason: String)
+    /// The object's decider refused the command; nothing was written.
+    case rejected(Rejection)
     /// The write queue is full; retry after a moment. Nothing was written.
     case queueFull
     /// The map reached its configured maximum, or the disk is full (`ENOSPC`/`EIO` at commit).
@@ -41,6 +43,7 @@ extension EventStoreError: CustomStringConvertible {
         case .requestTooLarge(let field, let limit, let actual):
             "\(field) is \(actual), above the limit of \(limit)"
         case .invalidRequest(let field, let reason): "\(field) \(reason)"
+        case .rejected(let rejection): "\(rejection.code): \(rejection.message)"
         case .queueFull: "the write queue is full; retry shortly"
         case .storageFull(let reason): "storage full: \(reason)"
         case .storageFailure(let error): "storage failure: \(error)"

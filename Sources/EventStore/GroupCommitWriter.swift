@@ -25,6 +25,7 @@ final class GroupCommitWriter: @unchecked Sendable {
     private let signal: CommitSignal
     private let clock: any Clock
     private let configuration: StoreConfiguration
+    private let objectTypes: [String: ObjectTypeDefinition]
     private let logger: Logger
     private let observer: (any StoreObserver)?
     private let stopped = Mutex<(done: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
@@ -38,8 +39,10 @@ final class GroupCommitWriter: @unchecked Sendable {
 
     init(
         environment: Environment, layout: StoreLayout, queue: AppendQueue, signal: CommitSignal, clock: any Clock,
-        configuration: StoreConfiguration, logger: Logger, observer: (any StoreObserver)?, state: WriterState
+        configuration: StoreConfiguration, objectTypes: [String: ObjectTypeDefinition], logger: Logger,
+        observer: (any StoreObserver)?, state: WriterState
     ) {
+        self.objectTypes = objectTypes
         self.environment = environment
         self.layout = layout
         self.queue = queue
@@ -102,8 +105,10 @@ final class GroupCommitWriter: @unchecked Sendable {
             do {
                 let time = max(clock.nowMilliseconds(), state.lastTimeMilliseconds)
                 let (results, committed) = try environment.write { transaction in
-                    var applier = BatchApplier(transaction: transaction, layout: layout, state: state, timeMilliseconds: time)
+                    var applier = BatchApplier(
+                        transaction: transaction, layout: layout, state: state, timeMilliseconds: time, objectTypes: objectTypes)
                     let results = try requests.map { try applier.apply($0) }
+                    try applier.storeViews()
                     return (results, applier.state)
                 }
                 state = committed

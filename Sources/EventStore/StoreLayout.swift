@@ -11,12 +11,13 @@ import LMDB
 /// | `streams` | stream number (8, BE) | ``StreamRecord`` |
 /// | `stream-names` | `type/id` 0 branch | stream number (8) |
 /// | `meta` | name | format version and other facts about the store |
+/// | `views` | stream (8, BE) + view name | ``StoredView``: view version (4) + seq (8) + state JSON |
 ///
 /// `log` is written in key order with `MDB_APPEND`. `seqs` holds one entry per *run*: events
 /// of a stream with consecutive seqs at consecutive positions share one entry, so reading an
 /// object that was appended in bulk is a plain cursor scan of `log`.
 struct StoreLayout {
-    static let databaseNames = ["log", "seqs", "ids", "streams", "stream-names", "meta"]
+    static let databaseNames = ["log", "seqs", "ids", "streams", "stream-names", "meta", "views"]
     static let formatVersion: UInt64 = 1
 
     let log: Database
@@ -25,6 +26,7 @@ struct StoreLayout {
     let streams: Database
     let streamNames: Database
     let meta: Database
+    let views: Database
 
     init(_ environment: Environment) {
         log = environment.database("log")
@@ -33,6 +35,7 @@ struct StoreLayout {
         streams = environment.database("streams")
         streamNames = environment.database("stream-names")
         meta = environment.database("meta")
+        views = environment.database("views")
     }
 
     /// The stream number stored for `storageKey`, if the stream exists.
@@ -56,6 +59,47 @@ struct StoreLayout {
     /// The head (last seq) of `stream`; 0 when it has no events.
     func head(of stream: UInt64, in transaction: some ReadableTransaction) throws -> Seq {
         try lastRun(of: stream, in: transaction)?.lastSeq ?? 0
+    }
+
+    /// Delivers up to `limit` events of `stream` from seq `from` on, in seq order, each checked
+    /// against its CRC-32C and its index entry; returns the seq after the last one delivered
+    /// (nil when none was).
+    @discardableResult
+    func forEachEvent(
+        of stream: UInt64, from: Seq, limit: Int, in transaction: some ReadableTransaction, _ body: (StoredEvent) throws -> Void
+    ) throws -> Seq? {
+        let decoder = RecordDecoder()
+        var seq = max(from, 1)
+        var delivered = 0
+        try transaction.withCursor(seqs) { runs in
+            try transaction.withCursor(log) { log in
+                var entry = try StoreKeys.withKey(stream, seq) { try runs.seek(atMost: $0) }
+                while let current = entry, delivered < limit, StoreKeys.integer(current.key) == stream {
+                    let run = SeqRun(key: current.key, value: current.value)
+                    if run.lastSeq >= seq {
+                        var position = run.firstPosition + (seq - run.firstSeq)
+                        var record = try StoreKeys.withKey(position) { try log.seek(exactly: $0) }
+                        while true {
+                            guard let found = record, StoreKeys.integer(found.key) == position else {
+                                throw EventStoreError.corruptRecord(position: position, reason: "indexed event missing from the log")
+                            }
+                            let event = try decoder.decode(position: position, record: found.value)
+                            guard event.stream == stream, event.seq == seq else {
+                                throw EventStoreError.corruptRecord(position: position, reason: "index and record disagree")
+                            }
+                            try body(event)
+                            delivered += 1
+                            seq += 1
+                            position += 1
+                            guard delivered < limit, seq <= run.lastSeq else { break }
+                            record = try log.next()
+                        }
+                    }
+                    entry = try runs.next()
+                }
+            }
+        }
+        return delivered > 0 ? seq : nil
     }
 
     /// The last position in the log; 0 when it is empty.

@@ -13,13 +13,15 @@ public struct TestStore: Sendable {
 
     /// Opens a store in a new temporary directory; `configure` adjusts the configuration.
     public static func open(
-        observer: (any StoreObserver)? = nil, _ configure: (inout StoreConfiguration) -> Void = { _ in }
+        objectTypes: [String: ObjectTypeDefinition] = [:], observer: (any StoreObserver)? = nil,
+        _ configure: (inout StoreConfiguration) -> Void = { _ in }
     ) throws -> TestStore {
         let directory = TemporaryDirectory()
         var configuration = StoreConfiguration(directory: directory.appending("data"))
         configure(&configuration)
         let clock = ManualClock()
-        let store = try EventStore(configuration: configuration, clock: clock, holder: "test", logger: quietLogger, observer: observer)
+        let store = try EventStore(
+            configuration: configuration, objectTypes: objectTypes, clock: clock, holder: "test", logger: quietLogger, observer: observer)
         return TestStore(store: store, directory: directory, clock: clock)
     }
 
@@ -27,7 +29,9 @@ public struct TestStore: Sendable {
     public func reopened(_ configure: (inout StoreConfiguration) -> Void = { _ in }) throws -> TestStore {
         var configuration = store.configuration
         configure(&configuration)
-        return TestStore(store: try EventStore(configuration: configuration, clock: clock, holder: "test", logger: quietLogger), directory: directory, clock: clock)
+        let reopenedStore = try EventStore(
+            configuration: configuration, objectTypes: store.objectTypes, clock: clock, holder: "test", logger: quietLogger)
+        return TestStore(store: reopenedStore, directory: directory, clock: clock)
     }
 
     /// Closes the store and keeps the directory.

@@ -109,7 +109,7 @@ extension Evaluator {
             _ = inPlace(node, instance, &ignored)
             let found = takeViolations(since: mark).inDocumentOrder()
             guard let first = found.first else { continue }
-            let deeper = first.path.count > path.count ? "at \(PendingViolation.pointer(first.path)) " : ""
+            let deeper = first.path.count > path.count ? "at \(PendingViolation.pointer(first.path)): " : ""
             let more = found.count > 1 ? " (and \(found.count - 1) more)" : ""
             reasons.append("schema \(offset + 1): \(deeper)\(first.message)\(more)")
         }

@@ -5,7 +5,7 @@ import EventModel
 extension Evaluator {
     mutating func checkItemCount(_ instance: JSONValue, _ keyword: String, _ limit: Int, atMost: Bool) -> Bool {
         guard case .array(let elements) = instance, atMost ? elements.count > limit : elements.count < limit else { return true }
-        fail(keyword, "must have at \(atMost ? "most" : "least") \(limit) items, got \(elements.count)")
+        fail(keyword, "must have at \(atMost ? "most" : "least") \(Self.counted(limit, "item")), got \(elements.count)")
         return false
     }
 
@@ -71,18 +71,15 @@ extension Evaluator {
             }
         }
         if matched < minimum {
-            fail("contains", "must contain at least \(Self.items(minimum)) matching the contains schema, found \(matched)")
+            fail("contains", "must contain at least \(Self.counted(minimum, "item")) matching the contains schema, found \(matched)")
             return false
         }
         if let maximum, matched > maximum {
-            fail("contains", "must contain at most \(Self.items(maximum)) matching the contains schema, found \(matched)")
+            fail("contains", "must contain at most \(Self.counted(maximum, "item")) matching the contains schema, found \(matched)")
             return false
         }
         return true
     }
-
-    /// `1 item`, `2 items`.
-    private static func items(_ count: Int) -> String { count == 1 ? "1 item" : "\(count) items" }
 
     /// `unevaluatedItems`: the elements that no adjacent keyword (nor any subschema applied in
     /// place) evaluated.

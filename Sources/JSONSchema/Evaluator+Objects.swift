@@ -6,9 +6,8 @@ import EventModel
 extension Evaluator {
     mutating func checkPropertyCount(_ instance: JSONValue, _ keyword: String, _ limit: Int, atMost: Bool) -> Bool {
         guard case .object(let members) = instance, atMost ? members.count > limit : members.count < limit else { return true }
-        fail(
-            keyword,
-            "must have at \(atMost ? "most" : "least") \(limit) \(limit == 1 ? "property" : "properties"), got \(members.count)")
+        let limitText = Self.counted(limit, "property", plural: "properties")
+        fail(keyword, "must have at \(atMost ? "most" : "least") \(limitText), got \(members.count)")
         return false
     }
 

@@ -23,13 +23,14 @@ extension Evaluator {
     }
 
     /// `multipleOf`. The decimal text of the numbers is gone (they are `Double`s), so the
-    /// quotient is tested against the nearest integer with a relative tolerance of a few ulps:
-    /// `0.0075 / 0.0001` is `74.99999999999999` in binary and must count as `75`. A quotient
-    /// too large to represent is not a multiple.
+    /// quotient is tested against the nearest integer with a relative tolerance of 8 ulps, a few
+    /// times the rounding error of two decimal-to-binary conversions and a division:
+    /// `0.3 / 0.1` is `2.9999999999999996` in binary and must count as `3`. A quotient too
+    /// large to represent is not a multiple.
     mutating func checkMultipleOf(_ divisor: Double, _ instance: JSONValue) -> Bool {
         guard case .number(let value) = instance else { return true }
         let quotient = value / divisor
-        let tolerance = Swift.max(1, quotient.magnitude) * 64 * Double.ulpOfOne
+        let tolerance = Swift.max(1, quotient.magnitude) * 8 * Double.ulpOfOne
         guard !quotient.isFinite || (quotient - quotient.rounded()).magnitude > tolerance else { return true }
         fail("multipleOf", "must be a multiple of \(divisor.jsonText), got \(value.jsonText)")
         return false
@@ -53,7 +54,7 @@ extension Evaluator {
         if atMost ? bytes <= limit : bytes / 4 >= limit { return true }
         let length = text.unicodeScalars.count
         guard atMost ? length > limit : length < limit else { return true }
-        fail(keyword, "must be at \(atMost ? "most" : "least") \(limit) characters long, got \(length)")
+        fail(keyword, "must be at \(atMost ? "most" : "least") \(Self.counted(limit, "character")) long, got \(length)")
         return false
     }
 
@@ -61,6 +62,11 @@ extension Evaluator {
         guard case .string(let text) = instance, !pattern.matches(text) else { return true }
         fail("pattern", "must match the pattern \(pattern.source), got \(instance.preview)")
         return false
+    }
+
+    /// `count` and the noun in the right number, for messages: `1 item`, `2 items`.
+    static func counted(_ count: Int, _ noun: String, plural: String? = nil) -> String {
+        count == 1 ? "1 \(noun)" : "\(count) \(plural ?? noun + "s")"
     }
 
     /// Up to ten values as a JSON list, for messages.

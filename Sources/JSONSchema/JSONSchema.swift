@@ -33,19 +33,21 @@ public struct JSONSchema: Sendable {
     ///
     /// Each violation is at the location of the offending value. The failed alternatives of an
     /// `anyOf` or `oneOf` are summarized in one violation at the instance they were applied to;
-    /// a failed `not`, `if` or `contains` test of an element is not itself a violation.
+    /// a failed `not`, `if` or `contains` test of an element is not itself a violation. A
+    /// schema that applies more than 128 subschemas in a row to one value (a reference cycle
+    /// that never moves into the instance) fails with one `$ref` violation at the root.
     public func validate(_ instance: JSONValue) -> [SchemaViolation] {
         var evaluator = Evaluator(graph: graph)
         var annotations = Annotations()
         let valid = evaluator.evaluate(graph.root, instance, &annotations)
-        var violations = evaluator.violations
         if evaluator.exceededDepth {
+            // The evaluation was cut short; what it recorded on the way out is noise.
             let limit = Evaluator.inPlaceDepthMax
             let message = "the schema applies more than \(limit) subschemas in a row to one value (a reference cycle?)"
-            violations.append(PendingViolation(path: [], keyword: "$ref", message: message))
+            return [SchemaViolation(instancePointer: "", keyword: "$ref", message: message)]
         }
-        assert(valid || !violations.isEmpty, "a failed evaluation records why")
-        if violations.isEmpty { return [] }
-        return violations.inDocumentOrder().map(\.violation)
+        assert(valid || !evaluator.violations.isEmpty, "a failed evaluation records why")
+        if evaluator.violations.isEmpty { return [] }
+        return evaluator.violations.inDocumentOrder().map(\.violation)
     }
 }

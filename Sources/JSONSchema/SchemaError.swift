@@ -28,12 +28,13 @@ public struct SchemaError: Error, Sendable, Equatable, CustomStringConvertible {
     public let message: String
 
     /// An error of `code` at `schemaPointer`.
-    public init(_ code: Code, at schemaPointer: String, _ message: String) {
+    init(_ code: Code, at schemaPointer: String, _ message: String) {
         self.code = code
         self.schemaPointer = schemaPointer
         self.message = message
     }
 
+    /// One line for logs: `invalid schema at /properties/qty/minimum: minimum must be a number, got "0"`.
     public var description: String {
         "invalid schema at \(schemaPointer.isEmpty ? "the root" : schemaPointer): \(message)"
     }

@@ -1,5 +1,4 @@
 import EventModel
-import Foundation
 
 /// A compiled schema: every schema object reachable from the root, as nodes that refer to
 /// each other by index, so recursive schemas are plain cycles of indices and evaluation never
@@ -109,27 +108,5 @@ struct JSONTypeSet: OptionSet, Sendable {
         case .number(let number):
             contains(.number) || (contains(.integer) && number.isFinite && number.rounded(.towardZero) == number)
         }
-    }
-}
-
-/// A `pattern` or `patternProperties` regular expression, compiled once; ECMA-262 syntax,
-/// unanchored, as JSON Schema specifies.
-struct SchemaPattern: Sendable {
-    /// The pattern as written in the schema, for messages.
-    let source: String
-    private let expression: NSRegularExpression
-
-    /// Compiles `source`; nil when it is not a valid regular expression.
-    init?(_ source: String) {
-        guard let expression = try? NSRegularExpression(pattern: ECMAPatternTranslation.icuPattern(for: source)) else {
-            return nil
-        }
-        self.source = source
-        self.expression = expression
-    }
-
-    /// Whether the pattern matches somewhere in `text`.
-    func matches(_ text: String) -> Bool {
-        expression.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil
     }
 }

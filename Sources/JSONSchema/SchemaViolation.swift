@@ -18,6 +18,7 @@ public struct SchemaViolation: Sendable, Equatable, CustomStringConvertible {
         self.message = message
     }
 
+    /// One line for logs: `/items/2/qty: must be >= 1, got -3 [minimum]`.
     public var description: String {
         "\(instancePointer.isEmpty ? "(root)" : instancePointer): \(message) [\(keyword)]"
     }
@@ -40,8 +41,8 @@ enum InstancePathStep: Sendable, Comparable {
 }
 
 /// A violation found during evaluation, before it is put into its final order and its path
-/// into text. Paths stay as steps until then, so nothing is formatted for branches whose
-/// violations are thrown away.
+/// into text. Paths stay as steps until then: they sort by step, and the violations of the
+/// alternatives an `anyOf` summarizes are thrown away without ever becoming pointers.
 struct PendingViolation {
     var path: [InstancePathStep]
     var keyword: String

@@ -6,6 +6,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
+import Projections
 
 /// Runs `body` against a router over a fresh temporary store.
 func withServer(
@@ -14,7 +15,7 @@ func withServer(
     _ body: @Sendable (any TestClientProtocol, TestStore, LogStreamHub) async throws -> Void
 ) async throws {
     let metrics = ServerMetrics()
-    let test = try TestStore.open(observer: metrics, configureStore)
+    let test = try TestStore.open(objectTypes: BundledTypes.all, observer: metrics, configureStore)
     var configuration = ServerConfiguration()
     configureServer(&configuration)
     let streams = LogStreamHub()

@@ -1,0 +1,152 @@
+import EventModel
+import EventStore
+import Hummingbird
+import NIOCore
+
+/// `GET /v1/objects/{type}/{id}/views/{view}` and `POST /v1/objects/{type}/{id}/commands/{name}`:
+/// what an object knows of itself, and asking it to do something.
+struct ObjectRoutes<Context: RequestContext> {
+    let store: EventStore
+    let configuration: ServerConfiguration
+
+    func register(on router: Router<Context>) {
+        router.get("/v1/objects/:type/:id/views/:view") { request, context in try view(request, context) }
+        router.post("/v1/objects/:type/:id/commands/:name") { request, context in try await command(request, context) }
+    }
+
+    private func definition(of stream: StreamName) throws -> ObjectTypeDefinition {
+        guard let definition = store.objectTypes[stream.object.type.name] else {
+            throw Problem(
+                .notFound, type: "no-views", title: "The object type has no views or commands",
+                detail: "\(stream.object.type) has no views or commands; types with them: \(store.objectTypes.keys.sorted().joined(separator: ", "))",
+                extensions: [Problem.string("field", "type")])
+        }
+        return definition
+    }
+
+    /// `{"view", "version", "state"}`: the view as of the object's last event; it always reflects
+    /// at least the version an earlier append returned.
+    private func view(_ request: Request, _ context: Context) throws -> Response {
+        let stream = try RequestParsing.stream(request, context)
+        let definition = try definition(of: stream)
+        let name = context.parameters.get("view") ?? ""
+        guard let projection = definition.views.first(where: { $0.name == name }) else {
+            throw Problem(
+                .notFound, type: "view-not-found", title: "The view does not exist",
+                detail: "\(stream.object.type) has no view \(name); it has \(definition.views.map(\.name).joined(separator: ", "))",
+                extensions: [Problem.string("field", "view")])
+        }
+        let read: ViewRead?
+        do { read = try store.readView(projection, of: stream) } catch { throw Problem(error) }
+        guard let read else { throw Problem.objectNotFound(stream) }
+        var writer = JSONWriter(capacity: read.state.count + 64)
+        writer.ascii("{\"view\":")
+        writer.string(name)
+        writer.ascii(",\"version\":")
+        writer.integer(read.version)
+        writer.ascii(",\"state\":")
+        writer.bytes.append(contentsOf: read.state)
+        writer.byte(UInt8(ascii: "}"))
+        return Response(
+            status: .ok, headers: [.contentType: "application/json", .eTag: "\"\(read.version)\""],
+            body: .init(byteBuffer: ByteBuffer(bytes: writer.bytes)))
+    }
+
+    /// Runs a command through the object's single writer: 200 `{"events", "version", "state"}`,
+    /// or the decider's refusal as problem+json with its `code` and facts.
+    private func command(_ request: Request, _ context: Context) async throws -> Response {
+        let stream = try RequestParsing.stream(request, context)
+        guard stream.branch == .main else { throw Problem.branchNotFound(stream) }
+        let definition = try definition(of: stream)
+        let name = context.parameters.get("name") ?? ""
+        guard definition.commands[name] != nil else {
+            throw Problem(
+                .notFound, type: "command-not-found", title: "The command does not exist",
+                detail: "\(stream.object.type) has no command \(name); it has \(definition.commands.keys.sorted().joined(separator: ", "))",
+                extensions: [Problem.string("field", "name")])
+        }
+        try RequestParsing.requireJSON(request)
+        let ifMatch = try RequestParsing.ifMatchVersion(request)
+        let body = try await request.body.collect(upTo: store.configuration.limits.requestBytesMax)
+        let command: JSONValue
+        do {
+            command = try body.withUnsafeReadableBytes { bytes throws(JSONSyntaxError) in try JSONValue(parsing: bytes) }
+        } catch {
+            throw Problem(AppendRequestError.malformedJSON(error))
+        }
+        let outcome: AppendOutcome
+        do {
+            outcome = try await store.append(
+                AppendRequest(stream: stream, expectedVersion: ifMatch.map { .exactly($0) } ?? .any, command: name, body: command))
+        } catch {
+            if case .rejected(let rejection) = error { throw Problem(rejection) }
+            if ifMatch != nil, case .versionConflict = error { throw Problem.preconditionFailed(error) }
+            throw Problem(error)
+        }
+        var writer = JSONWriter(capacity: 512)
+        writer.ascii("{\"object\":")
+        writer.string(stream.object.description)
+        writer.ascii(",\"events\":[")
+        for (index, event) in outcome.events.enumerated() {
+            if index > 0 { writer.byte(UInt8(ascii: ",")) }
+            writer.ascii("{\"seq\":")
+            writer.integer(event.seq)
+            writer.ascii(",\"position\":")
+            writer.integer(outcome.firstPosition + UInt64(index))
+            writer.ascii(",\"id\":")
+            writer.string(event.id.description)
+            writer.ascii(",\"type\":")
+            writer.string(event.type)
+            writer.ascii(",\"data\":")
+            writer.value(event.data)
+            writer.ascii(",\"time\":")
+            writer.integer(event.timeMilliseconds)
+            writer.byte(UInt8(ascii: "}"))
+        }
+        writer.ascii("],\"version\":")
+        writer.integer(outcome.lastSeq)
+        writer.ascii(",\"state\":")
+        writer.value(outcome.viewState ?? .null)
+        writer.byte(UInt8(ascii: "}"))
+        return Response(
+            status: .ok, headers: [.contentType: "application/json", .eTag: "\"\(outcome.lastSeq)\""],
+            body: .init(byteBuffer: ByteBuffer(bytes: writer.bytes)))
+    }
+}
+
+extension Problem {
+    /// A decider's refusal: its status, `type` `/problems/command-rejected`, its `code` and facts.
+    init(_ rejection: Rejection) {
+        var extensions: [(name: String, json: [UInt8])] = [Problem.string("code", rejection.code)]
+        for key in rejection.facts.keys.sorted() where !["type", "title", "status", "detail", "code"].contains(key) {
+            var writer = JSONWriter()
+            writer.value(rejection.facts[key]!)
+            extensions.append((key, writer.bytes))
+        }
+        self.init(
+            HTTPResponse.Status(code: rejection.status), type: "command-rejected", title: "The command was refused",
+            detail: rejection.message, extensions: extensions)
+    }
+
+    /// 404 for an object with no events.
+    static func objectNotFound(_ stream: StreamName) -> Problem {
+        Problem(
+            .notFound, type: "object-not-found", title: "The object has no events", detail: "\(stream) has no events yet",
+            extensions: [Problem.string("object", stream.object.description)])
+    }
+
+    /// 404 for a branch other than main.
+    static func branchNotFound(_ stream: StreamName) -> Problem {
+        Problem(
+            .notFound, type: "branch-not-found", title: "The branch does not exist",
+            detail: "\(stream.object) has no branch \(stream.branch.name); only main exists", extensions: [Problem.string("field", "branch")])
+    }
+
+    /// 412 for an `If-Match` that does not match the object's version.
+    static func preconditionFailed(_ error: EventStoreError) -> Problem {
+        let problem = Problem(error)
+        return Problem(
+            .preconditionFailed, type: "precondition-failed", title: "If-Match does not match the object's version", detail: problem.detail,
+            extensions: problem.extensions)
+    }
+}

@@ -1,0 +1,80 @@
+import EventModel
+import EventServer
+import EventStore
+import EventStoreTesting
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import Testing
+
+@Suite("Views and commands over HTTP")
+struct CommandRouteTests {
+    @Test("commands decide events, views reflect every acknowledged append")
+    func commandsAndViews() async throws {
+        try await withServer { client, test, _ in
+            let restocked = try await client.post("/v1/objects/inventory/sku-1/commands/restock", #"{"qty": 10}"#)
+            #expect(restocked.status == .ok)
+            #expect(restocked.json["version"] as? Int == 1)
+            #expect(((restocked.json["events"] as? [[String: Any]])?.first?["type"] as? String) == "Restocked")
+            #expect((restocked.json["state"] as? [String: Any])?["available"] as? Int == 10)
+
+            let reserved = try await client.post("/v1/objects/inventory/sku-1/commands/reserve", #"{"orderId": "o-1", "qty": 4, "ttlSeconds": 60}"#)
+            let state = try #require(reserved.json["state"] as? [String: Any])
+            #expect(state["available"] as? Int == 6 && state["reserved"] as? Int == 4)
+            let pending = try #require((state["pending"] as? [String: Any])?["o-1"] as? [String: Any])
+            #expect(pending["expiresAt"] as? Int == Int(test.clock.nowMilliseconds()) + 60_000)
+
+            // A plain append is folded into the view in the same transaction.
+            let appended = try await client.post("/v1/objects/inventory/sku-1/events", #"{"events": [{"type": "Restocked", "data": {"qty": 5}}]}"#)
+            #expect(appended.status == .created)
+            let view = try await client.get("/v1/objects/inventory/sku-1/views/stock")
+            #expect(view.status == .ok)
+            #expect(view.json["view"] as? String == "stock" && view.json["version"] as? Int == 3)
+            #expect((view.json["state"] as? [String: Any])?["available"] as? Int == 11)
+        }
+    }
+
+    @Test("a refused command answers its code and facts, and writes nothing")
+    func rejection() async throws {
+        try await withServer { client, test, _ in
+            _ = try await client.post("/v1/objects/inventory/sku-1/commands/restock", #"{"qty": 2}"#)
+            let refused = try await client.post("/v1/objects/inventory/sku-1/commands/reserve", #"{"orderId": "o-1", "qty": 3}"#)
+            #expect(refused.status == .conflict)
+            #expect(refused.json["type"] as? String == "/problems/command-rejected")
+            #expect(refused.json["code"] as? String == "INSUFFICIENT_STOCK")
+            #expect(refused.json["available"] as? Int == 2 && refused.json["requested"] as? Int == 3)
+            let invalid = try await client.post("/v1/objects/inventory/sku-1/commands/reserve", #"{"orderId": "o-1"}"#)
+            #expect(invalid.status == .unprocessableContent && invalid.json["code"] as? String == "INVALID_COMMAND")
+            let unknown = try await client.post("/v1/objects/inventory/sku-1/commands/steal", "{}")
+            #expect(unknown.status == .notFound && unknown.json["type"] as? String == "/problems/command-not-found")
+            let noView = try await client.get("/v1/objects/inventory/sku-1/views/nothing")
+            #expect(noView.status == .notFound && noView.json["type"] as? String == "/problems/view-not-found")
+            let noObject = try await client.get("/v1/objects/inventory/sku-404/views/stock")
+            #expect(noObject.status == .notFound && noObject.json["type"] as? String == "/problems/object-not-found")
+            #expect(try test.store.wholeLog().count == 1)
+        }
+    }
+
+    @Test("concurrent reserves never oversell", arguments: [7, 19])
+    func noOversell(stock: Int) async throws {
+        try await withServer { client, test, _ in
+            _ = try await client.post("/v1/objects/inventory/hot/commands/restock", "{\"qty\": \(stock)}")
+            let outcomes = try await withThrowingTaskGroup(of: Int.self) { group in
+                for order in 0..<32 {
+                    group.addTask {
+                        let response = try await client.post("/v1/objects/inventory/hot/commands/reserve", "{\"orderId\": \"o-\(order)\", \"qty\": \(1 + order % 3)}")
+                        return Int(response.status.code)
+                    }
+                }
+                return try await group.reduce(into: [Int]()) { $0.append($1) }
+            }
+            #expect(Set(outcomes).isSubset(of: [200, 409]))
+            let view = try await client.get("/v1/objects/inventory/hot/views/stock")
+            let state = try #require(view.json["state"] as? [String: Any])
+            let available = try #require(state["available"] as? Int)
+            let reserved = try #require(state["reserved"] as? Int)
+            #expect(available >= 0 && available + reserved == stock)
+            #expect(outcomes.filter { $0 == 200 }.count == (try test.store.allEvents(of: "inventory/hot").count - 1))
+        }
+    }
+}
