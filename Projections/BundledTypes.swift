@@ -8,7 +8,8 @@ public enum BundledTypes {
         commands: [
             AnyDecider(RestockCommand()), AnyDecider(ReserveCommand()), AnyDecider(CloseReservationCommand.confirm),
             AnyDecider(CloseReservationCommand.release), AnyDecider(AdjustCommand()),
-        ])
+        ],
+        timerHandler: AnyTimerHandler(ReservationExpiry()))
 
     /// Every bundled type, by name.
     public static let all: [String: ObjectTypeDefinition] = [inventory.name: inventory]

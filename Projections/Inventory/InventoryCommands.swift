@@ -54,7 +54,12 @@ public struct ReserveCommand: Decider {
                     facts: ["available": .number(Double(state.available)), "requested": .number(Double(command.qty))]))
         }
         let expiresAt = context.nowMilliseconds + Int64(ttlSeconds) * 1_000
-        return events { [try NewEvent(type: "Reserved", payload: Reserved(orderId: command.orderId, qty: command.qty, expiresAt: expiresAt))] }
+        return events {
+            [
+                try NewEvent(type: "Reserved", payload: Reserved(orderId: command.orderId, qty: command.qty, expiresAt: expiresAt)),
+                .setTimer(id: ReservationExpiry.timerId(command.orderId), dueAt: expiresAt, payload: ["orderId": .string(command.orderId)]),
+            ]
+        }
     }
 }
 
@@ -91,7 +96,12 @@ public struct CloseReservationCommand: Decider {
                 Rejection(code: "RESERVATION_NOT_FOUND", status: 404, message: "order \(command.orderId) has no reservation", facts: ["orderId": .string(command.orderId)]))
         }
         let reason = eventType == "Released" ? command.reason : nil
-        return events { [try NewEvent(type: eventType, payload: OrderReference(orderId: command.orderId, reason: reason))] }
+        return events {
+            [
+                try NewEvent(type: eventType, payload: OrderReference(orderId: command.orderId, reason: reason)),
+                .cancelTimer(id: ReservationExpiry.timerId(command.orderId)),
+            ]
+        }
     }
 }
 
@@ -123,5 +133,20 @@ public struct AdjustCommand: Decider {
 func events(_ make: () throws -> [NewEvent]) -> Result<[NewEvent], Rejection> {
     do { return .success(try make()) } catch {
         return .failure(Rejection(code: "INTERNAL", status: 500, message: "cannot encode the event: \(error)"))
+    }
+}
+
+/// When a reservation's timer fires and the reservation is still pending, it expires: its units
+/// are available again.
+public struct ReservationExpiry: TimerHandler {
+    public let source = StockView()
+    public init() {}
+
+    /// The timer id of the reservation of `orderId`.
+    static func timerId(_ orderId: String) -> String { "reservation:" + orderId }
+
+    public func fire(timerId: String, payload: JSONValue, state: StockView.State, context: DecisionContext) -> [NewEvent] {
+        guard let orderId = payload["orderId"]?.stringValue, state.pending[orderId] != nil else { return [] }
+        return [NewEvent(type: "Expired", data: ["orderId": .string(orderId)])]
     }
 }

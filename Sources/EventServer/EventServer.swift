@@ -45,10 +45,13 @@ public enum EventServer {
             store: store, configuration: configuration, metrics: metrics, streams: streams, logger: logger,
             onServerRunning: onServerRunning)
         // Shut down in reverse order: log streams end, then the server finishes its requests,
-        // then the store commits what is queued and closes.
+        // then timers stop firing, then the store commits what is queued and closes.
         let group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: StoreService(store: store)), .init(service: application), .init(service: streams)],
+                services: [
+                    .init(service: StoreService(store: store)), .init(service: TimerService(store: store, logger: logger)),
+                    .init(service: application), .init(service: streams),
+                ],
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }

@@ -15,6 +15,8 @@ public struct AppendRequest: Sendable {
     var dataValues: [JSONValue]
     /// A command for the object's decider, instead of events.
     let command: (name: String, body: JSONValue)?
+    /// A due timer to fire, instead of events.
+    let firing: String?
 
     /// A request for `stream` carrying the events of `batch`; `data` (optional) are their data
     /// as already-parsed trees, in order.
@@ -25,6 +27,7 @@ public struct AppendRequest: Sendable {
         self.events = batch
         self.dataValues = data
         self.command = nil
+        self.firing = nil
     }
 
     /// A request to run the command `name` with `body` on `stream`: the writer runs the object
@@ -35,6 +38,18 @@ public struct AppendRequest: Sendable {
         self.events = EventBatch()
         self.dataValues = []
         self.command = (name, body)
+        self.firing = nil
+    }
+
+    /// A request to fire the timer `timerId` of `stream`: the writer runs the object type's
+    /// timer handler, if the timer is still pending, and appends `TimerFired` and its events.
+    init(stream: StreamName, firing timerId: String) {
+        self.stream = stream
+        self.expectedVersion = .any
+        self.events = EventBatch()
+        self.dataValues = []
+        self.command = nil
+        self.firing = timerId
     }
 
     /// The number of events.

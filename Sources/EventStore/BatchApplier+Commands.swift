@@ -37,7 +37,7 @@ extension BatchApplier {
     }
 
     /// The answer to a command that decided no events: nothing appended, the state as it is.
-    func noChange(_ stream: StreamName, head: Seq, state: JSONValue) -> AppendOutcome {
+    func noChange(_ stream: StreamName, head: Seq, state: JSONValue?) -> AppendOutcome {
         var outcome = AppendOutcome(
             stream: stream, firstSeq: head + 1, lastSeq: head, firstPosition: 0, lastPosition: 0, timeMilliseconds: timeMilliseconds,
             isDuplicate: false)

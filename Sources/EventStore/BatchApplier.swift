@@ -52,7 +52,17 @@ struct BatchApplier {
         let definition = objectTypes[request.stream.object.type.name]
         var request = request
         var decidedView: AnyProjection?
-        if let command = request.command {
+        if let timerId = request.firing {
+            guard let existing, let definition, let handler = definition.timerHandler,
+                let view = definition.views.first(where: { $0.name == handler.viewName }),
+                let pending = try pendingTimer(stream: existing, timerId: timerId)
+            else { return .success(noChange(request.stream, head: head, state: nil)) }
+            let current = try views.state(of: view, stream: existing, head: head, layout: layout, transaction: transaction)
+            let decided = handler.fire(
+                timerId: timerId, payload: pending.payload, state: current, context: DecisionContext(nowMilliseconds: timeMilliseconds))
+            request = try decidedRequest(request, [NewEvent(type: TimerEventType.fired, data: ["timerId": .string(timerId)])] + decided)
+            decidedView = view
+        } else if let command = request.command {
             guard let definition, let decider = definition.commands[command.name],
                 let view = definition.views.first(where: { $0.name == decider.viewName })
             else { return .failure(.invalidRequest(field: "command", reason: "no decider for \(command.name)")) }
@@ -94,6 +104,7 @@ struct BatchApplier {
             }
         }
         known[storageKey] = (stream, try recordRun(stream: stream, lastRun: lastRun, firstSeq: firstSeq, firstPosition: firstPosition, count: count))
+        try recordTimers(request, stream: stream)
         state.nextPosition += count
         var outcome = AppendOutcome(
             stream: request.stream, firstSeq: firstSeq, lastSeq: head + count, firstPosition: firstPosition,
@@ -105,6 +116,8 @@ struct BatchApplier {
                 if view.name == decidedView?.name { outcome.viewState = after }
             }
             if decidedView != nil { outcome.events = recorded }
+        } else if decidedView != nil {
+            outcome.events = try recordedEvents(request, firstSeq: firstSeq)
         }
         return .success(outcome)
     }

@@ -27,7 +27,7 @@ public final class EventStore: Sendable {
     private let queue: AppendQueue
     private let writer: GroupCommitWriter
     private let lock: DataFolderLock
-    private let clock: any Clock
+    let clock: any Clock
     private let compressors = Mutex<[ZstdCompressor]>([])
     private let isClosed = Mutex(false)
 
@@ -115,7 +115,7 @@ public final class EventStore: Sendable {
     ///   ``EventStoreError/storageFull(reason:)``, ``EventStoreError/closed``; in each case
     ///   nothing of the request was written.
     public func append(_ request: AppendRequest) async throws(EventStoreError) -> AppendOutcome {
-        guard request.eventCount > 0 || request.command != nil else {
+        guard request.eventCount > 0 || request.command != nil || request.firing != nil else {
             throw .invalidRequest(field: "/events", reason: "must hold at least one event")
         }
         if let command = request.command {

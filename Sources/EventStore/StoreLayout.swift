@@ -12,12 +12,14 @@ import LMDB
 /// | `stream-names` | `type/id` 0 branch | stream number (8) |
 /// | `meta` | name | format version and other facts about the store |
 /// | `views` | stream (8, BE) + view name | ``StoredView``: view version (4) + seq (8) + state JSON |
+/// | `timers` | due time (8, BE) + stream (8, BE) + timer id | payload JSON |
+/// | `timer-ids` | stream (8, BE) + timer id | due time (8) |
 ///
 /// `log` is written in key order with `MDB_APPEND`. `seqs` holds one entry per *run*: events
 /// of a stream with consecutive seqs at consecutive positions share one entry, so reading an
 /// object that was appended in bulk is a plain cursor scan of `log`.
 struct StoreLayout {
-    static let databaseNames = ["log", "seqs", "ids", "streams", "stream-names", "meta", "views"]
+    static let databaseNames = ["log", "seqs", "ids", "streams", "stream-names", "meta", "views", "timers", "timer-ids"]
     static let formatVersion: UInt64 = 1
 
     let log: Database
@@ -27,6 +29,8 @@ struct StoreLayout {
     let streamNames: Database
     let meta: Database
     let views: Database
+    let timers: Database
+    let timerIDs: Database
 
     init(_ environment: Environment) {
         log = environment.database("log")
@@ -36,6 +40,8 @@ struct StoreLayout {
         streamNames = environment.database("stream-names")
         meta = environment.database("meta")
         views = environment.database("views")
+        timers = environment.database("timers")
+        timerIDs = environment.database("timer-ids")
     }
 
     /// The stream number stored for `storageKey`, if the stream exists.

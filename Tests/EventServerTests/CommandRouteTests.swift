@@ -29,7 +29,7 @@ struct CommandRouteTests {
             #expect(appended.status == .created)
             let view = try await client.get("/v1/objects/inventory/sku-1/views/stock")
             #expect(view.status == .ok)
-            #expect(view.json["view"] as? String == "stock" && view.json["version"] as? Int == 3)
+            #expect(view.json["view"] as? String == "stock" && view.json["version"] as? Int == 4, "restock, reserve (and its timer), restock")
             #expect((view.json["state"] as? [String: Any])?["available"] as? Int == 11)
         }
     }
@@ -74,7 +74,8 @@ struct CommandRouteTests {
             let available = try #require(state["available"] as? Int)
             let reserved = try #require(state["reserved"] as? Int)
             #expect(available >= 0 && available + reserved == stock)
-            #expect(outcomes.filter { $0 == 200 }.count == (try test.store.allEvents(of: "inventory/hot").count - 1))
+            // Each accepted reserve appended Reserved and its expiry timer.
+            #expect(outcomes.filter { $0 == 200 }.count * 2 == (try test.store.allEvents(of: "inventory/hot").count - 1))
         }
     }
 }

@@ -47,7 +47,12 @@ struct InventoryTests {
         _ = harness.run("adjust", ["delta": -2, "reason": "broken"])
         #expect(harness.state.available == 5 && harness.state.reserved == 0 && harness.state.sold == 3)
         #expect(harness.state.closed == ["o-1": "confirmed", "o-2": "released"])
-        #expect(harness.events.map(\.type) == ["Restocked", "Reserved", "Reserved", "Confirmed", "Released", "Adjusted"])
+        #expect(
+            harness.events.map(\.type) == [
+                "Restocked", "Reserved", "TimerSet", "Reserved", "TimerSet", "Confirmed", "TimerCancelled", "Released", "TimerCancelled",
+                "Adjusted",
+            ])
+        #expect(harness.events[2].data["timerId"] == "reservation:o-1" && harness.events[2].data["dueAt"] == .number(Double(harness.now + 900_000)))
     }
 
     @Test("every refusal has its code and the facts that explain it")

@@ -48,11 +48,14 @@ public struct ObjectTypeDefinition: Sendable {
     public let views: [AnyProjection]
     /// Its commands by name.
     public let commands: [String: AnyDecider]
+    /// What it does when one of its timers fires.
+    public let timerHandler: AnyTimerHandler?
 
-    /// A definition of `name` with `views` and `commands`.
-    public init(name: String, views: [AnyProjection], commands: [AnyDecider] = []) {
+    /// A definition of `name` with `views`, `commands` and a `timerHandler`.
+    public init(name: String, views: [AnyProjection], commands: [AnyDecider] = [], timerHandler: AnyTimerHandler? = nil) {
         self.name = name
         self.views = views
         self.commands = Dictionary(uniqueKeysWithValues: commands.map { ($0.name, $0) })
+        self.timerHandler = timerHandler
     }
 }
