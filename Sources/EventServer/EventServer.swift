@@ -1,5 +1,8 @@
 import EventStore
 import Hummingbird
+import HummingbirdCore
+import HummingbirdWebSocket
+import NIOCore
 import Logging
 import ServiceLifecycle
 
@@ -19,6 +22,24 @@ public enum EventServer {
         return router
     }
 
+    /// The WebSocket routes: `/v1/objects/{type}/{id}/ws` for object types with views
+    /// (see ``ObjectSocket``); anything else is not upgraded and falls through to the HTTP router.
+    public static func makeWebSocketRouter(store: EventStore, streams: LogStreamHub) -> Router<BasicWebSocketRequestContext> {
+        let router = Router(context: BasicWebSocketRequestContext.self)
+        router.ws("/v1/objects/:type/:id/ws") { request, context in
+            guard let stream = try? RequestParsing.stream(request, context), stream.branch == .main,
+                store.objectTypes[stream.object.type.name] != nil
+            else { return .dontUpgrade }
+            return .upgrade([:])
+        } onUpgrade: { inbound, outbound, context in
+            let stream = try RequestParsing.stream(context.request, context.requestContext)
+            guard let definition = store.objectTypes[stream.object.type.name] else { return }
+            try await ObjectSocket(store: store, stream: stream, definition: definition, streams: streams, logger: context.logger)
+                .run(inbound: inbound, outbound: outbound)
+        }
+        return router
+    }
+
     /// An application serving `store`, with an idle timeout on connections. `streams` must be
     /// shut down before the application, or open log streams keep it from stopping.
     public static func makeApplication(
@@ -26,9 +47,17 @@ public enum EventServer {
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         let router = makeRouter(store: store, configuration: configuration, metrics: metrics, streams: streams)
+        let sockets = makeWebSocketRouter(store: store, streams: streams).buildResponder()
+        let idleTimeout = TimeAmount.seconds(configuration.idleTimeoutSeconds)
+        let server = HTTPServerBuilder { responder in
+            FirstRequestDeadline(
+                base: HTTP1WebSocketUpgradeChannel(
+                    responder: responder, webSocketResponder: sockets, configuration: .init(http1: .init(idleTimeout: idleTimeout))),
+                timeout: idleTimeout)
+        }
         return Application(
             router: router,
-            server: .http1(configuration: .init(idleTimeout: .seconds(configuration.idleTimeoutSeconds))),
+            server: server,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "evlog"),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
             logger: logger)

@@ -1,0 +1,157 @@
+import EventModel
+import EventStore
+import Foundation
+import HummingbirdWebSocket
+import Logging
+import NIOCore
+
+/// `GET /v1/objects/{type}/{id}/ws`: one object, live.
+///
+/// On connect the socket receives `{"type": "snapshot", "version", "views": {name: state}}`;
+/// then, after every commit that touches the object, `{"type": "events", "events": [...],
+/// "version", "views"}`. It accepts commands as `{"id": "c1", "command": "reserve", "body":
+/// {...}}` and answers each on the same socket, `{"type": "reply", "id": "c1", "ok": true,
+/// "events", "version", "state"}` or `{"type": "reply", "id": "c1", "ok": false, "problem":
+/// {...}}`. Many sockets per object. Each socket reads the store on its own (the writer never
+/// waits for a socket); one that does not take a message within ``writeTimeout`` is closed with
+/// 1008 (policy violation, "too slow").
+struct ObjectSocket {
+    let store: EventStore
+    let stream: StreamName
+    let definition: ObjectTypeDefinition
+    let streams: LogStreamHub
+    let logger: Logger
+
+    /// How long one message may take to be written before the socket is dropped.
+    static let writeTimeout: Duration = .seconds(5)
+    /// The largest command message accepted, in bytes.
+    static let messageBytesMax = 1 << 20
+
+    func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
+        let connectedVersion = try store.version(of: stream)
+        try await send(snapshot(type: "snapshot", version: connectedVersion, events: []), outbound)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await answerCommands(inbound: inbound, outbound: outbound) }
+            group.addTask {
+                var version = connectedVersion
+                while !Task.isCancelled && !streams.isClosing {
+                    let position = store.commits.committedPosition
+                    var events: [UInt8] = []
+                    var count = 0
+                    let page = try store.readStream(stream, from: version + 1, limit: 256) { event in
+                        var writer = JSONWriter(capacity: 256)
+                        EventJSON.write(event, into: &writer)
+                        if count > 0 { events.append(UInt8(ascii: ",")) }
+                        events.append(contentsOf: writer.bytes)
+                        count += 1
+                    }
+                    if count > 0, let page {
+                        version += UInt64(count)
+                        try await send(snapshot(type: "events", version: version, events: events), outbound)
+                        if page.next != nil { continue }
+                    }
+                    _ = await streams.waitForCommit(after: position, store: store, timeout: .seconds(30))
+                }
+                try await outbound.close(.goingAway, reason: "server shutting down")
+            }
+            try await group.next()
+            group.cancelAll()
+        }
+    }
+
+    /// `{"type", "version", "views": {...}, "events": [...]?}` with every view's current state.
+    private func snapshot(type: String, version: Seq, events: [UInt8]) throws -> [UInt8] {
+        var writer = JSONWriter(capacity: 512 + events.count)
+        writer.ascii("{\"type\":")
+        writer.string(type)
+        writer.ascii(",\"version\":")
+        writer.integer(version)
+        if type == "events" {
+            writer.ascii(",\"events\":[")
+            writer.bytes.append(contentsOf: events)
+            writer.byte(UInt8(ascii: "]"))
+        }
+        writer.ascii(",\"views\":{")
+        for (index, view) in definition.views.enumerated() {
+            if index > 0 { writer.byte(UInt8(ascii: ",")) }
+            writer.string(view.name)
+            writer.byte(UInt8(ascii: ":"))
+            if let read = try store.readView(view, of: stream) {
+                writer.bytes.append(contentsOf: read.state)
+            } else {
+                writer.value(try view.initial())
+            }
+        }
+        writer.ascii("}}")
+        return writer.bytes
+    }
+
+    private func answerCommands(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
+        for try await message in inbound.messages(maxSize: Self.messageBytesMax) {
+            guard case .text(let text) = message else { continue }
+            try await send(await reply(to: text), outbound)
+        }
+    }
+
+    /// The reply to one command message.
+    private func reply(to text: String) async -> [UInt8] {
+        var writer = JSONWriter(capacity: 512)
+        writer.ascii("{\"type\":\"reply\",\"id\":")
+        guard let message = try? JSONValue(parsing: text), let name = message["command"]?.stringValue else {
+            writer.value(.null)
+            writer.ascii(",\"ok\":false,\"problem\":")
+            writer.bytes.append(
+                contentsOf: Problem.invalidField("", "must be {\"id\": \"...\", \"command\": \"name\", \"body\": {...}}").body)
+            writer.byte(UInt8(ascii: "}"))
+            return writer.bytes
+        }
+        writer.value(message["id"] ?? .null)
+        guard definition.commands[name] != nil else {
+            writer.ascii(",\"ok\":false,\"problem\":")
+            writer.bytes.append(
+                contentsOf: Problem(
+                    .notFound, type: "command-not-found", title: "The command does not exist",
+                    detail: "\(stream.object.type) has no command \(name)", extensions: [Problem.string("field", "command")]
+                ).body)
+            writer.byte(UInt8(ascii: "}"))
+            return writer.bytes
+        }
+        do {
+            let outcome = try await store.append(AppendRequest(stream: stream, command: name, body: message["body"] ?? [:]))
+            writer.ascii(",\"ok\":true,\"version\":")
+            writer.integer(outcome.lastSeq)
+            writer.ascii(",\"events\":")
+            writer.value(.array(outcome.events.map { ["seq": .number(Double($0.seq)), "type": .string($0.type), "data": $0.data] }))
+            writer.ascii(",\"state\":")
+            writer.value(outcome.viewState ?? .null)
+        } catch {
+            writer.ascii(",\"ok\":false,\"problem\":")
+            writer.bytes.append(contentsOf: Problem(error).body)
+        }
+        writer.byte(UInt8(ascii: "}"))
+        return writer.bytes
+    }
+
+    /// Writes one text message, or closes the socket with 1008 if it takes too long.
+    private func send(_ bytes: [UInt8], _ outbound: WebSocketOutboundWriter) async throws {
+        let text = String(decoding: bytes, as: UTF8.self)
+        let written = try await withThrowingTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                try await outbound.write(.text(text))
+                return true
+            }
+            group.addTask {
+                try await Task.sleep(for: Self.writeTimeout)
+                return false
+            }
+            let first = try await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
+        if !written {
+            logger.notice("dropping a slow WebSocket", metadata: ["object": "\(stream.object)"])
+            try await outbound.close(.policyViolation, reason: "too slow")
+            throw CancellationError()
+        }
+    }
+}
