@@ -5,6 +5,7 @@ import EventStoreTesting
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
+import Projections
 import Testing
 
 /// The repository's own `Schemas/` folder.
@@ -78,4 +79,37 @@ struct SchemaValidationTests {
         let mismatch = #expect(throws: SchemaCatalogError.self) { try SchemaCatalog.load(directory: directory.path, allowsUndeclared: false) }
         #expect(mismatch?.reason.contains("named for") == true)
     }
+}
+
+@Suite("Events decided by the bundled types match their own schemas")
+struct DecidedEventConformanceTests {
+    @Test("every event a bundled decider or timer handler appends validates against Schemas/")
+    func conformance() async throws {
+        let catalog = try SchemaCatalog.load(directory: repositorySchemas, allowsUndeclared: false)
+        let test = try TestStore.open(objectTypes: BundledTypes.all)
+        defer { Task { await test.destroy() } }
+        for (object, command, body) in DecidedEventConformanceTests.script {
+            _ = try? await test.store.append(AppendRequest(stream: StreamName(object: try ObjectKey(parsing: object)), command: command, body: body))
+        }
+        test.clock.advance(byMilliseconds: 10_000_000)
+        try await test.store.fireDueTimers()
+        let log = try test.store.wholeLog().filter { !$0.type.hasPrefix("Timer") }
+        #expect(log.count >= DecidedEventConformanceTests.script.count / 2)
+        for event in log {
+            let objectType = try ObjectType(String(event.object.split(separator: "/")[0]))
+            let verdict = catalog.validate(objectType: objectType, eventTypes: [event.type], data: [try JSONValue(parsing: event.data)])
+            #expect(verdict == .valid, "\(event.object) \(event.type) \(event.data)")
+        }
+    }
+
+    /// Commands of every bundled type, each kind at least once.
+    static let script: [(String, String, JSONValue)] = [
+        ("inventory/c-1", "restock", ["qty": 10, "note": "pallet"]),
+        ("inventory/c-1", "reserve", ["orderId": "o-1", "qty": 3, "ttlSeconds": 60]),
+        ("inventory/c-1", "reserve", ["orderId": "o-2", "qty": 2]),
+        ("inventory/c-1", "reserve", ["orderId": "o-3", "qty": 1]),
+        ("inventory/c-1", "confirm", ["orderId": "o-1"]),
+        ("inventory/c-1", "release", ["orderId": "o-2", "reason": "cancelled"]),
+        ("inventory/c-1", "adjust", ["delta": -1, "reason": "broken"]),
+    ]
 }
