@@ -11,6 +11,19 @@ public enum BundledTypes {
         ],
         timerHandler: AnyTimerHandler(ReservationExpiry()))
 
+    /// `building`: one object per building; its sensors' readings, alert rules and alerts.
+    /// `record` decides on the `alerts` view, so its rules are evaluated in the append's
+    /// transaction.
+    public static let building = ObjectTypeDefinition(
+        name: "building", views: [AnyProjection(AggregatesView()), AnyProjection(AlertsView())],
+        commands: [
+            AnyDecider(RecordCommand()), AnyDecider(AddRuleCommand()), AnyDecider(AcknowledgeCommand()), AnyDecider(ResolveCommand()),
+        ])
+
+    /// `document`: one object per document; who is here, and its blocks in order. Users unseen
+    /// for ``DocumentType/idleMillisecondsDefault`` are dropped by the idle timer.
+    public static let document = DocumentType.definition()
+
     /// Every bundled type, by name.
-    public static let all: [String: ObjectTypeDefinition] = [inventory.name: inventory]
+    public static let all: [String: ObjectTypeDefinition] = [inventory.name: inventory, building.name: building, document.name: document]
 }

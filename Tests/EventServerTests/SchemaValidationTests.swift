@@ -111,5 +111,28 @@ struct DecidedEventConformanceTests {
         ("inventory/c-1", "confirm", ["orderId": "o-1"]),
         ("inventory/c-1", "release", ["orderId": "o-2", "reason": "cancelled"]),
         ("inventory/c-1", "adjust", ["delta": -1, "reason": "broken"]),
+        ("building/b-1", "addRule", ["ruleId": "hot", "sensorType": "temperature", "condition": "gt", "threshold": 30, "severity": "critical", "cooldownSeconds": 60]),
+        ("building/b-1", "addRule", ["sensorType": "humidity", "condition": "range_outside", "min": 20, "max": 60, "severity": "warning", "cooldownSeconds": 0]),
+        (
+            "building/b-1", "record",
+            [
+                "readings": [
+                    ["sensorId": "t-1", "sensorType": "temperature", "value": 35.5, "unit": "C", "timestamp": 1_767_225_600_000],
+                    ["sensorId": "h-1", "sensorType": "humidity", "value": 75, "unit": "%", "quality": "good", "timestamp": 1_767_225_601_000],
+                ]
+            ]
+        ),
+        ("building/b-1", "acknowledge", ["alertId": "alert-1", "userId": "u-1"]),
+        ("building/b-1", "resolve", ["alertId": "alert-1"]),
+        ("document/d-1", "join", ["userId": "u-1", "userName": "Ada"]),
+        ("document/d-1", "insertBlock", ["userId": "u-1", "blockId": "b-1", "text": "Hello", "kind": "heading"]),
+        ("document/d-1", "insertBlock", ["userId": "u-1", "blockId": "b-2", "text": "World", "after": "b-1"]),
+        ("document/d-1", "cursor", ["userId": "u-1", "blockId": "b-1", "offset": 3]),
+        ("document/d-1", "updateBlock", ["userId": "u-1", "blockId": "b-2", "text": "there"]),
+        ("document/d-1", "moveBlock", ["userId": "u-1", "blockId": "b-2", "before": "b-1"]),
+        ("document/d-1", "deleteBlock", ["userId": "u-1", "blockId": "b-1"]),
+        ("document/d-1", "undo", ["userId": "u-1"]),
+        ("document/d-1", "leave", ["userId": "u-1"]),
+        ("document/d-2", "join", ["userId": "u-2", "userName": "Idle"]),
     ]
 }
