@@ -80,7 +80,7 @@ struct EventRoutes<Context: RequestContext> {
         var first = true
         let page: StreamPage?
         do {
-            page = try store.readStream(stream, from: UInt64(from), limit: Int(limit)) { event in
+            page = try store.readStream(stream, from: UInt64(from), limit: Int(limit), bytesMax: configuration.pageBytesMax) { event in
                 if !first { writer.byte(UInt8(ascii: ",")) }
                 first = false
                 EventJSON.write(event, into: &writer)

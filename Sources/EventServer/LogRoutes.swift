@@ -32,7 +32,7 @@ struct LogRoutes<Context: RequestContext> {
         let head = store.commits.committedPosition
         let page: LogPage
         do {
-            page = try store.readLog(after: UInt64(after), limit: Int(limit)) { event, name in
+            page = try store.readLog(after: UInt64(after), limit: Int(limit), bytesMax: configuration.pageBytesMax) { event, name in
                 if !first { writer.byte(UInt8(ascii: ",")) }
                 first = false
                 EventJSON.write(event, name: name, into: &writer)
@@ -63,6 +63,7 @@ struct LogRoutes<Context: RequestContext> {
         let streams = streams
         let metrics = metrics
         let heartbeat = Duration.seconds(configuration.heartbeatSeconds)
+        let pageBytesMax = configuration.pageBytesMax
         let headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-cache"]
         return Response(status: .ok, headers: headers, body: ResponseBody { (writer: inout any ResponseBodyWriter) in
             metrics.logReaders.increment()
@@ -74,7 +75,7 @@ struct LogRoutes<Context: RequestContext> {
                 frame.reset()
                 let page: LogPage
                 do {
-                    page = try store.readLog(after: position, limit: Self.streamPageEvents) { event, name in
+                    page = try store.readLog(after: position, limit: Self.streamPageEvents, bytesMax: pageBytesMax) { event, name in
                         frame.append(event, name: name)
                     }
                 } catch EventStoreError.closed {

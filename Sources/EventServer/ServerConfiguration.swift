@@ -12,6 +12,9 @@ public struct ServerConfiguration: Sendable {
     public var pageLimitMax = 1_000
     /// The page size when a read does not ask.
     public var pageLimitDefault = 100
+    /// The most bytes of event data a page (or one Server-Sent Events write) carries; a page
+    /// that reaches it ends early and says where to go on.
+    public var pageBytesMax = 4 << 20
     /// The declared object types and their event schemas. The default declares none and accepts
     /// every type unvalidated; `evtool serve` loads `./Schemas` and refuses undeclared types.
     public var schemas = SchemaCatalog(allowsUndeclared: true)

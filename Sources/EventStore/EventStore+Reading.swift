@@ -33,12 +33,13 @@ public struct StoreStatistics: Sendable, Equatable {
 
 extension EventStore {
     /// Delivers up to `limit` events of `stream` from seq `from` on, in seq order, each checked
-    /// against its CRC-32C and its index entry, all from one consistent snapshot.
+    /// against its CRC-32C and its index entry, all from one consistent snapshot; the page ends
+    /// early once it holds `bytesMax` bytes of data and metadata (its `next` says where to go on).
     /// - Returns: nil when the stream has no events.
     /// - Throws: ``EventStoreError/corruptRecord(position:reason:)`` for a damaged record,
     ///   ``EventStoreError/closed`` once the store is closed.
     public func readStream(
-        _ stream: StreamName, from: Seq = 1, limit: Int, _ body: (StoredEvent) -> Void
+        _ stream: StreamName, from: Seq = 1, limit: Int, bytesMax: Int = .max, _ body: (StoredEvent) -> Void
     ) throws(EventStoreError) -> StreamPage? {
         let storageKey = stream.storageKey
         return try read { transaction in
@@ -46,7 +47,7 @@ extension EventStore {
                 let head = try layout.lastRun(of: number, in: transaction)?.lastSeq
             else { return nil }
             var delivered = 0
-            let next = try layout.forEachEvent(of: number, from: from, limit: min(limit, Int(clamping: head)), in: transaction) { event in
+            let next = try layout.forEachEvent(of: number, from: from, limit: min(limit, Int(clamping: head)), bytesMax: bytesMax, in: transaction) { event in
                 body(event)
                 delivered += 1
             }
@@ -65,27 +66,32 @@ extension EventStore {
     }
 
     /// Delivers up to `limit` events of the global log after position `after`, in position
-    /// order, each with its object and branch, each checked against its CRC-32C.
+    /// order, each with its object and branch, each checked against its CRC-32C; the page ends
+    /// early once it holds `bytesMax` bytes of data and metadata.
     /// - Throws: ``EventStoreError/corruptRecord(position:reason:)`` for a damaged record,
     ///   ``EventStoreError/closed`` once the store is closed.
-    public func readLog(after: Position, limit: Int, _ body: (StoredEvent, StoredStreamName) -> Void) throws(EventStoreError) -> LogPage {
+    public func readLog(
+        after: Position, limit: Int, bytesMax: Int = .max, _ body: (StoredEvent, StoredStreamName) -> Void
+    ) throws(EventStoreError) -> LogPage {
         guard after < Position.max else { return LogPage(lastPosition: after, count: 0) }
         return try read { transaction in
             let decoder = RecordDecoder()
             var names: [UInt64: StoredStreamName] = [:]
             var delivered = 0
+            var bytes = 0
             var last = after
             try transaction.withCursor(layout.log) { log in
                 var entry = try StoreKeys.withKey(after + 1) { try log.seek(atLeast: $0) }
-                while let current = entry, delivered < limit {
+                while let current = entry, delivered < limit, bytes < bytesMax {
                     let position = StoreKeys.integer(current.key)
                     let event = try decoder.decode(position: position, record: current.value)
                     let name = try names[event.stream] ?? streamName(event.stream, in: transaction, position: position)
                     names[event.stream] = name
                     body(event, name)
                     delivered += 1
+                    bytes += event.data.count + event.metadata.count
                     last = position
-                    if delivered < limit { entry = try log.next() }
+                    if delivered < limit, bytes < bytesMax { entry = try log.next() }
                 }
             }
             return LogPage(lastPosition: last, count: delivered)

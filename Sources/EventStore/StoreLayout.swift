@@ -68,19 +68,22 @@ struct StoreLayout {
     }
 
     /// Delivers up to `limit` events of `stream` from seq `from` on, in seq order, each checked
-    /// against its CRC-32C and its index entry; returns the seq after the last one delivered
-    /// (nil when none was).
+    /// against its CRC-32C and its index entry, stopping early once the events delivered hold
+    /// `bytesMax` bytes of data and metadata (at least one is always delivered); returns the seq
+    /// after the last one delivered (nil when none was).
     @discardableResult
     func forEachEvent(
-        of stream: UInt64, from: Seq, limit: Int, in transaction: some ReadableTransaction, _ body: (StoredEvent) throws -> Void
+        of stream: UInt64, from: Seq, limit: Int, bytesMax: Int = .max, in transaction: some ReadableTransaction,
+        _ body: (StoredEvent) throws -> Void
     ) throws -> Seq? {
         let decoder = RecordDecoder()
         var seq = max(from, 1)
         var delivered = 0
+        var bytes = 0
         try transaction.withCursor(seqs) { runs in
             try transaction.withCursor(log) { log in
                 var entry = try StoreKeys.withKey(stream, seq) { try runs.seek(atMost: $0) }
-                while let current = entry, delivered < limit, StoreKeys.integer(current.key) == stream {
+                while let current = entry, delivered < limit, bytes < bytesMax, StoreKeys.integer(current.key) == stream {
                     let run = SeqRun(key: current.key, value: current.value)
                     if run.lastSeq >= seq {
                         var position = run.firstPosition + (seq - run.firstSeq)
@@ -95,9 +98,10 @@ struct StoreLayout {
                             }
                             try body(event)
                             delivered += 1
+                            bytes += event.data.count + event.metadata.count
                             seq += 1
                             position += 1
-                            guard delivered < limit, seq <= run.lastSeq else { break }
+                            guard delivered < limit, bytes < bytesMax, seq <= run.lastSeq else { break }
                             record = try log.next()
                         }
                     }

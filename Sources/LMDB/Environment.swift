@@ -52,6 +52,16 @@ public final class Environment: @unchecked Sendable {
         self.pointer = try Self.open(configuration)
         self.databases = try Self.openDatabases(pointer, names: configuration.databaseNames)
         self.configuration.mapSizeBytes = try Self.mapSize(pointer)
+        // A new data.mdb must survive a power cut with its first commit: sync the directory
+        // entries too (ext4 journals them; XFS and btrfs may not).
+        Self.syncDirectory(configuration.directory)
+    }
+
+    private static func syncDirectory(_ path: String) {
+        let descriptor = Glibc.open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard descriptor >= 0 else { return }
+        fsync(descriptor)
+        Glibc.close(descriptor)
     }
 
     private static func mapSize(_ environment: OpaquePointer) throws(LMDBError) -> Int {

@@ -66,6 +66,13 @@ struct AppendTests {
         #expect(beyond?.count == 0 && beyond?.next == nil)
         let unknown = try test.store.readStream(StreamName(object: try ObjectKey(parsing: "account/none")), limit: 10) { _ in }
         #expect(unknown == nil)
+        // A byte budget ends a page early, after at least one event, and says where to go on.
+        var budgeted: [Seq] = []
+        let small = try test.store.readStream(stream, from: 1, limit: 100, bytesMax: 10) { budgeted.append($0.seq) }
+        #expect(budgeted == [1, 2] && small?.next == 3, "each event holds 9 bytes of data and metadata")
+        var logged = 0
+        let logPage = try test.store.readLog(after: 0, limit: 100, bytesMax: 1) { _, _ in logged += 1 }
+        #expect(logged == 1 && logPage.lastPosition == 1)
     }
 
     @Test("large payloads are compressed transparently")
