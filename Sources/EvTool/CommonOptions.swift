@@ -25,9 +25,19 @@ struct StoreOptions: ParsableArguments {
     /// Opens the data folder; refuses, with the holder's name, a folder another process holds.
     /// With `mustExist` (commands that only read), a missing folder is an error, not a new store.
     func openStore(holder: String, mustExist: Bool = false) throws -> EventStore {
-        if mustExist && !FileManager.default.fileExists(atPath: data + "/data.mdb") {
+        if mustExist { return try Self.open(data: data, holder: holder) }
+        return try Self.create(data: data, holder: holder)
+    }
+
+    /// Opens the existing store in `data`; a folder without one is an error.
+    static func open(data: String, holder: String) throws -> EventStore {
+        guard FileManager.default.fileExists(atPath: data + "/data.mdb") else {
             throw CommandFailure("no store at \(data) (no data.mdb there); pass --data DIR, or --url for a running server")
         }
+        return try create(data: data, holder: holder)
+    }
+
+    private static func create(data: String, holder: String) throws -> EventStore {
         var logger = Logger(label: "evtool")
         logger.logLevel = .warning
         do {

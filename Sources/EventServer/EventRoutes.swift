@@ -71,6 +71,13 @@ struct EventRoutes<Context: RequestContext> {
         let from = try RequestParsing.integer("from", request, default: 1, range: 1...Int64.max)
         let limit = try RequestParsing.integer(
             "limit", request, default: Int64(configuration.pageLimitDefault), range: 1...Int64(configuration.pageLimitMax))
+        // With ?asOf= or ?at=, only the events up to that point: a prefix of the stream.
+        let point = try RequestParsing.historyPoint(request)
+        var through = Seq.max
+        if point != .head {
+            do { through = try store.seq(of: stream, at: point) } catch { throw Problem(error) }
+        }
+        let limitThrough = UInt64(from) > through ? 0 : Int(min(UInt64(limit), through - UInt64(from) + 1))
         var writer = JSONWriter(capacity: 4096)
         writer.ascii("{\"object\":")
         writer.string(stream.object.description)
@@ -80,7 +87,7 @@ struct EventRoutes<Context: RequestContext> {
         var first = true
         let page: StreamPage?
         do {
-            page = try store.readStream(stream, from: UInt64(from), limit: Int(limit), bytesMax: configuration.pageBytesMax) { event in
+            page = try store.readStream(stream, from: UInt64(from), limit: limitThrough, bytesMax: configuration.pageBytesMax) { event in
                 if !first { writer.byte(UInt8(ascii: ",")) }
                 first = false
                 EventJSON.write(event, into: &writer)
@@ -92,7 +99,7 @@ struct EventRoutes<Context: RequestContext> {
         writer.ascii("],\"version\":")
         writer.integer(page.version)
         writer.ascii(",\"next\":")
-        if let next = page.next { writer.integer(next) } else { writer.ascii("null") }
+        if let next = page.next, next <= through { writer.integer(next) } else { writer.ascii("null") }
         writer.byte(UInt8(ascii: "}"))
         return Response(
             status: .ok, headers: [.contentType: "application/json", .eTag: "\"\(page.version)\""],

@@ -24,8 +24,9 @@ struct ObjectRoutes<Context: RequestContext> {
         return definition
     }
 
-    /// `{"view", "version", "state"}`: the view as of the object's last event; it always reflects
-    /// at least the version an earlier append returned.
+    /// `{"view", "version", "state"}`: the view as of the object's last event (it always
+    /// reflects at least the version an earlier append returned), or as it was at `?at=SEQ` or
+    /// `?asOf=TIME`.
     private func view(_ request: Request, _ context: Context) throws -> Response {
         let stream = try RequestParsing.stream(request, context)
         let definition = try definition(of: stream)
@@ -36,8 +37,9 @@ struct ObjectRoutes<Context: RequestContext> {
                 detail: "\(stream.object.type) has no view \(name); it has \(definition.views.map(\.name).joined(separator: ", "))",
                 extensions: [Problem.string("field", "view")])
         }
+        let point = try RequestParsing.historyPoint(request)
         let read: ViewRead?
-        do { read = try store.readView(projection, of: stream) } catch { throw Problem(error) }
+        do { read = try store.readView(projection, of: stream, at: point) } catch { throw Problem(error) }
         guard let read else { throw Problem.objectNotFound(stream) }
         var writer = JSONWriter(capacity: read.state.count + 64)
         writer.ascii("{\"view\":")

@@ -40,6 +40,24 @@ enum RequestParsing {
         return value
     }
 
+    /// The point in the past `?at=SEQ` or `?asOf=TIME` (RFC 3339 or epoch ms) asks for; `.head`
+    /// when neither is given.
+    static func historyPoint(_ request: Request) throws -> HistoryPoint {
+        let at = request.uri.queryParameters.get("at")
+        let asOf = request.uri.queryParameters.get("asOf")
+        if at != nil && asOf != nil { throw Problem.invalidField("asOf", "cannot be combined with at; ask for one point") }
+        if at != nil { return .seq(UInt64(try integer("at", request, default: 0, range: 0...Int64.max))) }
+        guard let asOf else { return .head }
+        if let milliseconds = Int64(asOf), milliseconds >= 0 { return .time(milliseconds) }
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        let plain = ISO8601DateFormatter()
+        guard let date = formatter.date(from: String(asOf)) ?? plain.date(from: String(asOf)) else {
+            throw Problem.invalidField("asOf", "must be an RFC 3339 time (2026-11-23T10:00:00Z) or milliseconds since the epoch, got \"\(asOf)\"")
+        }
+        return .time(Int64((date.timeIntervalSince1970 * 1000).rounded(.down)))
+    }
+
     /// Refuses a body that is not declared as JSON (415).
     static func requireJSON(_ request: Request) throws {
         let contentType = request.headers[.contentType]?.lowercased() ?? ""
