@@ -1,9 +1,10 @@
 import EventModel
 
 extension BatchApplier {
-    /// Writes every view state the batch folded; called once, before the commit.
-    func storeViews() throws {
-        try views.store(layout: layout, transaction: transaction)
+    /// Writes every view state the batch folded (and the snapshots due); called once, before
+    /// the commit.
+    func storeViews(snapshotIntervalEvents: UInt64) throws {
+        try views.store(layout: layout, transaction: transaction, snapshotIntervalEvents: max(1, snapshotIntervalEvents))
     }
 
     /// The events of `request` as reducers see them, from `firstSeq` on.

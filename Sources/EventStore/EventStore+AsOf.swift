@@ -32,25 +32,29 @@ extension EventStore {
         }
     }
 
-    /// The state of `view` for `stream` as it was at `point`: the stored state at the head,
-    /// otherwise the events up to that point folded from the start. Nil when the stream has no
+    /// The state of `view` for `stream` as it was at `point`: the stored state at the head;
+    /// otherwise the newest valid snapshot at or below the point, and the events after it folded
+    /// (never more than the snapshot interval, once snapshots exist). Nil when the stream has no
     /// events at all; version 0 with the initial state when none is that old.
     public func readView(_ view: AnyProjection, of stream: StreamName, at point: HistoryPoint) throws(EventStoreError) -> ViewRead? {
         guard let current = try readView(view, of: stream) else { return nil }
         let target = try seq(of: stream, at: point)
         if target == current.version { return current }
-        var events: [RecordedEvent] = []
-        var failure: EventStoreError?
-        if target > 0 {
-            _ = try readStream(stream, from: 1, limit: Int(clamping: target)) { event in
-                do { events.append(try RecordedEvent(event)) } catch { failure = .corruptRecord(position: event.position, reason: "data is not JSON") }
+        let storageKey = stream.storageKey
+        let state: JSONValue = try read { transaction in
+            guard let number = try layout.streamNumber(storageKey, in: transaction) else { return try view.initial() }
+            let base = target > 0 ? try layout.snapshot(of: view, stream: number, atMost: target, in: transaction) : nil
+            var events: [RecordedEvent] = []
+            let from = (base?.seq ?? 0) + 1
+            if target >= from {
+                try layout.forEachEvent(of: number, from: from, limit: Int(clamping: target - from + 1), in: transaction) {
+                    events.append(try RecordedEvent($0))
+                }
             }
+            return try view.fold(base?.state, events)
         }
-        if let failure { throw failure }
         var writer = JSONWriter()
-        do { writer.value(try view.initial(events)) } catch {
-            throw .invalidRequest(field: "view", reason: "the \(view.name) view cannot fold these events: \(error)")
-        }
+        writer.value(state)
         return ViewRead(version: target, state: writer.bytes)
     }
 }

@@ -180,7 +180,8 @@ public final class EventStore: Sendable {
         } catch let error as LMDBError {
             throw error == .environmentClosed ? .closed : .storageFailure(error)
         } catch {
-            preconditionFailure("unexpected error \(error)")
+            // Stored bytes that do not parse as JSON, or a stored state its view cannot decode.
+            throw .corruptRecord(position: 0, reason: "\(error)")
         }
     }
 }

@@ -108,7 +108,7 @@ final class GroupCommitWriter: @unchecked Sendable {
                     var applier = BatchApplier(
                         transaction: transaction, layout: layout, state: state, timeMilliseconds: time, objectTypes: objectTypes)
                     let results = try requests.map { try applier.apply($0) }
-                    try applier.storeViews()
+                    try applier.storeViews(snapshotIntervalEvents: configuration.snapshotIntervalEvents)
                     return (results, applier.state)
                 }
                 state = committed

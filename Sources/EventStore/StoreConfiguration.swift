@@ -18,6 +18,9 @@ public struct StoreConfiguration: Sendable {
     public var limits = AppendLimits()
     /// Payloads (data plus metadata) longer than this are stored zstd-compressed.
     public var compressionThresholdBytes: Int = 1_024
+    /// Every view's state is snapshotted each time its object's seq passes a multiple of this,
+    /// so a view as of any point is the nearest snapshot plus at most this many events.
+    public var snapshotIntervalEvents: UInt64 = 1_000
 
     /// Defaults for `directory`.
     public init(directory: String) { self.directory = directory }

@@ -14,12 +14,13 @@ import LMDB
 /// | `views` | stream (8, BE) + view name | ``StoredView``: view version (4) + seq (8) + state JSON |
 /// | `timers` | due time (8, BE) + stream (8, BE) + timer id | payload JSON |
 /// | `timer-ids` | stream (8, BE) + timer id | due time (8) |
+/// | `snapshots` | stream (8, BE) + view name + 0 + seq (8, BE) | view version (4) + CRC-32C (4) + zstd frame of the state |
 ///
 /// `log` is written in key order with `MDB_APPEND`. `seqs` holds one entry per *run*: events
 /// of a stream with consecutive seqs at consecutive positions share one entry, so reading an
 /// object that was appended in bulk is a plain cursor scan of `log`.
 struct StoreLayout {
-    static let databaseNames = ["log", "seqs", "ids", "streams", "stream-names", "meta", "views", "timers", "timer-ids"]
+    static let databaseNames = ["log", "seqs", "ids", "streams", "stream-names", "meta", "views", "timers", "timer-ids", "snapshots"]
     static let formatVersion: UInt64 = 1
 
     let log: Database
@@ -31,6 +32,7 @@ struct StoreLayout {
     let views: Database
     let timers: Database
     let timerIDs: Database
+    let snapshots: Database
 
     init(_ environment: Environment) {
         log = environment.database("log")
@@ -42,6 +44,7 @@ struct StoreLayout {
         views = environment.database("views")
         timers = environment.database("timers")
         timerIDs = environment.database("timer-ids")
+        snapshots = environment.database("snapshots")
     }
 
     /// The stream number stored for `storageKey`, if the stream exists.

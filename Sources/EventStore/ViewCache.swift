@@ -15,6 +15,8 @@ struct ViewCache {
         var seq: Seq
         let version: Int
         var isDirty: Bool
+        /// The seq the state had when this transaction first saw it.
+        var loadedSeq: Seq
     }
 
     private var entries: [Key: Entry] = [:]
@@ -29,7 +31,7 @@ struct ViewCache {
         if let stored = try StoredView.read(stream: stream, name: view.name, layout: layout, transaction: transaction),
             stored.version == view.version, stored.seq == head
         {
-            entries[key] = Entry(state: stored.state, seq: head, version: view.version, isDirty: false)
+            entries[key] = Entry(state: stored.state, seq: head, version: view.version, isDirty: false, loadedSeq: head)
             return stored.state
         }
         var events: [RecordedEvent] = []
@@ -37,7 +39,7 @@ struct ViewCache {
             events.append(try RecordedEvent(event))
         }
         let state = try view.initial(events)
-        entries[key] = Entry(state: state, seq: head, version: view.version, isDirty: true)
+        entries[key] = Entry(state: state, seq: head, version: view.version, isDirty: true, loadedSeq: head)
         return state
     }
 
@@ -48,16 +50,26 @@ struct ViewCache {
     ) throws -> JSONValue {
         let before = head == 0 ? try view.initial() : try state(of: view, stream: stream, head: head, layout: layout, transaction: transaction)
         let after = try view.fold(before, events)
-        entries[Key(stream: stream, name: view.name)] = Entry(state: after, seq: events.last?.seq ?? head, version: view.version, isDirty: true)
+        let key = Key(stream: stream, name: view.name)
+        let loadedSeq = entries[key]?.loadedSeq ?? head
+        entries[key] = Entry(state: after, seq: events.last?.seq ?? head, version: view.version, isDirty: true, loadedSeq: loadedSeq)
         return after
     }
 
-    /// Writes every state folded in this transaction.
-    func store(layout: StoreLayout, transaction: WriteTransaction) throws {
+    /// Writes every state folded in this transaction, and a snapshot of each one whose seq
+    /// crossed a multiple of `snapshotIntervalEvents` in it.
+    func store(layout: StoreLayout, transaction: WriteTransaction, snapshotIntervalEvents: UInt64) throws {
+        var snapshots: SnapshotWriter?
         for (key, entry) in entries where entry.isDirty {
             try StoredView.write(
                 stream: key.stream, name: key.name, version: entry.version, seq: entry.seq, state: entry.state, layout: layout,
                 transaction: transaction)
+            if entry.seq / snapshotIntervalEvents > entry.loadedSeq / snapshotIntervalEvents {
+                if snapshots == nil { snapshots = SnapshotWriter() }
+                try snapshots?.write(
+                    stream: key.stream, name: key.name, version: entry.version, seq: entry.seq, state: entry.state, layout: layout,
+                    transaction: transaction)
+            }
         }
     }
 }

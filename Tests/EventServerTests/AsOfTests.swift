@@ -1,17 +1,19 @@
 import EventModel
 import EventServer
-import EventStore
 import EventStoreTesting
 import Foundation
 import HummingbirdTesting
 import Projections
 import Testing
 
+@testable import EventStore
+
 @Suite("Views and events as of any point of an object's past")
 struct AsOfTests {
     @Test("the view at every seq, and at every commit time, equals folding that prefix of the stream", arguments: [1, 2, 3] as [UInt64])
     func everySeq(seed: UInt64) async throws {
-        let test = try TestStore.open(objectTypes: BundledTypes.all)
+        // Snapshots every 4 events: reads at most points start from one.
+        let test = try TestStore.open(objectTypes: BundledTypes.all) { $0.snapshotIntervalEvents = 4 }
         defer { Task { await test.destroy() } }
         let stream = StreamName(object: try ObjectKey(parsing: "inventory/past"))
         var generator = SplitMix64(seed: seed)
@@ -64,5 +66,37 @@ struct AsOfTests {
             let both = try await client.get("/v1/objects/inventory/h/views/stock?at=1&asOf=0")
             #expect(both.status == .badRequest)
         }
+    }
+}
+
+/// The stock view under a bumped version: snapshots written by version 1 must not be used for it.
+struct StockViewVersion2: Projection {
+    let name = "stock"
+    let version = 2
+    var initialState: StockView.State { StockView().initialState }
+    func apply(_ state: inout StockView.State, _ event: RecordedEvent) { StockView().apply(&state, event) }
+}
+
+@Suite("Snapshots")
+struct SnapshotTests {
+    @Test("snapshots are written every K events and used; one of another view version is ignored")
+    func snapshots() async throws {
+        let test = try TestStore.open(objectTypes: BundledTypes.all) { $0.snapshotIntervalEvents = 4 }
+        defer { Task { await test.destroy() } }
+        let stream = StreamName(object: try ObjectKey(parsing: "inventory/snap"))
+        for _ in 0..<20 { _ = try await test.store.append(AppendRequest(stream: stream, command: "restock", body: ["qty": 1])) }
+        let current = BundledTypes.inventory.views[0]
+        let bumped = AnyProjection(StockViewVersion2())
+        let (used, ignored) = try test.store.environment.read { transaction in
+            let number = try #require(try test.store.layout.streamNumber(stream.storageKey, in: transaction))
+            return (
+                try test.store.layout.snapshot(of: current, stream: number, atMost: 10, in: transaction),
+                try test.store.layout.snapshot(of: bumped, stream: number, atMost: 10, in: transaction)
+            )
+        }
+        #expect(used?.seq == 8 && used?.state["available"] == 8)
+        #expect(ignored == nil)
+        let asOf = try #require(try test.store.readView(bumped, of: stream, at: .seq(10)))
+        #expect(try asOf.state.withUnsafeBytes { try JSONValue(parsing: $0) }["available"] == 10, "folded from the events instead")
     }
 }
