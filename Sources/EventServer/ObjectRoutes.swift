@@ -12,6 +12,7 @@ struct ObjectRoutes<Context: RequestContext> {
     func register(on router: Router<Context>) {
         router.get("/v1/objects/:type/:id/views/:view") { request, context in try view(request, context) }
         router.post("/v1/objects/:type/:id/commands/:name") { request, context in try await command(request, context) }
+        router.post("/v1/objects/:type/:id/snapshots") { request, context in try await snapshot(request, context) }
     }
 
     private func definition(of stream: StreamName) throws -> ObjectTypeDefinition {
@@ -52,6 +53,27 @@ struct ObjectRoutes<Context: RequestContext> {
         return Response(
             status: .ok, headers: [.contentType: "application/json", .eTag: "\"\(read.version)\""],
             body: .init(byteBuffer: ByteBuffer(bytes: writer.bytes)))
+    }
+
+    /// Snapshots every view of the object at its head: 201 `{"object", "version", "views"}`.
+    private func snapshot(_ request: Request, _ context: Context) async throws -> Response {
+        let stream = try RequestParsing.stream(request, context)
+        guard stream.branch == .main else { throw Problem.branchNotFound(stream) }
+        let definition = try definition(of: stream)
+        let version: Seq
+        do { version = try await store.snapshot(stream) } catch {
+            if case .invalidRequest = error { throw Problem.objectNotFound(stream) }
+            throw Problem(error)
+        }
+        var writer = JSONWriter()
+        writer.ascii("{\"object\":")
+        writer.string(stream.object.description)
+        writer.ascii(",\"version\":")
+        writer.integer(version)
+        writer.ascii(",\"views\":")
+        writer.value(.array(definition.views.map { .string($0.name) }))
+        writer.byte(UInt8(ascii: "}"))
+        return Response(status: .created, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: writer.bytes)))
     }
 
     /// Runs a command through the object's single writer: 200 `{"events", "version", "state"}`,

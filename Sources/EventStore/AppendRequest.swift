@@ -17,6 +17,8 @@ public struct AppendRequest: Sendable {
     let command: (name: String, body: JSONValue)?
     /// A due timer to fire, instead of events.
     let firing: String?
+    /// A request to snapshot every view at the head, instead of events.
+    var snapshotting = false
 
     /// A request for `stream` carrying the events of `batch`; `data` (optional) are their data
     /// as already-parsed trees, in order.
@@ -39,6 +41,17 @@ public struct AppendRequest: Sendable {
         self.dataValues = []
         self.command = (name, body)
         self.firing = nil
+    }
+
+    /// A request to snapshot every view of `stream` at its head.
+    init(snapshotting stream: StreamName) {
+        self.stream = stream
+        self.expectedVersion = .any
+        self.events = EventBatch()
+        self.dataValues = []
+        self.command = nil
+        self.firing = nil
+        self.snapshotting = true
     }
 
     /// A request to fire the timer `timerId` of `stream`: the writer runs the object type's

@@ -52,6 +52,18 @@ struct BatchApplier {
         let definition = objectTypes[request.stream.object.type.name]
         var request = request
         var decidedView: AnyProjection?
+        if request.snapshotting {
+            guard let existing, let definition, head > 0 else {
+                return .failure(.invalidRequest(field: "object", reason: "\(request.stream) has no events or no views to snapshot"))
+            }
+            let writer = SnapshotWriter()
+            for view in definition.views {
+                let state = try views.state(of: view, stream: existing, head: head, layout: layout, transaction: transaction)
+                try writer.write(
+                    stream: existing, name: view.name, version: view.version, seq: head, state: state, layout: layout, transaction: transaction)
+            }
+            return .success(noChange(request.stream, head: head, state: nil))
+        }
         if let timerId = request.firing {
             guard let existing, let definition, let handler = definition.timerHandler,
                 let view = definition.views.first(where: { $0.name == handler.viewName }),

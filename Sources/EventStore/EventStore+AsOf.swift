@@ -58,3 +58,13 @@ extension EventStore {
         return ViewRead(version: target, state: writer.bytes)
     }
 }
+
+extension EventStore {
+    /// Snapshots every view of `stream` at its head now (besides the ones written every K
+    /// events), through the writer; returns the version snapshotted.
+    /// - Throws: ``EventStoreError/invalidRequest(field:reason:)`` when the object has no events
+    ///   or its type no views.
+    public func snapshot(_ stream: StreamName) async throws(EventStoreError) -> Seq {
+        try await append(AppendRequest(snapshotting: stream)).lastSeq
+    }
+}

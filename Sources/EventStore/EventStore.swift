@@ -115,7 +115,7 @@ public final class EventStore: Sendable {
     ///   ``EventStoreError/storageFull(reason:)``, ``EventStoreError/closed``; in each case
     ///   nothing of the request was written.
     public func append(_ request: AppendRequest) async throws(EventStoreError) -> AppendOutcome {
-        guard request.eventCount > 0 || request.command != nil || request.firing != nil else {
+        guard request.eventCount > 0 || request.command != nil || request.firing != nil || request.snapshotting else {
             throw .invalidRequest(field: "/events", reason: "must hold at least one event")
         }
         if let command = request.command {

@@ -47,6 +47,7 @@ struct EvToolTests {
         try await run(["schema", "check"] + schemas)
         try await run(["view", "inventory/sku-1", "stock", "--data", data])
         try await run(["replay", "inventory/sku-1", "--to", "1", "--data", data])
+        try await run(["snapshot", "inventory/sku-1", "--data", data])
         try await run(["replay", "inventory/sku-1", "--step", "--as-of", "2026-11-23T10:00:00Z", "--data", data])
         await #expect(throws: CommandFailure.self) { try await run(["view", "inventory/sku-1", "nothing", "--data", data]) }
         await #expect(throws: CommandFailure.self) { try await run(["read", "inventory/sku-1", "--data", directory.appending("typo")]) }
@@ -84,11 +85,11 @@ struct EvToolTests {
         #expect(throws: (any Error).self) { _ = try EvTool.parseAsRoot(arguments) }
     }
 
-    @Test("every command's help teaches with examples", arguments: ["serve", "append", "read", "log", "stats", "schema", "view", "replay"])
+    @Test("every command's help teaches with examples", arguments: ["serve", "append", "read", "log", "stats", "schema", "view", "replay", "snapshot"])
     func help(command: String) throws {
         let types: [String: any ParsableCommand.Type] = [
             "serve": ServeCommand.self, "append": AppendCommand.self, "read": ReadCommand.self, "log": LogCommand.self, "stats": StatsCommand.self,
-            "schema": SchemaCommand.self, "view": ViewCommand.self, "replay": ReplayCommand.self,
+            "schema": SchemaCommand.self, "view": ViewCommand.self, "replay": ReplayCommand.self, "snapshot": SnapshotCommand.self,
         ]
         let help = EvTool.helpMessage(for: try #require(types[command]))
         #expect(help.contains("Examples:"))

@@ -100,3 +100,25 @@ struct SnapshotTests {
         #expect(try asOf.state.withUnsafeBytes { try JSONValue(parsing: $0) }["available"] == 10, "folded from the events instead")
     }
 }
+
+@Suite("On-demand snapshots")
+struct OnDemandSnapshotTests {
+    @Test("POST .../snapshots snapshots every view at the head; an object with no events is 404")
+    func onDemand() async throws {
+        try await withServer { client, test, _ in
+            _ = try await client.post("/v1/objects/inventory/od/commands/restock", #"{"qty": 3}"#)
+            let response = try await client.post("/v1/objects/inventory/od/snapshots", "{}")
+            #expect(response.status == .created && response.json["version"] as? Int == 1)
+            #expect(response.json["views"] as? [String] == ["stock"])
+            let stream = StreamName(object: try ObjectKey(parsing: "inventory/od"))
+            let snapshot = try test.store.environment.read { transaction in
+                try test.store.layout.snapshot(
+                    of: BundledTypes.inventory.views[0], stream: try #require(try test.store.layout.streamNumber(stream.storageKey, in: transaction)),
+                    atMost: 1, in: transaction)
+            }
+            #expect(snapshot?.seq == 1 && snapshot?.state["available"] == 3)
+            let missing = try await client.post("/v1/objects/inventory/none/snapshots", "{}")
+            #expect(missing.status == .notFound)
+        }
+    }
+}
