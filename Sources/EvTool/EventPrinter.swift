@@ -4,10 +4,15 @@ import Foundation
 /// Prints events given as JSON: as they are (one per line), or as table rows.
 struct EventPrinter {
     let format: OutputFormat
+    /// The object shown in the table for events that do not name theirs (one object's read).
+    var object: String?
     private var output: [UInt8] = []
     private var printedHeader = false
 
-    init(format: OutputFormat) { self.format = format }
+    init(format: OutputFormat, object: String? = nil) {
+        self.format = format
+        self.object = object
+    }
 
     /// Prints one event's JSON.
     mutating func print(event json: UnsafeRawBufferPointer) {
@@ -20,7 +25,9 @@ struct EventPrinter {
                 printedHeader = true
                 row(["POSITION", "SEQ", "OBJECT", "TYPE", "TIME", "DATA"])
             }
-            row(Self.columns(json))
+            var columns = Self.columns(json)
+            if columns[2].isEmpty, let object { columns[2] = object }
+            row(columns)
         }
         if output.count > 1 << 16 { flush() }
     }

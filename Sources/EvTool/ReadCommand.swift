@@ -36,7 +36,7 @@ struct ReadCommand: AsyncParsableCommand {
 
     func run() async throws {
         let key = try parseObject(object)
-        var printer = EventPrinter(format: output.format)
+        var printer = EventPrinter(format: output.format, object: key.description)
         var remaining = limit ?? Int.max
         var next: UInt64? = from
         if let remote = store.remote {
