@@ -121,7 +121,7 @@ struct ObjectSocket {
             writer.ascii(",\"ok\":true,\"version\":")
             writer.integer(outcome.lastSeq)
             writer.ascii(",\"events\":")
-            writer.value(.array(outcome.events.map { ["seq": .number(Double($0.seq)), "type": .string($0.type), "data": $0.data] }))
+            EventJSON.writeDecided(outcome, into: &writer)
             writer.ascii(",\"state\":")
             writer.value(outcome.viewState ?? .null)
         } catch {

@@ -41,6 +41,30 @@ public enum EventJSON {
         writer.integer(event.timeMilliseconds)
     }
 
+    /// Writes the `events` array of a command's answer: each decided event as committed, with
+    /// the members of ``write(_:into:)`` but `metadata` (deciders write none). The HTTP answer
+    /// and the WebSocket reply share it, so both show the same shape.
+    public static func writeDecided(_ outcome: AppendOutcome, into writer: inout JSONWriter) {
+        writer.byte(UInt8(ascii: "["))
+        for (index, event) in outcome.events.enumerated() {
+            if index > 0 { writer.byte(UInt8(ascii: ",")) }
+            writer.ascii("{\"seq\":")
+            writer.integer(event.seq)
+            writer.ascii(",\"position\":")
+            writer.integer(outcome.firstPosition + UInt64(index))
+            writer.ascii(",\"id\":\"")
+            event.id.withCanonicalBytes { writer.raw($0) }
+            writer.ascii("\",\"type\":")
+            writer.string(event.type)
+            writer.ascii(",\"data\":")
+            writer.value(event.data)
+            writer.ascii(",\"time\":")
+            writer.integer(event.timeMilliseconds)
+            writer.byte(UInt8(ascii: "}"))
+        }
+        writer.byte(UInt8(ascii: "]"))
+    }
+
     /// Writes an append's answer: `{"object","branch","firstSeq","lastSeq","version","position"}`.
     public static func write(_ outcome: AppendOutcome, into writer: inout JSONWriter) {
         writer.ascii("{\"object\":")
