@@ -9,7 +9,11 @@ public enum BundledTypes {
             AnyDecider(RestockCommand()), AnyDecider(ReserveCommand()), AnyDecider(CloseReservationCommand.confirm),
             AnyDecider(CloseReservationCommand.release), AnyDecider(AdjustCommand()),
         ],
-        timerHandler: AnyTimerHandler(ReservationExpiry()))
+        timerHandler: AnyTimerHandler(ReservationExpiry()),
+        invariants: [
+            Invariant("available-non-negative", of: StockView(), "available stock is never below zero") { $0.available >= 0 },
+            Invariant("reserved-non-negative", of: StockView(), "reserved stock is never below zero") { $0.reserved >= 0 },
+        ])
 
     /// `building`: one object per building; its sensors' readings, alert rules and alerts.
     /// `record` decides on the `alerts` view, so its rules are evaluated in the append's
@@ -18,6 +22,11 @@ public enum BundledTypes {
         name: "building", views: [AnyProjection(AggregatesView()), AnyProjection(AlertsView())],
         commands: [
             AnyDecider(RecordCommand()), AnyDecider(AddRuleCommand()), AnyDecider(AcknowledgeCommand()), AnyDecider(ResolveCommand()),
+        ],
+        invariants: [
+            Invariant("alerts-follow-rules", of: AlertsView(), "every open alert was raised by a declared rule") { state in
+                state.alerts.values.allSatisfy { state.rules[$0.ruleId] != nil }
+            }
         ])
 
     /// `document`: one object per document; who is here, and its blocks in order. Users unseen

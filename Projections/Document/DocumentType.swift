@@ -19,6 +19,12 @@ public enum DocumentType {
                 AnyDecider(DeleteBlockCommand(idleMilliseconds: idleMilliseconds)),
                 AnyDecider(MoveBlockCommand(idleMilliseconds: idleMilliseconds)), AnyDecider(UndoCommand(idleMilliseconds: idleMilliseconds)),
             ],
-            timerHandler: AnyTimerHandler(IdleTimeout(idleMilliseconds: idleMilliseconds)))
+            timerHandler: AnyTimerHandler(IdleTimeout(idleMilliseconds: idleMilliseconds)),
+            invariants: [
+                Invariant("blocks-in-order", of: BlocksView(), "block ids are distinct and positions strictly increase") { state in
+                    Set(state.blocks.map(\.blockId)).count == state.blocks.count
+                        && zip(state.blocks, state.blocks.dropFirst()).allSatisfy { $0.position < $1.position }
+                }
+            ])
     }
 }

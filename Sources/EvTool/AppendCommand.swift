@@ -51,6 +51,7 @@ struct AppendCommand: AsyncParsableCommand {
     @Flag(help: "With --data: accept object types no schema declares.")
     var allowUndeclared = false
 
+    @OptionGroup var branch: BranchOptions
     @OptionGroup var store: StoreOptions
     @OptionGroup var output: OutputOptions
 
@@ -64,7 +65,7 @@ struct AppendCommand: AsyncParsableCommand {
         let requestBody = try makeBody()
         var printer = EventPrinter(format: output.format)
         if let remote = store.remote {
-            let answer = try await remote.send(.POST, RemoteStore.path(key) + "/events", body: requestBody)
+            let answer = try await remote.send(.POST, RemoteStore.path(key) + "/events\(branch.query("?"))", body: requestBody)
             printer.print(document: answer.body)
         } else {
             var logger = Logger(label: "evtool")
@@ -83,7 +84,7 @@ struct AppendCommand: AsyncParsableCommand {
                     throw CommandFailure("the events do not match their schemas:\n" + violations.map { "  \($0.pointer): \($0.message)" }.joined(separator: "\n"))
                 }
                 let request = AppendRequest(
-                    stream: StreamName(object: key), expectedVersion: parsed.expectedVersion ?? .any, events: parsed.events, data: parsed.dataValues)
+                    stream: StreamName(object: key, branch: branch.name), expectedVersion: parsed.expectedVersion ?? .any, events: parsed.events, data: parsed.dataValues)
                 result = .success(try await engine.append(request))
             } catch {
                 result = .failure(error)

@@ -71,3 +71,22 @@ struct CommandFailure: Error, CustomStringConvertible {
 func parseObject(_ text: String) throws -> ObjectKey {
     do { return try ObjectKey(parsing: text) } catch { throw ValidationError("\(error); objects are TYPE/ID, e.g. inventory/sku-42") }
 }
+
+/// A branch name given as `option`, or a usage error saying what names may hold.
+func parseBranch(_ text: String, option: String) throws -> BranchName {
+    do { return try BranchName(text) } catch { throw ValidationError("\(option): \(error)") }
+}
+
+/// `--branch`: which line of an object's history a command works on.
+struct BranchOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("The object's branch (see `evtool fork`).", valueName: "branch"))
+    var branch = "main"
+
+    func validate() throws { _ = try parseBranch(branch, option: "--branch") }
+
+    /// The branch chosen.
+    var name: BranchName { (try? BranchName(branch)) ?? .main }
+
+    /// `?branch=NAME` (with `separator` first) for a branch other than main; empty for main.
+    func query(_ separator: String) -> String { name == .main ? "" : "\(separator)branch=\(name.name)" }
+}

@@ -25,6 +25,7 @@ struct ReadCommand: AsyncParsableCommand {
     @Option(help: "The most events to print (default: all).")
     var limit: Int?
 
+    @OptionGroup var branch: BranchOptions
     @OptionGroup var store: StoreOptions
     @OptionGroup var output: OutputOptions
 
@@ -41,7 +42,7 @@ struct ReadCommand: AsyncParsableCommand {
         var next: UInt64? = from
         if let remote = store.remote {
             while let seq = next, remaining > 0 {
-                let page = try await remote.send(.GET, RemoteStore.path(key) + "/events?from=\(seq)&limit=\(min(remaining, 1000))")
+                let page = try await remote.send(.GET, RemoteStore.path(key) + "/events?from=\(seq)&limit=\(min(remaining, 1000))\(branch.query("&"))")
                 let members = try forEachEvent(inPage: page.body) { event in
                     printer.print(event: event)
                     remaining -= 1
@@ -53,7 +54,7 @@ struct ReadCommand: AsyncParsableCommand {
             defer { Task { await engine.close() } }
             var writer = JSONWriter(capacity: 1024)
             while let seq = next, remaining > 0 {
-                let page = try engine.readStream(StreamName(object: key), from: seq, limit: min(remaining, 1000)) { event in
+                let page = try engine.readStream(StreamName(object: key, branch: branch.name), from: seq, limit: min(remaining, 1000)) { event in
                     writer.bytes.removeAll(keepingCapacity: true)
                     EventJSON.write(event, into: &writer)
                     writer.bytes.withUnsafeBytes { printer.print(event: $0) }

@@ -17,6 +17,7 @@ struct ReplayCommand: AsyncParsableCommand {
             Examples:
               evtool replay inventory/sku-42
               evtool replay inventory/sku-42 --to 10 --view stock
+              evtool replay inventory/sku-42 --branch what-if --step
               evtool replay inventory/sku-42 --as-of 2026-11-23T10:00:00Z --step --format table
             """)
 
@@ -34,6 +35,8 @@ struct ReplayCommand: AsyncParsableCommand {
 
     @Flag(help: "Print the state after every event.")
     var step = false
+
+    @OptionGroup var branch: BranchOptions
 
     @Option(help: ArgumentHelp("The data folder.", valueName: "dir"))
     var data = "./data"
@@ -65,7 +68,7 @@ struct ReplayCommand: AsyncParsableCommand {
             await engine.close()
             throw CommandFailure("\(key.type) has no view \(view ?? ""); views: \(engine.objectTypes[key.type.name]?.views.map(\.name).joined(separator: ", ") ?? "none")")
         }
-        let stream = StreamName(object: key)
+        let stream = StreamName(object: key, branch: branch.name)
         let point: HistoryPoint = to.map { .seq($0) } ?? asOf.flatMap(Self.milliseconds).map { .time($0) } ?? .head
         var printer = EventPrinter(format: output.format)
         do {

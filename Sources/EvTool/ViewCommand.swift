@@ -23,6 +23,7 @@ struct ViewCommand: AsyncParsableCommand {
     @Argument(help: ArgumentHelp("The view's name, e.g. stock.", valueName: "view"))
     var view: String
 
+    @OptionGroup var branch: BranchOptions
     @OptionGroup var store: StoreOptions
     @OptionGroup var output: OutputOptions
 
@@ -32,12 +33,12 @@ struct ViewCommand: AsyncParsableCommand {
         let key = try parseObject(object)
         var printer = EventPrinter(format: output.format)
         if let remote = store.remote {
-            printer.print(document: try await remote.send(.GET, RemoteStore.path(key) + "/views/\(view)").body)
+            printer.print(document: try await remote.send(.GET, RemoteStore.path(key) + "/views/\(view)\(branch.query("?"))").body)
         } else {
             let engine = try store.openStore(holder: "evtool view", mustExist: true)
             let result: Result<ViewRead?, EventStoreError>
             if let projection = engine.objectTypes[key.type.name]?.views.first(where: { $0.name == view }) {
-                result = Result { () throws(EventStoreError) in try engine.readView(projection, of: StreamName(object: key)) }
+                result = Result { () throws(EventStoreError) in try engine.readView(projection, of: StreamName(object: key, branch: branch.name)) }
             } else {
                 await engine.close()
                 let known = engine.objectTypes[key.type.name]?.views.map(\.name).joined(separator: ", ") ?? "none"

@@ -17,7 +17,6 @@ struct EventRoutes<Context: RequestContext> {
     /// request (same event ids), a problem otherwise with nothing written.
     private func append(_ request: Request, _ context: Context) async throws -> Response {
         let stream = try RequestParsing.stream(request, context)
-        guard stream.branch == .main else { throw Problem.branchNotFound(stream) }
         let schemas = configuration.schemas
         guard schemas.types[stream.object.type.name] != nil || schemas.allowsUndeclared else { throw Problem.undeclaredType(stream.object.type, schemas) }
         try RequestParsing.requireJSON(request)
@@ -61,7 +60,8 @@ struct EventRoutes<Context: RequestContext> {
         var writer = JSONWriter(capacity: 160)
         EventJSON.write(outcome, into: &writer)
         var headers: HTTPFields = [.contentType: "application/json", .eTag: "\"\(outcome.lastSeq)\""]
-        headers[.location] = "/v1/objects/\(stream.object.type)/\(stream.object.id)/events?from=\(outcome.firstSeq)"
+        let branch = stream.branch == .main ? "" : "&branch=\(stream.branch)"
+        headers[.location] = "/v1/objects/\(stream.object.type)/\(stream.object.id)/events?from=\(outcome.firstSeq)\(branch)"
         return Response(status: outcome.isDuplicate ? .ok : .created, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: writer.bytes)))
     }
 

@@ -17,6 +17,7 @@ public enum EventServer {
         router.add(middleware: ProblemMiddleware())
         EventRoutes(store: store, configuration: configuration).register(on: router)
         ObjectRoutes(store: store, configuration: configuration).register(on: router)
+        BranchRoutes(store: store, configuration: configuration).register(on: router)
         LogRoutes(store: store, configuration: configuration, streams: streams, metrics: metrics).register(on: router)
         HealthRoutes(store: store, metrics: metrics).register(on: router)
         return router
@@ -27,8 +28,9 @@ public enum EventServer {
     public static func makeWebSocketRouter(store: EventStore, streams: LogStreamHub) -> Router<BasicWebSocketRequestContext> {
         let router = Router(context: BasicWebSocketRequestContext.self)
         router.ws("/v1/objects/:type/:id/ws") { request, context in
-            guard let stream = try? RequestParsing.stream(request, context), stream.branch == .main,
-                store.objectTypes[stream.object.type.name] != nil
+            guard let stream = try? RequestParsing.stream(request, context),
+                store.objectTypes[stream.object.type.name] != nil,
+                stream.branch == .main || (try? store.branches(of: stream.object).contains { $0.name == stream.branch }) == true
             else { return .dontUpgrade }
             return .upgrade([:])
         } onUpgrade: { inbound, outbound, context in

@@ -58,7 +58,6 @@ struct ObjectRoutes<Context: RequestContext> {
     /// Snapshots every view of the object at its head: 201 `{"object", "version", "views"}`.
     private func snapshot(_ request: Request, _ context: Context) async throws -> Response {
         let stream = try RequestParsing.stream(request, context)
-        guard stream.branch == .main else { throw Problem.branchNotFound(stream) }
         let definition = try definition(of: stream)
         let version: Seq
         do { version = try await store.snapshot(stream) } catch {
@@ -80,7 +79,6 @@ struct ObjectRoutes<Context: RequestContext> {
     /// or the decider's refusal as problem+json with its `code` and facts.
     private func command(_ request: Request, _ context: Context) async throws -> Response {
         let stream = try RequestParsing.stream(request, context)
-        guard stream.branch == .main else { throw Problem.branchNotFound(stream) }
         let definition = try definition(of: stream)
         let name = context.parameters.get("name") ?? ""
         guard definition.commands[name] != nil else {
@@ -137,18 +135,12 @@ extension Problem {
             detail: rejection.message, extensions: extensions)
     }
 
-    /// 404 for an object with no events.
+    /// 404 for an object with no events, or a branch that does not exist.
     static func objectNotFound(_ stream: StreamName) -> Problem {
-        Problem(
+        guard stream.branch == .main else { return Problem(EventStoreError.branchNotFound(stream)) }
+        return Problem(
             .notFound, type: "object-not-found", title: "The object has no events", detail: "\(stream) has no events yet",
             extensions: [Problem.string("object", stream.object.description)])
-    }
-
-    /// 404 for a branch other than main.
-    static func branchNotFound(_ stream: StreamName) -> Problem {
-        Problem(
-            .notFound, type: "branch-not-found", title: "The branch does not exist",
-            detail: "\(stream.object) has no branch \(stream.branch.name); only main exists", extensions: [Problem.string("field", "branch")])
     }
 
     /// 412 for an `If-Match` that does not match the object's version.

@@ -133,6 +133,32 @@ extension Problem {
                 .internalServerError, type: "corrupt-record", title: "A stored record is damaged",
                 detail: "position \(position): \(reason); run `evtool verify` and restore from a replica or backup",
                 extensions: [Problem.number("position", position)])
+        case .branchNotFound(let stream):
+            self.init(
+                .notFound, type: stream.branch == .main ? "object-not-found" : "branch-not-found",
+                title: stream.branch == .main ? "No such object" : "No such branch", detail: error.description,
+                extensions: [
+                    Problem.string("field", "branch"), Problem.string("object", stream.object.description),
+                    Problem.string("branch", stream.branch.name),
+                ])
+        case .branchExists(let stream):
+            self.init(
+                .conflict, type: "branch-exists", title: "The branch exists already", detail: error.description,
+                extensions: [Problem.string("branch", stream.branch.name)])
+        case .branchHasChildren(let stream, let children):
+            var list = JSONWriter()
+            list.value(.array(children.map(JSONValue.string)))
+            self.init(
+                .conflict, type: "branch-has-children", title: "The branch has branches of its own", detail: error.description,
+                extensions: [Problem.string("branch", stream.branch.name), ("children", list.bytes)])
+        case .invariantBroken(let breach):
+            self.init(
+                .conflict, type: "invariant-broken", title: "The merge would break an invariant", detail: error.description,
+                extensions: [
+                    Problem.string("invariant", breach.invariant), Problem.string("summary", breach.summary),
+                    Problem.string("branch", breach.stream.branch.name), Problem.number("seq", breach.seq),
+                    Problem.string("eventId", breach.eventID.description), Problem.string("eventType", breach.eventType),
+                ])
         case .closed:
             self.init(.serviceUnavailable, type: "shutting-down", title: "The server is shutting down", detail: "retry against the restarted server", headers: [.retryAfter: "1"])
         case .dataFolderInUse, .dataFolderUnusable:

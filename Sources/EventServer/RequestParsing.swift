@@ -71,6 +71,24 @@ enum RequestParsing {
         }
     }
 
+    /// The request's body as a JSON object whose members are all among `members`; an unknown
+    /// member, a body that is not a JSON object or a non-JSON content type is refused naming it.
+    static func jsonObject(_ request: Request, store: EventStore, members: Set<String>) async throws -> [String: JSONValue] {
+        try requireJSON(request)
+        let body = try await request.body.collect(upTo: store.configuration.limits.requestBytesMax)
+        let value: JSONValue
+        do {
+            value = try body.withUnsafeReadableBytes { bytes throws(JSONSyntaxError) in try JSONValue(parsing: bytes) }
+        } catch {
+            throw Problem(AppendRequestError.malformedJSON(error))
+        }
+        guard case .object(let object) = value else { throw Problem.invalidField("/", "must be a JSON object") }
+        if let unknown = object.keys.sorted().first(where: { !members.contains($0) }) {
+            throw Problem.invalidField("/\(unknown)", "is not a member this request takes; it takes \(members.sorted().joined(separator: ", "))")
+        }
+        return object
+    }
+
     /// The version `If-Match: "N"` asks for, if the header is present.
     static func ifMatchVersion(_ request: Request) throws -> UInt64? {
         guard let value = request.headers[.ifMatch] else { return nil }

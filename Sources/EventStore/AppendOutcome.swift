@@ -21,6 +21,8 @@ public struct AppendOutcome: Sendable, Equatable {
     public var events: [RecordedEvent] = []
     /// For a command: the state of the view its decider reads, after the events.
     public var viewState: JSONValue?
+    /// For a merge: how the events were brought in (nil when there was nothing to merge).
+    public var merge: MergeMode?
 
     init(
         stream: StreamName, firstSeq: Seq, lastSeq: Seq, firstPosition: Position, lastPosition: Position, timeMilliseconds: Int64,
@@ -34,4 +36,13 @@ public struct AppendOutcome: Sendable, Equatable {
         self.timeMilliseconds = timeMilliseconds
         self.isDuplicate = isDuplicate
     }
+}
+
+/// How a merge brought a branch's events into its target.
+public enum MergeMode: String, Sendable, Equatable {
+    /// The target had not moved since the branch left it: the events were appended as they are.
+    case fastForward = "fast-forward"
+    /// The target had moved: the events were replayed on its state, every invariant held after
+    /// each, and they were appended.
+    case replayed
 }

@@ -19,6 +19,10 @@ public struct AppendRequest: Sendable {
     let firing: String?
     /// A request to snapshot every view at the head, instead of events.
     var snapshotting = false
+    /// A change to the object's branches, instead of events.
+    var branching: BranchOperation?
+    /// Snapshots folded again by a reader because the stored ones were unusable, to write.
+    var snapshotRepairs: [SnapshotRepair] = []
 
     /// A request for `stream` carrying the events of `batch`; `data` (optional) are their data
     /// as already-parsed trees, in order.
@@ -54,6 +58,25 @@ public struct AppendRequest: Sendable {
         self.snapshotting = true
     }
 
+    /// A request for `stream` that changes its branches (`stream` is the branch created or
+    /// deleted, or the target of a merge).
+    init(stream: StreamName, expectedVersion: ExpectedVersion = .any, branching operation: BranchOperation) {
+        self.stream = stream
+        self.expectedVersion = expectedVersion
+        self.events = EventBatch()
+        self.dataValues = []
+        self.command = nil
+        self.firing = nil
+        self.branching = operation
+    }
+
+    /// A request that writes `repairs` (snapshots of `stream`'s views folded again) and nothing else.
+    init(stream: StreamName, repairs: [SnapshotRepair]) {
+        self.init(snapshotting: stream)
+        self.snapshotting = false
+        self.snapshotRepairs = repairs
+    }
+
     /// A request to fire the timer `timerId` of `stream`: the writer runs the object type's
     /// timer handler, if the timer is still pending, and appends `TimerFired` and its events.
     init(stream: StreamName, firing timerId: String) {
@@ -67,6 +90,16 @@ public struct AppendRequest: Sendable {
 
     /// The number of events.
     public var eventCount: Int { events.slots.count }
+}
+
+/// A change to an object's branches, made by its writer.
+enum BranchOperation {
+    /// Create the request's stream as a branch of `parent` at seq `at` (nil: the parent's head).
+    case fork(parent: BranchName, at: Seq?)
+    /// Delete the request's stream (a branch other than `main` with no branches of its own).
+    case delete
+    /// Append to the request's stream what branch `source` has that it does not.
+    case merge(source: BranchName)
 }
 
 /// A packed list of events for one request. Build it with ``add(id:type:data:metadata:)``.

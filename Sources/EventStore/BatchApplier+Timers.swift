@@ -25,16 +25,7 @@ extension BatchApplier {
             switch type {
             case TimerEventType.set:
                 guard let dueAt = data["dueAt"]?.integerValue else { continue }
-                try removeTimer(stream: stream, timerId: timerId)
-                var payload = JSONWriter()
-                payload.value(data["payload"] ?? [:])
-                try TimerKeys.withDueKey(dueAt: Int64(dueAt), stream: stream, timerId: timerId) { key in
-                    try payload.bytes.withUnsafeBytes { try transaction.put(layout.timers, key: key, value: $0) }
-                }
-                var due = Int64(dueAt).littleEndian
-                try TimerKeys.withIDKey(stream: stream, timerId: timerId) { key in
-                    try withUnsafeBytes(of: &due) { try transaction.put(layout.timerIDs, key: key, value: $0) }
-                }
+                try storeTimer(stream: stream, timerId: timerId, dueAt: Int64(dueAt), payload: data["payload"] ?? [:])
             case TimerEventType.cancelled, TimerEventType.fired:
                 try removeTimer(stream: stream, timerId: timerId)
             default:
@@ -43,7 +34,21 @@ extension BatchApplier {
         }
     }
 
-    private func removeTimer(stream: UInt64, timerId: String) throws {
+    /// Makes `timerId` of `stream` pending, due at `dueAt`, replacing a pending one of that id.
+    func storeTimer(stream: UInt64, timerId: String, dueAt: Int64, payload: JSONValue) throws {
+        try removeTimer(stream: stream, timerId: timerId)
+        var json = JSONWriter()
+        json.value(payload)
+        try TimerKeys.withDueKey(dueAt: dueAt, stream: stream, timerId: timerId) { key in
+            try json.bytes.withUnsafeBytes { try transaction.put(layout.timers, key: key, value: $0) }
+        }
+        var due = dueAt.littleEndian
+        try TimerKeys.withIDKey(stream: stream, timerId: timerId) { key in
+            try withUnsafeBytes(of: &due) { try transaction.put(layout.timerIDs, key: key, value: $0) }
+        }
+    }
+
+    func removeTimer(stream: UInt64, timerId: String) throws {
         guard let pending = try pendingTimer(stream: stream, timerId: timerId) else { return }
         _ = try TimerKeys.withDueKey(dueAt: pending.dueAt, stream: stream, timerId: timerId) { try transaction.delete(layout.timers, key: $0) }
         _ = try TimerKeys.withIDKey(stream: stream, timerId: timerId) { try transaction.delete(layout.timerIDs, key: $0) }

@@ -15,9 +15,9 @@ struct BatchApplier {
     let timeMilliseconds: Int64
     /// The object types with views and deciders.
     let objectTypes: [String: ObjectTypeDefinition]
-    /// What this transaction knows of each stream it touched: its number and last run, so a
-    /// stream appended to by many requests of the batch is looked up once.
-    private var known: [[UInt8]: (number: UInt64, lastRun: SeqRun?)] = [:]
+    /// What this transaction knows of each stream it touched: its number, last run and head, so
+    /// a stream appended to by many requests of the batch is looked up once.
+    var known: [[UInt8]: (number: UInt64, lastRun: SeqRun?, head: Seq)] = [:]
     /// View states touched by the batch, written once before the commit.
     var views = ViewCache()
     /// The random bits of ids generated for decided events.
@@ -36,14 +36,16 @@ struct BatchApplier {
         let storageKey = request.stream.storageKey
         var existing: UInt64?
         var lastRun: SeqRun?
+        var head: Seq = 0
         if let cached = known[storageKey] {
-            (existing, lastRun) = cached
+            (existing, lastRun, head) = cached
         } else {
             existing = try layout.streamNumber(storageKey, in: transaction)
             lastRun = try existing.flatMap { try layout.lastRun(of: $0, in: transaction) }
+            // A branch with no events of its own yet is at its fork seq.
+            if let existing { head = try lastRun?.lastSeq ?? layout.lineage(of: existing, in: transaction).forkSeq }
         }
         if let answer = try replayedAnswer(for: request, stream: existing) { return answer }
-        let head = lastRun?.lastSeq ?? 0
         guard request.expectedVersion.isMet(byHead: head) else {
             guard case .exactly(let expected) = request.expectedVersion else { preconditionFailure("any is always met") }
             return .failure(.versionConflict(stream: request.stream, expected: expected, actual: head))
@@ -52,6 +54,28 @@ struct BatchApplier {
         let definition = objectTypes[request.stream.object.type.name]
         var request = request
         var decidedView: AnyProjection?
+        var merge: (mode: MergeMode, source: BranchName)?
+        if !request.snapshotRepairs.isEmpty {
+            try writeRepairs(request.snapshotRepairs)
+            return .success(noChange(request.stream, head: head, state: nil))
+        }
+        switch request.branching {
+        case .fork(let parent, let at):
+            return try fork(request.stream, existing: existing, parent: parent, at: at, definition: definition)
+        case .delete:
+            return try deleteBranch(request.stream, existing: existing)
+        case .merge(let source):
+            guard let existing else { return .failure(.branchNotFound(request.stream)) }
+            switch try mergeRequest(into: request, target: existing, head: head, source: source, definition: definition) {
+            case .failure(let error): return .failure(error)
+            case .success(let planned):
+                guard let planned else { return .success(noChange(request.stream, head: head, state: nil)) }
+                request = planned.request
+                merge = (planned.mode, source)
+            }
+        case nil:
+            if existing == nil, request.stream.branch != .main { return .failure(.branchNotFound(request.stream)) }
+        }
         if request.snapshotting {
             guard let existing, let definition, head > 0 else {
                 return .failure(.invalidRequest(field: "object", reason: "\(request.stream) has no events or no views to snapshot"))
@@ -115,16 +139,24 @@ struct BatchApplier {
                 try withUnsafeBytes(of: &value) { try transaction.put(layout.ids, key: key, value: $0, flags: .noOverwrite) }
             }
         }
-        known[storageKey] = (stream, try recordRun(stream: stream, lastRun: lastRun, firstSeq: firstSeq, firstPosition: firstPosition, count: count))
+        known[storageKey] = (
+            stream, try recordRun(stream: stream, lastRun: lastRun, firstSeq: firstSeq, firstPosition: firstPosition, count: count), head + count
+        )
         try recordTimers(request, stream: stream)
         state.nextPosition += count
         var outcome = AppendOutcome(
             stream: request.stream, firstSeq: firstSeq, lastSeq: head + count, firstPosition: firstPosition,
             lastPosition: firstPosition + count - 1, timeMilliseconds: timeMilliseconds, isDuplicate: false)
+        if let merge {
+            try recordMerge(source: merge.source, into: request.stream, target: stream, targetHead: head + count)
+            outcome.merge = merge.mode
+        }
         if let definition, !definition.views.isEmpty {
             let recorded = try recordedEvents(request, firstSeq: firstSeq)
             for view in definition.views {
-                let after = try views.fold(view, stream: stream, head: head, events: recorded, layout: layout, transaction: transaction)
+                let after = try views.fold(
+                    view, stream: stream, head: head, events: recorded, snapshotInterval: definition.snapshotIntervalEvents, layout: layout,
+                    transaction: transaction)
                 if view.name == decidedView?.name { outcome.viewState = after }
             }
             if decidedView != nil { outcome.events = recorded }
@@ -147,10 +179,10 @@ struct BatchApplier {
         return run
     }
 
-    private mutating func createStream(_ storageKey: [UInt8]) throws -> UInt64 {
+    mutating func createStream(_ storageKey: [UInt8], parent: UInt64 = 0, forkSeq: Seq = 0) throws -> UInt64 {
         let stream = state.nextStream
         state.nextStream += 1
-        let record = StreamRecord.encode(createdMilliseconds: timeMilliseconds, storageKey: storageKey)
+        let record = StreamRecord.encode(createdMilliseconds: timeMilliseconds, storageKey: storageKey, parent: parent, forkSeq: forkSeq)
         try StoreKeys.withKey(stream) { key in
             try record.withUnsafeBytes { try transaction.put(layout.streams, key: key, value: $0, flags: .append) }
         }

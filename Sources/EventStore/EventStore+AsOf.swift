@@ -34,27 +34,22 @@ extension EventStore {
 
     /// The state of `view` for `stream` as it was at `point`: the stored state at the head;
     /// otherwise the newest valid snapshot at or below the point, and the events after it folded
-    /// (never more than the snapshot interval, once snapshots exist). Nil when the stream has no
+    /// (never more than the snapshot interval, once snapshots exist; a branch's past before its
+    /// fork is its parent's). Nil when the stream has no
     /// events at all; version 0 with the initial state when none is that old.
     public func readView(_ view: AnyProjection, of stream: StreamName, at point: HistoryPoint) throws(EventStoreError) -> ViewRead? {
         guard let current = try readView(view, of: stream) else { return nil }
         let target = try seq(of: stream, at: point)
         if target == current.version { return current }
         let storageKey = stream.storageKey
-        let state: JSONValue = try read { transaction in
-            guard let number = try layout.streamNumber(storageKey, in: transaction) else { return try view.initial() }
-            let base = target > 0 ? try layout.snapshot(of: view, stream: number, atMost: target, in: transaction) : nil
-            var events: [RecordedEvent] = []
-            let from = (base?.seq ?? 0) + 1
-            if target >= from {
-                try layout.forEachEvent(of: number, from: from, limit: Int(clamping: target - from + 1), in: transaction) {
-                    events.append(try RecordedEvent($0))
-                }
-            }
-            return try view.fold(base?.state, events)
+        let folded: (state: JSONValue, repairs: [SnapshotRepair]) = try read { transaction in
+            guard let number = try layout.streamNumber(storageKey, in: transaction) else { return (try view.initial(), []) }
+            let lineage = try layout.lineage(of: number, in: transaction)
+            return try ViewFolder(layout: layout).state(of: view, lineage: lineage, at: target, in: transaction)
         }
+        repair(stream, folded.repairs)
         var writer = JSONWriter()
-        writer.value(state)
+        writer.value(folded.state)
         return ViewRead(version: target, state: writer.bytes)
     }
 }

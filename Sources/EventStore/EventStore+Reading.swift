@@ -43,11 +43,12 @@ extension EventStore {
     ) throws(EventStoreError) -> StreamPage? {
         let storageKey = stream.storageKey
         return try read { transaction in
-            guard let number = try layout.streamNumber(storageKey, in: transaction),
-                let head = try layout.lastRun(of: number, in: transaction)?.lastSeq
-            else { return nil }
+            guard let number = try layout.streamNumber(storageKey, in: transaction) else { return nil }
+            let lineage = try layout.lineage(of: number, in: transaction)
+            let head = try layout.head(of: lineage, in: transaction)
+            guard head > 0 else { return nil }
             var delivered = 0
-            let next = try layout.forEachEvent(of: number, from: from, limit: min(limit, Int(clamping: head)), bytesMax: bytesMax, in: transaction) { event in
+            let next = try layout.forEachEvent(of: lineage, from: from, limit: min(limit, Int(clamping: head)), bytesMax: bytesMax, in: transaction) { event in
                 body(event)
                 delivered += 1
             }
@@ -56,12 +57,13 @@ extension EventStore {
         }
     }
 
-    /// The head (version) of `stream`; 0 when it has no events.
+    /// The head (version) of `stream`; 0 when it has no events. A branch's head counts the
+    /// events it shares with its parent.
     public func version(of stream: StreamName) throws(EventStoreError) -> Seq {
         let storageKey = stream.storageKey
         return try read { transaction in
             guard let number = try layout.streamNumber(storageKey, in: transaction) else { return 0 }
-            return try layout.head(of: number, in: transaction)
+            return try layout.head(of: layout.lineage(of: number, in: transaction), in: transaction)
         }
     }
 
@@ -126,26 +128,37 @@ public struct ViewRead: Sendable, Equatable {
 }
 
 extension EventStore {
-    /// The current state of `view` for `stream`: the one stored with the last append, or, when
-    /// it was written by another version of the view, folded again from the events (and left for
-    /// the next append to store). Nil when the stream has no events.
+    /// The current state of `view` for `stream`: the one stored with the last append, or else
+    /// folded from the best starting point (a snapshot, or for a fresh branch its parent's
+    /// state) and left for the next append to store. Nil when the stream has no events.
     /// - Throws: ``EventStoreError/corruptRecord(position:reason:)`` for a damaged event.
     public func readView(_ view: AnyProjection, of stream: StreamName) throws(EventStoreError) -> ViewRead? {
         let storageKey = stream.storageKey
-        return try read { transaction in
-            guard let number = try layout.streamNumber(storageKey, in: transaction),
-                let head = try layout.lastRun(of: number, in: transaction)?.lastSeq
-            else { return nil }
+        let (read, repairs): (ViewRead?, [SnapshotRepair]) = try read { transaction in
+            guard let number = try layout.streamNumber(storageKey, in: transaction) else { return (nil, []) }
             let stored = try StoredView.withKey(stream: number, name: view.name) { key in
-                try transaction.get(layout.views, key: key).flatMap(StoredView.parts)
-                    .flatMap { $0.version == view.version && $0.seq == head ? Array($0.json) : nil }
+                try transaction.get(layout.views, key: key).flatMap(StoredView.parts).map { ($0.version, $0.seq, Array($0.json)) }
             }
-            if let stored { return ViewRead(version: head, state: stored) }
-            var events: [RecordedEvent] = []
-            try layout.forEachEvent(of: number, from: 1, limit: Int(clamping: head), in: transaction) { events.append(try RecordedEvent($0)) }
+            let lineage = try layout.lineage(of: number, in: transaction)
+            let head = try layout.head(of: lineage, in: transaction)
+            guard head > 0 || lineage.parent != nil else { return (nil, []) }
+            if let stored, stored.0 == view.version, stored.1 == head { return (ViewRead(version: head, state: stored.2), []) }
+            let folded = try ViewFolder(layout: layout).state(of: view, lineage: lineage, at: head, in: transaction)
             var writer = JSONWriter()
-            writer.value(try view.initial(events))
-            return ViewRead(version: head, state: writer.bytes)
+            writer.value(folded.state)
+            return (ViewRead(version: head, state: writer.bytes), folded.repairs)
         }
+        repair(stream, repairs)
+        return read
+    }
+
+    /// Logs unusable snapshots a read met and has the writer store them again, folded from the
+    /// events; the reader does not wait for it.
+    func repair(_ stream: StreamName, _ repairs: [SnapshotRepair]) {
+        guard !repairs.isEmpty else { return }
+        logger.warning(
+            "unusable snapshots replaced",
+            metadata: ["object": "\(stream)", "view": "\(repairs[0].viewName)", "seqs": "\(repairs.map(\.seq))"])
+        Task { _ = try? await append(AppendRequest(stream: stream, repairs: repairs)) }
     }
 }

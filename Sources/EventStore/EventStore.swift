@@ -28,6 +28,7 @@ public final class EventStore: Sendable {
     private let writer: GroupCommitWriter
     private let lock: DataFolderLock
     let clock: any Clock
+    let logger: Logger
     private let compressors = Mutex<[ZstdCompressor]>([])
     private let isClosed = Mutex(false)
 
@@ -74,6 +75,7 @@ public final class EventStore: Sendable {
         self.configuration = configuration
         self.objectTypes = objectTypes
         self.clock = clock
+        self.logger = logger
         commits = CommitSignal(committed: state.nextPosition - 1)
         queue = AppendQueue(requestsMax: configuration.queueRequestsMax, bytesMax: configuration.queueBytesMax)
         writer = GroupCommitWriter(
@@ -115,7 +117,10 @@ public final class EventStore: Sendable {
     ///   ``EventStoreError/storageFull(reason:)``, ``EventStoreError/closed``; in each case
     ///   nothing of the request was written.
     public func append(_ request: AppendRequest) async throws(EventStoreError) -> AppendOutcome {
-        guard request.eventCount > 0 || request.command != nil || request.firing != nil || request.snapshotting else {
+        guard
+            request.eventCount > 0 || request.command != nil || request.firing != nil || request.snapshotting || request.branching != nil
+                || !request.snapshotRepairs.isEmpty
+        else {
             throw .invalidRequest(field: "/events", reason: "must hold at least one event")
         }
         if let command = request.command {

@@ -25,6 +25,15 @@ public enum EventStoreError: Error, Sendable, Equatable {
     case storageFailure(LMDBError)
     /// A stored record failed its CRC32C or its index check: the data is damaged.
     case corruptRecord(position: Position, reason: String)
+    /// The object has no such branch (or, for `main`, no events). Nothing was written.
+    case branchNotFound(StreamName)
+    /// A branch of that name exists already. Nothing was written.
+    case branchExists(StreamName)
+    /// The branch has branches of its own (named), which must be deleted first.
+    case branchHasChildren(StreamName, children: [String])
+    /// A merge replayed the branch's events on a target that had moved, and an invariant broke
+    /// after one of them. Nothing was written.
+    case invariantBroken(InvariantBreach)
     /// The store is closed (or closing) and takes no more appends.
     case closed
     /// Another process holds the data folder.
@@ -48,10 +57,33 @@ extension EventStoreError: CustomStringConvertible {
         case .storageFull(let reason): "storage full: \(reason)"
         case .storageFailure(let error): "storage failure: \(error)"
         case .corruptRecord(let position, let reason): "damaged record at position \(position): \(reason)"
+        case .branchNotFound(let stream):
+            stream.branch == .main ? "\(stream.object) has no events" : "\(stream.object) has no branch \(stream.branch)"
+        case .branchExists(let stream): "\(stream.object) already has a branch \(stream.branch)"
+        case .branchHasChildren(let stream, let children):
+            "\(stream) has branches of its own (\(children.joined(separator: ", "))); delete them first"
+        case .invariantBroken(let breach):
+            "merging would break \(breach.invariant) (\(breach.summary)) after event \(breach.seq) (\(breach.eventType), \(breach.eventID)) of \(breach.stream); nothing was written"
         case .closed: "the store is closed"
         case .dataFolderInUse(let path, let holder):
             "the data folder \(path) is in use by \(holder); stop it, or talk to it with --url"
         case .dataFolderUnusable(let path, let reason): "cannot use the data folder \(path): \(reason)"
         }
     }
+}
+
+/// Where a merge broke an invariant: the branch's event after which it stopped holding.
+public struct InvariantBreach: Sendable, Equatable {
+    /// The branch being merged.
+    public let stream: StreamName
+    /// The event's seq on that branch.
+    public let seq: Seq
+    /// The event's id.
+    public let eventID: EventID
+    /// The event's type.
+    public let eventType: String
+    /// The invariant's name.
+    public let invariant: String
+    /// What the invariant requires.
+    public let summary: String
 }

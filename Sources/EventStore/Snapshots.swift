@@ -40,8 +40,11 @@ struct SnapshotWriter {
 
 extension StoreLayout {
     /// The newest usable snapshot of `view` for `stream` at or below `seq`: its seq and state.
-    /// Snapshots of another view version, or whose checksum or frame fails, are skipped.
-    func snapshot(of view: AnyProjection, stream: UInt64, atMost seq: Seq, in transaction: some ReadableTransaction) throws -> (seq: Seq, state: JSONValue)? {
+    /// Snapshots of another view version, or whose checksum or frame fails, are skipped and
+    /// their seqs handed to `skipped` (newest first), so the caller can replace them.
+    func snapshot(
+        of view: AnyProjection, stream: UInt64, atMost seq: Seq, in transaction: some ReadableTransaction, skipped: (Seq) -> Void = { _ in }
+    ) throws -> (seq: Seq, state: JSONValue)? {
         let decompressor = ZstdDecompressor()
         return try transaction.withCursor(snapshots) { cursor in
             var entry = try SnapshotKeys.withKey(stream: stream, name: view.name, seq: seq) { try cursor.seek(atMost: $0) }
@@ -51,9 +54,11 @@ extension StoreLayout {
                     current.key.prefix(prefixCount).elementsEqual(prefix.prefix(prefixCount))
                 }
                 guard matches else { return nil }
+                let snapshotSeq = StoreKeys.integer(current.key, at: prefixCount)
                 if let decoded = Self.decodeSnapshot(current.value, version: view.version, decompressor: decompressor) {
-                    return (StoreKeys.integer(current.key, at: prefixCount), decoded)
+                    return (snapshotSeq, decoded)
                 }
+                skipped(snapshotSeq)
                 entry = try cursor.previous()
             }
             return nil

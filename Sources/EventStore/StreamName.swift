@@ -36,13 +36,28 @@ public struct StreamName: Hashable, Sendable, CustomStringConvertible {
 /// stream's storage key (`type/id`, 0, branch).
 struct StreamRecord {
     static let headerBytes = 24
+    /// How deep forks of forks may nest.
+    static let depthMax = 64
 
-    /// Writes a stream record for a stream with no parent.
-    static func encode(createdMilliseconds: Int64, storageKey: [UInt8]) -> [UInt8] {
+    /// Writes a stream record: `parent` 0 for a root stream (stream numbers start at 1).
+    static func encode(createdMilliseconds: Int64, storageKey: [UInt8], parent: UInt64 = 0, forkSeq: Seq = 0) -> [UInt8] {
         var bytes = [UInt8](repeating: 0, count: headerBytes)
-        bytes.withUnsafeMutableBytes { $0.storeBytes(of: createdMilliseconds.littleEndian, toByteOffset: 16, as: Int64.self) }
+        bytes.withUnsafeMutableBytes {
+            $0.storeBytes(of: parent.littleEndian, toByteOffset: 0, as: UInt64.self)
+            $0.storeBytes(of: forkSeq.littleEndian, toByteOffset: 8, as: UInt64.self)
+            $0.storeBytes(of: createdMilliseconds.littleEndian, toByteOffset: 16, as: Int64.self)
+        }
         bytes.append(contentsOf: storageKey)
         return bytes
+    }
+
+    /// The parent stream (0: none), the fork seq and the creation time of a stored record.
+    static func header(_ record: UnsafeRawBufferPointer) -> (parent: UInt64, forkSeq: Seq, createdMilliseconds: Int64) {
+        (
+            UInt64(littleEndian: record.loadUnaligned(as: UInt64.self)),
+            UInt64(littleEndian: record.loadUnaligned(fromByteOffset: 8, as: UInt64.self)),
+            Int64(littleEndian: record.loadUnaligned(fromByteOffset: 16, as: Int64.self))
+        )
     }
 
     /// The `type/id` and branch parts of a stored record, as borrowed bytes.

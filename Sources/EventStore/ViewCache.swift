@@ -17,9 +17,13 @@ struct ViewCache {
         var isDirty: Bool
         /// The seq the state had when this transaction first saw it.
         var loadedSeq: Seq
+        /// The object type's snapshot interval, when it has its own.
+        var snapshotInterval: UInt64?
     }
 
     private var entries: [Key: Entry] = [:]
+    /// Unusable snapshots met while folding, to write again.
+    private var repairs: [SnapshotRepair] = []
 
     /// The state of `view` for `stream` at `head`: the stored one when it was written by this
     /// view version at that seq, otherwise folded again from the stream's events.
@@ -34,37 +38,46 @@ struct ViewCache {
             entries[key] = Entry(state: stored.state, seq: head, version: view.version, isDirty: false, loadedSeq: head)
             return stored.state
         }
-        var events: [RecordedEvent] = []
-        try layout.forEachEvent(of: stream, from: 1, limit: Int(head), in: transaction) { event in
-            events.append(try RecordedEvent(event))
-        }
-        let state = try view.initial(events)
-        entries[key] = Entry(state: state, seq: head, version: view.version, isDirty: true, loadedSeq: head)
-        return state
+        let lineage = try layout.lineage(of: stream, in: transaction)
+        let folded = try ViewFolder(layout: layout).state(of: view, lineage: lineage, at: head, in: transaction)
+        repairs += folded.repairs
+        entries[key] = Entry(state: folded.state, seq: head, version: view.version, isDirty: true, loadedSeq: head)
+        return folded.state
     }
 
-    /// Folds `events` (which follow `head`) into `view`'s state and returns the new state.
+    /// Folds `events` (which follow `head`) into `view`'s state and returns the new state;
+    /// `snapshotInterval` is the object type's own, if it has one.
     mutating func fold(
-        _ view: AnyProjection, stream: UInt64, head: Seq, events: [RecordedEvent], layout: StoreLayout,
+        _ view: AnyProjection, stream: UInt64, head: Seq, events: [RecordedEvent], snapshotInterval: UInt64? = nil, layout: StoreLayout,
         transaction: some ReadableTransaction
     ) throws -> JSONValue {
-        let before = head == 0 ? try view.initial() : try state(of: view, stream: stream, head: head, layout: layout, transaction: transaction)
+        let before = try state(of: view, stream: stream, head: head, layout: layout, transaction: transaction)
         let after = try view.fold(before, events)
         let key = Key(stream: stream, name: view.name)
         let loadedSeq = entries[key]?.loadedSeq ?? head
-        entries[key] = Entry(state: after, seq: events.last?.seq ?? head, version: view.version, isDirty: true, loadedSeq: loadedSeq)
+        entries[key] = Entry(
+            state: after, seq: events.last?.seq ?? head, version: view.version, isDirty: true, loadedSeq: loadedSeq,
+            snapshotInterval: snapshotInterval)
         return after
     }
 
-    /// Writes every state folded in this transaction, and a snapshot of each one whose seq
-    /// crossed a multiple of `snapshotIntervalEvents` in it.
+    /// Writes every state folded in this transaction, a snapshot of each one whose seq crossed
+    /// a multiple of its snapshot interval (the type's own, else `snapshotIntervalEvents`) in
+    /// it, and the replacements of unusable snapshots met.
     func store(layout: StoreLayout, transaction: WriteTransaction, snapshotIntervalEvents: UInt64) throws {
         var snapshots: SnapshotWriter?
+        for repair in repairs {
+            if snapshots == nil { snapshots = SnapshotWriter() }
+            try snapshots?.write(
+                stream: repair.stream, name: repair.viewName, version: repair.version, seq: repair.seq, state: repair.state, layout: layout,
+                transaction: transaction)
+        }
         for (key, entry) in entries where entry.isDirty {
             try StoredView.write(
                 stream: key.stream, name: key.name, version: entry.version, seq: entry.seq, state: entry.state, layout: layout,
                 transaction: transaction)
-            if entry.seq / snapshotIntervalEvents > entry.loadedSeq / snapshotIntervalEvents {
+            let interval = max(1, entry.snapshotInterval ?? snapshotIntervalEvents)
+            if entry.seq / interval > entry.loadedSeq / interval {
                 if snapshots == nil { snapshots = SnapshotWriter() }
                 try snapshots?.write(
                     stream: key.stream, name: key.name, version: entry.version, seq: entry.seq, state: entry.state, layout: layout,

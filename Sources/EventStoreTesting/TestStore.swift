@@ -91,12 +91,12 @@ public struct ReadEvent: Equatable, Sendable {
 }
 
 extension EventStore {
-    /// Every event of `object`'s main branch, copied.
-    public func allEvents(of object: String) throws -> [ReadEvent] {
+    /// Every event of `object`'s branch `branch` (main by default), copied.
+    public func allEvents(of object: String, branch: String = "main") throws -> [ReadEvent] {
         let key = try ObjectKey(parsing: object)
         var events: [ReadEvent] = []
-        _ = try readStream(StreamName(object: key), from: 1, limit: Int.max) { event in
-            events.append(ReadEvent(event, object: object, branch: "main"))
+        _ = try readStream(StreamName(object: key, branch: try BranchName(branch)), from: 1, limit: Int.max) { event in
+            events.append(ReadEvent(event, object: object, branch: branch))
         }
         return events
     }

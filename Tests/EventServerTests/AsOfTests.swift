@@ -109,7 +109,7 @@ struct OnDemandSnapshotTests {
             _ = try await client.post("/v1/objects/inventory/od/commands/restock", #"{"qty": 3}"#)
             let response = try await client.post("/v1/objects/inventory/od/snapshots", "{}")
             #expect(response.status == .created && response.json["version"] as? Int == 1)
-            #expect(response.json["views"] as? [String] == ["stock"])
+            #expect(response.json["views"] as? [String] == ["stock", "timers"])
             let stream = StreamName(object: try ObjectKey(parsing: "inventory/od"))
             let snapshot = try test.store.environment.read { transaction in
                 try test.store.layout.snapshot(

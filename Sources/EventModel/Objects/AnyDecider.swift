@@ -40,22 +40,41 @@ public struct AnyDecider: Sendable {
     }
 }
 
-/// Everything the engine knows of one object type: its views and its commands.
+/// Everything the engine knows of one object type: its views, its commands, its timers and the
+/// invariants its states always meet.
 public struct ObjectTypeDefinition: Sendable {
     /// The object type, e.g. `inventory`.
     public let name: String
-    /// Its per-object views, updated with every append.
+    /// Its per-object views, updated with every append. A type with a timer handler also has
+    /// the engine's ``PendingTimers`` view (named `timers`), so the timers pending at any point
+    /// of an object's past are known (a fork inherits them).
     public let views: [AnyProjection]
     /// Its commands by name.
     public let commands: [String: AnyDecider]
     /// What it does when one of its timers fires.
     public let timerHandler: AnyTimerHandler?
+    /// What its view states must always satisfy; a merge that replays events is refused at the
+    /// first event after which one does not hold.
+    public let invariants: [Invariant]
+    /// How many events apart its views are snapshotted; nil: the store's setting.
+    public let snapshotIntervalEvents: UInt64?
 
-    /// A definition of `name` with `views`, `commands` and a `timerHandler`.
-    public init(name: String, views: [AnyProjection], commands: [AnyDecider] = [], timerHandler: AnyTimerHandler? = nil) {
+    /// A definition of `name` with `views`, `commands`, a `timerHandler` and `invariants`.
+    /// View names must be distinct and not `timers` when there is a timer handler; every
+    /// invariant must name one of the views.
+    public init(
+        name: String, views: [AnyProjection], commands: [AnyDecider] = [], timerHandler: AnyTimerHandler? = nil,
+        invariants: [Invariant] = [], snapshotIntervalEvents: UInt64? = nil
+    ) {
+        let allViews = timerHandler == nil ? views : views + [PendingTimers.projection]
+        precondition(Set(allViews.map(\.name)).count == allViews.count, "view names of \(name) must be distinct (`timers` is the engine's)")
+        precondition(invariants.allSatisfy { invariant in views.contains { $0.name == invariant.viewName } }, "every invariant of \(name) reads one of its views")
+        precondition(snapshotIntervalEvents.map { $0 > 0 } ?? true, "the snapshot interval of \(name) must be positive")
         self.name = name
-        self.views = views
+        self.views = allViews
         self.commands = Dictionary(uniqueKeysWithValues: commands.map { ($0.name, $0) })
         self.timerHandler = timerHandler
+        self.invariants = invariants
+        self.snapshotIntervalEvents = snapshotIntervalEvents
     }
 }

@@ -37,6 +37,14 @@ public struct AnyProjection: Sendable {
         }
     }
 
+    /// A projection whose state is JSON itself: `fold` gets the stored state (nil: the initial
+    /// state) and the events, and must be as deterministic as ``Projection/apply(_:_:)``.
+    public init(name: String, version: Int, fold: @escaping @Sendable (JSONValue?, [RecordedEvent]) -> JSONValue) {
+        self.name = name
+        self.version = version
+        foldEvents = { stored, events in fold(stored, events) }
+    }
+
     /// Folds `events` into `stored` (nil: the initial state) and returns the new state as JSON.
     /// - Throws: when `stored` does not decode as the projection's state (a stored state written
     ///   by another version), or the state does not encode.

@@ -1,0 +1,27 @@
+/// A condition one view's state must always satisfy (for `inventory`: nothing available below
+/// zero). The engine checks an object type's invariants after every event when it merges a
+/// branch by replaying its events, and refuses the merge at the first event that breaks one.
+public struct Invariant: Sendable {
+    /// A stable name, e.g. `available-non-negative`.
+    public let name: String
+    /// What it requires, in words.
+    public let summary: String
+    /// The view whose state it reads.
+    public let viewName: String
+    private let check: @Sendable (JSONValue) -> Bool
+
+    /// The invariant `name` over `projection`'s state: `holds` says whether a state meets it.
+    public init<P: Projection>(_ name: String, of projection: P, _ summary: String, holds: @escaping @Sendable (P.State) -> Bool) {
+        self.name = name
+        self.summary = summary
+        viewName = projection.name
+        check = { state in
+            guard let typed = try? JSONValueDecoder().decode(P.State.self, from: state) else { return false }
+            return holds(typed)
+        }
+    }
+
+    /// Whether `state` (the view's state as JSON) meets the invariant; a state that does not
+    /// decode does not.
+    public func holds(_ state: JSONValue) -> Bool { check(state) }
+}

@@ -1,0 +1,80 @@
+import EventModel
+import LMDB
+
+/// One branch of an object, as listed.
+public struct BranchInfo: Sendable, Equatable {
+    /// The branch.
+    public let name: BranchName
+    /// The branch it was forked from; nil for `main`.
+    public let parent: BranchName?
+    /// The seq of its parent it was forked at (it shares seqs 1 through this one); 0 for `main`.
+    public let forkSeq: Seq
+    /// Its head: its last seq, shared or its own.
+    public let head: Seq
+    /// When it was created, ms since the epoch.
+    public let createdMilliseconds: Int64
+}
+
+extension EventStore {
+    /// Forks `object` at seq `at` of its branch `parent` (nil: the parent's head) into a new
+    /// branch `branch`. Nothing is copied but the timers pending at that seq, so the cost does
+    /// not grow with the object's history.
+    /// - Throws: ``EventStoreError/branchExists(_:)``, ``EventStoreError/branchNotFound(_:)``
+    ///   for a parent that does not exist, ``EventStoreError/invalidRequest(field:reason:)``
+    ///   for `main` as the name or a seq past the parent's head.
+    public func createBranch(
+        _ branch: BranchName, of object: ObjectKey, from parent: BranchName = .main, at: Seq? = nil
+    ) async throws(EventStoreError) -> BranchInfo {
+        let stream = StreamName(object: object, branch: branch)
+        let outcome = try await append(AppendRequest(stream: stream, branching: .fork(parent: parent, at: at)))
+        return BranchInfo(name: branch, parent: parent, forkSeq: outcome.lastSeq, head: outcome.lastSeq, createdMilliseconds: outcome.timeMilliseconds)
+    }
+
+    /// Deletes the branch `branch` of `object` (never `main`; not while it has branches of its
+    /// own). Its events stay in the global log.
+    /// - Throws: ``EventStoreError/branchHasChildren(_:children:)``,
+    ///   ``EventStoreError/branchNotFound(_:)``, ``EventStoreError/versionConflict(stream:expected:actual:)``.
+    public func deleteBranch(_ branch: BranchName, of object: ObjectKey, expectedVersion: ExpectedVersion = .any) async throws(EventStoreError) {
+        _ = try await append(AppendRequest(stream: StreamName(object: object, branch: branch), expectedVersion: expectedVersion, branching: .delete))
+    }
+
+    /// Brings into `target` the events branch `source` has that it does not, in one transaction:
+    /// appended as they are when `target` has not moved since they parted (or since their last
+    /// merge), otherwise replayed on `target`'s state with every invariant of the object type
+    /// checked after each event. The outcome's `merge` is nil when there was nothing to bring.
+    /// - Throws: ``EventStoreError/invariantBroken(_:)`` naming the first event that breaks one,
+    ///   ``EventStoreError/versionConflict(stream:expected:actual:)`` when `target` is not at
+    ///   `expectedVersion`, ``EventStoreError/branchNotFound(_:)``; nothing is written.
+    public func merge(_ source: BranchName, into target: StreamName, expectedVersion: ExpectedVersion = .any) async throws(EventStoreError) -> AppendOutcome {
+        try await append(AppendRequest(stream: target, expectedVersion: expectedVersion, branching: .merge(source: source)))
+    }
+
+    /// Every branch of `object` (`main` first, then by name) with its parent, fork seq and
+    /// head; empty when the object has no events.
+    public func branches(of object: ObjectKey) throws(EventStoreError) -> [BranchInfo] {
+        try read { transaction in
+            let stored = try layout.branches(of: object, in: transaction)
+            let names = Dictionary(uniqueKeysWithValues: stored.map { ($0.number, $0.name) })
+            let list = try stored.map { branch in
+                BranchInfo(
+                    name: try BranchName(branch.name), parent: try names[branch.parent].map(BranchName.init), forkSeq: branch.forkSeq,
+                    head: try layout.head(of: layout.lineage(of: branch.number, in: transaction), in: transaction),
+                    createdMilliseconds: branch.createdMilliseconds)
+            }
+            return list.sorted { ($0.name == .main ? 0 : 1, $0.name.name) < ($1.name == .main ? 0 : 1, $1.name.name) }
+        }
+    }
+
+    /// The seq up to which `stream` and `other` (two branches of one object) share their
+    /// history, and the head of each.
+    public func commonAncestor(of stream: StreamName, and other: StreamName) throws(EventStoreError) -> (seq: Seq, heads: (Seq, Seq)) {
+        try read { transaction in
+            guard let mine = try layout.streamNumber(stream.storageKey, in: transaction) else { throw EventStoreError.branchNotFound(stream) }
+            guard let theirs = try layout.streamNumber(other.storageKey, in: transaction) else { throw EventStoreError.branchNotFound(other) }
+            let myLineage = try layout.lineage(of: mine, in: transaction)
+            let theirLineage = try layout.lineage(of: theirs, in: transaction)
+            let heads = (try layout.head(of: myLineage, in: transaction), try layout.head(of: theirLineage, in: transaction))
+            return (myLineage.commonAncestorSeq(with: theirLineage, heads: heads), heads)
+        }
+    }
+}
