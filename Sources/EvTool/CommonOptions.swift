@@ -37,6 +37,9 @@ struct StoreOptions: ParsableArguments {
         return try create(data: data, holder: holder)
     }
 
+    /// Opens the store in `data`, creating it when the folder has none.
+    static func openOrCreate(data: String, holder: String) throws -> EventStore { try create(data: data, holder: holder) }
+
     private static func create(data: String, holder: String) throws -> EventStore {
         var logger = Logger(label: "evtool")
         logger.logLevel = .warning

@@ -23,6 +23,8 @@ public struct AppendRequest: Sendable {
     var branching: BranchOperation?
     /// Snapshots folded again by a reader because the stored ones were unusable, to write.
     var snapshotRepairs: [SnapshotRepair] = []
+    /// Each event's original commit time, for an import; empty: the batch's commit time.
+    var eventTimes: [Int64] = []
 
     /// A request for `stream` carrying the events of `batch`; `data` (optional) are their data
     /// as already-parsed trees, in order.
@@ -34,6 +36,15 @@ public struct AppendRequest: Sendable {
         self.dataValues = data
         self.command = nil
         self.firing = nil
+    }
+
+    /// A request that brings back events exported from another store (``ObjectArchive``):
+    /// their ids as given and their original commit times, `times[i]` ms since the epoch for
+    /// event `i` (non-decreasing, so reads as of a time still see a prefix).
+    public init(importing stream: StreamName, expectedVersion: ExpectedVersion, events batch: EventBatch, times: [Int64]) {
+        precondition(times.count == batch.count && zip(times, times.dropFirst()).allSatisfy { $0 <= $1 }, "one non-decreasing time per event")
+        self.init(stream: stream, expectedVersion: expectedVersion, events: batch)
+        self.eventTimes = times
     }
 
     /// A request to run the command `name` with `body` on `stream`: the writer runs the object
@@ -98,6 +109,8 @@ enum BranchOperation {
     case fork(parent: BranchName, at: Seq?)
     /// Delete the request's stream (a branch other than `main` with no branches of its own).
     case delete
+    /// Delete every branch of the request's object, `main` too, and free its event ids.
+    case deleteObject
     /// Append to the request's stream what branch `source` has that it does not.
     case merge(source: BranchName)
 }

@@ -49,21 +49,40 @@ extension BatchApplier {
         guard let existing else { return .failure(.branchNotFound(stream)) }
         let children = try layout.branches(of: stream.object, in: transaction).filter { $0.parent == existing }.map(\.name)
         guard children.isEmpty else { return .failure(.branchHasChildren(stream, children: children)) }
-        _ = try stream.storageKey.withUnsafeBytes { try transaction.delete(layout.streamNames, key: $0) }
+        try removeStream(existing, storageKey: stream.storageKey)
+        return .success(noChange(stream, head: 0, state: nil))
+    }
+
+    /// Deletes every branch of `object`, `main` too, and frees the ids of their events, so an
+    /// archive of the object can be imported in its place.
+    mutating func deleteObject(_ stream: StreamName) throws -> Result<AppendOutcome, EventStoreError> {
+        let branches = try layout.branches(of: stream.object, in: transaction)
+        guard !branches.isEmpty else { return .failure(.branchNotFound(StreamName(object: stream.object))) }
+        for branch in branches {
+            var ids: [EventID] = []
+            try layout.forEachEvent(of: branch.number, from: branch.forkSeq + 1, limit: .max, in: transaction) { ids.append($0.id) }
+            for id in ids { _ = try StoreKeys.withKey(id.high, id.low) { try transaction.delete(layout.ids, key: $0) } }
+            try removeStream(branch.number, storageKey: StreamName(object: stream.object, branch: try BranchName(branch.name)).storageKey)
+        }
+        return .success(noChange(stream, head: 0, state: nil))
+    }
+
+    /// Removes a stream's name, index, views, snapshots and timers (its events stay in the log).
+    private mutating func removeStream(_ number: UInt64, storageKey: [UInt8]) throws {
+        _ = try storageKey.withUnsafeBytes { try transaction.delete(layout.streamNames, key: $0) }
         for database in [layout.seqs, layout.views, layout.snapshots] {
-            try deleteAll(in: database, prefix: existing)
+            try deleteAll(in: database, prefix: number)
         }
         var timerIds: [String] = []
         try transaction.withCursor(layout.timerIDs) { cursor in
-            var entry = try StoreKeys.withKey(existing) { try cursor.seek(atLeast: $0) }
-            while let current = entry, current.key.count >= 8, StoreKeys.integer(current.key) == existing {
+            var entry = try StoreKeys.withKey(number) { try cursor.seek(atLeast: $0) }
+            while let current = entry, current.key.count >= 8, StoreKeys.integer(current.key) == number {
                 timerIds.append(String(decoding: current.key[8...], as: UTF8.self))
                 entry = try cursor.next()
             }
         }
-        for timerId in timerIds { try removeTimer(stream: existing, timerId: timerId) }
-        known[stream.storageKey] = nil
-        return .success(noChange(stream, head: 0, state: nil))
+        for timerId in timerIds { try removeTimer(stream: number, timerId: timerId) }
+        known[storageKey] = nil
     }
 
     /// Deletes every entry of `database` whose key starts with the stream number `stream`.

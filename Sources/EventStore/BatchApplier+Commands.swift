@@ -14,7 +14,8 @@ extension BatchApplier {
             let type = request.events.withEvent(index) { type, _ in String(decoding: type, as: UTF8.self) }
             let data = index < request.dataValues.count ? request.dataValues[index] : try request.events.parsedData(index)
             return RecordedEvent(
-                seq: firstSeq + UInt64(index), id: slot.id!, type: type, data: data, timeMilliseconds: timeMilliseconds)
+                seq: firstSeq + UInt64(index), id: slot.id!, type: type, data: data,
+                timeMilliseconds: request.eventTimes.isEmpty ? timeMilliseconds : request.eventTimes[index])
         }
     }
 

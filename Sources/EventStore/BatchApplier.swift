@@ -64,6 +64,8 @@ struct BatchApplier {
             return try fork(request.stream, existing: existing, parent: parent, at: at, definition: definition)
         case .delete:
             return try deleteBranch(request.stream, existing: existing)
+        case .deleteObject:
+            return try deleteObject(request.stream)
         case .merge(let source):
             guard let existing else { return .failure(.branchNotFound(request.stream)) }
             switch try mergeRequest(into: request, target: existing, head: head, source: source, definition: definition) {
@@ -128,7 +130,7 @@ struct BatchApplier {
                         flags: .append
                     ) { record in
                         EventRecord.write(
-                            into: record, stream: stream, seq: firstSeq + UInt64(index), timeMilliseconds: timeMilliseconds,
+                            into: record, stream: stream, seq: firstSeq + UInt64(index), timeMilliseconds: request.eventTimes.isEmpty ? timeMilliseconds : request.eventTimes[index],
                             id: id, type: type, payload: payload, isCompressed: slot.isCompressed,
                             dataLength: slot.dataLength, metadataLength: slot.metadataLength)
                     }

@@ -1,0 +1,77 @@
+import EventModel
+
+extension EventStore {
+    /// Writes `object` with every branch as an ``ObjectArchive``, one line (without its newline)
+    /// per call of `emit`; returns the number of events written.
+    /// - Throws: ``EventStoreError/branchNotFound(_:)`` when the object has no events, or what
+    ///   `emit` throws.
+    public func export(_ object: ObjectKey, _ emit: ([UInt8]) throws -> Void) throws -> Int {
+        let listed = try branches(of: object)
+        guard !listed.isEmpty else { throw EventStoreError.branchNotFound(StreamName(object: object)) }
+        // Parents before their branches.
+        var ordered: [BranchInfo] = []
+        var remaining = listed
+        while !remaining.isEmpty {
+            let ready = remaining.filter { info in info.parent == nil || ordered.contains { $0.name == info.parent } }
+            guard !ready.isEmpty else { break }
+            ordered += ready
+            remaining.removeAll { info in ready.contains { $0.name == info.name } }
+        }
+        try emit(ObjectArchive.header(object, ordered.map { ObjectArchive.Branch(name: $0.name, parent: $0.parent, forkSeq: $0.forkSeq, head: $0.head) }))
+        var count = 0
+        for branch in ordered where branch.head > branch.forkSeq {
+            let stream = StreamName(object: object, branch: branch.name)
+            var next: Seq? = branch.forkSeq + 1
+            var failure: (any Error)?
+            while let from = next, from <= branch.head, failure == nil {
+                let page = try readStream(stream, from: from, limit: Int(min(4_096, branch.head - from + 1))) { event in
+                    guard failure == nil else { return }
+                    var writer = JSONWriter(capacity: 256 + event.data.count + event.metadata.count)
+                    writer.ascii("{\"branch\":")
+                    writer.string(branch.name.name)
+                    writer.ascii(",\"event\":")
+                    EventJSON.write(event, into: &writer)
+                    writer.byte(UInt8(ascii: "}"))
+                    do { try emit(writer.bytes) } catch { failure = error }
+                    count += 1
+                }
+                next = page?.next
+            }
+            if let failure { throw failure }
+        }
+        return count
+    }
+
+    /// Imports an ``ObjectArchive`` read line by line from `nextLine` (nil at the end): the
+    /// object's branches are created as they were and their events appended with their ids,
+    /// data, metadata and commit times. An object that exists already is refused unless
+    /// `replacing`, which deletes it (every branch, freeing its event ids) first.
+    /// - Throws: ``ObjectArchive/ArchiveError`` for a line that is not what the format says
+    ///   (events before it stay imported), ``EventStoreError/branchExists(_:)`` for an existing
+    ///   object, or what appending throws.
+    public func importObject(replacing: Bool = false, _ nextLine: () throws -> [UInt8]?) async throws -> (object: ObjectKey, events: Int) {
+        guard let headerLine = try nextLine() else { throw ObjectArchive.ArchiveError(line: 1, reason: "the archive is empty") }
+        let (object, branches) = try ObjectArchive.parseHeader(headerLine)
+        if try !self.branches(of: object).isEmpty {
+            guard replacing else { throw EventStoreError.branchExists(StreamName(object: object)) }
+            _ = try await append(AppendRequest(stream: StreamName(object: object), branching: .deleteObject))
+        }
+        var importer = ArchiveImporter(object: object, branches: branches)
+        var lineNumber = 1
+        while let line = try nextLine() {
+            lineNumber += 1
+            if line.isEmpty { continue }
+            if let request = try importer.add(line, lineNumber: lineNumber) {
+                try await importer.prepare(request.branch, in: self)
+                _ = try await append(request.request)
+            }
+        }
+        for request in importer.finish() {
+            try await importer.prepare(request.branch, in: self)
+            _ = try await append(request.request)
+        }
+        try await importer.createRemaining(in: self)
+        try importer.checkComplete()
+        return (object, importer.imported)
+    }
+}
