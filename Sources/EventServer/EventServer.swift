@@ -11,13 +11,15 @@ public enum EventServer {
     /// The router with every route and the problem+json error format, for a running server or
     /// for tests (`app.test(.router)`).
     public static func makeRouter(
-        store: EventStore, configuration: ServerConfiguration, metrics: ServerMetrics, streams: LogStreamHub
+        store: EventStore, configuration: ServerConfiguration, metrics: ServerMetrics, streams: LogStreamHub,
+        rebuilds: RebuildRunner? = nil
     ) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: ProblemMiddleware())
         EventRoutes(store: store, configuration: configuration).register(on: router)
         ObjectRoutes(store: store, configuration: configuration).register(on: router)
         BranchRoutes(store: store, configuration: configuration).register(on: router)
+        JobRoutes(store: store, runner: rebuilds ?? RebuildRunner(store: store, logger: Logger(label: "evlog.rebuild"))).register(on: router)
         LogRoutes(store: store, configuration: configuration, streams: streams, metrics: metrics).register(on: router)
         HealthRoutes(store: store, metrics: metrics).register(on: router)
         return router
@@ -46,9 +48,9 @@ public enum EventServer {
     /// shut down before the application, or open log streams keep it from stopping.
     public static func makeApplication(
         store: EventStore, configuration: ServerConfiguration, metrics: ServerMetrics, streams: LogStreamHub, logger: Logger,
-        onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+        rebuilds: RebuildRunner? = nil, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
-        let router = makeRouter(store: store, configuration: configuration, metrics: metrics, streams: streams)
+        let router = makeRouter(store: store, configuration: configuration, metrics: metrics, streams: streams, rebuilds: rebuilds)
         let sockets = makeWebSocketRouter(store: store, streams: streams).buildResponder()
         let idleTimeout = TimeAmount.seconds(configuration.idleTimeoutSeconds)
         let server = HTTPServerBuilder { responder in
@@ -72,16 +74,18 @@ public enum EventServer {
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) async throws {
         let streams = LogStreamHub()
+        let rebuilds = RebuildRunner(store: store, logger: logger)
         let application = makeApplication(
-            store: store, configuration: configuration, metrics: metrics, streams: streams, logger: logger,
+            store: store, configuration: configuration, metrics: metrics, streams: streams, logger: logger, rebuilds: rebuilds,
             onServerRunning: onServerRunning)
         // Shut down in reverse order: log streams end, then the server finishes its requests,
-        // then timers stop firing, then the store commits what is queued and closes.
+        // then rebuilds stop between chunks, then timers stop firing, then the store commits what
+        // is queued and closes.
         let group = ServiceGroup(
             configuration: .init(
                 services: [
                     .init(service: StoreService(store: store)), .init(service: TimerService(store: store, logger: logger)),
-                    .init(service: application), .init(service: streams),
+                    .init(service: rebuilds), .init(service: application), .init(service: streams),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()

@@ -25,6 +25,8 @@ public struct AppendRequest: Sendable {
     var snapshotRepairs: [SnapshotRepair] = []
     /// Each event's original commit time, for an import; empty: the batch's commit time.
     var eventTimes: [Int64] = []
+    /// A rebuild job's write, instead of events.
+    var jobWrite: JobWrite?
 
     /// A request for `stream` carrying the events of `batch`; `data` (optional) are their data
     /// as already-parsed trees, in order.
@@ -79,6 +81,16 @@ public struct AppendRequest: Sendable {
         self.command = nil
         self.firing = nil
         self.branching = operation
+    }
+
+    /// The name job writes go under (no stream of that name is ever created).
+    static let jobsStream = StreamName(object: try! ObjectKey(parsing: "evlog-jobs/rebuild"))
+
+    /// A request that makes a rebuild job's write.
+    init(job write: JobWrite) {
+        self.init(snapshotting: Self.jobsStream)
+        self.snapshotting = false
+        self.jobWrite = write
     }
 
     /// A request that writes `repairs` (snapshots of `stream`'s views folded again) and nothing else.

@@ -33,6 +33,7 @@ struct BatchApplier {
 
     /// Appends `request`'s events (or the events its command decides), or says why not.
     mutating func apply(_ request: AppendRequest) throws -> Result<AppendOutcome, EventStoreError> {
+        if let write = request.jobWrite { return try apply(write) }
         let storageKey = request.stream.storageKey
         var existing: UInt64?
         var lastRun: SeqRun?

@@ -119,7 +119,7 @@ public final class EventStore: Sendable {
     public func append(_ request: AppendRequest) async throws(EventStoreError) -> AppendOutcome {
         guard
             request.eventCount > 0 || request.command != nil || request.firing != nil || request.snapshotting || request.branching != nil
-                || !request.snapshotRepairs.isEmpty
+                || !request.snapshotRepairs.isEmpty || request.jobWrite != nil
         else {
             throw .invalidRequest(field: "/events", reason: "must hold at least one event")
         }
@@ -157,6 +157,9 @@ public final class EventStore: Sendable {
         }
         return try result.get()
     }
+
+    /// The time on the store's clock (the one commit times come from), ms since the epoch.
+    public var clockMilliseconds: Int64 { clock.nowMilliseconds() }
 
     /// Requests and bytes waiting for the writer now.
     public var queueDepth: (requests: Int, bytes: Int) { queue.depth }

@@ -15,12 +15,13 @@ import LMDB
 /// | `timers` | due time (8, BE) + stream (8, BE) + timer id | payload JSON |
 /// | `timer-ids` | stream (8, BE) + timer id | due time (8) |
 /// | `snapshots` | stream (8, BE) + view name + 0 + seq (8, BE) | view version (4) + CRC-32C (4) + zstd frame of the state |
+/// | `jobs` | job id (8, BE), or job id + chunk (8, BE) for a chunk done | ``RebuildJob`` as JSON, or empty |
 ///
 /// `log` is written in key order with `MDB_APPEND`. `seqs` holds one entry per *run*: events
 /// of a stream with consecutive seqs at consecutive positions share one entry, so reading an
 /// object that was appended in bulk is a plain cursor scan of `log`.
 struct StoreLayout {
-    static let databaseNames = ["log", "seqs", "ids", "streams", "stream-names", "meta", "views", "timers", "timer-ids", "snapshots"]
+    static let databaseNames = ["log", "seqs", "ids", "streams", "stream-names", "meta", "views", "timers", "timer-ids", "snapshots", "jobs"]
     static let formatVersion: UInt64 = 1
 
     let log: Database
@@ -33,6 +34,7 @@ struct StoreLayout {
     let timers: Database
     let timerIDs: Database
     let snapshots: Database
+    let jobs: Database
 
     init(_ environment: Environment) {
         log = environment.database("log")
@@ -45,6 +47,7 @@ struct StoreLayout {
         timers = environment.database("timers")
         timerIDs = environment.database("timer-ids")
         snapshots = environment.database("snapshots")
+        jobs = environment.database("jobs")
     }
 
     /// The stream number stored for `storageKey`, if the stream exists.

@@ -27,6 +27,47 @@ struct ViewFolder {
     func state(
         of view: AnyProjection, lineage: Lineage, at target: Seq, in transaction: some ReadableTransaction
     ) throws -> (state: JSONValue, repairs: [SnapshotRepair]) {
+        let start = try base(of: view, lineage: lineage, at: target, in: transaction)
+        var state = try start.base?.state ?? view.initial()
+        var seq = start.base?.seq ?? 0
+        var repairs: [SnapshotRepair] = []
+        let stops = start.skipped.filter { $0.seq > seq && $0.seq <= target }.sorted { $0.seq < $1.seq }
+        for stop in stops {
+            state = try fold(view, lineage: lineage, state: state, after: seq, through: stop.seq, in: transaction)
+            seq = stop.seq
+            repairs.append(SnapshotRepair(stream: stop.stream, viewName: view.name, version: view.version, seq: stop.seq, state: state))
+        }
+        state = try fold(view, lineage: lineage, state: state, after: seq, through: target, in: transaction)
+        return (state, repairs)
+    }
+
+    /// The state of `view` on `lineage` at `head`, folded for a rebuild: from the best usable
+    /// starting point, with the states at every multiple of `interval` past the fork seq (the
+    /// stream's own snapshots) and the number of events folded.
+    func rebuild(
+        _ view: AnyProjection, lineage: Lineage, head: Seq, interval: UInt64, in transaction: some ReadableTransaction
+    ) throws -> (state: JSONValue, snapshots: [(seq: Seq, state: JSONValue)], events: UInt64) {
+        let start = try base(of: view, lineage: lineage, at: head, in: transaction)
+        var state = try start.base?.state ?? view.initial()
+        var seq = start.base?.seq ?? 0
+        let first = seq
+        var snapshots: [(seq: Seq, state: JSONValue)] = []
+        var stop = (max(seq, lineage.forkSeq) / interval + 1) * interval
+        while stop <= head {
+            state = try fold(view, lineage: lineage, state: state, after: seq, through: stop, in: transaction)
+            seq = stop
+            snapshots.append((stop, state))
+            stop += interval
+        }
+        state = try fold(view, lineage: lineage, state: state, after: seq, through: head, in: transaction)
+        return (state, snapshots, head - first)
+    }
+
+    /// The best starting point for `view` at `target` along `lineage` (nil: the initial state),
+    /// and the unusable snapshots passed over.
+    private func base(
+        of view: AnyProjection, lineage: Lineage, at target: Seq, in transaction: some ReadableTransaction
+    ) throws -> (base: (seq: Seq, state: JSONValue)?, skipped: [(stream: UInt64, seq: Seq)]) {
         var skipped: [(stream: UInt64, seq: Seq)] = []
         var base: (seq: Seq, state: JSONValue)?
         for segment in lineage.segments.reversed() where segment.firstSeq <= target || segment.firstSeq == 1 {
@@ -43,17 +84,7 @@ struct ViewFolder {
             }
             if base != nil { break }
         }
-        var state = try base?.state ?? view.initial()
-        var seq = base?.seq ?? 0
-        var repairs: [SnapshotRepair] = []
-        let stops = skipped.filter { $0.seq > seq && $0.seq <= target }.sorted { $0.seq < $1.seq }
-        for stop in stops {
-            state = try fold(view, lineage: lineage, state: state, after: seq, through: stop.seq, in: transaction)
-            seq = stop.seq
-            repairs.append(SnapshotRepair(stream: stop.stream, viewName: view.name, version: view.version, seq: stop.seq, state: state))
-        }
-        state = try fold(view, lineage: lineage, state: state, after: seq, through: target, in: transaction)
-        return (state, repairs)
+        return (base, skipped)
     }
 
     /// `state` (after seq `after`) with the events `after+1...through` folded in.

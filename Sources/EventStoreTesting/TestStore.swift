@@ -34,6 +34,13 @@ public struct TestStore: Sendable {
         return TestStore(store: reopenedStore, directory: directory, clock: clock)
     }
 
+    /// Opens the same data folder (after ``close()``) again with other object types, as a
+    /// new release of the code would.
+    public func reopened(objectTypes: [String: ObjectTypeDefinition]) throws -> TestStore {
+        let reopenedStore = try EventStore(configuration: store.configuration, objectTypes: objectTypes, clock: clock, holder: "test", logger: quietLogger)
+        return TestStore(store: reopenedStore, directory: directory, clock: clock)
+    }
+
     /// Closes the store and keeps the directory.
     public func close() async { await store.close() }
 

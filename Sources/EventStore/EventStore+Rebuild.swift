@@ -1,0 +1,190 @@
+import EventModel
+import LMDB
+import Synchronization
+
+extension EventStore {
+    /// Stream numbers per rebuild chunk: one writer transaction swaps in a chunk's views.
+    static let rebuildChunkStreams: UInt64 = 256
+
+    /// Starts a job that rebuilds `view` for every object of `type` (nil: of every type that
+    /// has a view of that name), or returns the job already running for the same view and type.
+    /// Run it with ``runRebuild(_:progress:)``.
+    /// - Throws: ``EventStoreError/invalidRequest(field:reason:)`` for a view no type has.
+    public func startRebuild(view: String, type: String? = nil, jobs: Int = 2) async throws(EventStoreError) -> RebuildJob {
+        guard !rebuildTargets(view: view, type: type).isEmpty else {
+            let known = objectTypes.values.flatMap { definition in definition.views.map { "\(definition.name)/\($0.name)" } }.sorted()
+            throw .invalidRequest(
+                field: type == nil ? "view" : "type",
+                reason: "\(type ?? view) has no view \(view) (views: \(known.joined(separator: ", ")))")
+        }
+        guard (1...64).contains(jobs) else { throw .invalidRequest(field: "jobs", reason: "must be 1 to 64, got \(jobs)") }
+        if let running = try rebuildJobs().first(where: { $0.state == .running && $0.view == view && $0.type == type }) { return running }
+        let (lastStream, lastJob) = try read { transaction in
+            (
+                try transaction.withCursor(layout.streams) { try $0.last().map { StoreKeys.integer($0.key) } ?? 0 },
+                try transaction.withCursor(layout.jobs) { try $0.last().map { StoreKeys.integer($0.key) } ?? 0 }
+            )
+        }
+        let job = RebuildJob(
+            id: lastJob + 1, view: view, type: type, jobs: jobs, chunksTotal: (lastStream + Self.rebuildChunkStreams - 1) / Self.rebuildChunkStreams,
+            startedMilliseconds: clock.nowMilliseconds())
+        _ = try await append(AppendRequest(job: .create(job)))
+        return job
+    }
+
+    /// Runs (or resumes) the rebuild job `id` with its number of workers until every chunk is
+    /// done, calling `progress` after each chunk; marks it done, or failed with the error.
+    /// Cancelling the task, or `progress` answering false, stops it between chunks, still
+    /// running, to be resumed.
+    public func runRebuild(_ id: UInt64, progress: @escaping @Sendable (RebuildJob) -> Bool = { _ in true }) async throws -> RebuildJob {
+        guard let job = try rebuildJob(id) else { throw EventStoreError.invalidRequest(field: "id", reason: "there is no job \(id)") }
+        guard job.state == .running else { return job }
+        let targets = rebuildTargets(view: job.view, type: job.type)
+        let done = try read { transaction in
+            var chunks = Set<UInt64>()
+            try transaction.withCursor(layout.jobs) { cursor in
+                var entry = try StoreKeys.withKey(id, 0) { try cursor.seek(atLeast: $0) }
+                while let current = entry, current.key.count == 16, StoreKeys.integer(current.key) == id {
+                    chunks.insert(StoreKeys.integer(current.key, at: 8))
+                    entry = try cursor.next()
+                }
+            }
+            return chunks
+        }
+        let next = ChunkCounter()
+        do {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<job.jobs {
+                    group.addTask {
+                        while !Task.isCancelled {
+                            guard let chunk = next.take(), chunk < job.chunksTotal else { return }
+                            if done.contains(chunk) { continue }
+                            let (installs, events) = try self.foldChunk(chunk, targets: targets)
+                            _ = try await self.append(AppendRequest(job: .installChunk(job: id, chunk: chunk, views: installs, events: events)))
+                            if let current = try self.rebuildJob(id), !progress(current) { next.stop() }
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+        } catch {
+            if !(error is CancellationError), !Task.isCancelled {
+                _ = try? await append(AppendRequest(job: .finish(job: id, state: .failed, message: "\(error)")))
+            }
+            throw error
+        }
+        if Task.isCancelled || next.isStopped { return try rebuildJob(id) ?? job }
+        _ = try await append(AppendRequest(job: .finish(job: id, state: .done, message: nil)))
+        _ = try await append(AppendRequest(job: .recordVersions(targets.map { ($0.key, $0.value.view.name, $0.value.view.version) })))
+        return try rebuildJob(id) ?? job
+    }
+
+    /// The views whose stored states are of another version than the code's, by the version
+    /// recorded when they were last rebuilt; a view with no record gets the code's version
+    /// recorded (a new store, or one from before records were kept).
+    public func viewsToRebuild() async throws(EventStoreError) -> [(type: String, view: String)] {
+        var stale: [(type: String, view: String)] = []
+        var unrecorded: [(type: String, view: String, version: Int)] = []
+        for definition in objectTypes.values.sorted(by: { $0.name < $1.name }) {
+            for view in definition.views {
+                let recorded = try read { transaction in
+                    try JobKeys.withVersionKey(type: definition.name, view: view.name) { key in
+                        try transaction.get(layout.meta, key: key).map { Int(UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self))) }
+                    }
+                }
+                if let recorded {
+                    if recorded != view.version { stale.append((definition.name, view.name)) }
+                } else {
+                    unrecorded.append((definition.name, view.name, view.version))
+                }
+            }
+        }
+        if !unrecorded.isEmpty { _ = try await append(AppendRequest(job: .recordVersions(unrecorded))) }
+        return stale
+    }
+
+    /// The job `id`, if there is one.
+    public func rebuildJob(_ id: UInt64) throws(EventStoreError) -> RebuildJob? {
+        try read { try JobKeys.job(id, layout: layout, transaction: $0) }
+    }
+
+    /// Every rebuild job, oldest first.
+    public func rebuildJobs() throws(EventStoreError) -> [RebuildJob] {
+        try read { transaction in
+            var jobs: [RebuildJob] = []
+            try transaction.withCursor(layout.jobs) { cursor in
+                var entry = try cursor.first()
+                while let current = entry {
+                    if current.key.count == 8, let job = RebuildJob(json: try JSONValue(parsing: current.value)) { jobs.append(job) }
+                    entry = try cursor.next()
+                }
+            }
+            return jobs
+        }
+    }
+
+    /// The view of each object type the job rebuilds, by type name.
+    private func rebuildTargets(view: String, type: String?) -> [String: (view: AnyProjection, interval: UInt64)] {
+        var targets: [String: (view: AnyProjection, interval: UInt64)] = [:]
+        for definition in objectTypes.values where type == nil || definition.name == type {
+            if let projection = definition.views.first(where: { $0.name == view }) {
+                targets[definition.name] = (projection, max(1, definition.snapshotIntervalEvents ?? configuration.snapshotIntervalEvents))
+            }
+        }
+        return targets
+    }
+
+    /// Folds the view of every live branch in `chunk` whose stored state is not the view's
+    /// current version at its head, from one read snapshot.
+    private func foldChunk(
+        _ chunk: UInt64, targets: [String: (view: AnyProjection, interval: UInt64)]
+    ) throws -> (installs: [ViewInstall], events: UInt64) {
+        let first = chunk * Self.rebuildChunkStreams + 1
+        let folder = ViewFolder(layout: layout)
+        return try read { transaction in
+            var installs: [ViewInstall] = []
+            var events: UInt64 = 0
+            try transaction.withCursor(layout.streams) { cursor in
+                var entry = try StoreKeys.withKey(first) { try cursor.seek(atLeast: $0) }
+                while let current = entry, StoreKeys.integer(current.key) < first + Self.rebuildChunkStreams {
+                    let number = StoreKeys.integer(current.key)
+                    let storageKey = Array(current.value[StreamRecord.headerBytes...])
+                    entry = try cursor.next()
+                    let typeName = String(decoding: storageKey.prefix { $0 != UInt8(ascii: "/") }, as: UTF8.self)
+                    guard let target = targets[typeName], try layout.streamNumber(storageKey, in: transaction) == number else { continue }
+                    let lineage = try layout.lineage(of: number, in: transaction)
+                    let head = try layout.head(of: lineage, in: transaction)
+                    guard head > lineage.forkSeq else { continue }
+                    if let stored = try StoredView.read(stream: number, name: target.view.name, layout: layout, transaction: transaction),
+                        stored.version == target.view.version, stored.seq == head
+                    { continue }
+                    let folded = try folder.rebuild(target.view, lineage: lineage, head: head, interval: target.interval, in: transaction)
+                    events += folded.events
+                    installs.append(
+                        ViewInstall(
+                            stream: number, storageKey: storageKey, view: target.view, seq: head, state: folded.state, snapshots: folded.snapshots))
+                }
+            }
+            return (installs, events)
+        }
+    }
+}
+
+/// Hands out chunk numbers to a rebuild's workers, each once, until stopped.
+private final class ChunkCounter: Sendable {
+    private let next = Mutex<(chunk: UInt64, stopped: Bool)>((0, false))
+
+    /// The next chunk to fold; nil once stopped.
+    func take() -> UInt64? {
+        next.withLock { state in
+            guard !state.stopped else { return nil }
+            defer { state.chunk += 1 }
+            return state.chunk
+        }
+    }
+
+    /// Hands out no more chunks.
+    func stop() { next.withLock { $0.stopped = true } }
+
+    var isStopped: Bool { next.withLock { $0.stopped } }
+}

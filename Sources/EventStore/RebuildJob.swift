@@ -1,0 +1,116 @@
+import EventModel
+
+/// A job that rebuilds one view of every object (of one type, or of every type that has it)
+/// after the view's version changed: each object's state is folded again from its events and
+/// swapped in atomically with its snapshots, while the old state keeps serving until then.
+///
+/// Objects are taken in chunks of stream numbers; a chunk's states and its mark as done are
+/// written in one transaction, so a job stopped anywhere (even by `kill -9`) resumes at the
+/// chunks not marked, and no object is ever left half old, half new.
+public struct RebuildJob: Sendable, Equatable {
+    /// Where a job is.
+    public enum State: String, Sendable {
+        /// Folding (or stopped in the middle, to be resumed).
+        case running
+        /// Every chunk done.
+        case done
+        /// Stopped by an error (the message says which).
+        case failed
+    }
+
+    /// The job's number.
+    public let id: UInt64
+    /// The view rebuilt.
+    public let view: String
+    /// The object type, or nil for every type that has the view.
+    public let type: String?
+    /// How many workers fold at once.
+    public let jobs: Int
+    /// Where it is.
+    public internal(set) var state: State
+    /// Chunks of stream numbers in all.
+    public let chunksTotal: UInt64
+    /// Chunks done.
+    public internal(set) var chunksDone: UInt64
+    /// Objects (branches) whose view was rebuilt.
+    public internal(set) var objects: UInt64
+    /// Events folded.
+    public internal(set) var events: UInt64
+    /// When it started, ms since the epoch.
+    public let startedMilliseconds: Int64
+    /// When it finished, if it did.
+    public internal(set) var finishedMilliseconds: Int64?
+    /// What stopped it, if it failed.
+    public internal(set) var message: String?
+
+    /// The fraction done, 0 to 1.
+    public var progress: Double { chunksTotal == 0 ? 1 : Double(chunksDone) / Double(chunksTotal) }
+
+    /// As JSON: `{"id", "view", "type", "jobs", "state", "chunksTotal", "chunksDone", "objects",
+    /// "events", "started", "finished", "message", "progress"}`.
+    public var json: JSONValue {
+        [
+            "id": .number(Double(id)), "view": .string(view), "type": type.map(JSONValue.string) ?? .null, "jobs": .number(Double(jobs)),
+            "state": .string(state.rawValue), "chunksTotal": .number(Double(chunksTotal)), "chunksDone": .number(Double(chunksDone)),
+            "objects": .number(Double(objects)), "events": .number(Double(events)), "started": .number(Double(startedMilliseconds)),
+            "finished": finishedMilliseconds.map { .number(Double($0)) } ?? .null, "message": message.map(JSONValue.string) ?? .null,
+            "progress": .number((progress * 1000).rounded() / 1000),
+        ]
+    }
+
+    init(id: UInt64, view: String, type: String?, jobs: Int, chunksTotal: UInt64, startedMilliseconds: Int64) {
+        self.id = id
+        self.view = view
+        self.type = type
+        self.jobs = jobs
+        self.state = .running
+        self.chunksTotal = chunksTotal
+        self.chunksDone = 0
+        self.objects = 0
+        self.events = 0
+        self.startedMilliseconds = startedMilliseconds
+    }
+
+    /// Reads a stored job back.
+    init?(json: JSONValue) {
+        guard let id = json["id"]?.integerValue, let view = json["view"]?.stringValue, let jobs = json["jobs"]?.integerValue,
+            let state = json["state"]?.stringValue.flatMap(State.init), let chunksTotal = json["chunksTotal"]?.integerValue,
+            let chunksDone = json["chunksDone"]?.integerValue, let objects = json["objects"]?.integerValue,
+            let events = json["events"]?.integerValue, let started = json["started"]?.integerValue
+        else { return nil }
+        self.id = UInt64(id)
+        self.view = view
+        self.type = json["type"]?.stringValue
+        self.jobs = jobs
+        self.state = state
+        self.chunksTotal = UInt64(chunksTotal)
+        self.chunksDone = UInt64(chunksDone)
+        self.objects = UInt64(objects)
+        self.events = UInt64(events)
+        self.startedMilliseconds = Int64(started)
+        self.finishedMilliseconds = json["finished"]?.integerValue.map(Int64.init)
+        self.message = json["message"]?.stringValue
+    }
+}
+
+/// One object's rebuilt view, to swap in: the state at `seq` and its snapshots.
+struct ViewInstall {
+    let stream: UInt64
+    let storageKey: [UInt8]
+    let view: AnyProjection
+    let seq: Seq
+    let state: JSONValue
+    let snapshots: [(seq: Seq, state: JSONValue)]
+}
+
+/// What a rebuild asks of the writer.
+enum JobWrite {
+    /// Store a new job.
+    case create(RebuildJob)
+    /// Swap in the views of chunk `chunk` of job `job`, mark the chunk done and count it.
+    case installChunk(job: UInt64, chunk: UInt64, views: [ViewInstall], events: UInt64)
+    /// Mark the job finished (done or failed) and drop its chunk marks.
+    case finish(job: UInt64, state: RebuildJob.State, message: String?)
+    /// Remember the version of each `(type, view)` the stored states are now of.
+    case recordVersions([(type: String, view: String, version: Int)])
+}
