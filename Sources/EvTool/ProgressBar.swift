@@ -6,15 +6,19 @@ struct ProgressBar {
     private let isTerminal = isatty(STDERR_FILENO) == 1
     private var lastLine = Date.distantPast
     private let width = 30
+    /// What is counted: `events`, `objects`.
+    let unit: String
 
-    /// Draws `fraction` done, with `events` folded at `rate` per second and `secondsLeft`.
+    init(unit: String = "events") { self.unit = unit }
+
+    /// Draws `fraction` done, with `events` (of the unit) done at `rate` per second and `secondsLeft`.
     mutating func draw(fraction: Double, events: UInt64, rate: Double, secondsLeft: Double?, final: Bool = false) {
         let now = Date()
         guard final || (fraction < 1 && (isTerminal || now.timeIntervalSince(lastLine) >= 5)) else { return }
         lastLine = now
         let filled = Int((fraction * Double(width)).rounded(.down))
         let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
-        var text = "[\(bar)] \(String(format: "%5.1f", fraction * 100))%  \(Self.count(Double(events))) events  \(Self.count(rate))/s"
+        var text = "[\(bar)] \(String(format: "%5.1f", fraction * 100))%  \(Self.count(Double(events))) \(unit)  \(Self.count(rate))/s"
         if let secondsLeft, !final { text += "  \(Self.duration(secondsLeft)) left" }
         FileHandle.standardError.write(Data(((isTerminal ? "\r\u{1B}[K" : "") + text + (isTerminal && !final ? "" : "\n")).utf8))
     }

@@ -63,6 +63,20 @@ struct ViewFolder {
         return (state, snapshots, head - first)
     }
 
+    /// The states of `view` on `lineage` after each of `seqs` (ascending), folded from the
+    /// initial state and nothing stored: what stored states and snapshots are checked against.
+    func statesFromScratch(of view: AnyProjection, lineage: Lineage, at seqs: [Seq], in transaction: some ReadableTransaction) throws -> [JSONValue] {
+        var state = try view.initial()
+        var seq: Seq = 0
+        var states: [JSONValue] = []
+        for stop in seqs {
+            state = try fold(view, lineage: lineage, state: state, after: seq, through: stop, in: transaction)
+            seq = stop
+            states.append(state)
+        }
+        return states
+    }
+
     /// The best starting point for `view` at `target` along `lineage` (nil: the initial state),
     /// and the unusable snapshots passed over.
     private func base(
