@@ -45,6 +45,11 @@ struct ObjectSocket {
                         events.append(contentsOf: writer.bytes)
                         count += 1
                     }
+                    if page == nil, stream.branch != .main {
+                        // The branch was deleted: nothing more will come.
+                        try await outbound.close(.normalClosure, reason: "branch deleted")
+                        return
+                    }
                     if count > 0, let page {
                         version += UInt64(count)
                         try await send(snapshot(type: "events", version: version, events: events), outbound)

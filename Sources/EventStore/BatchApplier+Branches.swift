@@ -67,9 +67,15 @@ extension BatchApplier {
         return .success(noChange(stream, head: 0, state: nil))
     }
 
-    /// Removes a stream's name, index, views, snapshots and timers (its events stay in the log).
+    /// Removes a stream's name, index, views, snapshots and timers. Its events stay in the log,
+    /// named there `BRANCH~deleted` (`~` is never in a branch name), so a branch created later
+    /// with the same name is never mistaken for it.
     private mutating func removeStream(_ number: UInt64, storageKey: [UInt8]) throws {
         _ = try storageKey.withUnsafeBytes { try transaction.delete(layout.streamNames, key: $0) }
+        if let record = try StoreKeys.withKey(number, { try transaction.get(layout.streams, key: $0).map(Array.init) }) {
+            let renamed = record + Array(StreamRecord.deletedSuffix.utf8)
+            try StoreKeys.withKey(number) { key in try renamed.withUnsafeBytes { try transaction.put(layout.streams, key: key, value: $0) } }
+        }
         for database in [layout.seqs, layout.views, layout.snapshots] {
             try deleteAll(in: database, prefix: number)
         }
@@ -103,7 +109,7 @@ extension BatchApplier {
     /// which an invariant breaks when the events must be replayed on a target that moved.
     mutating func mergeRequest(
         into request: AppendRequest, target: UInt64, head: Seq, source: BranchName, definition: ObjectTypeDefinition?
-    ) throws -> Result<(request: AppendRequest, mode: MergeMode)?, EventStoreError> {
+    ) throws -> Result<(request: AppendRequest, mode: MergeMode, originals: [EventID])?, EventStoreError> {
         let sourceStream = StreamName(object: request.stream.object, branch: source)
         guard source != request.stream.branch else {
             return .failure(.invalidRequest(field: "into", reason: "is the branch being merged; name another branch"))
@@ -123,11 +129,21 @@ extension BatchApplier {
 
         var events: [RecordedEvent] = []
         var batch = EventBatch(limits: .unbounded)
+        var skipped = false
         try layout.forEachEvent(of: sourceLineage, from: base + 1, limit: Int(clamping: sourceHead - base), in: transaction) { event in
+            // What the target holds already: an event copied into it by an earlier merge, or a
+            // copy of one of the target's own events.
+            if try MergeKeys.wasCopied(event.id, into: target, layout: layout, transaction: transaction)
+                || MergeKeys.isCopy(event.id, ofAnEventIn: targetLineage, head: head, layout: layout, transaction: transaction)
+            {
+                skipped = true
+                return
+            }
             try batch.add(id: EventID.version7(milliseconds: timeMilliseconds, using: &generator), type: event.type, data: event.data, metadata: event.metadata)
             events.append(try RecordedEvent(event))
         }
-        let mode: MergeMode = head == targetAtBase ? .fastForward : .replayed
+        guard !events.isEmpty else { return .success(nil) }
+        let mode: MergeMode = head == targetAtBase && !skipped ? .fastForward : .replayed
         if mode == .replayed, let definition, !definition.invariants.isEmpty {
             for view in definition.views where definition.invariants.contains(where: { $0.viewName == view.name }) {
                 var state = try views.state(of: view, stream: target, head: head, layout: layout, transaction: transaction)
@@ -144,17 +160,26 @@ extension BatchApplier {
             }
         }
         for index in batch.slots.indices { batch.slots[index].isGeneratedID = true }
-        return .success((AppendRequest(stream: request.stream, expectedVersion: .any, events: batch, data: events.map(\.data)), mode))
+        return .success((AppendRequest(stream: request.stream, expectedVersion: .any, events: batch, data: events.map(\.data)), mode, events.map(\.id)))
     }
 
     /// Remembers that `target` now holds `source`'s events up to its head, so the next merge of
-    /// the two brings only what came after.
-    func recordMerge(source: BranchName, into target: StreamName, target number: UInt64, targetHead: Seq) throws {
+    /// the two brings only what came after (after a fast-forward, the other way too: the two
+    /// are then equal), and which event each copy was made from.
+    func recordMerge(
+        source: BranchName, into target: StreamName, target number: UInt64, targetHead: Seq, mode: MergeMode, copies: [(original: EventID, copy: EventID)]
+    ) throws {
         let sourceStream = StreamName(object: target.object, branch: source)
         guard let sourceNumber = try layout.streamNumber(sourceStream.storageKey, in: transaction) else { return }
         let sourceHead = try layout.head(of: try layout.lineage(of: sourceNumber, in: transaction), in: transaction)
-        var value = (sourceHead.littleEndian, targetHead.littleEndian)
-        try Self.withMergeKey(source: sourceNumber, target: number) { key in
+        try putMergeRecord(source: sourceNumber, target: number, sourceSeq: sourceHead, targetHead: targetHead)
+        if mode == .fastForward { try putMergeRecord(source: number, target: sourceNumber, sourceSeq: targetHead, targetHead: sourceHead) }
+        for (original, copy) in copies { try MergeKeys.recordCopy(original, as: copy, into: number, layout: layout, transaction: transaction) }
+    }
+
+    private func putMergeRecord(source: UInt64, target: UInt64, sourceSeq: Seq, targetHead: Seq) throws {
+        var value = (sourceSeq.littleEndian, targetHead.littleEndian)
+        try Self.withMergeKey(source: source, target: target) { key in
             try withUnsafeBytes(of: &value) { try transaction.put(layout.meta, key: key, value: $0) }
         }
     }

@@ -55,7 +55,7 @@ struct BatchApplier {
         let definition = objectTypes[request.stream.object.type.name]
         var request = request
         var decidedView: AnyProjection?
-        var merge: (mode: MergeMode, source: BranchName)?
+        var merge: (mode: MergeMode, source: BranchName, originals: [EventID])?
         if !request.snapshotRepairs.isEmpty {
             try writeRepairs(request.snapshotRepairs)
             return .success(noChange(request.stream, head: head, state: nil))
@@ -74,7 +74,7 @@ struct BatchApplier {
             case .success(let planned):
                 guard let planned else { return .success(noChange(request.stream, head: head, state: nil)) }
                 request = planned.request
-                merge = (planned.mode, source)
+                merge = (planned.mode, source, planned.originals)
             }
         case nil:
             if existing == nil, request.stream.branch != .main { return .failure(.branchNotFound(request.stream)) }
@@ -151,7 +151,9 @@ struct BatchApplier {
             stream: request.stream, firstSeq: firstSeq, lastSeq: head + count, firstPosition: firstPosition,
             lastPosition: firstPosition + count - 1, timeMilliseconds: timeMilliseconds, isDuplicate: false)
         if let merge {
-            try recordMerge(source: merge.source, into: request.stream, target: stream, targetHead: head + count)
+            try recordMerge(
+                source: merge.source, into: request.stream, target: stream, targetHead: head + count, mode: merge.mode,
+                copies: zip(merge.originals, request.events.slots.map { $0.id! }).map { ($0, $1) })
             outcome.merge = merge.mode
         }
         if let definition, !definition.views.isEmpty {

@@ -83,7 +83,7 @@ public struct BranchDiff: Sendable {
         writer.ascii(":{\"head\":")
         writer.integer(head)
         writer.ascii(",\"count\":")
-        writer.integer(head - ancestorSeq)
+        writer.integer(head - min(head, ancestorSeq))
         writer.ascii(",\"events\":")
         writer.bytes.append(contentsOf: events)
         writer.byte(UInt8(ascii: "}"))

@@ -43,7 +43,7 @@ public enum BranchJSON {
         writer.ascii(",\"merge\":")
         writer.string(outcome.merge?.rawValue ?? "up-to-date")
         writer.ascii(",\"events\":")
-        writer.integer(outcome.lastSeq - outcome.firstSeq + 1)
+        writer.integer(outcome.merge == nil ? 0 : outcome.lastSeq + 1 - outcome.firstSeq)
         writer.ascii(",\"version\":")
         writer.integer(outcome.lastSeq)
         writer.byte(UInt8(ascii: "}"))

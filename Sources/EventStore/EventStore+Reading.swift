@@ -46,7 +46,8 @@ extension EventStore {
             guard let number = try layout.streamNumber(storageKey, in: transaction) else { return nil }
             let lineage = try layout.lineage(of: number, in: transaction)
             let head = try layout.head(of: lineage, in: transaction)
-            guard head > 0 else { return nil }
+            // A branch forked at 0 exists with no events; main with none does not.
+            guard head > 0 else { return stream.branch == .main ? nil : StreamPage(version: 0, next: nil, count: 0) }
             var delivered = 0
             let next = try layout.forEachEvent(of: lineage, from: from, limit: min(limit, Int(clamping: head)), bytesMax: bytesMax, in: transaction) { event in
                 body(event)
@@ -141,7 +142,7 @@ extension EventStore {
             }
             let lineage = try layout.lineage(of: number, in: transaction)
             let head = try layout.head(of: lineage, in: transaction)
-            guard head > 0 || lineage.parent != nil else { return (nil, []) }
+            guard head > 0 || stream.branch != .main else { return (nil, []) }
             if let stored, stored.0 == view.version, stored.1 == head { return (ViewRead(version: head, state: stored.2), []) }
             let folded = try ViewFolder(layout: layout).state(of: view, lineage: lineage, at: head, in: transaction)
             var writer = JSONWriter()

@@ -22,8 +22,6 @@ struct Lineage: Equatable {
     var stream: UInt64 { segments[segments.count - 1].stream }
     /// The seq it forked at (0 for a root stream).
     var forkSeq: Seq { segments[segments.count - 1].firstSeq - 1 }
-    /// Its parent stream, nil for a root stream.
-    var parent: UInt64? { segments.count > 1 ? segments[segments.count - 2].stream : nil }
 
     /// The seq its common ancestor with `other` reaches: both lines read the same events up to it.
     func commonAncestorSeq(with other: Lineage, heads: (Seq, Seq)) -> Seq {
@@ -50,9 +48,13 @@ extension StoreLayout {
                 record.count >= StreamRecord.headerBytes
             else { throw EventStoreError.corruptRecord(position: 0, reason: "stream \(current) has no record") }
             let header = StreamRecord.header(record)
-            reversed.append(Lineage.Segment(stream: current, firstSeq: header.forkSeq + 1, lastSeq: lastSeq))
+            // A branch forked below its parent's own fork seq reads nothing of the parent's own
+            // events: the stretch is empty and left out.
+            if header.forkSeq < lastSeq || reversed.isEmpty {
+                reversed.append(Lineage.Segment(stream: current, firstSeq: header.forkSeq + 1, lastSeq: lastSeq))
+            }
             guard header.parent != 0, reversed.count < StreamRecord.depthMax else { break }
-            lastSeq = header.forkSeq
+            lastSeq = min(lastSeq, header.forkSeq)
             current = header.parent
         }
         return Lineage(segments: reversed.reversed())

@@ -36,6 +36,8 @@ public struct StreamName: Hashable, Sendable, CustomStringConvertible {
 /// stream's storage key (`type/id`, 0, branch).
 struct StreamRecord {
     static let headerBytes = 24
+    /// Appended to the branch name in the record of a deleted branch.
+    static let deletedSuffix = "~deleted"
     /// How deep forks of forks may nest.
     static let depthMax = 64
 

@@ -43,6 +43,8 @@ struct BranchRouteTests {
             let merged = try await client.post("\(Self.base)/branches/sale/merge", #"{"into": "main", "expectedVersion": 2}"#)
             #expect(merged.status == .ok)
             #expect(merged.json["merge"] as? String == "replayed" && merged.json["events"] as? Int == 2 && merged.json["version"] as? Int == 4)
+            let again = try await client.post("\(Self.base)/branches/sale/merge", "{}")
+            #expect(again.status == .ok && again.json["merge"] as? String == "up-to-date" && again.json["events"] as? Int == 0)
             let after = try await client.get("\(Self.base)/views/stock")
             #expect((after.json["state"] as? [String: Any])?["available"] as? Int == 11)
 

@@ -169,4 +169,75 @@ struct BranchTests {
         #expect(reborn.head == 1)
         #expect(try stock(test.store, StreamName(object: object, branch: parent))["available"] == 1)
     }
+
+    @Test("a fork below its parent's own fork seq reads only the shared past; diff and merge see its events")
+    func forkBelowParentFork() async throws {
+        let test = try TestStore.open(objectTypes: BundledTypes.all) { $0.snapshotIntervalEvents = 2 }
+        defer { Task { await test.destroy() } }
+        let object = try ObjectKey(parsing: "inventory/deep")
+        let main = StreamName(object: object)
+        for qty in 1...8 { try await run(test.store, main, "restock", ["qty": .number(Double(qty))]) }
+        let b = try BranchName("b")
+        let c = try BranchName("c")
+        _ = try await test.store.createBranch(b, of: object, at: 6)
+        try await run(test.store, StreamName(object: object, branch: b), "restock", ["qty": 100])
+        _ = try await test.store.createBranch(c, of: object, from: b, at: 3)
+        try await run(test.store, StreamName(object: object, branch: c), "restock", ["qty": 1_000])
+        let events = try test.store.allEvents(of: "inventory/deep", branch: "c")
+        let mainEvents = try test.store.allEvents(of: "inventory/deep")
+        #expect(events.prefix(3).map(\.id) == mainEvents.prefix(3).map(\.id))
+        #expect(events.map(\.seq) == [1, 2, 3, 4] && events[3].data == #"{"qty":1000}"#)
+        #expect(try stock(test.store, StreamName(object: object, branch: c))["available"] == 1_006)
+        #expect(try test.store.commonAncestor(of: StreamName(object: object, branch: c), and: main).seq == 3)
+        let diff = try BranchDiff(store: test.store, branch: StreamName(object: object, branch: c), against: main, view: view, limit: 10)
+        #expect(diff.ancestorSeq == 3 && diff.heads == (4, 8))
+        let merged = try await test.store.merge(c, into: main)
+        #expect(merged.merge == .replayed && merged.lastSeq == 9)
+    }
+
+    @Test("nothing is merged twice: back the other way after a fast-forward, or through a fork of the merged branch")
+    func noDoubleMerge() async throws {
+        let test = try TestStore.open(objectTypes: BundledTypes.all)
+        defer { Task { await test.destroy() } }
+        let object = try ObjectKey(parsing: "inventory/twice")
+        let main = StreamName(object: object)
+        try await run(test.store, main, "restock", ["qty": 10])
+        let b = try BranchName("b")
+        let branch = StreamName(object: object, branch: b)
+        _ = try await test.store.createBranch(b, of: object)
+        try await run(test.store, branch, "restock", ["qty": 1])
+        try await run(test.store, branch, "restock", ["qty": 2])
+        _ = try await test.store.createBranch(try BranchName("c"), of: object, from: b, at: 2)
+        #expect(try await test.store.merge(b, into: main).merge == .fastForward)
+        let back = try await test.store.merge(.main, into: branch)
+        #expect(back.merge == nil, "main holds only b's own events")
+        let throughFork = try await test.store.merge(try BranchName("c"), into: main)
+        #expect(throughFork.merge == nil, "c's events are b's, already in main")
+        #expect(try stock(test.store, main)["available"] == 13)
+
+        // After a replayed merge, the copies in main are not brought back into the branch.
+        try await run(test.store, main, "restock", ["qty": 100])
+        try await run(test.store, branch, "restock", ["qty": 5])
+        #expect(try await test.store.merge(b, into: main).merge == .replayed)
+        let replayedBack = try await test.store.merge(.main, into: branch)
+        #expect(replayedBack.merge == .replayed && replayedBack.lastSeq - replayedBack.firstSeq == 0, "only main's own restock of 100")
+        #expect(try stock(test.store, branch)["available"] == 118 && stock(test.store, main)["available"] == 118)
+    }
+
+    @Test("a deleted branch's events stay in the log under NAME~deleted; a branch forked at 0 reads as empty")
+    func deletedInLog() async throws {
+        let test = try TestStore.open(objectTypes: BundledTypes.all)
+        defer { Task { await test.destroy() } }
+        let object = try ObjectKey(parsing: "inventory/gone")
+        try await run(test.store, StreamName(object: object), "restock", ["qty": 1])
+        let x = try BranchName("x")
+        _ = try await test.store.createBranch(x, of: object)
+        try await run(test.store, StreamName(object: object, branch: x), "restock", ["qty": 2])
+        try await test.store.deleteBranch(x, of: object)
+        _ = try await test.store.createBranch(x, of: object)
+        #expect(try test.store.wholeLog().map(\.branch) == ["main", "x~deleted"])
+        _ = try await test.store.createBranch(try BranchName("blank"), of: object, at: 0)
+        let page = try test.store.readStream(StreamName(object: object, branch: try BranchName("blank")), limit: 10) { _ in }
+        #expect(page == StreamPage(version: 0, next: nil, count: 0))
+    }
 }
