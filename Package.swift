@@ -65,7 +65,7 @@ let package = Package(
         .executableTarget(
             name: "evbench",
             dependencies: [
-                "EventStore", "EventServer", "EventModel",
+                "EventStore", "EventServer", "EventModel", "Projections",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]

@@ -45,7 +45,8 @@ extension StoreLayout {
     func snapshot(
         of view: AnyProjection, stream: UInt64, atMost seq: Seq, in transaction: some ReadableTransaction, skipped: (Seq) -> Void = { _ in }
     ) throws -> (seq: Seq, state: JSONValue)? {
-        let decompressor = ZstdDecompressor()
+        // Made on the first snapshot met: most reads of a young object meet none.
+        var decompressor: ZstdDecompressor?
         return try transaction.withCursor(snapshots) { cursor in
             var entry = try SnapshotKeys.withKey(stream: stream, name: view.name, seq: seq) { try cursor.seek(atMost: $0) }
             let prefixCount = 8 + view.name.utf8.count + 1
@@ -55,7 +56,8 @@ extension StoreLayout {
                 }
                 guard matches else { return nil }
                 let snapshotSeq = StoreKeys.integer(current.key, at: prefixCount)
-                if let decoded = Self.decodeSnapshot(current.value, version: view.version, decompressor: decompressor) {
+                if decompressor == nil { decompressor = ZstdDecompressor() }
+                if let decompressor, let decoded = Self.decodeSnapshot(current.value, version: view.version, decompressor: decompressor) {
                     return (snapshotSeq, decoded)
                 }
                 skipped(snapshotSeq)

@@ -112,9 +112,12 @@ struct ViewFolder {
         while next <= through {
             chunk.removeAll(keepingCapacity: true)
             let count = Int(clamping: min(UInt64(Self.chunkEvents), through - next + 1))
-            guard let after = try layout.forEachEvent(of: lineage, from: next, limit: count, in: transaction, { chunk.append(try RecordedEvent($0)) })
+            guard let after = try layout.forEachEvent(of: lineage, from: next, limit: count, in: transaction, { event in
+                if let types = view.eventTypes, !types.contains(where: { $0.elementsEqual(event.type) }) { return }
+                chunk.append(try RecordedEvent(event))
+            })
             else { break }
-            state = try view.fold(state, chunk)
+            if !chunk.isEmpty { state = try view.fold(state, chunk) }
             next = after
         }
         return state

@@ -13,7 +13,9 @@ struct EvBench: AsyncParsableCommand {
             Examples:
               evbench append --appenders 256 --objects distinct --seconds 5 --dir /tmp/b1
               evbench replay --events 1000000 --dir /tmp/b2
+              evbench time-travel --events 1000000 --dir /tmp/b3
+              evbench rebuild --objects 100000 --events-per-object 100 --dir /tmp/b4
               evbench hello-server --port 8081
             """,
-        subcommands: [AppendBenchmark.self, ReplayBenchmark.self, HelloServer.self])
+        subcommands: [AppendBenchmark.self, ReplayBenchmark.self, TimeTravelBenchmark.self, RebuildBenchmark.self, HelloServer.self])
 }

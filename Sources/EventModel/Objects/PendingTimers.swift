@@ -8,7 +8,9 @@ public enum PendingTimers {
     public static let viewName = "timers"
 
     /// The view, version 1.
-    public static let projection = AnyProjection(name: viewName, version: 1) { stored, events in
+    public static let projection = AnyProjection(
+        name: viewName, version: 1, eventTypes: [TimerEventType.set, TimerEventType.cancelled, TimerEventType.fired]
+    ) { stored, events in
         guard case .object(var pending) = stored ?? [:] else { return [:] }
         for event in events {
             guard let timerId = event.data["timerId"]?.stringValue else { continue }

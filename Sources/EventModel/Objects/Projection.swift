@@ -24,12 +24,16 @@ public struct AnyProjection: Sendable {
     public let name: String
     /// The view's version.
     public let version: Int
+    /// The event types the view reads, as UTF-8; nil: every type. Folds skip the others
+    /// without parsing their data.
+    public let eventTypes: [[UInt8]]?
     private let foldEvents: @Sendable (JSONValue?, [RecordedEvent]) throws -> JSONValue
 
     /// Wraps `projection`.
     public init<P: Projection>(_ projection: P) {
         name = projection.name
         version = projection.version
+        eventTypes = nil
         foldEvents = { stored, events in
             var state = try stored.map { try JSONValueDecoder().decode(P.State.self, from: $0) } ?? projection.initialState
             for event in events { projection.apply(&state, event) }
@@ -38,10 +42,12 @@ public struct AnyProjection: Sendable {
     }
 
     /// A projection whose state is JSON itself: `fold` gets the stored state (nil: the initial
-    /// state) and the events, and must be as deterministic as ``Projection/apply(_:_:)``.
-    public init(name: String, version: Int, fold: @escaping @Sendable (JSONValue?, [RecordedEvent]) -> JSONValue) {
+    /// state) and the events, and must be as deterministic as ``Projection/apply(_:_:)``; when
+    /// `eventTypes` is given, it must ignore every other type.
+    public init(name: String, version: Int, eventTypes: [String]? = nil, fold: @escaping @Sendable (JSONValue?, [RecordedEvent]) -> JSONValue) {
         self.name = name
         self.version = version
+        self.eventTypes = eventTypes?.map { Array($0.utf8) }
         foldEvents = { stored, events in fold(stored, events) }
     }
 
