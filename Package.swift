@@ -24,6 +24,7 @@ let package = Package(
         // C interop: module maps over Debian's libraries, found with pkg-config.
         .systemLibrary(name: "CLMDB", pkgConfig: "lmdb", providers: [.apt(["liblmdb-dev"])]),
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(name: "CNATS", pkgConfig: "libnats", providers: [.apt(["libnats-dev"])]),
 
         .target(name: "LMDB", dependencies: ["CLMDB"]),
         .target(name: "Zstd", dependencies: ["CZstd"]),
@@ -55,13 +56,24 @@ let package = Package(
         .target(
             name: "EvTool",
             dependencies: [
-                "EventStore", "EventServer", "EventModel", "Projections",
+                "EventStore", "EventServer", "EventModel", "Projections", "Sinks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .executableTarget(name: "evtool", dependencies: ["EvTool"]),
+        // Change-data capture sinks: webhooks, JSON Lines files, NATS JetStream.
+        .target(
+            name: "Sinks",
+            dependencies: [
+                "EventStore", "EventModel", "CNATS",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .executableTarget(
             name: "evbench",
             dependencies: [
@@ -84,7 +96,7 @@ let package = Package(
         .testTarget(
             name: "EventServerTests",
             dependencies: [
-                "EventServer", "EventStoreTesting", "Projections",
+                "EventServer", "EventStoreTesting", "Projections", "Sinks",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdWSTesting", package: "hummingbird-websocket"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),

@@ -33,6 +33,9 @@ public enum BundledTypes {
     /// for ``DocumentType/idleMillisecondsDefault`` are dropped by the idle timer.
     public static let document = DocumentType.definition()
 
+    /// The bundled views over the whole log: `fleet`.
+    public static let logViews: [AnyLogProjection] = [AnyLogProjection(FleetView())]
+
     /// Every bundled type, by name.
     public static let all: [String: ObjectTypeDefinition] = [inventory.name: inventory, building.name: building, document.name: document]
 }

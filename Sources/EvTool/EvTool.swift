@@ -19,7 +19,7 @@ public struct EvTool: AsyncParsableCommand {
               evtool read inventory/sku-42 --format table
               evtool log --url http://127.0.0.1:8080 --follow
             """,
-        subcommands: [ServeCommand.self, AppendCommand.self, ReadCommand.self, LogCommand.self, StatsCommand.self, ViewCommand.self, ReplayCommand.self, ForkCommand.self, BranchesCommand.self, DiffCommand.self, MergeCommand.self, ExportCommand.self, ImportCommand.self, RebuildCommand.self, VerifyCommand.self, SnapshotCommand.self, SchemaCommand.self]
+        subcommands: [ServeCommand.self, AppendCommand.self, ReadCommand.self, LogCommand.self, StatsCommand.self, ViewCommand.self, ReplayCommand.self, ForkCommand.self, BranchesCommand.self, DiffCommand.self, MergeCommand.self, ExportCommand.self, ImportCommand.self, RebuildCommand.self, VerifyCommand.self, TailCommand.self, SinkCommand.self, SnapshotCommand.self, SchemaCommand.self]
     )
 
     public init() {}

@@ -19,6 +19,7 @@ struct RebuildCommand: AsyncParsableCommand {
             Examples:
               evtool rebuild stock
               evtool rebuild stock --type inventory --jobs 2
+              evtool rebuild stock --force        # fold every object again
               evtool rebuild alerts --url http://127.0.0.1:8080
             """)
 
@@ -31,6 +32,9 @@ struct RebuildCommand: AsyncParsableCommand {
     @Option(help: "Workers folding at once (1-64).")
     var jobs = 2
 
+    @Flag(help: "Fold every object again, even those whose stored state is current (repairs what `evtool verify` reports).")
+    var force = false
+
     @OptionGroup var store: StoreOptions
 
     func validate() throws {
@@ -40,7 +44,7 @@ struct RebuildCommand: AsyncParsableCommand {
     func run() async throws {
         let finished: JSONValue
         if let remote = store.remote {
-            var members: [String: JSONValue] = ["jobs": .number(Double(jobs))]
+            var members: [String: JSONValue] = ["jobs": .number(Double(jobs)), "force": .bool(force)]
             if let type { members["type"] = .string(type) }
             let started = try await remote.send(.POST, "/v1/projections/\(view)/rebuild", body: Array(JSONValue.object(members).jsonText.utf8))
             guard let id = (try? started.body.withUnsafeBytes { try JSONValue(parsing: $0) })?["id"]?.integerValue else {
@@ -64,7 +68,7 @@ struct RebuildCommand: AsyncParsableCommand {
             let engine = try store.openStore(holder: "evtool rebuild", mustExist: true)
             let bar = Mutex(ProgressBar())
             do {
-                let job = try await engine.startRebuild(view: view, type: type, jobs: jobs)
+                let job = try await engine.startRebuild(view: view, type: type, jobs: jobs, force: force)
                 if job.chunksDone > 0 { FileHandle.standardError.write(Data("resuming job \(job.id) at \(job.chunksDone)/\(job.chunksTotal) chunks\n".utf8)) }
                 let clock = engine
                 let done = try await engine.runRebuild(job.id) { progress in

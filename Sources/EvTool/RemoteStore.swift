@@ -40,9 +40,11 @@ struct RemoteStore {
         return (Int(response.status.code), bytes)
     }
 
-    /// Follows `GET /v1/log/stream` and hands each event's JSON to `body`, for ever.
-    func follow(after: Position, _ body: ([UInt8]) -> Void) async throws {
-        var request = HTTPClientRequest(url: baseURL + "/v1/log/stream?after=\(after)")
+    /// Follows `GET /v1/log/stream` (or another stream at `path`) and hands each event's JSON
+    /// to `body`, for ever.
+    func follow(path: String = "/v1/log/stream", after: Position, _ body: ([UInt8]) -> Void) async throws {
+        let separator = path.contains("?") ? "&" : "?"
+        var request = HTTPClientRequest(url: baseURL + path + "\(separator)after=\(after)")
         request.headers.add(name: "Accept", value: "text/event-stream")
         let response: HTTPClientResponse
         do {

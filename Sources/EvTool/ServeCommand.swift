@@ -3,6 +3,8 @@ import EventServer
 import EventStore
 import Foundation
 import Logging
+import ServiceLifecycle
+import Sinks
 import Projections
 
 /// `evtool serve`: the HTTP server on a data folder.
@@ -60,6 +62,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "Accept events of object types no schema declares (stored unvalidated) instead of answering 404.")
     var allowUndeclared = false
 
+    @Option(help: ArgumentHelp("A sinks file: change-data-capture sinks (webhook, jsonl, nats) to run inside the server (see the README).", valueName: "file"))
+    var sinks: String?
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel = "info"
 
@@ -86,18 +91,24 @@ struct ServeCommand: AsyncParsableCommand {
         serverConfiguration.idleTimeoutSeconds = idleTimeoutSeconds
         serverConfiguration.heartbeatSeconds = heartbeatSeconds
         serverConfiguration.schemas = try SchemaOptions.loadCatalog(schemas, allowsUndeclared: allowUndeclared, logger: logger)
+        var sinkConfigurations: [SinkConfiguration] = []
+        if let sinks {
+            do { sinkConfigurations = try SinkConfiguration.load(path: sinks) } catch { throw CommandFailure("--sinks \(sinks): \(error)") }
+        }
 
         let metrics = ServerMetrics()
         let store: EventStore
         do {
             store = try EventStore(
-                configuration: storeConfiguration, objectTypes: BundledTypes.all, holder: "evtool serve", logger: logger, observer: metrics)
+                configuration: storeConfiguration, objectTypes: BundledTypes.all, logViews: BundledTypes.logViews, holder: "evtool serve",
+                logger: logger, observer: metrics)
         } catch {
             throw CommandFailure(error.description)
         }
         let banner = "evlog serving \(data) on http://\(host):"
         let announcer = logger
-        try await EventServer.run(store: store, configuration: serverConfiguration, metrics: metrics, logger: logger) { port in
+        let services: [any Service] = sinkConfigurations.isEmpty ? [] : [SinkService(store: store, sinks: sinkConfigurations, logger: logger)]
+        try await EventServer.run(store: store, configuration: serverConfiguration, metrics: metrics, logger: logger, services: services) { port in
             announcer.notice("\(banner)\(port)")
         }
     }

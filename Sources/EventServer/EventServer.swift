@@ -21,6 +21,8 @@ public enum EventServer {
         BranchRoutes(store: store, configuration: configuration).register(on: router)
         JobRoutes(store: store, runner: rebuilds ?? RebuildRunner(store: store, logger: Logger(label: "evlog.rebuild"))).register(on: router)
         LogRoutes(store: store, configuration: configuration, streams: streams, metrics: metrics).register(on: router)
+        ConsumerRoutes(store: store, configuration: configuration, streams: streams).register(on: router)
+        ParkedRoutes(store: store).register(on: router)
         HealthRoutes(store: store, metrics: metrics).register(on: router)
         return router
     }
@@ -69,8 +71,9 @@ public enum EventServer {
 
     /// Serves `store` until SIGTERM or SIGINT; then stops accepting, lets running requests and
     /// queued batches finish, and closes the store.
+    /// `services` (sinks, say) run beside the server and stop before the store closes.
     public static func run(
-        store: EventStore, configuration: ServerConfiguration, metrics: ServerMetrics, logger: Logger,
+        store: EventStore, configuration: ServerConfiguration, metrics: ServerMetrics, logger: Logger, services: [any Service] = [],
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) async throws {
         let streams = LogStreamHub()
@@ -85,7 +88,9 @@ public enum EventServer {
             configuration: .init(
                 services: [
                     .init(service: StoreService(store: store)), .init(service: TimerService(store: store, logger: logger)),
-                    .init(service: rebuilds), .init(service: application), .init(service: streams),
+                    .init(service: rebuilds), .init(service: LogViewService(store: store, metrics: metrics, logger: logger)),
+                ] + services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) } + [
+                    .init(service: application), .init(service: streams),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()

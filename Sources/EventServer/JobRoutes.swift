@@ -3,7 +3,7 @@ import EventStore
 import Hummingbird
 import NIOCore
 
-/// `POST /v1/projections/{view}/rebuild {"type", "jobs"}` → 202 with the job (`Location:
+/// `POST /v1/projections/{view}/rebuild {"type", "jobs", "force"}` → 202 with the job (`Location:
 /// /v1/jobs/{id}`); `GET /v1/jobs/{id}` → its progress, rate and time left; `GET /v1/jobs`.
 struct JobRoutes<Context: RequestContext> {
     let store: EventStore
@@ -20,7 +20,7 @@ struct JobRoutes<Context: RequestContext> {
         var body: [String: JSONValue] = [:]
         let bodyBytes = request.headers[.contentLength].flatMap(Int.init) ?? (request.headers[.transferEncoding] == nil ? 0 : 1)
         if bodyBytes > 0 {
-            body = try await RequestParsing.jsonObject(request, store: store, members: ["type", "jobs"])
+            body = try await RequestParsing.jsonObject(request, store: store, members: ["type", "jobs", "force"])
         }
         var type: String?
         if let value = body["type"] {
@@ -32,8 +32,13 @@ struct JobRoutes<Context: RequestContext> {
             guard let count = value.integerValue, (1...64).contains(count) else { throw Problem.invalidField("/jobs", "must be a whole number from 1 to 64") }
             jobs = count
         }
+        var force = false
+        if let value = body["force"] {
+            guard case .bool(let flag) = value else { throw Problem.invalidField("/force", "must be true or false") }
+            force = flag
+        }
         let job: RebuildJob
-        do { job = try await runner.start(view: view, type: type, jobs: jobs) } catch { throw Problem(error) }
+        do { job = try await runner.start(view: view, type: type, jobs: jobs, force: force) } catch { throw Problem(error) }
         return Response(
             status: .accepted, headers: [.contentType: "application/json", .location: "/v1/jobs/\(job.id)"],
             body: .init(byteBuffer: ByteBuffer(bytes: Array(Self.json(job, now: store.clockMilliseconds).jsonText.utf8))))

@@ -50,7 +50,18 @@ struct LogRoutes<Context: RequestContext> {
 
     /// Every event after `after` (or the `Last-Event-ID` a reconnecting client sends), then each
     /// new one as it commits; a heartbeat comment while idle. Ends when the server shuts down.
+    /// `?format=cloudevents` frames CloudEvents; `?objectType=` and `?eventType=` (repeatable)
+    /// keep only those.
     private func stream(_ request: Request) throws -> Response {
+        let cloudEvents: Bool
+        switch request.uri.queryParameters.get("format") {
+        case nil, "evlog": cloudEvents = false
+        case "cloudevents": cloudEvents = true
+        case let other: throw Problem.invalidField("format", "is \(other ?? ""); formats are evlog and cloudevents")
+        }
+        let filter = ConsumerFilter(
+            objectTypes: request.uri.queryParameters.getAll("objectType").map { String($0) },
+            eventTypes: request.uri.queryParameters.getAll("eventType").map { String($0) })
         var after = try RequestParsing.integer("after", request, default: 0, range: 0...Int64.max)
         if let lastEventID = request.headers[HTTPField.Name("Last-Event-ID")!] {
             guard let resumed = Int64(lastEventID.trimmingCharacters(in: .whitespaces)), resumed >= 0 else {
@@ -76,7 +87,8 @@ struct LogRoutes<Context: RequestContext> {
                 let page: LogPage
                 do {
                     page = try store.readLog(after: position, limit: Self.streamPageEvents, bytesMax: pageBytesMax) { event, name in
-                        frame.append(event, name: name)
+                        guard filter.matches(type: event.type, name: name) else { return }
+                        if cloudEvents { frame.appendCloudEvent(event, name: name) } else { frame.append(event, name: name) }
                     }
                 } catch EventStoreError.closed {
                     break
@@ -86,7 +98,7 @@ struct LogRoutes<Context: RequestContext> {
                 }
                 if page.count > 0 {
                     position = page.lastPosition
-                    try await writer.write(ByteBuffer(bytes: frame.bytes))
+                    if !frame.bytes.isEmpty { try await writer.write(ByteBuffer(bytes: frame.bytes)) }
                     continue
                 }
                 if await !streams.waitForCommit(after: position, store: store, timeout: heartbeat) {
@@ -115,6 +127,17 @@ struct ServerSentEventWriter {
         json.ascii("\ndata: ")
         // Compact JSON holds no raw newline (they are escaped in strings), so one data line.
         EventJSON.write(event, name: name, into: &json)
+        json.ascii("\n\n")
+    }
+
+    /// The same frame with the event as a CloudEvent (``CloudEventJSON``).
+    mutating func appendCloudEvent(_ event: StoredEvent, name: StoredStreamName) {
+        json.ascii("id: ")
+        json.integer(event.position)
+        json.ascii("\nevent: ")
+        json.raw(event.type)
+        json.ascii("\ndata: ")
+        CloudEventJSON.write(event, name: name, into: &json)
         json.ascii("\n\n")
     }
 }

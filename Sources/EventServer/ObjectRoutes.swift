@@ -13,6 +13,7 @@ struct ObjectRoutes<Context: RequestContext> {
         router.get("/v1/objects/:type/:id/views/:view") { request, context in try view(request, context) }
         router.post("/v1/objects/:type/:id/commands/:name") { request, context in try await command(request, context) }
         router.post("/v1/objects/:type/:id/snapshots") { request, context in try await snapshot(request, context) }
+        router.get("/v1/views/:view") { _, context in try logView(context) }
     }
 
     private func definition(of stream: StreamName) throws -> ObjectTypeDefinition {
@@ -53,6 +54,33 @@ struct ObjectRoutes<Context: RequestContext> {
         return Response(
             status: .ok, headers: [.contentType: "application/json", .eTag: "\"\(read.version)\""],
             body: .init(byteBuffer: ByteBuffer(bytes: writer.bytes)))
+    }
+
+    /// A cross-object view: `{"view", "version", "position", "lag", "state"}`, as of the log
+    /// position it has folded.
+    private func logView(_ context: Context) throws -> Response {
+        let name = context.parameters.get("view") ?? ""
+        let read: LogViewRead?
+        do { read = try store.readLogView(name) } catch { throw Problem(error) }
+        guard let read else {
+            throw Problem(
+                .notFound, type: "view-not-found", title: "The view does not exist",
+                detail: "there is no cross-object view \(name); there are \(store.logViews.map(\.name).joined(separator: ", "))",
+                extensions: [Problem.string("field", "view")])
+        }
+        var writer = JSONWriter(capacity: read.state.count + 96)
+        writer.ascii("{\"view\":")
+        writer.string(name)
+        writer.ascii(",\"version\":")
+        writer.integer(read.version)
+        writer.ascii(",\"position\":")
+        writer.integer(read.position)
+        writer.ascii(",\"lag\":")
+        writer.integer(store.commits.committedPosition - min(store.commits.committedPosition, read.position))
+        writer.ascii(",\"state\":")
+        writer.bytes.append(contentsOf: read.state)
+        writer.byte(UInt8(ascii: "}"))
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: writer.bytes)))
     }
 
     /// Snapshots every view of the object at its head: 201 `{"object", "version", "views"}`.

@@ -159,6 +159,10 @@ extension Problem {
                     Problem.string("branch", breach.stream.branch.name), Problem.number("seq", breach.seq),
                     Problem.string("eventId", breach.eventID.description), Problem.string("eventType", breach.eventType),
                 ])
+        case .consumerNotFound(let name):
+            self.init(
+                .notFound, type: "consumer-not-found", title: "No such consumer", detail: error.description,
+                extensions: [Problem.string("field", "name"), Problem.string("consumer", name)])
         case .closed:
             self.init(.serviceUnavailable, type: "shutting-down", title: "The server is shutting down", detail: "retry against the restarted server", headers: [.retryAfter: "1"])
         case .dataFolderInUse, .dataFolderUnusable:

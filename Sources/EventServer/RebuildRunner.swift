@@ -19,8 +19,8 @@ public final class RebuildRunner: Service, Sendable {
 
     /// Starts (or finds running) the job rebuilding `view` of `type`, and runs it in the
     /// background.
-    func start(view: String, type: String?, jobs: Int) async throws(EventStoreError) -> RebuildJob {
-        let job = try await store.startRebuild(view: view, type: type, jobs: jobs)
+    func start(view: String, type: String?, jobs: Int, force: Bool) async throws(EventStoreError) -> RebuildJob {
+        let job = try await store.startRebuild(view: view, type: type, jobs: jobs, force: force)
         run(job)
         return job
     }

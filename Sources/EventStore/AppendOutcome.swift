@@ -16,13 +16,15 @@ public struct AppendOutcome: Sendable, Equatable {
     public let timeMilliseconds: Int64
     /// True when every event id had been appended before by the same request: nothing new was
     /// written and the numbers are the original ones.
-    public let isDuplicate: Bool
+    public internal(set) var isDuplicate: Bool
     /// For a command: the events its decider appended, as committed.
     public var events: [RecordedEvent] = []
     /// For a command: the state of the view its decider reads, after the events.
     public var viewState: JSONValue?
     /// For a merge: how the events were brought in (nil when there was nothing to merge).
     public var merge: MergeMode?
+    /// For a consumer's write: its record after it.
+    public var consumer: Consumer?
 
     init(
         stream: StreamName, firstSeq: Seq, lastSeq: Seq, firstPosition: Position, lastPosition: Position, timeMilliseconds: Int64,

@@ -27,6 +27,10 @@ public struct AppendRequest: Sendable {
     var eventTimes: [Int64] = []
     /// A rebuild job's write, instead of events.
     var jobWrite: JobWrite?
+    /// A consumer's write, instead of events.
+    var consumerWrite: ConsumerWrite?
+    /// A cross-object view's new state and checkpoint, instead of events.
+    var logViewWrite: LogViewWrite?
 
     /// A request for `stream` carrying the events of `batch`; `data` (optional) are their data
     /// as already-parsed trees, in order.
@@ -85,6 +89,20 @@ public struct AppendRequest: Sendable {
 
     /// The name job writes go under (no stream of that name is ever created).
     static let jobsStream = StreamName(object: try! ObjectKey(parsing: "evlog-jobs/rebuild"))
+
+    /// A request that stores a cross-object view's state and checkpoint.
+    init(logView write: LogViewWrite) {
+        self.init(snapshotting: Self.jobsStream)
+        self.snapshotting = false
+        self.logViewWrite = write
+    }
+
+    /// A request that makes a consumer's write.
+    init(consumer write: ConsumerWrite) {
+        self.init(snapshotting: Self.jobsStream)
+        self.snapshotting = false
+        self.consumerWrite = write
+    }
 
     /// A request that makes a rebuild job's write.
     init(job write: JobWrite) {

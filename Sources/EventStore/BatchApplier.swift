@@ -34,6 +34,8 @@ struct BatchApplier {
     /// Appends `request`'s events (or the events its command decides), or says why not.
     mutating func apply(_ request: AppendRequest) throws -> Result<AppendOutcome, EventStoreError> {
         if let write = request.jobWrite { return try apply(write) }
+        if let write = request.consumerWrite { return try apply(write) }
+        if let write = request.logViewWrite { return try apply(write) }
         let storageKey = request.stream.storageKey
         var existing: UInt64?
         var lastRun: SeqRun?
@@ -160,7 +162,8 @@ struct BatchApplier {
             let recorded = try recordedEvents(request, firstSeq: firstSeq)
             for view in definition.views {
                 let after = try views.fold(
-                    view, stream: stream, head: head, events: recorded, snapshotInterval: definition.snapshotIntervalEvents, layout: layout,
+                    view, stream: stream, head: head, events: recorded, snapshotInterval: view.snapshotIntervalEvents ?? definition.snapshotIntervalEvents,
+                    layout: layout,
                     transaction: transaction)
                 if view.name == decidedView?.name { outcome.viewState = after }
             }

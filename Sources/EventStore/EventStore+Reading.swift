@@ -101,7 +101,7 @@ extension EventStore {
         }
     }
 
-    private func streamName(_ stream: UInt64, in transaction: ReadTransaction, position: Position) throws -> StoredStreamName {
+    func streamName(_ stream: UInt64, in transaction: ReadTransaction, position: Position) throws -> StoredStreamName {
         guard let record = try StoreKeys.withKey(stream, { try transaction.get(layout.streams, key: $0) }),
             record.count > StreamRecord.headerBytes
         else { throw EventStoreError.corruptRecord(position: position, reason: "the event's stream \(stream) is unknown") }

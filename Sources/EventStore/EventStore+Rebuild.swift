@@ -8,9 +8,10 @@ extension EventStore {
 
     /// Starts a job that rebuilds `view` for every object of `type` (nil: of every type that
     /// has a view of that name), or returns the job already running for the same view and type.
-    /// Run it with ``runRebuild(_:progress:)``.
+    /// With `force`, objects whose stored state is current are folded again too. Run it with
+    /// ``runRebuild(_:progress:)``.
     /// - Throws: ``EventStoreError/invalidRequest(field:reason:)`` for a view no type has.
-    public func startRebuild(view: String, type: String? = nil, jobs: Int = 2) async throws(EventStoreError) -> RebuildJob {
+    public func startRebuild(view: String, type: String? = nil, jobs: Int = 2, force: Bool = false) async throws(EventStoreError) -> RebuildJob {
         guard !rebuildTargets(view: view, type: type).isEmpty else {
             let known = objectTypes.values.flatMap { definition in definition.views.map { "\(definition.name)/\($0.name)" } }.sorted()
             throw .invalidRequest(
@@ -18,7 +19,9 @@ extension EventStore {
                 reason: "\(type ?? view) has no view \(view) (views: \(known.joined(separator: ", ")))")
         }
         guard (1...64).contains(jobs) else { throw .invalidRequest(field: "jobs", reason: "must be 1 to 64, got \(jobs)") }
-        if let running = try rebuildJobs().first(where: { $0.state == .running && $0.view == view && $0.type == type }) { return running }
+        if let running = try rebuildJobs().first(where: { $0.state == .running && $0.view == view && $0.type == type && $0.force == force }) {
+            return running
+        }
         let (lastStream, lastJob) = try read { transaction in
             (
                 try transaction.withCursor(layout.streams) { try $0.last().map { StoreKeys.integer($0.key) } ?? 0 },
@@ -26,7 +29,7 @@ extension EventStore {
             )
         }
         let job = RebuildJob(
-            id: lastJob + 1, view: view, type: type, jobs: jobs, chunksTotal: (lastStream + Self.rebuildChunkStreams - 1) / Self.rebuildChunkStreams,
+            id: lastJob + 1, view: view, type: type, jobs: jobs, force: force, chunksTotal: (lastStream + Self.rebuildChunkStreams - 1) / Self.rebuildChunkStreams,
             startedMilliseconds: clock.nowMilliseconds())
         _ = try await append(AppendRequest(job: .create(job)))
         return job
@@ -59,7 +62,7 @@ extension EventStore {
                         while !Task.isCancelled {
                             guard let chunk = next.take(), chunk < job.chunksTotal else { return }
                             if done.contains(chunk) { continue }
-                            let (installs, events) = try self.foldChunk(chunk, targets: targets)
+                            let (installs, events) = try self.foldChunk(chunk, targets: targets, force: job.force)
                             _ = try await self.append(AppendRequest(job: .installChunk(job: id, chunk: chunk, views: installs, events: events)))
                             if let current = try self.rebuildJob(id), !progress(current) { next.stop() }
                         }
@@ -128,7 +131,8 @@ extension EventStore {
         var targets: [String: (view: AnyProjection, interval: UInt64)] = [:]
         for definition in objectTypes.values where type == nil || definition.name == type {
             if let projection = definition.views.first(where: { $0.name == view }) {
-                targets[definition.name] = (projection, max(1, definition.snapshotIntervalEvents ?? configuration.snapshotIntervalEvents))
+                let interval = projection.snapshotIntervalEvents ?? definition.snapshotIntervalEvents ?? configuration.snapshotIntervalEvents
+                targets[definition.name] = (projection, max(1, interval))
             }
         }
         return targets
@@ -137,7 +141,7 @@ extension EventStore {
     /// Folds the view of every live branch in `chunk` whose stored state is not the view's
     /// current version at its head, from one read snapshot.
     private func foldChunk(
-        _ chunk: UInt64, targets: [String: (view: AnyProjection, interval: UInt64)]
+        _ chunk: UInt64, targets: [String: (view: AnyProjection, interval: UInt64)], force: Bool
     ) throws -> (installs: [ViewInstall], events: UInt64) {
         let first = chunk * Self.rebuildChunkStreams + 1
         let folder = ViewFolder(layout: layout)
@@ -155,10 +159,11 @@ extension EventStore {
                     let lineage = try layout.lineage(of: number, in: transaction)
                     let head = try layout.head(of: lineage, in: transaction)
                     guard head > lineage.forkSeq else { continue }
-                    if let stored = try StoredView.read(stream: number, name: target.view.name, layout: layout, transaction: transaction),
+                    if !force, let stored = try StoredView.read(stream: number, name: target.view.name, layout: layout, transaction: transaction),
                         stored.version == target.view.version, stored.seq == head
                     { continue }
-                    let folded = try folder.rebuild(target.view, lineage: lineage, head: head, interval: target.interval, in: transaction)
+                    let folded = try folder.rebuild(
+                        target.view, lineage: lineage, head: head, interval: target.interval, fromScratch: force, in: transaction)
                     events += folded.events
                     installs.append(
                         ViewInstall(

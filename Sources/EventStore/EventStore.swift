@@ -22,6 +22,8 @@ public final class EventStore: Sendable {
     public let commits: CommitSignal
     /// The object types with views and commands, by name.
     public let objectTypes: [String: ObjectTypeDefinition]
+    /// The views over the whole log (see ``catchUpLogViews(limit:)``).
+    public let logViews: [AnyLogProjection]
     let environment: Environment
     let layout: StoreLayout
     private let queue: AppendQueue
@@ -41,7 +43,8 @@ public final class EventStore: Sendable {
     ///   ``EventStoreError/dataFolderUnusable(path:reason:)`` or
     ///   ``EventStoreError/storageFailure(_:)`` when it cannot be opened.
     public init(
-        configuration: StoreConfiguration, objectTypes: [String: ObjectTypeDefinition] = [:], clock: any Clock = SystemClock(),
+        configuration: StoreConfiguration, objectTypes: [String: ObjectTypeDefinition] = [:], logViews: [AnyLogProjection] = [],
+        clock: any Clock = SystemClock(),
         holder: String = "evlog",
         logger: Logger = Logger(label: "evlog.store"), observer: (any StoreObserver)? = nil
     ) throws(EventStoreError) {
@@ -74,6 +77,7 @@ public final class EventStore: Sendable {
         }
         self.configuration = configuration
         self.objectTypes = objectTypes
+        self.logViews = logViews
         self.clock = clock
         self.logger = logger
         commits = CommitSignal(committed: state.nextPosition - 1)
@@ -119,7 +123,7 @@ public final class EventStore: Sendable {
     public func append(_ request: AppendRequest) async throws(EventStoreError) -> AppendOutcome {
         guard
             request.eventCount > 0 || request.command != nil || request.firing != nil || request.snapshotting || request.branching != nil
-                || !request.snapshotRepairs.isEmpty || request.jobWrite != nil
+                || !request.snapshotRepairs.isEmpty || request.jobWrite != nil || request.consumerWrite != nil || request.logViewWrite != nil
         else {
             throw .invalidRequest(field: "/events", reason: "must hold at least one event")
         }

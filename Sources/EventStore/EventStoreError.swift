@@ -34,6 +34,8 @@ public enum EventStoreError: Error, Sendable, Equatable {
     /// A merge replayed the branch's events on a target that had moved, and an invariant broke
     /// after one of them. Nothing was written.
     case invariantBroken(InvariantBreach)
+    /// No consumer has that name.
+    case consumerNotFound(String)
     /// The store is closed (or closing) and takes no more appends.
     case closed
     /// Another process holds the data folder.
@@ -64,6 +66,7 @@ extension EventStoreError: CustomStringConvertible {
             "\(stream) has branches of its own (\(children.joined(separator: ", "))); delete them first"
         case .invariantBroken(let breach):
             "merging would break \(breach.invariant) (\(breach.summary)) after event \(breach.seq) (\(breach.eventType), \(breach.eventID)) of \(breach.stream); nothing was written"
+        case .consumerNotFound(let name): "there is no consumer \(name); create it with PUT /v1/consumers/\(name)"
         case .closed: "the store is closed"
         case .dataFolderInUse(let path, let holder):
             "the data folder \(path) is in use by \(holder); stop it, or talk to it with --url"

@@ -26,6 +26,9 @@ public struct RebuildJob: Sendable, Equatable {
     public let type: String?
     /// How many workers fold at once.
     public let jobs: Int
+    /// Whether objects whose stored state is the current version at their head are folded
+    /// again too (to repair what `verify` found).
+    public let force: Bool
     /// Where it is.
     public internal(set) var state: State
     /// Chunks of stream numbers in all.
@@ -51,6 +54,7 @@ public struct RebuildJob: Sendable, Equatable {
     public var json: JSONValue {
         [
             "id": .number(Double(id)), "view": .string(view), "type": type.map(JSONValue.string) ?? .null, "jobs": .number(Double(jobs)),
+            "force": .bool(force),
             "state": .string(state.rawValue), "chunksTotal": .number(Double(chunksTotal)), "chunksDone": .number(Double(chunksDone)),
             "objects": .number(Double(objects)), "events": .number(Double(events)), "started": .number(Double(startedMilliseconds)),
             "finished": finishedMilliseconds.map { .number(Double($0)) } ?? .null, "message": message.map(JSONValue.string) ?? .null,
@@ -58,11 +62,12 @@ public struct RebuildJob: Sendable, Equatable {
         ]
     }
 
-    init(id: UInt64, view: String, type: String?, jobs: Int, chunksTotal: UInt64, startedMilliseconds: Int64) {
+    init(id: UInt64, view: String, type: String?, jobs: Int, force: Bool, chunksTotal: UInt64, startedMilliseconds: Int64) {
         self.id = id
         self.view = view
         self.type = type
         self.jobs = jobs
+        self.force = force
         self.state = .running
         self.chunksTotal = chunksTotal
         self.chunksDone = 0
@@ -82,6 +87,7 @@ public struct RebuildJob: Sendable, Equatable {
         self.view = view
         self.type = json["type"]?.stringValue
         self.jobs = jobs
+        self.force = json["force"] == .bool(true)
         self.state = state
         self.chunksTotal = UInt64(chunksTotal)
         self.chunksDone = UInt64(chunksDone)

@@ -16,12 +16,14 @@ import LMDB
 /// | `timer-ids` | stream (8, BE) + timer id | due time (8) |
 /// | `snapshots` | stream (8, BE) + view name + 0 + seq (8, BE) | view version (4) + CRC-32C (4) + zstd frame of the state |
 /// | `jobs` | job id (8, BE), or job id + chunk (8, BE) for a chunk done | ``RebuildJob`` as JSON, or empty |
+/// | `consumers` | consumer name | ``Consumer`` as JSON (its filters and acknowledged position) |
+/// | `parked` | sink name + 0 + first position (8, BE) | a batch a sink could not deliver, as JSON |
 ///
 /// `log` is written in key order with `MDB_APPEND`. `seqs` holds one entry per *run*: events
 /// of a stream with consecutive seqs at consecutive positions share one entry, so reading an
 /// object that was appended in bulk is a plain cursor scan of `log`.
 struct StoreLayout {
-    static let databaseNames = ["log", "seqs", "ids", "streams", "stream-names", "meta", "views", "timers", "timer-ids", "snapshots", "jobs"]
+    static let databaseNames = ["log", "seqs", "ids", "streams", "stream-names", "meta", "views", "timers", "timer-ids", "snapshots", "jobs", "consumers", "parked"]
     static let formatVersion: UInt64 = 1
 
     let log: Database
@@ -35,6 +37,8 @@ struct StoreLayout {
     let timerIDs: Database
     let snapshots: Database
     let jobs: Database
+    let consumers: Database
+    let parked: Database
 
     init(_ environment: Environment) {
         log = environment.database("log")
@@ -48,6 +52,8 @@ struct StoreLayout {
         timerIDs = environment.database("timer-ids")
         snapshots = environment.database("snapshots")
         jobs = environment.database("jobs")
+        consumers = environment.database("consumers")
+        parked = environment.database("parked")
     }
 
     /// The stream number stored for `storageKey`, if the stream exists.

@@ -42,12 +42,13 @@ struct ViewFolder {
     }
 
     /// The state of `view` on `lineage` at `head`, folded for a rebuild: from the best usable
-    /// starting point, with the states at every multiple of `interval` past the fork seq (the
-    /// stream's own snapshots) and the number of events folded.
+    /// starting point (or, `fromScratch`, from the initial state), with the states at every
+    /// multiple of `interval` past the fork seq (the stream's own snapshots) and the number of
+    /// events folded.
     func rebuild(
-        _ view: AnyProjection, lineage: Lineage, head: Seq, interval: UInt64, in transaction: some ReadableTransaction
+        _ view: AnyProjection, lineage: Lineage, head: Seq, interval: UInt64, fromScratch: Bool, in transaction: some ReadableTransaction
     ) throws -> (state: JSONValue, snapshots: [(seq: Seq, state: JSONValue)], events: UInt64) {
-        let start = try base(of: view, lineage: lineage, at: head, in: transaction)
+        let start = fromScratch ? (base: nil, skipped: []) : try base(of: view, lineage: lineage, at: head, in: transaction)
         var state = try start.base?.state ?? view.initial()
         var seq = start.base?.seq ?? 0
         let first = seq

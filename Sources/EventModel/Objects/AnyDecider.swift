@@ -56,7 +56,8 @@ public struct ObjectTypeDefinition: Sendable {
     /// What its view states must always satisfy; a merge that replays events is refused at the
     /// first event after which one does not hold.
     public let invariants: [Invariant]
-    /// How many events apart its views are snapshotted; nil: the store's setting.
+    /// How many events apart its views are snapshotted (a view may set its own); nil: the
+    /// store's setting.
     public let snapshotIntervalEvents: UInt64?
 
     /// A definition of `name` with `views`, `commands`, a `timerHandler` and `invariants`.

@@ -14,8 +14,16 @@ public protocol Projection: Sendable {
     var version: Int { get }
     /// The state before any event.
     var initialState: State { get }
+    /// How many events apart its states are snapshotted; nil (the default): the object type's
+    /// setting, else the store's.
+    var snapshotIntervalEvents: UInt64? { get }
     /// Folds one event into the state.
     func apply(_ state: inout State, _ event: RecordedEvent)
+}
+
+extension Projection {
+    /// The object type's or the store's interval.
+    public var snapshotIntervalEvents: UInt64? { nil }
 }
 
 /// A projection with its state type erased to JSON, for the engine.
@@ -27,6 +35,8 @@ public struct AnyProjection: Sendable {
     /// The event types the view reads, as UTF-8; nil: every type. Folds skip the others
     /// without parsing their data.
     public let eventTypes: [[UInt8]]?
+    /// The view's own snapshot interval, if it has one.
+    public let snapshotIntervalEvents: UInt64?
     private let foldEvents: @Sendable (JSONValue?, [RecordedEvent]) throws -> JSONValue
 
     /// Wraps `projection`.
@@ -34,6 +44,8 @@ public struct AnyProjection: Sendable {
         name = projection.name
         version = projection.version
         eventTypes = nil
+        precondition(projection.snapshotIntervalEvents.map { $0 > 0 } ?? true, "the snapshot interval of \(projection.name) must be positive")
+        snapshotIntervalEvents = projection.snapshotIntervalEvents
         foldEvents = { stored, events in
             var state = try stored.map { try JSONValueDecoder().decode(P.State.self, from: $0) } ?? projection.initialState
             for event in events { projection.apply(&state, event) }
@@ -48,6 +60,7 @@ public struct AnyProjection: Sendable {
         self.name = name
         self.version = version
         self.eventTypes = eventTypes?.map { Array($0.utf8) }
+        self.snapshotIntervalEvents = nil
         foldEvents = { stored, events in fold(stored, events) }
     }
 

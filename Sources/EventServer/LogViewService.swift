@@ -1,0 +1,47 @@
+import EventStore
+import Logging
+import Prometheus
+import ServiceLifecycle
+
+/// Keeps the store's cross-object views caught up with the log while the server runs (after a
+/// restart, from their stored checkpoints), and their lag in `/metrics` as
+/// `evlog_log_view_lag_events{view="..."}`.
+public struct LogViewService: Service {
+    let store: EventStore
+    let metrics: ServerMetrics
+    let logger: Logger
+
+    /// A service folding `store`'s cross-object views.
+    public init(store: EventStore, metrics: ServerMetrics, logger: Logger) {
+        self.store = store
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        guard !store.logViews.isEmpty else { return }
+        let gauges = Dictionary(uniqueKeysWithValues: store.logViews.map { view in
+            (view.name, metrics.registry.makeGauge(name: "evlog_log_view_lag_events", labels: [("view", view.name)], help: "Log positions a cross-object view has not folded yet"))
+        })
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                do {
+                    let folded = try await store.catchUpLogViews()
+                    for (name, lag) in try store.logViewLag() { gauges[name]?.set(Double(lag)) }
+                    if folded > 0 { continue }
+                } catch EventStoreError.closed {
+                    return
+                } catch {
+                    logger.error("folding cross-object views failed", metadata: ["error": "\(error)"])
+                }
+                await withTaskGroup(of: Void.self) { group in
+                    let position = store.commits.committedPosition
+                    group.addTask { await store.commits.wait(after: position) }
+                    group.addTask { try? await Task.sleep(for: .seconds(1)) }
+                    await group.next()
+                    group.cancelAll()
+                }
+            }
+        }
+    }
+}

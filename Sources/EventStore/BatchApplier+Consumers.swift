@@ -1,0 +1,92 @@
+import EventModel
+import LMDB
+
+/// What consumers and sinks ask of the writer: their records change with the log's commits.
+enum ConsumerWrite {
+    /// Create `name`, or replace its filters; its position moves only when `start` is given
+    /// (a new consumer without one starts at the earliest event).
+    case put(name: String, filter: ConsumerFilter, start: ConsumerStart?)
+    /// Acknowledge every event of `name` up to `position` (never moves back).
+    case ack(name: String, position: Position)
+    /// Forget `name`.
+    case delete(name: String)
+    /// Keep a batch the sink `sink` could not deliver, keyed by its first position.
+    case park(sink: String, firstPosition: Position, batch: [UInt8])
+    /// Drop a parked batch (delivered again).
+    case unpark(sink: String, firstPosition: Position)
+}
+
+extension BatchApplier {
+    /// Makes a consumer's write; the outcome's `consumer` is the record after it.
+    mutating func apply(_ write: ConsumerWrite) throws -> Result<AppendOutcome, EventStoreError> {
+        var outcome = noChange(AppendRequest.jobsStream, head: 0, state: nil)
+        let lastPosition = state.nextPosition - 1
+        switch write {
+        case .put(let name, let filter, let start):
+            var position: Position = 0
+            let existing = try ConsumerKeys.consumer(name, layout: layout, transaction: transaction)
+            switch start {
+            case nil: position = existing?.position ?? 0
+            case .earliest: position = 0
+            case .latest: position = lastPosition
+            case .position(let requested):
+                guard requested <= lastPosition else {
+                    return .failure(.invalidRequest(field: "/start", reason: "is position \(requested), past the last committed one (\(lastPosition))"))
+                }
+                position = requested
+            }
+            let consumer = Consumer(
+                name: name, filter: filter, position: position, createdMilliseconds: existing?.createdMilliseconds ?? timeMilliseconds)
+            try ConsumerKeys.put(consumer, layout: layout, transaction: transaction)
+            outcome.consumer = consumer
+            outcome.isDuplicate = existing != nil
+        case .ack(let name, let position):
+            guard var consumer = try ConsumerKeys.consumer(name, layout: layout, transaction: transaction) else {
+                return .failure(.consumerNotFound(name))
+            }
+            guard position <= lastPosition else {
+                return .failure(.invalidRequest(field: "/position", reason: "is \(position), past the last committed position (\(lastPosition))"))
+            }
+            if position > consumer.position {
+                consumer.position = position
+                try ConsumerKeys.put(consumer, layout: layout, transaction: transaction)
+            }
+            outcome.consumer = consumer
+        case .delete(let name):
+            let deleted = try Array(name.utf8).withUnsafeBytes { try transaction.delete(layout.consumers, key: $0) }
+            if !deleted { return .failure(.consumerNotFound(name)) }
+        case .park(let sink, let firstPosition, let batch):
+            try ConsumerKeys.withParkedKey(sink: sink, position: firstPosition) { key in
+                try batch.withUnsafeBytes { try transaction.put(layout.parked, key: key, value: $0) }
+            }
+        case .unpark(let sink, let firstPosition):
+            _ = try ConsumerKeys.withParkedKey(sink: sink, position: firstPosition) { try transaction.delete(layout.parked, key: $0) }
+        }
+        return .success(outcome)
+    }
+}
+
+/// Keys and records of the `consumers` and `parked` databases.
+enum ConsumerKeys {
+    static func consumer(_ name: String, layout: StoreLayout, transaction: some ReadableTransaction) throws -> Consumer? {
+        try Array(name.utf8).withUnsafeBytes { key in
+            try transaction.get(layout.consumers, key: key).flatMap { Consumer(json: try JSONValue(parsing: $0)) }
+        }
+    }
+
+    static func put(_ consumer: Consumer, layout: StoreLayout, transaction: WriteTransaction) throws {
+        var writer = JSONWriter(capacity: 256)
+        writer.value(consumer.json)
+        try Array(consumer.name.utf8).withUnsafeBytes { key in
+            try writer.bytes.withUnsafeBytes { try transaction.put(layout.consumers, key: key, value: $0) }
+        }
+    }
+
+    /// `parked` key: sink name, 0, first position (8, BE).
+    static func withParkedKey<R>(sink: String, position: Position, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        var key = Array(sink.utf8)
+        key.append(0)
+        withUnsafeBytes(of: position.bigEndian) { key.append(contentsOf: $0) }
+        return try key.withUnsafeBytes(body)
+    }
+}

@@ -1,0 +1,173 @@
+import EventModel
+import EventStoreTesting
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import NIOCore
+import Projections
+import Testing
+
+@testable import EventStore
+
+/// Checks a CloudEvent in the structured JSON format against CloudEvents 1.0: the required
+/// attributes, the types of the optional ones, and the naming rule for extensions.
+func cloudEventProblems(_ event: [String: Any]) -> [String] {
+    var problems: [String] = []
+    for required in ["id", "source", "specversion", "type"] {
+        if (event[required] as? String)?.isEmpty != false { problems.append("\(required) must be a non-empty string") }
+    }
+    if event["specversion"] as? String != "1.0" { problems.append("specversion must be 1.0") }
+    for optional in ["subject", "datacontenttype", "dataschema", "time"] where event[optional] != nil {
+        if event[optional] as? String == nil { problems.append("\(optional) must be a string") }
+    }
+    if let time = event["time"] as? String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        if formatter.date(from: time) == nil { problems.append("time \(time) is not RFC 3339") }
+    }
+    let context = Set(["id", "source", "specversion", "type", "subject", "datacontenttype", "dataschema", "time", "data", "data_base64"])
+    for (name, value) in event where !context.contains(name) {
+        if name.count > 20 || !name.allSatisfy({ ("a"..."z").contains($0) || ("0"..."9").contains($0) }) {
+            problems.append("extension \(name) must be 1-20 of a-z and 0-9")
+        }
+        if name != "view", !(value is String || value is NSNumber) { problems.append("extension \(name) must be a string, number or boolean") }
+    }
+    return problems
+}
+
+@Suite("Consumers")
+struct ConsumerTests {
+    @Test("a consumer gets what its filter lets through, in order, once; its acknowledged position survives a reopen")
+    func filterAndResume() async throws {
+        let test = try TestStore.open(objectTypes: BundledTypes.all)
+        let (created, isNew) = try await test.store.putConsumer("search", filter: ConsumerFilter(objectTypes: ["inventory"]))
+        #expect(isNew && created.position == 0)
+        for index in 0..<30 {
+            let object = index % 3 == 0 ? "building/b\(index)" : "inventory/s\(index)"
+            _ = try await test.store.append(try TestEvents.request(object, [("Noted", "{\"n\":\(index)}")]))
+        }
+        var seen: [Position] = []
+        let first = try #require(try test.store.readConsumer("search", limit: 7) { event, _ in seen.append(event.position) })
+        #expect(first.delivered == 7 && first.next == seen.last && first.head == 30)
+        try await test.store.ack("search", position: first.next)
+        await test.close()
+
+        let reopened = try test.reopened()
+        #expect(try reopened.store.consumer("search")?.position == first.next)
+        while true {
+            let page = try #require(try reopened.store.readConsumer("search", limit: 5) { event, name in
+                #expect(String(decoding: name.object, as: UTF8.self).hasPrefix("inventory/"))
+                seen.append(event.position)
+            })
+            try await reopened.store.ack("search", position: page.next)
+            if page.next == page.head { break }
+        }
+        let expected = (0..<30).filter { $0 % 3 != 0 }.map { Position($0 + 1) }
+        #expect(seen == expected, "every inventory event, in order, no gap and no duplicate")
+        // An ack below the position changes nothing; one past the head is refused.
+        #expect(try await reopened.store.ack("search", position: 3).position == 30)
+        await #expect(throws: EventStoreError.invalidRequest(field: "/position", reason: "is 31, past the last committed position (30)")) {
+            try await reopened.store.ack("search", position: 31)
+        }
+        await #expect(throws: EventStoreError.consumerNotFound("nobody")) { try await reopened.store.ack("nobody", position: 1) }
+        await reopened.destroy()
+    }
+
+    @Test("start: earliest, latest, or a position; a replaced filter keeps the position")
+    func starts() async throws {
+        let test = try TestStore.open()
+        defer { Task { await test.destroy() } }
+        _ = try await test.store.append(try TestEvents.deposits("acct/a", count: 5))
+        #expect(try await test.store.putConsumer("e", filter: ConsumerFilter(), start: .earliest).consumer.position == 0)
+        #expect(try await test.store.putConsumer("l", filter: ConsumerFilter(), start: .latest).consumer.position == 5)
+        #expect(try await test.store.putConsumer("p", filter: ConsumerFilter(), start: .position(2)).consumer.position == 2)
+        let replaced = try await test.store.putConsumer("p", filter: ConsumerFilter(eventTypes: ["Deposited"]))
+        #expect(!replaced.created && replaced.consumer.position == 2 && replaced.consumer.filter.eventTypes == ["Deposited"])
+        await #expect(throws: EventStoreError.self) { _ = try await test.store.putConsumer("x", filter: ConsumerFilter(), start: .position(6)) }
+        await #expect(throws: EventStoreError.self) { _ = try await test.store.putConsumer("Bad Name", filter: ConsumerFilter()) }
+    }
+
+    @Test("RFC 3339 times from epoch milliseconds, before and after 1970 and across leap days")
+    func rfc3339() {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        for milliseconds: Int64 in [0, 1, 999, 1_000, 951_782_400_000, 1_767_225_600_123, -1, -86_400_001, 4_102_444_799_999, 1_709_164_800_000] {
+            var writer = JSONWriter()
+            RFC3339.write(milliseconds: milliseconds, into: &writer)
+            let expected = formatter.string(from: Date(timeIntervalSince1970: Double(milliseconds) / 1000))
+            #expect(String(decoding: writer.bytes, as: UTF8.self) == expected, "\(milliseconds)")
+        }
+    }
+}
+
+@Suite("Consumers over HTTP")
+struct ConsumerRouteTests {
+    @Test("PUT, long-poll for CloudEvents, ack, list with lag, include a view, delete")
+    func lifecycle() async throws {
+        try await withServer { client, test, _ in
+            let created = try await client.execute(
+                uri: "/v1/consumers/audit", method: .put, headers: [.contentType: "application/json"],
+                body: ByteBuffer(string: #"{"filters": {"objectTypes": ["inventory"]}, "start": "earliest"}"#))
+            #expect(created.status == .created && created.json["position"] as? Int == 0)
+            let replaced = try await client.execute(
+                uri: "/v1/consumers/audit", method: .put, headers: [.contentType: "application/json"],
+                body: ByteBuffer(string: #"{"filters": {"objectTypes": ["inventory"]}}"#))
+            #expect(replaced.status == .ok)
+
+            // A long poll answers when an event commits.
+            let store = test.store
+            let appender = Task {
+                try await Task.sleep(for: .milliseconds(100))
+                _ = try await store.append(AppendRequest(stream: StreamName(object: try ObjectKey(parsing: "inventory/sku")), command: "restock", body: ["qty": 4]))
+            }
+            let polled = try await client.get("/v1/consumers/audit/events?wait=5000&include=view:stock")
+            try await appender.value
+            let events = try #require(polled.json["events"] as? [[String: Any]])
+            #expect(events.count == 1)
+            let event = try #require(events.first)
+            #expect(cloudEventProblems(event).isEmpty, "\(cloudEventProblems(event))")
+            #expect(event["source"] as? String == "/v1/objects/inventory/sku" && event["type"] as? String == "Restocked")
+            #expect(event["subject"] as? String == "main" && event["objecttype"] as? String == "inventory" && event["seq"] as? Int == 1)
+            #expect(((event["view"] as? [String: Any])?["state"] as? [String: Any])?["available"] as? Int == 4)
+            let next = try #require(polled.json["next"] as? Int)
+
+            let listed = try await client.get("/v1/consumers")
+            #expect((listed.json["consumers"] as? [[String: Any]])?.first?["lag"] as? Int == 1)
+            let acked = try await client.post("/v1/consumers/audit/ack", "{\"position\": \(next)}")
+            #expect(acked.status == .ok && acked.json["position"] as? Int == next && acked.json["lag"] as? Int == 0)
+            let empty = try await client.get("/v1/consumers/audit/events?wait=50")
+            #expect((empty.json["events"] as? [Any])?.isEmpty == true)
+
+            let deleted = try await client.execute(uri: "/v1/consumers/audit", method: .delete)
+            #expect(deleted.status == .noContent)
+            let gone = try await client.get("/v1/consumers/audit/events")
+            #expect(gone.status == .notFound && gone.json["type"] as? String == "/problems/consumer-not-found")
+        }
+    }
+
+    @Test("bad consumer requests name the field")
+    func refusals() async throws {
+        try await withServer { client, _, _ in
+            let put = { (body: String) in
+                try await client.execute(uri: "/v1/consumers/c", method: .put, headers: [.contentType: "application/json"], body: ByteBuffer(string: body))
+            }
+            for (body, field) in [
+                (#"{"start": "yesterday"}"#, "/start"), (#"{"filters": {"objectTypes": "inventory"}}"#, "/filters"),
+                (#"{"filters": {"colors": []}}"#, "/filters/colors"), (#"{"start": 5}"#, "/start"), (#"{"begin": 0}"#, "/begin"),
+            ] {
+                let response = try await put(body)
+                #expect(response.status == .badRequest && response.json["field"] as? String == field, "\(body): \(response.text)")
+            }
+            _ = try await put("{}")
+            let ack = try await client.post("/v1/consumers/c/ack", #"{"position": "x"}"#)
+            #expect(ack.status == .badRequest && ack.json["field"] as? String == "/position")
+            let wait = try await client.get("/v1/consumers/c/events?wait=999999")
+            #expect(wait.status == .badRequest && wait.json["field"] as? String == "wait")
+            let include = try await client.get("/v1/consumers/c/events?include=stock")
+            #expect(include.status == .badRequest && include.json["field"] as? String == "include")
+            let badName = try await client.get("/v1/consumers/Bad%20Name")
+            #expect(badName.status == .badRequest)
+        }
+    }
+}
