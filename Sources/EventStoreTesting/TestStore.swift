@@ -13,7 +13,7 @@ public struct TestStore: Sendable {
 
     /// Opens a store in a new temporary directory; `configure` adjusts the configuration.
     public static func open(
-        objectTypes: [String: ObjectTypeDefinition] = [:], observer: (any StoreObserver)? = nil,
+        objectTypes: [String: ObjectTypeDefinition] = [:], logViews: [AnyLogProjection] = [], observer: (any StoreObserver)? = nil,
         _ configure: (inout StoreConfiguration) -> Void = { _ in }
     ) throws -> TestStore {
         let directory = TemporaryDirectory()
@@ -21,7 +21,8 @@ public struct TestStore: Sendable {
         configure(&configuration)
         let clock = ManualClock()
         let store = try EventStore(
-            configuration: configuration, objectTypes: objectTypes, clock: clock, holder: "test", logger: quietLogger, observer: observer)
+            configuration: configuration, objectTypes: objectTypes, logViews: logViews, clock: clock, holder: "test", logger: quietLogger,
+            observer: observer)
         return TestStore(store: store, directory: directory, clock: clock)
     }
 
@@ -30,7 +31,7 @@ public struct TestStore: Sendable {
         var configuration = store.configuration
         configure(&configuration)
         let reopenedStore = try EventStore(
-            configuration: configuration, objectTypes: store.objectTypes, clock: clock, holder: "test", logger: quietLogger)
+            configuration: configuration, objectTypes: store.objectTypes, logViews: store.logViews, clock: clock, holder: "test", logger: quietLogger)
         return TestStore(store: reopenedStore, directory: directory, clock: clock)
     }
 

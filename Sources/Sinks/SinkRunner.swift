@@ -44,10 +44,11 @@ public struct SinkRunner: Sendable {
         }
     }
 
-    /// The next batch after the consumer's position; nil when the consumer was deleted.
-    func nextBatch() throws -> SinkBatch? {
+    /// The next batch after the consumer's position (or after `after`, when it is further);
+    /// nil when the consumer was deleted.
+    public func nextBatch(after: Position? = nil) throws -> SinkBatch? {
         var events: [SinkBatch.Event] = []
-        let page = try store.readConsumer(configuration.name, limit: configuration.batchSize) { event, streamName in
+        let page = try store.readConsumer(configuration.name, after: after, limit: configuration.batchSize) { event, streamName in
             var writer = JSONWriter(capacity: 256 + event.data.count)
             CloudEventJSON.write(event, name: streamName, into: &writer)
             let object = streamName.object

@@ -15,7 +15,7 @@ func withServer(
     _ body: @Sendable (any TestClientProtocol, TestStore, LogStreamHub) async throws -> Void
 ) async throws {
     let metrics = ServerMetrics()
-    let test = try TestStore.open(objectTypes: BundledTypes.all, observer: metrics, configureStore)
+    let test = try TestStore.open(objectTypes: BundledTypes.all, logViews: BundledTypes.logViews, observer: metrics, configureStore)
     var configuration = ServerConfiguration()
     configureServer(&configuration)
     let streams = LogStreamHub()
