@@ -77,9 +77,11 @@ let package = Package(
         .executableTarget(
             name: "evbench",
             dependencies: [
-                "EventStore", "EventServer", "EventModel", "Projections",
+                "EventStore", "EventServer", "EventModel", "Projections", "Sinks",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .target(

@@ -65,30 +65,35 @@ public enum RFC3339 {
         let day = Int(dayOfYear - (153 * monthIndex + 2) / 5 + 1)
         let month = Int(monthIndex < 10 ? monthIndex + 3 : monthIndex - 9)
         let year = Int(yearOfEra + era * 400 + (month <= 2 ? 1 : 0))
-        digits(year, 4, &writer)
-        writer.byte(UInt8(ascii: "-"))
-        digits(month, 2, &writer)
-        writer.byte(UInt8(ascii: "-"))
-        digits(day, 2, &writer)
-        writer.byte(UInt8(ascii: "T"))
-        digits(secondsOfDay / 3_600, 2, &writer)
-        writer.byte(UInt8(ascii: ":"))
-        digits(secondsOfDay / 60 % 60, 2, &writer)
-        writer.byte(UInt8(ascii: ":"))
-        digits(secondsOfDay % 60, 2, &writer)
-        writer.byte(UInt8(ascii: "."))
-        digits(millis, 3, &writer)
-        writer.byte(UInt8(ascii: "Z"))
-    }
-
-    private static func digits(_ value: Int, _ count: Int, _ writer: inout JSONWriter) {
-        var divisor = 1
-        for _ in 1..<count { divisor *= 10 }
-        var rest = max(0, value)
-        while divisor > 0 {
-            writer.byte(UInt8(ascii: "0") + UInt8(rest / divisor % 10))
-            rest %= divisor
-            divisor /= 10
+        let year4 = max(0, min(9_999, year))
+        let hour = secondsOfDay / 3_600
+        let minute = secondsOfDay / 60 % 60
+        let second = secondsOfDay % 60
+        // `YYYY-MM-DDTHH:MM:SS.mmmZ`, 24 bytes, built on the stack and appended at once.
+        var text: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        withUnsafeMutableBytes(of: &text) { bytes in
+            func put(_ value: Int, _ count: Int, at offset: Int) {
+                var rest = value
+                for index in stride(from: offset + count - 1, through: offset, by: -1) {
+                    bytes[index] = UInt8(ascii: "0") + UInt8(rest % 10)
+                    rest /= 10
+                }
+            }
+            put(year4, 4, at: 0)
+            bytes[4] = UInt8(ascii: "-")
+            put(month, 2, at: 5)
+            bytes[7] = UInt8(ascii: "-")
+            put(day, 2, at: 8)
+            bytes[10] = UInt8(ascii: "T")
+            put(hour, 2, at: 11)
+            bytes[13] = UInt8(ascii: ":")
+            put(minute, 2, at: 14)
+            bytes[16] = UInt8(ascii: ":")
+            put(second, 2, at: 17)
+            bytes[19] = UInt8(ascii: ".")
+            put(millis, 3, at: 20)
+            bytes[23] = UInt8(ascii: "Z")
         }
+        withUnsafeBytes(of: &text) { writer.raw(UnsafeRawBufferPointer(rebasing: $0[0..<24])) }
     }
 }

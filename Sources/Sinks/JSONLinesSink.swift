@@ -3,9 +3,10 @@ import EventStore
 import Foundation
 
 /// Appends each event as a line of JSON to `<path>-<first position>.jsonl`, starting a new file
-/// once one passes `rotateBytes`; each batch is synced before it counts as delivered. A batch
-/// delivered again after a crash is appended again (at least once): readers drop lines whose
-/// `position` they have passed.
+/// once one passes `rotateBytes` (a restart goes on with the newest file); each batch is synced
+/// before it counts as delivered. A batch delivered again after a crash is
+/// appended again (at least once): readers drop lines whose `position` they have passed. A line
+/// cut short by a crash is removed before anything is appended after it.
 public actor JSONLinesSink: Sink {
     let path: String
     let rotateBytes: Int
@@ -26,6 +27,7 @@ public actor JSONLinesSink: Sink {
 
     public func deliver(_ batch: SinkBatch) async throws {
         guard let first = batch.events.first else { return }
+        if descriptor < 0 { try open(latestBelow: rotateBytes) }
         if descriptor < 0 || written >= rotateBytes { try open(first: first.position) }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(batch.events.reduce(0) { $0 + $1.json.count + 1 })
@@ -36,11 +38,44 @@ public actor JSONLinesSink: Sink {
         var offset = 0
         while offset < bytes.count {
             let count = bytes.withUnsafeBytes { Foundation.write(descriptor, $0.baseAddress! + offset, $0.count - offset) }
-            guard count > 0 else { throw WriteError(description: "cannot write \(path): \(String(cString: strerror(errno)))") }
+            guard count > 0 else {
+                let reason = String(cString: strerror(errno))
+                // Nothing of a failed batch stays behind: the retry writes it whole.
+                _ = ftruncate(descriptor, off_t(written))
+                throw WriteError(description: "cannot write \(path): \(reason)")
+            }
             offset += count
         }
-        guard fsync(descriptor) == 0 else { throw WriteError(description: "cannot sync \(path): \(String(cString: strerror(errno)))") }
+        guard fsync(descriptor) == 0 else {
+            let reason = String(cString: strerror(errno))
+            _ = ftruncate(descriptor, off_t(written))
+            throw WriteError(description: "cannot sync \(path): \(reason)")
+        }
         written += bytes.count
+    }
+
+    /// Opens the newest file an earlier run wrote, if it is below `limit` bytes, to go on with
+    /// it (after dropping a line a crash cut short).
+    private func open(latestBelow limit: Int) throws {
+        let folder = (path as NSString).deletingLastPathComponent
+        let prefix = (path as NSString).lastPathComponent + "-"
+        let files = ((try? FileManager.default.contentsOfDirectory(atPath: folder.isEmpty ? "." : folder)) ?? [])
+            .filter { $0.hasPrefix(prefix) && $0.hasSuffix(".jsonl") }.sorted()
+        guard let latest = files.last else { return }
+        let file = folder.isEmpty ? latest : folder + "/" + latest
+        descriptor = Foundation.open(file, O_RDWR | O_APPEND)
+        guard descriptor >= 0 else { throw WriteError(description: "cannot open \(file): \(String(cString: strerror(errno)))") }
+        do {
+            written = try dropTornLine(file)
+        } catch {
+            Foundation.close(descriptor)
+            descriptor = -1
+            throw error
+        }
+        if written >= limit {
+            Foundation.close(descriptor)
+            descriptor = -1
+        }
     }
 
     private func open(first: Position) throws {
@@ -48,10 +83,37 @@ public actor JSONLinesSink: Sink {
         let folder = (path as NSString).deletingLastPathComponent
         if !folder.isEmpty { try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
         let file = "\(path)-\(String(format: "%012llu", first)).jsonl"
-        descriptor = Foundation.open(file, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        descriptor = Foundation.open(file, O_RDWR | O_CREAT | O_APPEND, 0o644)
         guard descriptor >= 0 else { throw WriteError(description: "cannot open \(file): \(String(cString: strerror(errno)))") }
+        do {
+            written = try dropTornLine(file)
+        } catch {
+            Foundation.close(descriptor)
+            descriptor = -1
+            throw error
+        }
+    }
+
+    /// Truncates the open file after its last newline (a crash may have cut its last line
+    /// short); returns its size then.
+    private func dropTornLine(_ file: String) throws -> Int {
         var status = stat()
-        written = fstat(descriptor, &status) == 0 ? Int(status.st_size) : 0
+        guard fstat(descriptor, &status) == 0 else { throw WriteError(description: "cannot stat \(file): \(String(cString: strerror(errno)))") }
+        var end = Int(status.st_size)
+        var chunk = [UInt8](repeating: 0, count: 4_096)
+        while end > 0 {
+            let start = max(0, end - chunk.count)
+            let count = chunk.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress!, end - start, off_t(start)) }
+            guard count == end - start else { throw WriteError(description: "cannot read \(file): \(String(cString: strerror(errno)))") }
+            if let newline = chunk[..<count].lastIndex(of: UInt8(ascii: "\n")) {
+                let keep = start + newline + 1
+                if keep < Int(status.st_size) { guard ftruncate(descriptor, off_t(keep)) == 0 else { throw WriteError(description: "cannot truncate \(file)") } }
+                return keep
+            }
+            end = start
+        }
+        if status.st_size > 0 { guard ftruncate(descriptor, 0) == 0 else { throw WriteError(description: "cannot truncate \(file)") } }
+        return 0
     }
 
     public func close() async {

@@ -2,11 +2,14 @@ import CNATS
 import EventModel
 import EventStore
 import Foundation
+import Synchronization
 
 /// Publishes each event to NATS JetStream on `<subjectPrefix>.<object type>`, with the event id
 /// as `Nats-Msg-Id` so the stream drops a message it has seen (a batch delivered again after a
-/// crash is not stored twice), and waits for each publish ack before the batch counts as
-/// delivered. The stream is created (subjects `<subjectPrefix>.>`) if it does not exist.
+/// crash is not stored twice). A batch's messages are published asynchronously, then the sink
+/// waits for every publish ack: only a batch whose every message was acknowledged counts as
+/// delivered (one failure and the whole batch is sent again; the ids make that safe). The
+/// stream is created (subjects `<subjectPrefix>.>`) if it does not exist.
 ///
 /// Uses the official NATS C client from Debian through the `CNATS` system-library target. The
 /// connection is used from one task at a time (the sink's runner), which the actor guarantees.
@@ -16,6 +19,8 @@ public actor NATSSink: Sink {
     let subjectPrefix: String
     private var connection: OpaquePointer?
     private var context: OpaquePointer?
+    /// Publishes the server refused, counted by the client's error callback.
+    private let failures = PublishFailures()
 
     /// A sink publishing to the JetStream stream `stream` at `url`; connects on first use.
     public init(url: String, stream: String, subjectPrefix: String) throws {
@@ -37,31 +42,36 @@ public actor NATSSink: Sink {
 
     public func deliver(_ batch: SinkBatch) async throws {
         let context = try connect()
+        failures.reset()
         for event in batch.events {
-            let (status, errorCode) = Self.publish(
-                context, subject: "\(subjectPrefix).\(event.objectType)", messageID: event.id.description, data: event.json)
+            let status = Self.publishAsync(context, subject: "\(subjectPrefix).\(event.objectType)", messageID: event.id.description, data: event.json)
             guard status == NATS_OK else {
                 disconnect()
-                throw NATSError("publishing position \(event.position) to \(url)", status, errorCode)
+                throw NATSError("publishing position \(event.position) to \(url)", status)
             }
+        }
+        var options = jsPubOptions()
+        jsPubOptions_Init(&options)
+        options.MaxWait = 10_000
+        let status = js_PublishAsyncComplete(context, &options)
+        guard status == NATS_OK, failures.count == 0 else {
+            disconnect()
+            throw status == NATS_OK
+                ? NATSError("\(failures.count) of \(batch.events.count) publishes from position \(batch.firstPosition) were refused by \(url)", NATS_ERR)
+                : NATSError("waiting for the publish acks of the batch from position \(batch.firstPosition)", status)
         }
     }
 
-    /// Publishes one message and waits for its ack (5 s at most).
-    private static func publish(_ context: OpaquePointer, subject: String, messageID: String, data: [UInt8]) -> (natsStatus, jsErrCode) {
+    /// Publishes one message without waiting for its ack.
+    private static func publishAsync(_ context: OpaquePointer, subject: String, messageID: String, data: [UInt8]) -> natsStatus {
         var options = jsPubOptions()
         jsPubOptions_Init(&options)
-        options.MaxWait = 5_000
-        var errorCode = jsErrCode(0)
-        var ack: UnsafeMutablePointer<jsPubAck>?
-        let status = messageID.withCString { id in
+        return messageID.withCString { id in
             options.MsgId = id
             return subject.withCString { subject in
-                data.withUnsafeBytes { bytes in js_Publish(&ack, context, subject, bytes.baseAddress, Int32(bytes.count), &options, &errorCode) }
+                data.withUnsafeBytes { bytes in js_PublishAsync(context, subject, bytes.baseAddress, Int32(bytes.count), &options) }
             }
         }
-        if let ack { jsPubAck_Destroy(ack) }
-        return (status, errorCode)
     }
 
     /// The JetStream context, connecting and creating the stream first if needed.
@@ -71,7 +81,15 @@ public actor NATSSink: Sink {
         var status = natsConnection_ConnectTo(&connection, url)
         guard status == NATS_OK, let connection else { throw NATSError("connecting to \(url)", status) }
         var context: OpaquePointer?
-        status = natsConnection_JetStream(&context, connection, nil)
+        var options = jsOptions()
+        jsOptions_Init(&options)
+        options.PublishAsync.MaxPending = 4_096
+        options.PublishAsync.ErrHandler = { _, _, closure in
+            guard let closure else { return }
+            Unmanaged<PublishFailures>.fromOpaque(closure).takeUnretainedValue().record()
+        }
+        options.PublishAsync.ErrHandlerClosure = Unmanaged.passUnretained(failures).toOpaque()
+        status = natsConnection_JetStream(&context, connection, &options)
         guard status == NATS_OK, let context else {
             natsConnection_Destroy(connection)
             throw NATSError("opening JetStream on \(url)", status)
@@ -123,4 +141,13 @@ public actor NATSSink: Sink {
     }
 
     public func close() async { disconnect() }
+}
+
+/// Counts asynchronous publishes the server refused; written by the NATS client's thread.
+final class PublishFailures: Sendable {
+    private let failures = Atomic<Int>(0)
+
+    func record() { failures.add(1, ordering: .relaxed) }
+    func reset() { failures.store(0, ordering: .relaxed) }
+    var count: Int { failures.load(ordering: .relaxed) }
 }

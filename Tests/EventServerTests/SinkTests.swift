@@ -156,6 +156,28 @@ struct SinkTests {
         #expect(positions == Array(1...100))
     }
 
+    @Test("a line a crash cut short is dropped before the JSON Lines sink appends after it")
+    func tornLine() async throws {
+        let test = try TestStore.open()
+        defer { Task { await test.destroy() } }
+        try await appendDeposits(test.store, count: 5)
+        let folder = test.directory.appending("lake")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let file = folder + "/events-000000000001.jsonl"
+        try Data("{\"position\":0}\n{\"specversion\":\"1.0\",\"posi".utf8).write(to: URL(fileURLWithPath: file))
+        let sink = JSONLinesSink(path: folder + "/events", rotateBytes: 1 << 20)
+        let configuration = SinkConfiguration(name: "lake", target: .jsonLines(path: folder + "/events", rotateBytes: 1 << 20))
+        let task = Task { try await SinkRunner(store: test.store, configuration: configuration, sink: sink, logger: sinkLogger).run() }
+        try await waitForAck(test.store, "lake", 5)
+        task.cancel()
+        _ = await task.result
+        let lines = try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n")
+        let positions = try lines.map { line in
+            try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])["position"] as? Int
+        }
+        #expect(positions == [0, 1, 2, 3, 4, 5])
+    }
+
     @Test("the JetStream sink stores each event exactly once in a real nats-server, even when a batch is sent twice")
     func jetStream() async throws {
         let server = try NATSServer.start()
