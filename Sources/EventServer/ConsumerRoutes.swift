@@ -42,7 +42,8 @@ struct ConsumerRoutes<Context: RequestContext> {
 
     private func json(_ consumer: Consumer) -> JSONValue {
         guard case .object(var members) = consumer.json else { return consumer.json }
-        members["lag"] = .number(Double(store.commits.committedPosition - min(store.commits.committedPosition, consumer.position)))
+        let head = store.commits.committedPosition
+        members["lag"] = .number(Double(head - min(head, consumer.position)))
         return .object(members)
     }
 
@@ -68,7 +69,7 @@ struct ConsumerRoutes<Context: RequestContext> {
         case nil: start = nil
         case .string("earliest"): start = .earliest
         case .string("latest"): start = .latest
-        case .number(let value) where value >= 0 && value.rounded() == value: start = .position(Position(value))
+        case .some(let value) where value.integerValue.map { $0 >= 0 } == true: start = .position(Position(value.integerValue!))
         default: throw Problem.invalidField("/start", "must be \"earliest\", \"latest\" or a position")
         }
         let result: (consumer: Consumer, created: Bool)
@@ -115,11 +116,12 @@ struct ConsumerRoutes<Context: RequestContext> {
         let after = try request.uri.queryParameters.get("after").map { _ in try RequestParsing.integer("after", request, default: 0, range: 0...Int64.max) }
         let include = try includedView(request)
         let deadline = ContinuousClock.now + .milliseconds(wait)
+        var scanFrom = after.map { Position($0) }
         while true {
             var frames: [(event: [UInt8], stream: StreamName?, seq: Seq)] = []
             let page: ConsumerPage?
             do {
-                page = try store.readConsumer(name, after: after.map { Position($0) }, limit: limit, bytesMax: configuration.pageBytesMax) { event, streamName in
+                page = try store.readConsumer(name, after: scanFrom, limit: limit, bytesMax: configuration.pageBytesMax) { event, streamName in
                     var writer = JSONWriter(capacity: 256 + event.data.count)
                     CloudEventJSON.write(event, name: streamName, into: &writer)
                     // With include=, the view is added once the page is read (outside its transaction).
@@ -131,6 +133,9 @@ struct ConsumerRoutes<Context: RequestContext> {
             guard let page else { throw Problem(EventStoreError.consumerNotFound(name)) }
             let now = ContinuousClock.now
             if frames.isEmpty, now < deadline, !streams.isClosing {
+                // Nothing matched: go on from where the scan stopped, waiting only at the head.
+                scanFrom = page.next
+                if page.next < page.head { continue }
                 _ = await streams.waitForCommit(after: page.next, store: store, timeout: deadline - now)
                 continue
             }
@@ -152,7 +157,7 @@ struct ConsumerRoutes<Context: RequestContext> {
             writer.ascii(",\"head\":")
             writer.integer(page.head)
             writer.ascii(",\"lag\":")
-            writer.integer(page.head - page.next)
+            writer.integer(page.head - min(page.head, page.next))
             writer.byte(UInt8(ascii: "}"))
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: writer.bytes)))
         }
@@ -164,7 +169,12 @@ struct ConsumerRoutes<Context: RequestContext> {
         guard include.hasPrefix("view:"), include.count > 5 else {
             throw Problem.invalidField("include", "must be view:NAME, e.g. view:stock")
         }
-        return String(include.dropFirst(5))
+        let name = String(include.dropFirst(5))
+        guard store.objectTypes.values.contains(where: { $0.views.contains { $0.name == name } }) else {
+            let views = Set(store.objectTypes.values.flatMap { $0.views.map(\.name) }).sorted()
+            throw Problem.invalidField("include", "no object type has a view \(name); views: \(views.joined(separator: ", "))")
+        }
+        return name
     }
 
     /// `,"view":{"name","state"}}`: the object's view after the event, closing the envelope;

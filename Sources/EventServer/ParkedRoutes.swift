@@ -38,6 +38,7 @@ struct ParkedRoutes<Context: RequestContext> {
 
     private func drop(_ context: Context) async throws -> Response {
         let name = context.parameters.get("name") ?? ""
+        guard Consumer.isValidName(name) else { throw Problem.invalidField("name", "must be a sink's name: 1-64 characters of a-z, 0-9, '_' and '-'") }
         guard let position = context.parameters.get("position").flatMap(UInt64.init) else {
             throw Problem.invalidField("position", "must be the parked batch's first position")
         }

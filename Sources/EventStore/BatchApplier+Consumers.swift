@@ -60,7 +60,8 @@ extension BatchApplier {
                 try batch.withUnsafeBytes { try transaction.put(layout.parked, key: key, value: $0) }
             }
         case .unpark(let sink, let firstPosition):
-            _ = try ConsumerKeys.withParkedKey(sink: sink, position: firstPosition) { try transaction.delete(layout.parked, key: $0) }
+            let deleted = try ConsumerKeys.withParkedKey(sink: sink, position: firstPosition) { try transaction.delete(layout.parked, key: $0) }
+            if !deleted { return .failure(.invalidRequest(field: "position", reason: "\(sink) has no batch parked at \(firstPosition)")) }
         }
         return .success(outcome)
     }

@@ -49,8 +49,9 @@ public enum CloudEventJSON {
 /// RFC 3339 UTC times with milliseconds (`2026-11-23T12:00:00.000Z`), written without
 /// Foundation and without allocating.
 public enum RFC3339 {
-    /// Writes `milliseconds` since the epoch.
-    public static func write(milliseconds: Int64, into writer: inout JSONWriter) {
+    /// Writes `milliseconds` since the epoch, clamped to years 0000 to 9999.
+    public static func write(milliseconds unclamped: Int64, into writer: inout JSONWriter) {
+        let milliseconds = min(max(unclamped, -62_167_219_200_000), 253_402_300_799_999)
         let totalSeconds = milliseconds >= 0 ? milliseconds / 1000 : (milliseconds - 999) / 1000
         let millis = Int(milliseconds - totalSeconds * 1000)
         var days = totalSeconds >= 0 ? totalSeconds / 86_400 : (totalSeconds - 86_399) / 86_400
@@ -65,7 +66,7 @@ public enum RFC3339 {
         let day = Int(dayOfYear - (153 * monthIndex + 2) / 5 + 1)
         let month = Int(monthIndex < 10 ? monthIndex + 3 : monthIndex - 9)
         let year = Int(yearOfEra + era * 400 + (month <= 2 ? 1 : 0))
-        let year4 = max(0, min(9_999, year))
+        let year4 = year
         let hour = secondsOfDay / 3_600
         let minute = secondsOfDay / 60 % 60
         let second = secondsOfDay % 60

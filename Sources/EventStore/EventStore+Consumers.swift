@@ -130,6 +130,7 @@ extension EventStore {
     }
 
     /// Drops a parked batch (it was delivered).
+    /// - Throws: ``EventStoreError/invalidRequest(field:reason:)`` when there is no such batch.
     public func unpark(sink: String, firstPosition: Position) async throws(EventStoreError) {
         _ = try await append(AppendRequest(consumer: .unpark(sink: sink, firstPosition: firstPosition)))
     }
@@ -145,13 +146,18 @@ extension EventStore {
                     guard current.key.count > 9, let zero = current.key.firstIndex(of: 0), zero == current.key.count - 9 else { continue }
                     let name = String(decoding: current.key[..<zero], as: UTF8.self)
                     guard sink == nil || sink == name else { continue }
-                    let value = try JSONValue(parsing: current.value)
-                    var events = JSONWriter()
-                    events.value(value["events"] ?? [])
-                    batches.append(
-                        ParkedBatch(
-                            sink: name, firstPosition: StoreKeys.integer(current.key, at: zero + 1), body: events.bytes,
-                            reason: value["reason"]?.stringValue ?? ""))
+                    // The events are kept as stored bytes: parsing them would round big numbers.
+                    var reason = ""
+                    var events: [UInt8] = Array("[]".utf8)
+                    var scanner = JSONScanner(current.value)
+                    try scanner.readObject { key, value in
+                        switch key {
+                        case "reason": reason = try value.readString()
+                        case "events": events = Array(current.value[try value.skipValue()])
+                        default: _ = try value.skipValue()
+                        }
+                    }
+                    batches.append(ParkedBatch(sink: name, firstPosition: StoreKeys.integer(current.key, at: zero + 1), body: events, reason: reason))
                 }
             }
             return batches

@@ -22,6 +22,8 @@ struct LogViewWrite {
 extension EventStore {
     /// Stored under stream number 0 in `views` (stream numbers start at 1).
     static let logViewStream: UInt64 = 0
+    /// Event data folded into a cross-object view per transaction, at most (about).
+    static let logViewBytesMax = 16 << 20
 
     /// The cross-object view `name` as stored (nil for an unknown view); a view not folded yet,
     /// or folded by another version, reads as its initial state at position 0.
@@ -41,7 +43,8 @@ extension EventStore {
         }
     }
 
-    /// Folds up to `limit` log positions after each cross-object view's checkpoint into it and
+    /// Folds up to `limit` log positions (and about 16 MiB of event data) after each cross-object
+    /// view's checkpoint into it and
     /// stores state and checkpoint in one transaction (so every event is folded exactly once,
     /// whatever crashes); returns the positions folded in all. Call it again while it returns
     /// more than 0; one caller at a time (a second one's writes are refused, not doubled).
@@ -65,7 +68,8 @@ extension EventStore {
                 try transaction.withCursor(layout.log) { log in
                     var entry = try StoreKeys.withKey(from + 1) { try log.seek(atLeast: $0) }
                     var scanned = 0
-                    while let current = entry, scanned < limit {
+                    var bytes = 0
+                    while let current = entry, scanned < limit, bytes < Self.logViewBytesMax {
                         let position = StoreKeys.integer(current.key)
                         let event = try decoder.decode(position: position, record: current.value)
                         let name = try names[event.stream] ?? streamName(event.stream, in: transaction, position: position)
@@ -79,6 +83,7 @@ extension EventStore {
                         }
                         through = position
                         scanned += 1
+                        bytes += event.data.count
                         entry = try log.next()
                     }
                 }

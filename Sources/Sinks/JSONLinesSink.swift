@@ -83,8 +83,17 @@ public actor JSONLinesSink: Sink {
         let folder = (path as NSString).deletingLastPathComponent
         if !folder.isEmpty { try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
         let file = "\(path)-\(String(format: "%012llu", first)).jsonl"
+        let existed = FileManager.default.fileExists(atPath: file)
         descriptor = Foundation.open(file, O_RDWR | O_CREAT | O_APPEND, 0o644)
         guard descriptor >= 0 else { throw WriteError(description: "cannot open \(file): \(String(cString: strerror(errno)))") }
+        if !existed {
+            // The new file's name must survive a power cut as surely as the lines in it.
+            let directory = Foundation.open(folder.isEmpty ? "." : folder, O_RDONLY | O_DIRECTORY)
+            if directory >= 0 {
+                _ = fsync(directory)
+                Foundation.close(directory)
+            }
+        }
         do {
             written = try dropTornLine(file)
         } catch {

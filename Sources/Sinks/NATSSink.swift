@@ -17,16 +17,20 @@ public actor NATSSink: Sink {
     let url: String
     let stream: String
     let subjectPrefix: String
+    /// Publishes in flight at most: at least a batch, so a batch never stalls on itself.
+    let maxPending: Int
     private var connection: OpaquePointer?
     private var context: OpaquePointer?
     /// Publishes the server refused, counted by the client's error callback.
     private let failures = PublishFailures()
 
-    /// A sink publishing to the JetStream stream `stream` at `url`; connects on first use.
-    public init(url: String, stream: String, subjectPrefix: String) throws {
+    /// A sink publishing to the JetStream stream `stream` at `url`, batches of at most
+    /// `batchSize` events; connects on first use.
+    public init(url: String, stream: String, subjectPrefix: String, batchSize: Int = 500) throws {
         self.url = url
         self.stream = stream
         self.subjectPrefix = subjectPrefix
+        self.maxPending = max(4_096, batchSize + 1)
     }
 
     /// A NATS failure: the call and the client's text for its status.
@@ -83,7 +87,7 @@ public actor NATSSink: Sink {
         var context: OpaquePointer?
         var options = jsOptions()
         jsOptions_Init(&options)
-        options.PublishAsync.MaxPending = 4_096
+        options.PublishAsync.MaxPending = Int64(maxPending)
         options.PublishAsync.ErrHandler = { _, _, closure in
             guard let closure else { return }
             Unmanaged<PublishFailures>.fromOpaque(closure).takeUnretainedValue().record()

@@ -35,8 +35,11 @@ public struct SinkBatch: Sendable {
         self.next = next
     }
 
-    /// The position of the first event: the batch's idempotency key.
+    /// The position of the first event.
     public var firstPosition: Position { events.first?.position ?? next }
+
+    /// The position of the last event.
+    public var lastPosition: Position { events.last?.position ?? next }
 
     /// The events as a JSON array.
     public var body: [UInt8] {

@@ -133,14 +133,19 @@ public struct SinkConfiguration: Sendable, Equatable {
         }
         var filter = ConsumerFilter()
         if let value = entry["filters"] {
-            guard let parsed = ConsumerFilter(json: value) else { throw FileError(pointer: "\(pointer)/filters", reason: "must hold lists of strings") }
+            guard case .object(let given) = value, let parsed = ConsumerFilter(json: value) else {
+                throw FileError(pointer: "\(pointer)/filters", reason: "must hold lists of strings")
+            }
+            if let unknown = given.keys.sorted().first(where: { !["objectTypes", "eventTypes", "branches"].contains($0) }) {
+                throw FileError(pointer: "\(pointer)/filters/\(unknown)", reason: "is not a filter; filters are objectTypes, eventTypes and branches")
+            }
             filter = parsed
         }
         let start: ConsumerStart
         switch entry["start"] {
         case nil, .string("earliest"): start = .earliest
         case .string("latest"): start = .latest
-        case .number(let value) where value >= 0 && value.rounded() == value: start = .position(Position(value))
+        case .some(let value) where value.integerValue.map { $0 >= 0 } == true: start = .position(Position(value.integerValue!))
         default: throw FileError(pointer: "\(pointer)/start", reason: "must be \"earliest\", \"latest\" or a position")
         }
         return SinkConfiguration(

@@ -57,7 +57,7 @@ extension SinkConfiguration {
         switch target {
         case .webhook(let url, let headers): WebhookSink(name: name, url: url, headers: headers)
         case .jsonLines(let path, let rotateBytes): JSONLinesSink(path: path, rotateBytes: rotateBytes)
-        case .nats(let url, let stream, let subjectPrefix): try NATSSink(url: url, stream: stream, subjectPrefix: subjectPrefix)
+        case .nats(let url, let stream, let subjectPrefix): try NATSSink(url: url, stream: stream, subjectPrefix: subjectPrefix, batchSize: batchSize)
         }
     }
 }

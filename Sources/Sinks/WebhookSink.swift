@@ -6,8 +6,9 @@ import NIOCore
 import NIOHTTP1
 
 /// POSTs each batch to a URL as `application/cloudevents-batch+json`, with an `Idempotency-Key`
-/// of `<sink>-<first position>`, so a receiver can drop a batch it saw before (delivery is at
-/// least once). A 2xx is success; anything else (or no answer in 10 s) is a failed attempt.
+/// of `<sink>-<first position>-<last position>`, so a receiver can drop a batch it saw before
+/// (delivery is at least once; a batch read again after a crash may hold more events, and then
+/// has another key; receivers that need exactly once dedupe on each CloudEvent's `id`). A 2xx is success; anything else (or no answer in 10 s) is a failed attempt.
 public struct WebhookSink: Sink {
     let name: String
     let url: String
@@ -32,7 +33,7 @@ public struct WebhookSink: Sink {
         var request = HTTPClientRequest(url: url)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/cloudevents-batch+json")
-        request.headers.add(name: "Idempotency-Key", value: "\(name)-\(batch.firstPosition)")
+        request.headers.add(name: "Idempotency-Key", value: "\(name)-\(batch.firstPosition)-\(batch.lastPosition)")
         for (key, value) in headers { request.headers.add(name: key, value: value) }
         request.body = .bytes(ByteBuffer(bytes: batch.body))
         let response: HTTPClientResponse

@@ -98,6 +98,11 @@ struct ConsumerTests {
             let expected = formatter.string(from: Date(timeIntervalSince1970: Double(milliseconds) / 1000))
             #expect(String(decoding: writer.bytes, as: UTF8.self) == expected, "\(milliseconds)")
         }
+        for (milliseconds, expected) in [(Int64.min, "0000-01-01T00:00:00.000Z"), (Int64.max, "9999-12-31T23:59:59.999Z")] {
+            var writer = JSONWriter()
+            RFC3339.write(milliseconds: milliseconds, into: &writer)
+            #expect(String(decoding: writer.bytes, as: UTF8.self) == expected, "clamped")
+        }
     }
 }
 
@@ -155,6 +160,7 @@ struct ConsumerRouteTests {
             for (body, field) in [
                 (#"{"start": "yesterday"}"#, "/start"), (#"{"filters": {"objectTypes": "inventory"}}"#, "/filters"),
                 (#"{"filters": {"colors": []}}"#, "/filters/colors"), (#"{"start": 5}"#, "/start"), (#"{"begin": 0}"#, "/begin"),
+                (#"{"start": 1e20}"#, "/start"), (#"{"start": 2.5}"#, "/start"),
             ] {
                 let response = try await put(body)
                 #expect(response.status == .badRequest && response.json["field"] as? String == field, "\(body): \(response.text)")
@@ -166,6 +172,11 @@ struct ConsumerRouteTests {
             #expect(wait.status == .badRequest && wait.json["field"] as? String == "wait")
             let include = try await client.get("/v1/consumers/c/events?include=stock")
             #expect(include.status == .badRequest && include.json["field"] as? String == "include")
+            let unknownView = try await client.get("/v1/consumers/c/events?include=view:nope")
+            #expect(unknownView.status == .badRequest && unknownView.json["field"] as? String == "include")
+            // Past the head: nothing, and no arithmetic going below zero.
+            let past = try await client.get("/v1/consumers/c/events?after=999999999")
+            #expect(past.status == .ok && (past.json["events"] as? [Any])?.isEmpty == true && past.json["lag"] as? Int == 0)
             let badName = try await client.get("/v1/consumers/Bad%20Name")
             #expect(badName.status == .badRequest)
         }
