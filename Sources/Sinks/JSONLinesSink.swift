@@ -62,16 +62,7 @@ public actor JSONLinesSink: Sink {
         let files = ((try? FileManager.default.contentsOfDirectory(atPath: folder.isEmpty ? "." : folder)) ?? [])
             .filter { $0.hasPrefix(prefix) && $0.hasSuffix(".jsonl") }.sorted()
         guard let latest = files.last else { return }
-        let file = folder.isEmpty ? latest : folder + "/" + latest
-        descriptor = Foundation.open(file, O_RDWR | O_APPEND)
-        guard descriptor >= 0 else { throw WriteError(description: "cannot open \(file): \(String(cString: strerror(errno)))") }
-        do {
-            written = try dropTornLine(file)
-        } catch {
-            Foundation.close(descriptor)
-            descriptor = -1
-            throw error
-        }
+        try openRepairing(folder.isEmpty ? latest : folder + "/" + latest, flags: O_RDWR | O_APPEND)
         if written >= limit {
             Foundation.close(descriptor)
             descriptor = -1
@@ -84,8 +75,7 @@ public actor JSONLinesSink: Sink {
         if !folder.isEmpty { try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
         let file = "\(path)-\(String(format: "%012llu", first)).jsonl"
         let existed = FileManager.default.fileExists(atPath: file)
-        descriptor = Foundation.open(file, O_RDWR | O_CREAT | O_APPEND, 0o644)
-        guard descriptor >= 0 else { throw WriteError(description: "cannot open \(file): \(String(cString: strerror(errno)))") }
+        try openRepairing(file, flags: O_RDWR | O_CREAT | O_APPEND)
         if !existed {
             // The new file's name must survive a power cut as surely as the lines in it.
             let directory = Foundation.open(folder.isEmpty ? "." : folder, O_RDONLY | O_DIRECTORY)
@@ -94,6 +84,12 @@ public actor JSONLinesSink: Sink {
                 Foundation.close(directory)
             }
         }
+    }
+
+    /// Opens `file` as the current one and drops a line a crash cut short at its end.
+    private func openRepairing(_ file: String, flags: Int32) throws {
+        descriptor = Foundation.open(file, flags, 0o644)
+        guard descriptor >= 0 else { throw WriteError(description: "cannot open \(file): \(String(cString: strerror(errno)))") }
         do {
             written = try dropTornLine(file)
         } catch {

@@ -1,25 +1,24 @@
 import EventModel
-import XCTest
+import Testing
 
-final class JSONPatchTests: XCTestCase {
+@Suite("JSON Patch (RFC 6902)")
+struct JSONPatchTests {
     // MARK: - Diff
 
-    func testDiffOfEqualValuesIsEmpty() {
+    @Test func testDiffOfEqualValuesIsEmpty() {
         let values: [JSONValue] = [
             nil, true, 0, -2.5, "", "text", [], [1, [2, nil]], [:], ["a": ["b": [1, 2]], "c": false],
         ]
         for value in values {
-            XCTAssertEqual(JSONPatch.diff(from: value, to: value), [], value.jsonText)
+            #expect(JSONPatch.diff(from: value, to: value) == [], "\(value.jsonText)")
         }
-        XCTAssertEqual(JSONPatch.diff(from: ["x": 1, "y": 2], to: ["y": 2, "x": 1.0]), [])
+        #expect(JSONPatch.diff(from: ["x": 1, "y": 2], to: ["y": 2, "x": 1.0]) == [])
     }
 
-    func testDiffOfObjectsAddsRemovesAndReplacesInKeyOrder() {
+    @Test func testDiffOfObjectsAddsRemovesAndReplacesInKeyOrder() {
         let source: JSONValue = ["keep": 1, "gone": true, "changed": "old", "kind": [1]]
         let target: JSONValue = ["keep": 1, "new": nil, "changed": "new", "kind": ["n": 1]]
-        XCTAssertEqual(
-            JSONPatch.diff(from: source, to: target),
-            [
+        #expect(JSONPatch.diff(from: source, to: target) == [
                 ["op": "replace", "path": "/changed", "value": "new"],
                 ["op": "remove", "path": "/gone"],
                 ["op": "replace", "path": "/kind", "value": ["n": 1]],
@@ -27,89 +26,81 @@ final class JSONPatchTests: XCTestCase {
             ])
     }
 
-    func testDiffRecursesIntoNestedValues() {
+    @Test func testDiffRecursesIntoNestedValues() {
         let source: JSONValue = ["order": ["lines": [["sku": "a", "qty": 1], ["sku": "b", "qty": 2]], "note": "x"]]
         let target: JSONValue = ["order": ["lines": [["sku": "a", "qty": 3], ["sku": "b", "qty": 2]]]]
-        XCTAssertEqual(
-            JSONPatch.diff(from: source, to: target),
-            [
+        #expect(JSONPatch.diff(from: source, to: target) == [
                 ["op": "replace", "path": "/order/lines/0/qty", "value": 3],
                 ["op": "remove", "path": "/order/note"],
             ])
     }
 
-    func testDiffOfDifferentKindsReplacesTheWholeValue() {
-        XCTAssertEqual(JSONPatch.diff(from: [1, 2], to: ["0": 1]), [["op": "replace", "path": "", "value": ["0": 1]]])
-        XCTAssertEqual(JSONPatch.diff(from: 1, to: "1"), [["op": "replace", "path": "", "value": "1"]])
-        XCTAssertEqual(JSONPatch.diff(from: ["a": nil], to: ["a": false]), [["op": "replace", "path": "/a", "value": false]])
+    @Test func testDiffOfDifferentKindsReplacesTheWholeValue() {
+        #expect(JSONPatch.diff(from: [1, 2], to: ["0": 1]) == [["op": "replace", "path": "", "value": ["0": 1]]])
+        #expect(JSONPatch.diff(from: 1, to: "1") == [["op": "replace", "path": "", "value": "1"]])
+        #expect(JSONPatch.diff(from: ["a": nil], to: ["a": false]) == [["op": "replace", "path": "/a", "value": false]])
     }
 
-    func testDiffOfAGrowingArrayAddsAtTheEnd() throws {
+    @Test func testDiffOfAGrowingArrayAddsAtTheEnd() throws {
         let source: JSONValue = ["list": [1, 2]]
         let target: JSONValue = ["list": [1, 5, 3, [4]]]
         let patch = JSONPatch.diff(from: source, to: target)
-        XCTAssertEqual(
-            patch,
-            [
+        #expect(patch == [
                 ["op": "replace", "path": "/list/1", "value": 5],
                 ["op": "add", "path": "/list/2", "value": 3],
                 ["op": "add", "path": "/list/3", "value": [4]],
             ])
-        XCTAssertEqual(try JSONPatch.apply(patch, to: source), target)
+        #expect(try JSONPatch.apply(patch, to: source) == target)
     }
 
-    func testDiffOfAShrinkingArrayRemovesFromTheEndBackwards() throws {
+    @Test func testDiffOfAShrinkingArrayRemovesFromTheEndBackwards() throws {
         let source: JSONValue = [0, 1, 2, 3, 4]
         let target: JSONValue = [0, 9]
         let patch = JSONPatch.diff(from: source, to: target)
-        XCTAssertEqual(
-            patch,
-            [
+        #expect(patch == [
                 ["op": "replace", "path": "/1", "value": 9],
                 ["op": "remove", "path": "/4"],
                 ["op": "remove", "path": "/3"],
                 ["op": "remove", "path": "/2"],
             ])
-        XCTAssertEqual(try JSONPatch.apply(patch, to: source), target)
-        XCTAssertEqual(try JSONPatch.apply(JSONPatch.diff(from: source, to: []), to: source), [])
+        #expect(try JSONPatch.apply(patch, to: source) == target)
+        #expect(try JSONPatch.apply(JSONPatch.diff(from: source, to: []), to: source) == [])
     }
 
-    func testDiffEscapesSlashAndTildeInMemberNames() throws {
+    @Test func testDiffEscapesSlashAndTildeInMemberNames() throws {
         let source: JSONValue = ["a/b": 1, "m~n": 2, "~1": 3, "": 4]
         let target: JSONValue = ["a/b": 10, "m~n": 20, "~1": 30, "": 40]
         let patch = JSONPatch.diff(from: source, to: target)
-        XCTAssertEqual(
-            patch,
-            [
+        #expect(patch == [
                 ["op": "replace", "path": "/", "value": 40],
                 ["op": "replace", "path": "/a~1b", "value": 10],
                 ["op": "replace", "path": "/m~0n", "value": 20],
                 ["op": "replace", "path": "/~01", "value": 30],
             ])
-        XCTAssertEqual(try JSONPatch.apply(patch, to: source), target)
+        #expect(try JSONPatch.apply(patch, to: source) == target)
     }
 
     /// `apply(diff(a, b), a) == b` for seeded random pairs, both unrelated and one derived from
     /// the other by small edits, including after the patch goes through JSON text.
-    func testApplyingTheDiffGivesTheTarget() throws {
+    @Test func testApplyingTheDiffGivesTheTarget() throws {
         var random = SplitMix64(seed: 0x6902)
         for round in 0..<400 {
             let source = Self.randomValue(depth: 4, using: &random)
             let target = round.isMultiple(of: 4) ? Self.randomValue(depth: 4, using: &random) : Self.mutated(source, depth: 4, using: &random)
             let patch = JSONPatch.diff(from: source, to: target)
             let context = "round \(round): \(source.jsonText) -> \(target.jsonText) by \(JSONValue.array(patch).jsonText)"
-            XCTAssertEqual(try JSONPatch.apply(patch, to: source), target, context)
-            XCTAssertEqual(patch.isEmpty, source == target, context)
-            XCTAssertEqual(JSONPatch.diff(from: source, to: target), patch, "not deterministic: \(context)")
+            #expect(try JSONPatch.apply(patch, to: source) == target, "\(context)")
+            #expect(patch.isEmpty == (source == target), "\(context)")
+            #expect(JSONPatch.diff(from: source, to: target) == patch, "not deterministic: \(context)")
             let reparsed = try JSONValue(parsing: JSONValue.array(patch).jsonText)
-            XCTAssertEqual(try JSONPatch.apply(reparsed.arrayValue ?? [], to: source), target, context)
-            XCTAssertEqual(try JSONPatch.apply(JSONPatch.diff(from: target, to: source), to: target), source, context)
+            #expect(try JSONPatch.apply(reparsed.arrayValue ?? [], to: source) == target, "\(context)")
+            #expect(try JSONPatch.apply(JSONPatch.diff(from: target, to: source), to: target) == source, "\(context)")
         }
     }
 
     // MARK: - Apply
 
-    func testApplyMovesCopiesAndTests() throws {
+    @Test func testApplyMovesCopiesAndTests() throws {
         let document: JSONValue = ["a": ["b": [1, 2, 3]], "c": "x"]
         let patch: [JSONValue] = [
             ["op": "test", "path": "/a/b/1", "value": 2.0],
@@ -119,23 +110,23 @@ final class JSONPatchTests: XCTestCase {
             ["op": "move", "from": "/a", "path": "/a"],
             ["op": "add", "path": "/d/0", "value": nil],
         ]
-        XCTAssertEqual(try JSONPatch.apply(patch, to: document), ["a": ["b": [2, 3, 1], "c": "x"], "d": [nil, 1, 2, 3]])
-        XCTAssertEqual(try JSONPatch.apply([["op": "add", "path": "", "value": [1]]], to: document), [1])
-        XCTAssertEqual(try JSONPatch.apply([["op": "replace", "path": "", "value": "all"]], to: document), "all")
-        XCTAssertEqual(try JSONPatch.apply([], to: document), document)
+        #expect(try JSONPatch.apply(patch, to: document) == ["a": ["b": [2, 3, 1], "c": "x"], "d": [nil, 1, 2, 3]])
+        #expect(try JSONPatch.apply([["op": "add", "path": "", "value": [1]]], to: document) == [1])
+        #expect(try JSONPatch.apply([["op": "replace", "path": "", "value": "all"]], to: document) == "all")
+        #expect(try JSONPatch.apply([], to: document) == document)
     }
 
-    func testFailedTestStopsThePatch() {
+    @Test func testFailedTestStopsThePatch() {
         let document: JSONValue = ["a": 1]
         let error = applyError([["op": "add", "path": "/b", "value": 2], ["op": "test", "path": "/a", "value": 2]], to: document)
-        XCTAssertEqual(error?.operationIndex, 1)
-        XCTAssertEqual(error?.code, .testFailed)
-        XCTAssertEqual(error?.pointer, "/a")
-        XCTAssertEqual(applyError([["op": "test", "path": "/a", "value": "1"]], to: document)?.code, .testFailed)
-        XCTAssertEqual(applyError([["op": "test", "path": "/missing", "value": nil]], to: document)?.code, .pathNotFound)
+        #expect(error?.operationIndex == 1)
+        #expect(error?.code == .testFailed)
+        #expect(error?.pointer == "/a")
+        #expect(applyError([["op": "test", "path": "/a", "value": "1"]], to: document)?.code == .testFailed)
+        #expect(applyError([["op": "test", "path": "/missing", "value": nil]], to: document)?.code == .pathNotFound)
     }
 
-    func testMissingPathsAreRefused() {
+    @Test func testMissingPathsAreRefused() {
         let document: JSONValue = ["a": ["b": 1], "list": [1, 2]]
         let cases: [(JSONValue, String)] = [
             (["op": "remove", "path": "/missing"], "/missing"),
@@ -153,13 +144,13 @@ final class JSONPatchTests: XCTestCase {
         ]
         for (operation, pointer) in cases {
             let error = applyError([["op": "test", "path": "/a/b", "value": 1], operation], to: document)
-            XCTAssertEqual(error?.operationIndex, 1, operation.jsonText)
-            XCTAssertEqual(error?.code, .pathNotFound, operation.jsonText)
-            XCTAssertEqual(error?.pointer, pointer, operation.jsonText)
+            #expect(error?.operationIndex == 1, "\(operation.jsonText)")
+            #expect(error?.code == .pathNotFound, "\(operation.jsonText)")
+            #expect(error?.pointer == pointer, "\(operation.jsonText)")
         }
     }
 
-    func testMalformedOperationsAndPointersAreRefused() {
+    @Test func testMalformedOperationsAndPointersAreRefused() {
         let document: JSONValue = ["a": 1]
         let malformed: [JSONValue] = [
             "add", ["path": "/a"], ["op": "delete", "path": "/a"], ["op": 1, "path": "/a"], ["op": "remove"],
@@ -167,20 +158,20 @@ final class JSONPatchTests: XCTestCase {
             ["op": "copy", "path": "/b", "from": nil],
         ]
         for operation in malformed {
-            XCTAssertEqual(applyError([operation], to: document)?.code, .malformedOperation, operation.jsonText)
+            #expect(applyError([operation], to: document)?.code == .malformedOperation, "\(operation.jsonText)")
         }
         for pointer in ["a", "/a~", "/a~2", "/~a"] {
-            XCTAssertEqual(applyError([["op": "remove", "path": .string(pointer)]], to: document)?.code, .invalidPointer, pointer)
+            #expect(applyError([["op": "remove", "path": .string(pointer)]], to: document)?.code == .invalidPointer, "\(pointer)")
         }
         let error = applyError([["op": "move", "from": "/a", "path": "/a/b"]], to: ["a": ["c": 1]])
-        XCTAssertEqual(error?.code, .moveIntoDescendant)
-        XCTAssertEqual(error?.pointer, "/a")
-        XCTAssertEqual(applyError([["op": "move", "from": "", "path": "/x"]], to: document)?.code, .moveIntoDescendant)
+        #expect(error?.code == .moveIntoDescendant)
+        #expect(error?.pointer == "/a")
+        #expect(applyError([["op": "move", "from": "", "path": "/x"]], to: document)?.code == .moveIntoDescendant)
     }
 
     // MARK: - RFC 6902 Appendix A
 
-    func testRFCAppendixAExamples() throws {
+    @Test func testRFCAppendixAExamples() throws {
         let examples: [(document: String, patch: String, result: String)] = [
             // A.1, A.2: adding an object member and an array element.
             (#"{"foo": "bar"}"#, #"[{"op": "add", "path": "/baz", "value": "qux"}]"#, #"{"baz": "qux", "foo": "bar"}"#),
@@ -218,9 +209,9 @@ final class JSONPatchTests: XCTestCase {
             (#"{"foo": ["bar"]}"#, #"[{"op": "add", "path": "/foo/-", "value": ["abc", "def"]}]"#, #"{"foo": ["bar", ["abc", "def"]]}"#),
         ]
         for example in examples {
-            let patch = try XCTUnwrap(JSONValue(parsing: example.patch).arrayValue)
+            let patch = try #require(JSONValue(parsing: example.patch).arrayValue)
             let result = try JSONPatch.apply(patch, to: JSONValue(parsing: example.document))
-            XCTAssertEqual(result, try JSONValue(parsing: example.result), example.patch)
+            #expect(result == (try JSONValue(parsing: example.result)), "\(example.patch)")
         }
 
         let failures: [(document: String, patch: String, code: JSONPatchError.Code)] = [
@@ -232,20 +223,20 @@ final class JSONPatchTests: XCTestCase {
             (#"{"/": 9, "~1": 10}"#, #"[{"op": "test", "path": "/~01", "value": "10"}]"#, .testFailed),
         ]
         for failure in failures {
-            let patch = try XCTUnwrap(JSONValue(parsing: failure.patch).arrayValue)
+            let patch = try #require(JSONValue(parsing: failure.patch).arrayValue)
             let error = applyError(patch, to: try JSONValue(parsing: failure.document))
-            XCTAssertEqual(error?.code, failure.code, failure.patch)
-            XCTAssertEqual(error?.operationIndex, 0, failure.patch)
+            #expect(error?.code == failure.code, "\(failure.patch)")
+            #expect(error?.operationIndex == 0, "\(failure.patch)")
         }
     }
 
     // MARK: - Helpers
 
     /// The error `apply` throws, failing the test if it succeeds instead.
-    private func applyError(_ patch: [JSONValue], to document: JSONValue, file: StaticString = #filePath, line: UInt = #line) -> JSONPatchError? {
+    private func applyError(_ patch: [JSONValue], to document: JSONValue, sourceLocation: SourceLocation = #_sourceLocation) -> JSONPatchError? {
         do {
             let result = try JSONPatch.apply(patch, to: document)
-            XCTFail("the patch applied, giving \(result.jsonText)", file: file, line: line)
+            Issue.record("the patch applied, giving \(result.jsonText)", sourceLocation: sourceLocation)
             return nil
         } catch {
             return error
