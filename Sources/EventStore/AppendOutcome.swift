@@ -25,6 +25,8 @@ public struct AppendOutcome: Sendable, Equatable {
     public var merge: MergeMode?
     /// For a consumer's write: its record after it.
     public var consumer: Consumer?
+    /// For a rebuild job's creation: the job stored (or the one already running).
+    public var job: RebuildJob?
 
     init(
         stream: StreamName, firstSeq: Seq, lastSeq: Seq, firstPosition: Position, lastPosition: Position, timeMilliseconds: Int64,

@@ -10,18 +10,22 @@ struct ArchiveImporter {
     private var created: Set<BranchName> = []
     private var current: (branch: ObjectArchive.Branch, batch: EventBatch, times: [Int64], firstSeq: Seq)?
     private var nextSeq: [BranchName: Seq] = [:]
+    private var lastTime: [BranchName: Int64] = [:]
+    /// The latest commit time accepted: now, on the importing store's clock.
+    private let timeMax: Int64
     private(set) var imported = 0
 
-    init(object: ObjectKey, branches: [ObjectArchive.Branch]) {
+    init(object: ObjectKey, branches: [ObjectArchive.Branch], nowMilliseconds: Int64) {
         self.object = object
         self.branches = branches
+        self.timeMax = nowMilliseconds
         for branch in branches { nextSeq[branch.name] = branch.forkSeq + 1 }
     }
 
     /// Adds one event line; returns a full request to append, if the line completed one.
     mutating func add(_ line: [UInt8], lineNumber: Int) throws(ObjectArchive.ArchiveError) -> (branch: ObjectArchive.Branch, request: AppendRequest)? {
         var branchName: String?
-        var event: (seq: Int64, id: EventID, type: Range<Int>, data: Range<Int>, metadata: Range<Int>?, time: Int64)?
+        var event: (seq: Int64, id: EventID, type: [UInt8], data: Range<Int>, metadata: Range<Int>?, time: Int64)?
         do {
             try line.withUnsafeBytes { bytes in
                 var scanner = JSONScanner(bytes)
@@ -40,7 +44,7 @@ struct ArchiveImporter {
             throw ObjectArchive.ArchiveError(line: lineNumber, reason: "branch \(branchName ?? "(missing)") is not in the header")
         }
         guard let event else { throw ObjectArchive.ArchiveError(line: lineNumber, reason: "event is missing or lacks seq, id, type, data or time") }
-        guard UInt64(event.seq) == nextSeq[branch.name], UInt64(event.seq) <= branch.head else {
+        guard event.seq >= 1, UInt64(event.seq) == nextSeq[branch.name], UInt64(event.seq) <= branch.head else {
             throw ObjectArchive.ArchiveError(
                 line: lineNumber, reason: "\(branchName) seq \(event.seq) is out of order; expected \(nextSeq[branch.name] ?? 0) (head \(branch.head))")
         }
@@ -50,8 +54,11 @@ struct ArchiveImporter {
             current = nil
         }
         if current == nil { current = (branch, EventBatch(limits: .unbounded), [], UInt64(event.seq)) }
-        if let last = current?.times.last, event.time < last {
-            throw ObjectArchive.ArchiveError(line: lineNumber, reason: "time \(event.time) is before the previous event's")
+        if let last = lastTime[branch.name], event.time < last {
+            throw ObjectArchive.ArchiveError(line: lineNumber, reason: "time \(event.time) is before the previous event's (\(last))")
+        }
+        guard event.time <= timeMax else {
+            throw ObjectArchive.ArchiveError(line: lineNumber, reason: "time \(event.time) is in the future (now is \(timeMax))")
         }
         // Stored as compact JSON objects, as appends are.
         var data = JSONWriter(capacity: event.data.count)
@@ -67,7 +74,7 @@ struct ArchiveImporter {
             try line.withUnsafeBytes { bytes in
                 try data.bytes.withUnsafeBytes { data in
                     try metadata.bytes.withUnsafeBytes { metadata in
-                        try current!.batch.add(id: event.id, type: UnsafeRawBufferPointer(rebasing: bytes[event.type]), data: data, metadata: metadata)
+                        try event.type.withUnsafeBytes { type in try current!.batch.add(id: event.id, type: type, data: data, metadata: metadata) }
                     }
                 }
             }
@@ -75,6 +82,7 @@ struct ArchiveImporter {
             throw ObjectArchive.ArchiveError(line: lineNumber, reason: "\(error)")
         }
         current!.times.append(event.time)
+        lastTime[branch.name] = event.time
         nextSeq[branch.name] = UInt64(event.seq) + 1
         imported += 1
         return finished
@@ -86,9 +94,11 @@ struct ArchiveImporter {
         return current.map { [request($0)] } ?? []
     }
 
-    /// Creates `branch` (forked from its parent at its fork seq) unless it exists already.
+    /// Creates `branch` (forked from its parent at its fork seq) unless it exists already, and
+    /// its ancestors first.
     mutating func prepare(_ branch: ObjectArchive.Branch, in store: EventStore) async throws {
         guard let parent = branch.parent, !created.contains(branch.name) else { return }
+        if let parentBranch = branches.first(where: { $0.name == parent }) { try await prepare(parentBranch, in: store) }
         _ = try await store.createBranch(branch.name, of: object, from: parent, at: branch.forkSeq)
         created.insert(branch.name)
     }
@@ -111,10 +121,10 @@ struct ArchiveImporter {
         return (open.branch, AppendRequest(importing: stream, expectedVersion: .exactly(open.firstSeq - 1), events: open.batch, times: open.times))
     }
 
-    private static func readEvent(_ scanner: inout JSONScanner) throws -> (seq: Int64, id: EventID, type: Range<Int>, data: Range<Int>, metadata: Range<Int>?, time: Int64)? {
+    private static func readEvent(_ scanner: inout JSONScanner) throws -> (seq: Int64, id: EventID, type: [UInt8], data: Range<Int>, metadata: Range<Int>?, time: Int64)? {
         var seq: Int64?
         var id: EventID?
-        var type: Range<Int>?
+        var type: [UInt8]?
         var data: Range<Int>?
         var metadata: Range<Int>?
         var time: Int64?
@@ -122,10 +132,7 @@ struct ArchiveImporter {
             switch key {
             case "seq": seq = try value.readInteger()
             case "id": id = EventID(parsing: try value.readString())
-            case "type":
-                // The range inside the quotes: event types hold no escapes.
-                let range = try value.skipValue()
-                type = (range.lowerBound + 1)..<(range.upperBound - 1)
+            case "type": type = Array(try value.readString().utf8)
             case "data": data = try value.skipValue()
             case "metadata": metadata = try value.skipValue()
             case "time": time = try value.readInteger()

@@ -5,8 +5,37 @@ extension BatchApplier {
     /// Makes a rebuild job's write: a new job, a chunk of rebuilt views, or its end.
     mutating func apply(_ write: JobWrite) throws -> Result<AppendOutcome, EventStoreError> {
         switch write {
-        case .create(let job):
+        case .create(var job):
+            var running: [RebuildJob] = []
+            var lastID: UInt64 = 0
+            try transaction.withCursor(layout.jobs) { cursor in
+                var entry = try cursor.first()
+                while let current = entry {
+                    lastID = max(lastID, StoreKeys.integer(current.key))
+                    if current.key.count == 8, let stored = RebuildJob(json: try JSONValue(parsing: current.value)), stored.state == .running,
+                        stored.view == job.view, stored.type == job.type
+                    {
+                        running.append(stored)
+                    }
+                    entry = try cursor.next()
+                }
+            }
+            if let same = running.first(where: { $0.versions == job.versions && $0.force == job.force }) {
+                var outcome = noChange(AppendRequest.jobsStream, head: 0, state: nil)
+                outcome.job = same
+                return .success(outcome)
+            }
+            job.id = lastID + 1
+            for var old in running where old.versions != job.versions {
+                old.state = .failed
+                old.message = "superseded by job \(job.id): the view's version changed"
+                old.finishedMilliseconds = timeMilliseconds
+                try JobKeys.put(old, layout: layout, transaction: transaction)
+            }
             try JobKeys.put(job, layout: layout, transaction: transaction)
+            var outcome = noChange(AppendRequest.jobsStream, head: 0, state: nil)
+            outcome.job = job
+            return .success(outcome)
         case .installChunk(let id, let chunk, let installs, let events):
             guard var job = try JobKeys.job(id, layout: layout, transaction: transaction), job.state == .running else { break }
             let marked = try JobKeys.withChunkKey(id, chunk) { try transaction.get(layout.jobs, key: $0) != nil }
@@ -61,6 +90,18 @@ extension BatchApplier {
         try StoredView.write(
             stream: install.stream, name: install.view.name, version: install.view.version, seq: head, state: state, layout: layout,
             transaction: transaction)
+        if install.replacesSnapshots {
+            let prefix = SnapshotKeys.withKey(stream: install.stream, name: install.view.name, seq: 0) { Array($0.prefix($0.count - 8)) }
+            var keys: [[UInt8]] = []
+            try transaction.withCursor(layout.snapshots) { cursor in
+                var entry = try prefix.withUnsafeBytes { try cursor.seek(atLeast: $0) }
+                while let current = entry, current.key.count == prefix.count + 8, current.key.starts(with: prefix) {
+                    keys.append(Array(current.key))
+                    entry = try cursor.next()
+                }
+            }
+            for key in keys { _ = try key.withUnsafeBytes { try transaction.delete(layout.snapshots, key: $0) } }
+        }
         let writer = SnapshotWriter()
         for snapshot in install.snapshots {
             try writer.write(

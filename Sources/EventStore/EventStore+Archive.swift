@@ -56,7 +56,7 @@ extension EventStore {
             guard replacing else { throw EventStoreError.branchExists(StreamName(object: object)) }
             _ = try await append(AppendRequest(stream: StreamName(object: object), branching: .deleteObject))
         }
-        var importer = ArchiveImporter(object: object, branches: branches)
+        var importer = ArchiveImporter(object: object, branches: branches, nowMilliseconds: clock.nowMilliseconds())
         var lineNumber = 1
         while let line = try nextLine() {
             lineNumber += 1

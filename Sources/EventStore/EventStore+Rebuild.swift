@@ -19,19 +19,13 @@ extension EventStore {
                 reason: "\(type ?? view) has no view \(view) (views: \(known.joined(separator: ", ")))")
         }
         guard (1...64).contains(jobs) else { throw .invalidRequest(field: "jobs", reason: "must be 1 to 64, got \(jobs)") }
-        if let running = try rebuildJobs().first(where: { $0.state == .running && $0.view == view && $0.type == type && $0.force == force }) {
-            return running
+        let lastStream = try read { transaction in
+            try transaction.withCursor(layout.streams) { try $0.last().map { StoreKeys.integer($0.key) } ?? 0 }
         }
-        let (lastStream, lastJob) = try read { transaction in
-            (
-                try transaction.withCursor(layout.streams) { try $0.last().map { StoreKeys.integer($0.key) } ?? 0 },
-                try transaction.withCursor(layout.jobs) { try $0.last().map { StoreKeys.integer($0.key) } ?? 0 }
-            )
-        }
-        let job = RebuildJob(
-            id: lastJob + 1, view: view, type: type, jobs: jobs, force: force, chunksTotal: (lastStream + Self.rebuildChunkStreams - 1) / Self.rebuildChunkStreams,
-            startedMilliseconds: clock.nowMilliseconds())
-        _ = try await append(AppendRequest(job: .create(job)))
+        let template = RebuildJob(
+            id: 0, view: view, type: type, versions: rebuildTargets(view: view, type: type).mapValues(\.view.version), jobs: jobs, force: force,
+            chunksTotal: (lastStream + Self.rebuildChunkStreams - 1) / Self.rebuildChunkStreams, startedMilliseconds: clock.nowMilliseconds())
+        guard let job = try await append(AppendRequest(job: .create(template))).job else { preconditionFailure("a job's creation answers with it") }
         return job
     }
 
@@ -43,6 +37,10 @@ extension EventStore {
         guard let job = try rebuildJob(id) else { throw EventStoreError.invalidRequest(field: "id", reason: "there is no job \(id)") }
         guard job.state == .running else { return job }
         let targets = rebuildTargets(view: job.view, type: job.type)
+        guard targets.mapValues(\.view.version) == job.versions else {
+            _ = try await append(AppendRequest(job: .finish(job: id, state: .failed, message: "the view's version changed since the job started; start a new one")))
+            return try rebuildJob(id) ?? job
+        }
         let done = try read { transaction in
             var chunks = Set<UInt64>()
             try transaction.withCursor(layout.jobs) { cursor in
@@ -167,7 +165,8 @@ extension EventStore {
                     events += folded.events
                     installs.append(
                         ViewInstall(
-                            stream: number, storageKey: storageKey, view: target.view, seq: head, state: folded.state, snapshots: folded.snapshots))
+                            stream: number, storageKey: storageKey, view: target.view, seq: head, state: folded.state, snapshots: folded.snapshots,
+                            replacesSnapshots: force))
                 }
             }
             return (installs, events)

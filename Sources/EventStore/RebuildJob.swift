@@ -18,12 +18,15 @@ public struct RebuildJob: Sendable, Equatable {
         case failed
     }
 
-    /// The job's number.
-    public let id: UInt64
+    /// The job's number (given by the writer when the job is stored).
+    public internal(set) var id: UInt64
     /// The view rebuilt.
     public let view: String
     /// The object type, or nil for every type that has the view.
     public let type: String?
+    /// The version of the view it folds, by object type: a job whose versions are no longer
+    /// the code's is never resumed.
+    public let versions: [String: Int]
     /// How many workers fold at once.
     public let jobs: Int
     /// Whether objects whose stored state is the current version at their head are folded
@@ -54,7 +57,7 @@ public struct RebuildJob: Sendable, Equatable {
     public var json: JSONValue {
         [
             "id": .number(Double(id)), "view": .string(view), "type": type.map(JSONValue.string) ?? .null, "jobs": .number(Double(jobs)),
-            "force": .bool(force),
+            "force": .bool(force), "versions": .object(versions.mapValues { .number(Double($0)) }),
             "state": .string(state.rawValue), "chunksTotal": .number(Double(chunksTotal)), "chunksDone": .number(Double(chunksDone)),
             "objects": .number(Double(objects)), "events": .number(Double(events)), "started": .number(Double(startedMilliseconds)),
             "finished": finishedMilliseconds.map { .number(Double($0)) } ?? .null, "message": message.map(JSONValue.string) ?? .null,
@@ -62,10 +65,11 @@ public struct RebuildJob: Sendable, Equatable {
         ]
     }
 
-    init(id: UInt64, view: String, type: String?, jobs: Int, force: Bool, chunksTotal: UInt64, startedMilliseconds: Int64) {
+    init(id: UInt64, view: String, type: String?, versions: [String: Int], jobs: Int, force: Bool, chunksTotal: UInt64, startedMilliseconds: Int64) {
         self.id = id
         self.view = view
         self.type = type
+        self.versions = versions
         self.jobs = jobs
         self.force = force
         self.state = .running
@@ -86,6 +90,7 @@ public struct RebuildJob: Sendable, Equatable {
         self.id = UInt64(id)
         self.view = view
         self.type = json["type"]?.stringValue
+        if case .object(let stored)? = json["versions"] { versions = stored.compactMapValues(\.integerValue) } else { versions = [:] }
         self.jobs = jobs
         self.force = json["force"] == .bool(true)
         self.state = state
@@ -107,11 +112,16 @@ struct ViewInstall {
     let seq: Seq
     let state: JSONValue
     let snapshots: [(seq: Seq, state: JSONValue)]
+    /// Whether every snapshot of the view for the stream is dropped first (a forced rebuild
+    /// replaces them all, damaged ones included).
+    let replacesSnapshots: Bool
 }
 
 /// What a rebuild asks of the writer.
 enum JobWrite {
-    /// Store a new job.
+    /// Store a new job (numbered by the writer), or answer the one running for the same view,
+    /// type, versions and force; a running one for the same view and type but other versions
+    /// is marked failed (superseded).
     case create(RebuildJob)
     /// Swap in the views of chunk `chunk` of job `job`, mark the chunk done and count it.
     case installChunk(job: UInt64, chunk: UInt64, views: [ViewInstall], events: UInt64)

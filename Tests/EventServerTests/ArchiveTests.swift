@@ -41,6 +41,10 @@ struct ArchiveTests {
         _ = try await source.store.append(AppendRequest(stream: StreamName(object: object, branch: try BranchName("a")), command: "restock", body: ["qty": 9]))
         _ = try await source.store.createBranch(try BranchName("a-1"), of: object, from: try BranchName("a"), at: 13)
         _ = try await source.store.createBranch(try BranchName("empty"), of: object, at: 3)
+        // A branch of a branch that has no events of its own: the parent is created first on import.
+        _ = try await source.store.createBranch(try BranchName("empty-child"), of: object, from: try BranchName("empty"))
+        _ = try await source.store.append(
+            AppendRequest(stream: StreamName(object: object, branch: try BranchName("empty-child")), command: "restock", body: ["qty": 2]))
 
         var lines: [[UInt8]] = []
         let exported = try source.store.export(object) { lines.append($0) }
@@ -48,6 +52,8 @@ struct ArchiveTests {
 
         let target = try TestStore.open(objectTypes: BundledTypes.all)
         defer { Task { await target.destroy() } }
+        // Its clock must not be behind the commit times it imports.
+        target.clock.advance(byMilliseconds: 60_000)
         var cursor = lines.makeIterator()
         let (imported, count) = try await target.store.importObject { cursor.next() }
         #expect(imported == object && count == exported)
@@ -74,6 +80,9 @@ struct ArchiveTests {
             ([header, event1, event3], ObjectArchive.ArchiveError(line: 3, reason: "main seq 3 is out of order; expected 2 (head 2)")),
             ([#"{"format":"other"}"#], ObjectArchive.ArchiveError(line: 1, reason: "not an evlog-object archive (format is missing or other)")),
             ([header, event1], ObjectArchive.ArchiveError(line: 0, reason: "main ends at seq 1 but the header says its head is 2")),
+            ([header, event1.replacingOccurrences(of: "\"seq\":1", with: "\"seq\":-1")], ObjectArchive.ArchiveError(line: 2, reason: "main seq -1 is out of order; expected 1 (head 2)")),
+            ([header, event1.replacingOccurrences(of: "\"time\":5", with: "\"time\":9999999999999")],
+             ObjectArchive.ArchiveError(line: 2, reason: "time 9999999999999 is in the future (now is 1767225600000)")),
         ] {
             var cursor = lines.map { Array($0.utf8) }.makeIterator()
             await #expect(throws: expected) { _ = try await test.store.importObject(replacing: true) { cursor.next() } }

@@ -102,6 +102,26 @@ struct RebuildTests {
         await test.destroy()
     }
 
+    @Test("jobs started at once get their own numbers; a job for another version of the view supersedes the running one")
+    func jobNumbersAndVersions() async throws {
+        let test = try TestStore.open(objectTypes: BundledTypes.all)
+        _ = try await test.store.append(AppendRequest(stream: StreamName(object: try ObjectKey(parsing: "inventory/j")), command: "restock", body: ["qty": 1]))
+        async let stock = test.store.startRebuild(view: "stock", type: "inventory")
+        async let presence = test.store.startRebuild(view: "presence", type: "document")
+        let (first, second) = try await (stock, presence)
+        #expect(first.id != second.id)
+        #expect(try await test.store.startRebuild(view: "stock", type: "inventory").id == first.id, "the running one")
+        await test.close()
+        let next = try test.reopened(objectTypes: Self.countingTypes)
+        let bumped = try await next.store.startRebuild(view: "stock", type: "inventory")
+        #expect(bumped.id != first.id && bumped.versions == ["inventory": 2])
+        let superseded = try #require(try next.store.rebuildJob(first.id))
+        #expect(superseded.state == .failed && superseded.message?.contains("superseded") == true)
+        #expect(try await next.store.runRebuild(first.id).state == .failed)
+        #expect(try await next.store.runRebuild(bumped.id).state == .done)
+        await next.destroy()
+    }
+
     @Test("a view no type has is refused, naming the views there are")
     func unknownView() async throws {
         let test = try TestStore.open(objectTypes: BundledTypes.all)
