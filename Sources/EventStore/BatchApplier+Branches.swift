@@ -89,6 +89,7 @@ extension BatchApplier {
         }
         for timerId in timerIds { try removeTimer(stream: number, timerId: timerId) }
         known[storageKey] = nil
+        views.forget(stream: number)
     }
 
     /// Deletes every entry of `database` whose key starts with the stream number `stream`.

@@ -61,6 +61,13 @@ struct ViewCache {
         return after
     }
 
+    /// Forgets what this transaction folded for `stream` (deleted in it): nothing is written
+    /// back under a dead stream number.
+    mutating func forget(stream: UInt64) {
+        entries = entries.filter { $0.key.stream != stream }
+        repairs.removeAll { $0.stream == stream }
+    }
+
     /// Writes every state folded in this transaction, a snapshot of each one whose seq crossed
     /// a multiple of its snapshot interval (the type's own, else `snapshotIntervalEvents`) in
     /// it, and the replacements of unusable snapshots met.
