@@ -7,7 +7,9 @@ public struct EvTool: AsyncParsableCommand {
         abstract: "Serve, append to, read and follow an evlog event store.",
         discussion: """
             evlog keeps every object (inventory/sku-42, document/doc-7, ...) as an append-only \
-            stream of events in LMDB, and every event in one global log in commit order.
+            stream of events in LMDB, and every event in one global log in commit order. Objects \
+            can be read as of any point of their past and forked into branches there; the log \
+            feeds named consumers and sinks as CloudEvents.
 
             Commands that touch data work on a data folder directly (--data, default ./data) \
             or on a running server (--url). A data folder held by a running server is refused: \
@@ -18,6 +20,9 @@ public struct EvTool: AsyncParsableCommand {
               evtool append inventory/sku-42 --type Restocked --payload '{"qty":10}'
               evtool read inventory/sku-42 --format table
               evtool log --url http://127.0.0.1:8080 --follow
+              evtool replay inventory/sku-42 --to 10 --step  # the state after every event
+              evtool fork inventory/sku-42 what-if --at 10   # a branch of its past
+              evtool tail --url http://127.0.0.1:8080 --consumer audit --format table
             """,
         subcommands: [ServeCommand.self, AppendCommand.self, ReadCommand.self, LogCommand.self, StatsCommand.self, ViewCommand.self, ReplayCommand.self, ForkCommand.self, BranchesCommand.self, DiffCommand.self, MergeCommand.self, ExportCommand.self, ImportCommand.self, RebuildCommand.self, VerifyCommand.self, TailCommand.self, SinkCommand.self, SnapshotCommand.self, SchemaCommand.self]
     )
