@@ -3,18 +3,15 @@ import Foundation
 import JSONSchema
 import Testing
 
-/// Runs the official JSON Schema Test Suite (draft 2020-12), which lives in
-/// `<repo root>/../shared/json-schema-test-suite/draft2020-12/`: every case of every file, one
-/// test per file, one issue per failing case.
+/// Runs the official JSON Schema Test Suite (draft 2020-12), a copy of which (MIT licence, see
+/// `Suite/LICENSE`) lives beside this file in `Suite/draft2020-12/`, so a fresh clone runs it:
+/// every case of every file, one test per file, one issue per failing case.
 @Suite("JSON Schema Test Suite, draft 2020-12")
 struct OfficialSuiteTests {
-    /// The suite's folder, found from this file's path: the repository's `shared/` sibling.
+    /// The suite's folder, found from this file's path.
     static let suiteFolder = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent()  // Tests/JSONSchemaTests
-        .deletingLastPathComponent()  // Tests
-        .deletingLastPathComponent()  // the repository
-        .deletingLastPathComponent()  // the folder that holds the repository and shared/
-        .appendingPathComponent("shared/json-schema-test-suite/draft2020-12")
+        .appendingPathComponent("Suite/draft2020-12")
 
     /// Files not run, and why.
     static let excludedFiles: [String: String] = [
@@ -33,7 +30,7 @@ struct OfficialSuiteTests {
         return names.filter { $0.hasSuffix(".json") && excludedFiles[$0] == nil }.sorted()
     }()
 
-    @Test("the suite is present beside the repository")
+    @Test("the suite is present in the repository")
     func suiteIsPresent() {
         #expect(Self.files.count >= 40, "expected the draft 2020-12 suite in \(Self.suiteFolder.path)")
     }
