@@ -44,23 +44,19 @@ struct BranchesCommand: AsyncParsableCommand {
                 printList(body, &printer)
             }
         } else {
-            let engine = try store.openStore(holder: "evtool branches", mustExist: true)
-            do {
-                if let doomed {
-                    try await engine.deleteBranch(doomed, of: key)
-                    printer.print(document: Array(JSONValue.object(["object": .string(key.description), "deleted": .string(doomed.name)]).jsonText.utf8))
-                } else {
+            if let doomed {
+                try await store.withStore(holder: "evtool branches") { try await $0.deleteBranch(doomed, of: key) }
+                printer.print(document: Array(JSONValue.object(["object": .string(key.description), "deleted": .string(doomed.name)]).jsonText.utf8))
+            } else {
+                let branches = try await store.withStore(holder: "evtool branches") { engine in
                     let branches = try engine.branches(of: key)
                     guard !branches.isEmpty else { throw EventStoreError.branchNotFound(StreamName(object: key)) }
-                    var writer = JSONWriter()
-                    BranchJSON.write(branches, of: key, into: &writer)
-                    printList(writer.bytes, &printer)
+                    return branches
                 }
-            } catch let error as EventStoreError {
-                await engine.close()
-                throw CommandFailure(error.description)
+                var writer = JSONWriter()
+                BranchJSON.write(branches, of: key, into: &writer)
+                printList(writer.bytes, &printer)
             }
-            await engine.close()
         }
         printer.flush()
     }

@@ -29,6 +29,24 @@ struct StoreOptions: ParsableArguments {
         return try Self.create(data: data, holder: holder)
     }
 
+    /// Opens the data folder (which must hold a store unless `mustExist` is false), runs `body`
+    /// on it and closes it whatever happens; a store error becomes a ``CommandFailure`` with its
+    /// message.
+    func withStore<R>(holder: String, mustExist: Bool = true, _ body: (EventStore) async throws -> R) async throws -> R {
+        let engine = try openStore(holder: holder, mustExist: mustExist)
+        do {
+            let result = try await body(engine)
+            await engine.close()
+            return result
+        } catch let error as EventStoreError {
+            await engine.close()
+            throw CommandFailure(error.description)
+        } catch {
+            await engine.close()
+            throw error
+        }
+    }
+
     /// Opens the existing store in `data`; a folder without one is an error.
     static func open(data: String, holder: String) throws -> EventStore {
         guard FileManager.default.fileExists(atPath: data + "/data.mdb") else {

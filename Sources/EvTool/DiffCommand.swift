@@ -52,23 +52,16 @@ struct DiffCommand: AsyncParsableCommand {
             let path = RemoteStore.path(key) + "/branches/\(name.name)/diff?against=\(other.name)&limit=\(limit)\(viewQuery)"
             printer.print(document: try await remote.send(.GET, path).body)
         } else {
-            let engine = try store.openStore(holder: "evtool diff", mustExist: true)
-            let views = engine.objectTypes[key.type.name]?.views ?? []
-            let projection = view.map { name in views.first { $0.name == name } } ?? views.first
-            if let view, projection == nil {
-                await engine.close()
-                throw CommandFailure("\(key.type) has no view \(view); views: \(views.map(\.name).joined(separator: ", "))")
-            }
-            let diff: BranchDiff
-            do {
-                diff = try BranchDiff(
+            let diff = try await store.withStore(holder: "evtool diff") { engine in
+                let views = engine.objectTypes[key.type.name]?.views ?? []
+                let projection = view.map { name in views.first { $0.name == name } } ?? views.first
+                if let view, projection == nil {
+                    throw CommandFailure("\(key.type) has no view \(view); views: \(views.map(\.name).joined(separator: ", "))")
+                }
+                return try BranchDiff(
                     store: engine, branch: StreamName(object: key, branch: name), against: StreamName(object: key, branch: other),
                     view: projection ?? nil, limit: limit)
-            } catch {
-                await engine.close()
-                throw CommandFailure(error.description)
             }
-            await engine.close()
             printer.print(document: diff.json())
         }
         printer.flush()

@@ -54,15 +54,7 @@ struct ForkCommand: AsyncParsableCommand {
             }
             printer.print(document: try await remote.send(.POST, RemoteStore.path(key) + "/branches", body: Array(body.jsonText.utf8)).body)
         } else {
-            let engine = try store.openStore(holder: "evtool fork", mustExist: true)
-            let info: BranchInfo
-            do {
-                info = try await engine.createBranch(branch, of: key, from: parent, at: at)
-            } catch {
-                await engine.close()
-                throw CommandFailure(error.description)
-            }
-            await engine.close()
+            let info = try await store.withStore(holder: "evtool fork") { try await $0.createBranch(branch, of: key, from: parent, at: at) }
             var writer = JSONWriter()
             BranchJSON.write(info, of: key, into: &writer)
             printer.print(document: writer.bytes)

@@ -51,16 +51,10 @@ struct MergeCommand: AsyncParsableCommand {
             let path = RemoteStore.path(key) + "/branches/\(source.name)/merge"
             printer.print(document: try await remote.send(.POST, path, body: Array(JSONValue.object(members).jsonText.utf8)).body)
         } else {
-            let engine = try store.openStore(holder: "evtool merge", mustExist: true)
-            let outcome: AppendOutcome
-            do {
-                outcome = try await engine.merge(
-                    source, into: StreamName(object: key, branch: target), expectedVersion: expectedVersion.map { .exactly($0) } ?? .any)
-            } catch {
-                await engine.close()
-                throw CommandFailure(error.description)
+            let expected: ExpectedVersion = expectedVersion.map { .exactly($0) } ?? .any
+            let outcome = try await store.withStore(holder: "evtool merge") { engine in
+                try await engine.merge(source, into: StreamName(object: key, branch: target), expectedVersion: expected)
             }
-            await engine.close()
             var writer = JSONWriter()
             BranchJSON.write(merge: outcome, from: source, into: &writer)
             printer.print(document: writer.bytes)

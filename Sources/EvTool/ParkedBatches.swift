@@ -66,11 +66,7 @@ struct ParkedBatches {
             }
             return batches
         }
-        let engine = try store.openStore(holder: "evtool sink", mustExist: true)
-        defer { Task { await engine.close() } }
-        let batches: [ParkedBatch]
-        do { batches = try engine.parkedBatches(sink: sink) } catch { throw CommandFailure(error.description) }
-        await engine.close()
+        let batches = try await store.withStore(holder: "evtool sink") { try $0.parkedBatches(sink: sink) }
         return batches.map { Batch(sink: $0.sink, firstPosition: $0.firstPosition, reason: $0.reason, events: elements($0.body)) }
     }
 
@@ -79,11 +75,6 @@ struct ParkedBatches {
             _ = try await remote.send(.DELETE, "/v1/sinks/\(sink)/parked/\(firstPosition)")
             return
         }
-        let engine = try store.openStore(holder: "evtool sink", mustExist: true)
-        do { try await engine.unpark(sink: sink, firstPosition: firstPosition) } catch {
-            await engine.close()
-            throw CommandFailure(error.description)
-        }
-        await engine.close()
+        try await store.withStore(holder: "evtool sink") { try await $0.unpark(sink: sink, firstPosition: firstPosition) }
     }
 }

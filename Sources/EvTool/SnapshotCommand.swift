@@ -30,15 +30,7 @@ struct SnapshotCommand: AsyncParsableCommand {
         if let remote = store.remote {
             printer.print(document: try await remote.send(.POST, RemoteStore.path(key) + "/snapshots", body: Array("{}".utf8)).body)
         } else {
-            let engine = try store.openStore(holder: "evtool snapshot", mustExist: true)
-            let version: Seq
-            do {
-                version = try await engine.snapshot(StreamName(object: key))
-            } catch {
-                await engine.close()
-                throw CommandFailure(error.description)
-            }
-            await engine.close()
+            let version = try await store.withStore(holder: "evtool snapshot") { try await $0.snapshot(StreamName(object: key)) }
             printer.print(document: Array(JSONValue.object(["object": .string(key.description), "version": .number(Double(version))]).jsonText.utf8))
         }
         printer.flush()

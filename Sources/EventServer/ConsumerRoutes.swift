@@ -228,7 +228,7 @@ struct ConsumerRoutes<Context: RequestContext> {
                 let page: ConsumerPage?
                 do {
                     page = try store.readConsumer(name, after: position, limit: LogRoutes<Context>.streamPageEvents, bytesMax: pageBytesMax) { event, streamName in
-                        frame.appendCloudEvent(event, name: streamName)
+                        frame.append(event, name: streamName, cloudEvent: true)
                     }
                 } catch EventStoreError.closed {
                     break

@@ -88,7 +88,7 @@ struct LogRoutes<Context: RequestContext> {
                 do {
                     page = try store.readLog(after: position, limit: Self.streamPageEvents, bytesMax: pageBytesMax) { event, name in
                         guard filter.matches(type: event.type, name: name) else { return }
-                        if cloudEvents { frame.appendCloudEvent(event, name: name) } else { frame.append(event, name: name) }
+                        frame.append(event, name: name, cloudEvent: cloudEvents)
                     }
                 } catch EventStoreError.closed {
                     break
@@ -119,25 +119,15 @@ struct ServerSentEventWriter {
 
     mutating func reset() { json.bytes.removeAll(keepingCapacity: true) }
 
-    mutating func append(_ event: StoredEvent, name: StoredStreamName) {
+    /// Frames `event`; `cloudEvent` writes its data as a CloudEvent (``CloudEventJSON``).
+    mutating func append(_ event: StoredEvent, name: StoredStreamName, cloudEvent: Bool = false) {
         json.ascii("id: ")
         json.integer(event.position)
         json.ascii("\nevent: ")
         json.raw(event.type)
         json.ascii("\ndata: ")
         // Compact JSON holds no raw newline (they are escaped in strings), so one data line.
-        EventJSON.write(event, name: name, into: &json)
-        json.ascii("\n\n")
-    }
-
-    /// The same frame with the event as a CloudEvent (``CloudEventJSON``).
-    mutating func appendCloudEvent(_ event: StoredEvent, name: StoredStreamName) {
-        json.ascii("id: ")
-        json.integer(event.position)
-        json.ascii("\nevent: ")
-        json.raw(event.type)
-        json.ascii("\ndata: ")
-        CloudEventJSON.write(event, name: name, into: &json)
+        if cloudEvent { CloudEventJSON.write(event, name: name, into: &json) } else { EventJSON.write(event, name: name, into: &json) }
         json.ascii("\n\n")
     }
 }

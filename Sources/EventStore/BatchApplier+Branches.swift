@@ -172,7 +172,7 @@ extension BatchApplier {
     ) throws {
         let sourceStream = StreamName(object: target.object, branch: source)
         guard let sourceNumber = try layout.streamNumber(sourceStream.storageKey, in: transaction) else { return }
-        let sourceHead = try layout.head(of: try layout.lineage(of: sourceNumber, in: transaction), in: transaction)
+        let sourceHead = try layout.head(of: sourceNumber, in: transaction)
         try putMergeRecord(source: sourceNumber, target: number, sourceSeq: sourceHead, targetHead: targetHead)
         if mode == .fastForward { try putMergeRecord(source: number, target: sourceNumber, sourceSeq: targetHead, targetHead: sourceHead) }
         for (original, copy) in copies { try MergeKeys.recordCopy(original, as: copy, into: number, layout: layout, transaction: transaction) }

@@ -19,16 +19,17 @@ extension EventStore {
         case .head: return head
         case .seq(let seq): return min(seq, head)
         case .time(let milliseconds):
-            var last: Seq = 0
-            var done = false
-            var next: Seq? = 1
-            while let from = next, !done {
-                let page = try readStream(stream, from: from, limit: 4_096) { event in
-                    if event.timeMilliseconds <= milliseconds { last = event.seq } else { done = true }
-                }
-                next = page?.next
+            // Commit times never go backwards within a stream: binary search, one event read
+            // per step, instead of a scan of the whole stream.
+            var low: Seq = 0
+            var high = head
+            while low < high {
+                let middle = low + (high - low + 1) / 2
+                var time = Int64.max
+                _ = try readStream(stream, from: middle, limit: 1) { time = $0.timeMilliseconds }
+                if time <= milliseconds { low = middle } else { high = middle - 1 }
             }
-            return last
+            return low
         }
     }
 

@@ -58,7 +58,7 @@ extension EventStore {
             let list = try stored.map { branch in
                 BranchInfo(
                     name: try BranchName(branch.name), parent: try names[branch.parent].map(BranchName.init), forkSeq: branch.forkSeq,
-                    head: try layout.head(of: layout.lineage(of: branch.number, in: transaction), in: transaction),
+                    head: try layout.head(of: branch.number, in: transaction),
                     createdMilliseconds: branch.createdMilliseconds)
             }
             return list.sorted { ($0.name == .main ? 0 : 1, $0.name.name) < ($1.name == .main ? 0 : 1, $1.name.name) }

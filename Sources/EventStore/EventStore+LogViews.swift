@@ -62,7 +62,7 @@ extension EventStore {
                     from = stored.seq
                 }
                 let decoder = RecordDecoder()
-                var names: [UInt64: StoredStreamName] = [:]
+                var names: [UInt64: (object: ObjectKey, branch: BranchName)?] = [:]
                 var events: [LogEvent] = []
                 var through = from
                 try transaction.withCursor(layout.log) { log in
@@ -72,14 +72,16 @@ extension EventStore {
                     while let current = entry, scanned < limit, bytes < Self.logViewBytesMax {
                         let position = StoreKeys.integer(current.key)
                         let event = try decoder.decode(position: position, record: current.value)
-                        let name = try names[event.stream] ?? streamName(event.stream, in: transaction, position: position)
-                        names[event.stream] = name
-                        let objectType = UnsafeRawBufferPointer(rebasing: name.object[..<(name.object.firstIndex(of: UInt8(ascii: "/")) ?? name.object.endIndex)])
-                        if view.objectTypes?.contains(where: { $0.elementsEqual(objectType) }) ?? true,
-                            let object = try? ObjectKey(parsing: String(decoding: name.object, as: UTF8.self)),
-                            let branch = try? BranchName(String(decoding: name.branch, as: UTF8.self))
-                        {
-                            events.append(LogEvent(object: object, branch: branch, position: position, event: try RecordedEvent(event)))
+                        // Each stream's name is read and parsed once per fold, not per event; nil
+                        // for a stream of a type the view does not read.
+                        if names[event.stream] == nil {
+                            let name = try streamName(event.stream, in: transaction, position: position)
+                            let type = UnsafeRawBufferPointer(rebasing: name.object[..<(name.object.firstIndex(of: UInt8(ascii: "/")) ?? name.object.endIndex)])
+                            let wanted = view.objectTypes?.contains(where: { $0.elementsEqual(type) }) ?? true
+                            names[event.stream] = wanted ? Self.parse(name) : .some(nil)
+                        }
+                        if case .some(.some(let name)) = names[event.stream] {
+                            events.append(LogEvent(object: name.object, branch: name.branch, position: position, event: try RecordedEvent(event)))
                         }
                         through = position
                         scanned += 1
@@ -95,6 +97,15 @@ extension EventStore {
             folded += Int(write.through - write.from)
         }
         return folded
+    }
+
+    /// A stream's object and branch; nil for a name that does not parse (a deleted branch's
+    /// `NAME~deleted`).
+    private static func parse(_ name: StoredStreamName) -> (object: ObjectKey, branch: BranchName)? {
+        guard let object = try? ObjectKey(parsing: String(decoding: name.object, as: UTF8.self)),
+            let branch = try? BranchName(String(decoding: name.branch, as: UTF8.self))
+        else { return nil }
+        return (object, branch)
     }
 
     /// How far each cross-object view is behind the log: `name` → positions not folded yet.

@@ -64,7 +64,7 @@ extension EventStore {
         let storageKey = stream.storageKey
         return try read { transaction in
             guard let number = try layout.streamNumber(storageKey, in: transaction) else { return 0 }
-            return try layout.head(of: layout.lineage(of: number, in: transaction), in: transaction)
+            return try layout.head(of: number, in: transaction)
         }
     }
 
@@ -137,13 +137,15 @@ extension EventStore {
         let storageKey = stream.storageKey
         let (read, repairs): (ViewRead?, [SnapshotRepair]) = try read { transaction in
             guard let number = try layout.streamNumber(storageKey, in: transaction) else { return (nil, []) }
-            let stored = try StoredView.withKey(stream: number, name: view.name) { key in
-                try transaction.get(layout.views, key: key).flatMap(StoredView.parts).map { ($0.version, $0.seq, Array($0.json)) }
-            }
-            let lineage = try layout.lineage(of: number, in: transaction)
-            let head = try layout.head(of: lineage, in: transaction)
+            let head = try layout.head(of: number, in: transaction)
             guard head > 0 || stream.branch != .main else { return (nil, []) }
-            if let stored, stored.0 == view.version, stored.1 == head { return (ViewRead(version: head, state: stored.2), []) }
+            // The stored state, when it is current, is copied out as it is: no parse, no fold.
+            let stored = try StoredView.withKey(stream: number, name: view.name) { key in
+                try transaction.get(layout.views, key: key).flatMap(StoredView.parts)
+                    .flatMap { $0.version == view.version && $0.seq == head ? Array($0.json) : nil }
+            }
+            if let stored { return (ViewRead(version: head, state: stored), []) }
+            let lineage = try layout.lineage(of: number, in: transaction)
             let folded = try ViewFolder(layout: layout).state(of: view, lineage: lineage, at: head, in: transaction)
             var writer = JSONWriter()
             writer.value(folded.state)

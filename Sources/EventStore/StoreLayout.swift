@@ -74,9 +74,11 @@ struct StoreLayout {
         }
     }
 
-    /// The head (last seq) of `stream`; 0 when it has no events.
+    /// The head (last seq) of `stream`: its last own seq, or, when it has no events of its own,
+    /// the seq it was forked at (0 for a root stream). The lineage is read only then.
     func head(of stream: UInt64, in transaction: some ReadableTransaction) throws -> Seq {
-        try lastRun(of: stream, in: transaction)?.lastSeq ?? 0
+        if let run = try lastRun(of: stream, in: transaction) { return run.lastSeq }
+        return try lineage(of: stream, in: transaction).forkSeq
     }
 
     /// Delivers up to `limit` events of `stream` from seq `from` on, in seq order, each checked
