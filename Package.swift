@@ -95,15 +95,26 @@ let package = Package(
         // Suite/ holds the official JSON Schema Test Suite's files, read by path.
         .testTarget(name: "JSONSchemaTests", dependencies: ["JSONSchema", "EventModel"], exclude: ["Suite"]),
         .testTarget(name: "ProjectionsTests", dependencies: ["Projections", "EventModel"]),
-        .testTarget(name: "EventStoreTests", dependencies: ["EventStore", "EventStoreTesting"]),
+        // Engine behaviour, driven through the engine's API with the bundled types.
+        .testTarget(name: "EventStoreTests", dependencies: ["EventStore", "EventStoreTesting", "Projections", "EventModel", "LMDB"]),
         .testTarget(
             name: "EventServerTests",
             dependencies: [
-                "EventServer", "EventStoreTesting", "Projections", "Sinks", "CNATS",
+                "EventServer", "EventStoreTesting", "Projections",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdWSTesting", package: "hummingbird-websocket"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+            ]
+        ),
+        .testTarget(
+            name: "SinksTests",
+            dependencies: [
+                "Sinks", "EventStore", "EventStoreTesting", "EventModel", "CNATS",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(name: "EvToolTests", dependencies: ["EvTool", "EventStoreTesting"]),

@@ -83,24 +83,16 @@ struct ObjectRoutes<Context: RequestContext> {
         return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: writer.bytes)))
     }
 
-    /// Snapshots every view of the object at its head: 201 `{"object", "version", "views"}`.
+    /// Snapshots every view of the object at its head: 201 `{"object", "branch", "version",
+    /// "views"}`; 200 with no views for a branch with no events yet (nothing to snapshot).
     private func snapshot(_ request: Request, _ context: Context) async throws -> Response {
         let stream = try RequestParsing.stream(request, context)
-        let definition = try definition(of: stream)
-        let version: Seq
-        do { version = try await store.snapshot(stream) } catch {
-            if case .invalidRequest = error { throw Problem.objectNotFound(stream) }
-            throw Problem(error)
-        }
-        var writer = JSONWriter()
-        writer.ascii("{\"object\":")
-        writer.string(stream.object.description)
-        writer.ascii(",\"version\":")
-        writer.integer(version)
-        writer.ascii(",\"views\":")
-        writer.value(.array(definition.views.map { .string($0.name) }))
-        writer.byte(UInt8(ascii: "}"))
-        return Response(status: .created, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: writer.bytes)))
+        _ = try definition(of: stream)
+        let taken: SnapshotTaken
+        do { taken = try await store.snapshot(stream) } catch { throw Problem(error) }
+        return Response(
+            status: taken.views.isEmpty ? .ok : .created, headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(bytes: taken.json())))
     }
 
     /// Runs a command through the object's single writer: 200 `{"events", "version", "state"}`,

@@ -53,15 +53,19 @@ extension BatchApplier {
         return .success(noChange(stream, head: 0, state: nil))
     }
 
-    /// Deletes every branch of `object`, `main` too, and frees the ids of their events, so an
-    /// archive of the object can be imported in its place.
+    /// Deletes every branch of `object`, `main` too, and frees the ids of their events (and
+    /// forgets which were copies), so an archive of the object can be imported in its place.
     mutating func deleteObject(_ stream: StreamName) throws -> Result<AppendOutcome, EventStoreError> {
         let branches = try layout.branches(of: stream.object, in: transaction)
         guard !branches.isEmpty else { return .failure(.branchNotFound(StreamName(object: stream.object))) }
+        let ledger = MergeLedger(layout: layout)
         for branch in branches {
             var ids: [EventID] = []
             try layout.forEachEvent(of: branch.number, from: branch.forkSeq + 1, limit: .max, in: transaction) { ids.append($0.id) }
-            for id in ids { _ = try StoreKeys.withKey(id.high, id.low) { try transaction.delete(layout.ids, key: $0) } }
+            for id in ids {
+                try ledger.forgetCopy(id, stream: branch.number, in: transaction)
+                _ = try StoreKeys.withKey(id.high, id.low) { try transaction.delete(layout.ids, key: $0) }
+            }
             try removeStream(branch.number, storageKey: StreamName(object: stream.object, branch: try BranchName(branch.name)).storageKey)
         }
         return .success(noChange(stream, head: 0, state: nil))
@@ -105,12 +109,18 @@ extension BatchApplier {
         for key in keys { _ = try key.withUnsafeBytes { try transaction.delete(database, key: $0) } }
     }
 
-    /// The request that appends to `target` (at `head`) what branch `source` has that it does
-    /// not, and how: nil when there is nothing to bring; a failure naming the first event after
-    /// which an invariant breaks when the events must be replayed on a target that moved.
+    /// Plans the merge of branch `source` into `target` (at `head`): the request that appends
+    /// copies of the source's events whose roots the target does not hold (see ``MergeLedger``),
+    /// in the source's order, and how. Nil when the target holds them all. A failure names the
+    /// first event after which an invariant of the object type would break: invariants are
+    /// checked on every merge, fast-forward or not, from the target's state.
+    ///
+    /// The source is read from the seq where the two lines part, or from the source's head at
+    /// their last merge if that is further (everything up to it is held already), so a merge
+    /// costs O(events it reads), never O(history).
     mutating func mergeRequest(
         into request: AppendRequest, target: UInt64, head: Seq, source: BranchName, definition: ObjectTypeDefinition?
-    ) throws -> Result<(request: AppendRequest, mode: MergeMode, originals: [EventID])?, EventStoreError> {
+    ) throws -> Result<PlannedMerge?, EventStoreError> {
         let sourceStream = StreamName(object: request.stream.object, branch: source)
         guard source != request.stream.branch else {
             return .failure(.invalidRequest(field: "into", reason: "is the branch being merged; name another branch"))
@@ -118,88 +128,84 @@ extension BatchApplier {
         guard let sourceNumber = try layout.streamNumber(sourceStream.storageKey, in: transaction) else {
             return .failure(.branchNotFound(sourceStream))
         }
+        let ledger = MergeLedger(layout: layout)
         let sourceLineage = try layout.lineage(of: sourceNumber, in: transaction)
         let targetLineage = try layout.lineage(of: target, in: transaction)
         let sourceHead = try layout.head(of: sourceLineage, in: transaction)
-        var base = sourceLineage.commonAncestorSeq(with: targetLineage, heads: (sourceHead, head))
-        var targetAtBase = base
-        if let previous = try mergeRecord(source: sourceNumber, target: target), previous.sourceSeq > base {
-            (base, targetAtBase) = previous
-        }
-        guard sourceHead > base else { return .success(nil) }
+        let base = sourceLineage.commonAncestorSeq(with: targetLineage, heads: (sourceHead, head))
+        let previous = try ledger.record(source: sourceNumber, target: target, in: transaction)
+        let start = max(base, previous?.sourceSeq ?? 0)
+        guard sourceHead > start else { return .success(nil) }
 
         var events: [RecordedEvent] = []
+        var roots: [EventID] = []
         var batch = EventBatch(limits: .unbounded)
         var skipped = false
-        try layout.forEachEvent(of: sourceLineage, from: base + 1, limit: Int(clamping: sourceHead - base), in: transaction) { event in
-            // What the target holds already: an event copied into it by an earlier merge, or a
-            // copy of one of the target's own events.
-            if try MergeKeys.wasCopied(event.id, into: target, layout: layout, transaction: transaction)
-                || MergeKeys.isCopy(event.id, ofAnEventIn: targetLineage, head: head, layout: layout, transaction: transaction)
-            {
+        try layout.forEachEvent(of: sourceLineage, from: start + 1, limit: Int(clamping: sourceHead - start), in: transaction) { event in
+            let root = try ledger.root(of: event.id, in: transaction)
+            if try ledger.holds(root, lineage: targetLineage, head: head, in: transaction) {
                 skipped = true
                 return
             }
             try batch.add(id: EventID.version7(milliseconds: timeMilliseconds, using: &generator), type: event.type, data: event.data, metadata: event.metadata)
             events.append(try RecordedEvent(event))
+            roots.append(root)
         }
         guard !events.isEmpty else { return .success(nil) }
-        let mode: MergeMode = head == targetAtBase && !skipped ? .fastForward : .replayed
-        if mode == .replayed, let definition, !definition.invariants.isEmpty {
-            for view in definition.views where definition.invariants.contains(where: { $0.viewName == view.name }) {
-                var state = try views.state(of: view, stream: target, head: head, layout: layout, transaction: transaction)
-                for event in events {
-                    state = try view.fold(state, [event])
-                    if let broken = definition.invariants.first(where: { $0.viewName == view.name && !$0.holds(state) }) {
-                        return .failure(
-                            .invariantBroken(
-                                InvariantBreach(
-                                    stream: sourceStream, seq: event.seq, eventID: event.id, eventType: event.type, invariant: broken.name,
-                                    summary: broken.summary)))
-                    }
+        // The target's line matches the source's up to where the read started: the two had not
+        // parted (it is at the common ancestor), or the last merge was a fast-forward and the
+        // target has not moved since. Bringing every event read then gives the source's line.
+        let targetMatchesSource =
+            (start == base && head == base)
+            || (previous.map { $0.isEquivalent && $0.targetHead == head && $0.sourceSeq == start } ?? false)
+        let mode: MergeMode = targetMatchesSource && !skipped ? .fastForward : .replayed
+        if let definition, let breach = try firstBreach(of: definition, stream: target, head: head, events: events, source: sourceStream) {
+            return .failure(.invariantBroken(breach))
+        }
+        for index in batch.slots.indices { batch.slots[index].isGeneratedID = true }
+        return .success(
+            PlannedMerge(
+                request: AppendRequest(stream: request.stream, expectedVersion: .any, events: batch, data: events.map(\.data)), mode: mode,
+                roots: roots))
+    }
+
+    /// The first of `events` after which an invariant of `definition` stops holding when they
+    /// are folded, in order, onto `stream`'s state at `head`; nil when every one holds after each.
+    private mutating func firstBreach(
+        of definition: ObjectTypeDefinition, stream: UInt64, head: Seq, events: [RecordedEvent], source: StreamName
+    ) throws -> InvariantBreach? {
+        for view in definition.views {
+            let invariants = definition.invariants.filter { $0.viewName == view.name }
+            guard !invariants.isEmpty else { continue }
+            var state = try views.state(of: view, stream: stream, head: head, layout: layout, transaction: transaction)
+            for event in events {
+                state = try view.fold(state, [event])
+                if let broken = invariants.first(where: { !$0.holds(state) }) {
+                    return InvariantBreach(
+                        stream: source, seq: event.seq, eventID: event.id, eventType: event.type, invariant: broken.name, summary: broken.summary)
                 }
             }
         }
-        for index in batch.slots.indices { batch.slots[index].isGeneratedID = true }
-        return .success((AppendRequest(stream: request.stream, expectedVersion: .any, events: batch, data: events.map(\.data)), mode, events.map(\.id)))
+        return nil
     }
 
-    /// Remembers that `target` now holds `source`'s events up to its head, so the next merge of
-    /// the two brings only what came after (after a fast-forward, the other way too: the two
-    /// are then equal), and which event each copy was made from.
-    func recordMerge(
-        source: BranchName, into target: StreamName, target number: UInt64, targetHead: Seq, mode: MergeMode, copies: [(original: EventID, copy: EventID)]
-    ) throws {
+    /// Remembers what the merge of `source` into `target` brought: the root of each copy and
+    /// where it is held (copies are appended from `firstSeq` on, in order), and the merge record,
+    /// so the next merge of the two reads only what came after. After a fast-forward the two
+    /// lines hold the same roots in the same order, which is recorded both ways.
+    func recordMerge(source: BranchName, into target: StreamName, target number: UInt64, firstSeq: Seq, mode: MergeMode, copies: [(root: EventID, copy: EventID)]) throws {
+        let ledger = MergeLedger(layout: layout)
+        for (index, copy) in copies.enumerated() {
+            try ledger.recordCopy(of: copy.root, as: copy.copy, stream: number, seq: firstSeq + UInt64(index), in: transaction)
+        }
         let sourceStream = StreamName(object: target.object, branch: source)
         guard let sourceNumber = try layout.streamNumber(sourceStream.storageKey, in: transaction) else { return }
         let sourceHead = try layout.head(of: sourceNumber, in: transaction)
-        try putMergeRecord(source: sourceNumber, target: number, sourceSeq: sourceHead, targetHead: targetHead)
-        if mode == .fastForward { try putMergeRecord(source: number, target: sourceNumber, sourceSeq: targetHead, targetHead: sourceHead) }
-        for (original, copy) in copies { try MergeKeys.recordCopy(original, as: copy, into: number, layout: layout, transaction: transaction) }
-    }
-
-    private func putMergeRecord(source: UInt64, target: UInt64, sourceSeq: Seq, targetHead: Seq) throws {
-        var value = (sourceSeq.littleEndian, targetHead.littleEndian)
-        try Self.withMergeKey(source: source, target: target) { key in
-            try withUnsafeBytes(of: &value) { try transaction.put(layout.meta, key: key, value: $0) }
+        let targetHead = firstSeq + UInt64(copies.count) - 1
+        try ledger.put(MergeRecord(sourceSeq: sourceHead, targetHead: targetHead, isEquivalent: mode == .fastForward), source: sourceNumber, target: number, in: transaction)
+        if mode == .fastForward {
+            try ledger.put(MergeRecord(sourceSeq: targetHead, targetHead: sourceHead, isEquivalent: true), source: number, target: sourceNumber, in: transaction)
         }
-    }
-
-    private func mergeRecord(source: UInt64, target: UInt64) throws -> (sourceSeq: Seq, targetHead: Seq)? {
-        try Self.withMergeKey(source: source, target: target) { key in
-            guard let value = try transaction.get(layout.meta, key: key), value.count == 16 else { return nil }
-            return (
-                UInt64(littleEndian: value.loadUnaligned(as: UInt64.self)), UInt64(littleEndian: value.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
-            )
-        }
-    }
-
-    /// `meta` key of a merge record: `merge` + target (8, BE) + source (8, BE).
-    private static func withMergeKey<R>(source: UInt64, target: UInt64, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
-        var key = Array("merge".utf8)
-        withUnsafeBytes(of: target.bigEndian) { key.append(contentsOf: $0) }
-        withUnsafeBytes(of: source.bigEndian) { key.append(contentsOf: $0) }
-        return try key.withUnsafeBytes(body)
     }
 
     /// Writes snapshots a reader folded again.
@@ -222,4 +228,11 @@ extension AppendLimits {
         limits.eventsPerRequestMax = .max
         return limits
     }
+}
+
+/// A merge the writer is about to append: the copies, how they come in, and the root of each.
+struct PlannedMerge {
+    let request: AppendRequest
+    let mode: MergeMode
+    let roots: [EventID]
 }

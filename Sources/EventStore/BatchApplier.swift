@@ -57,7 +57,7 @@ struct BatchApplier {
         let definition = objectTypes[request.stream.object.type.name]
         var request = request
         var decidedView: AnyProjection?
-        var merge: (mode: MergeMode, source: BranchName, originals: [EventID])?
+        var merge: (mode: MergeMode, source: BranchName, roots: [EventID])?
         if !request.snapshotRepairs.isEmpty {
             try writeRepairs(request.snapshotRepairs)
             return .success(noChange(request.stream, head: head, state: nil))
@@ -76,15 +76,18 @@ struct BatchApplier {
             case .success(let planned):
                 guard let planned else { return .success(noChange(request.stream, head: head, state: nil)) }
                 request = planned.request
-                merge = (planned.mode, source, planned.originals)
+                merge = (planned.mode, source, planned.roots)
             }
         case nil:
             if existing == nil, request.stream.branch != .main { return .failure(.branchNotFound(request.stream)) }
         }
         if request.snapshotting {
-            guard let existing, let definition, head > 0 else {
-                return .failure(.invalidRequest(field: "object", reason: "\(request.stream) has no events or no views to snapshot"))
+            guard let existing else { return .failure(.branchNotFound(request.stream)) }
+            guard let definition, !definition.views.isEmpty else {
+                return .failure(.invalidRequest(field: "type", reason: "\(request.stream.object.type) has no views to snapshot"))
             }
+            // At version 0 every view is its initial state, which needs no snapshot.
+            guard head > 0 else { return .success(noChange(request.stream, head: head, state: nil)) }
             let writer = SnapshotWriter()
             for view in definition.views {
                 let state = try views.state(of: view, stream: existing, head: head, layout: layout, transaction: transaction)
@@ -154,8 +157,8 @@ struct BatchApplier {
             lastPosition: firstPosition + count - 1, timeMilliseconds: timeMilliseconds, isDuplicate: false)
         if let merge {
             try recordMerge(
-                source: merge.source, into: request.stream, target: stream, targetHead: head + count, mode: merge.mode,
-                copies: zip(merge.originals, request.events.slots.map { $0.id! }).map { ($0, $1) })
+                source: merge.source, into: request.stream, target: stream, firstSeq: firstSeq, mode: merge.mode,
+                copies: zip(merge.roots, request.events.slots.map { $0.id! }).map { ($0, $1) })
             outcome.merge = merge.mode
         }
         if let definition, !definition.views.isEmpty {

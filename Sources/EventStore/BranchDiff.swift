@@ -1,8 +1,9 @@
 import EventModel
 
-/// What two branches of an object have that the other does not: the seq where they part, each
-/// side's events after it (at most `limit` each, with the count of all), and the JSON Patch that
-/// turns the `against` branch's view state into the branch's.
+/// What two branches of an object have that the other does not: the seq where their lines part,
+/// each side's events after it (at most `limit` each, with the count of all and the seq to read
+/// the rest from), and the JSON Patch that turns the `against` branch's view state into the
+/// branch's. Lines are compared by place, not by root: a copy a merge made shows on its side.
 public struct BranchDiff: Sendable {
     /// The branch compared.
     public let branch: StreamName
@@ -12,8 +13,8 @@ public struct BranchDiff: Sendable {
     public let ancestorSeq: Seq
     /// Each side's head.
     public let heads: (branch: Seq, against: Seq)
-    let branchEvents: [UInt8]
-    let againstEvents: [UInt8]
+    let branchEvents: (json: [UInt8], count: Int)
+    let againstEvents: (json: [UInt8], count: Int)
     /// The view compared, if the object type has one.
     public let viewName: String?
     /// RFC 6902 operations that turn `against`'s view state into `branch`'s.
@@ -41,24 +42,25 @@ public struct BranchDiff: Sendable {
         }
     }
 
-    private static func events(_ store: EventStore, _ stream: StreamName, after: Seq, limit: Int) throws(EventStoreError) -> [UInt8] {
+    private static func events(_ store: EventStore, _ stream: StreamName, after: Seq, limit: Int) throws(EventStoreError) -> (json: [UInt8], count: Int) {
         var writer = JSONWriter(capacity: 1024)
         writer.byte(UInt8(ascii: "["))
-        var first = true
+        var count = 0
         _ = try store.readStream(stream, from: after + 1, limit: limit) { event in
-            if !first { writer.byte(UInt8(ascii: ",")) }
-            first = false
+            if count > 0 { writer.byte(UInt8(ascii: ",")) }
+            count += 1
             EventJSON.write(event, into: &writer)
         }
         writer.byte(UInt8(ascii: "]"))
-        return writer.bytes
+        return (writer.bytes, count)
     }
 
-    /// `{"object", "branch", "against", "ancestorSeq", "branchSide": {"head", "count", "events"},
-    /// "againstSide": {...}, "view", "patch"}`.
+    /// `{"object", "branch", "against", "ancestorSeq", "branchSide": {"head", "count", "events",
+    /// "next"}, "againstSide": {...}, "view", "patch"}`; `next` is the seq to read that side's
+    /// remaining events from (`GET .../events?branch=&from=`), null when `events` holds them all.
     public func json() -> [UInt8] {
         let object = branch.object
-        var writer = JSONWriter(capacity: 1024 + branchEvents.count + againstEvents.count)
+        var writer = JSONWriter(capacity: 1024 + branchEvents.json.count + againstEvents.json.count)
         writer.ascii("{\"object\":")
         writer.string(object.description)
         writer.ascii(",\"branch\":")
@@ -77,15 +79,18 @@ public struct BranchDiff: Sendable {
         return writer.bytes
     }
 
-    private func side(_ name: String, head: Seq, events: [UInt8], into writer: inout JSONWriter) {
+    private func side(_ name: String, head: Seq, events: (json: [UInt8], count: Int), into writer: inout JSONWriter) {
+        let count = head - min(head, ancestorSeq)
         writer.byte(UInt8(ascii: ","))
         writer.string(name)
         writer.ascii(":{\"head\":")
         writer.integer(head)
         writer.ascii(",\"count\":")
-        writer.integer(head - min(head, ancestorSeq))
+        writer.integer(count)
         writer.ascii(",\"events\":")
-        writer.bytes.append(contentsOf: events)
+        writer.bytes.append(contentsOf: events.json)
+        writer.ascii(",\"next\":")
+        if UInt64(events.count) < count { writer.integer(ancestorSeq + UInt64(events.count) + 1) } else { writer.ascii("null") }
         writer.byte(UInt8(ascii: "}"))
     }
 }

@@ -57,10 +57,39 @@ extension EventStore {
 
 extension EventStore {
     /// Snapshots every view of `stream` at its head now (besides the ones written every K
-    /// events), through the writer; returns the version snapshotted.
-    /// - Throws: ``EventStoreError/invalidRequest(field:reason:)`` when the object has no events
-    ///   or its type no views.
-    public func snapshot(_ stream: StreamName) async throws(EventStoreError) -> Seq {
-        try await append(AppendRequest(snapshotting: stream)).lastSeq
+    /// events), through the writer. A branch with no events yet (forked at 0) has nothing to
+    /// snapshot: the answer names no view and nothing is written.
+    /// - Throws: ``EventStoreError/branchNotFound(_:)`` for a branch that does not exist (or an
+    ///   object with no events), ``EventStoreError/invalidRequest(field:reason:)`` when its type
+    ///   has no views.
+    public func snapshot(_ stream: StreamName) async throws(EventStoreError) -> SnapshotTaken {
+        let version = try await append(AppendRequest(snapshotting: stream)).lastSeq
+        let views = version == 0 ? [] : (objectTypes[stream.object.type.name]?.views.map(\.name) ?? [])
+        return SnapshotTaken(stream: stream, version: version, views: views)
+    }
+}
+
+/// The snapshots one request took: the version they are at and the views snapshotted.
+public struct SnapshotTaken: Sendable, Equatable {
+    /// The object and branch.
+    public let stream: StreamName
+    /// The head the views were snapshotted at.
+    public let version: Seq
+    /// The views snapshotted; empty at version 0, where there is nothing to snapshot.
+    public let views: [String]
+
+    /// `{"object", "branch", "version", "views"}`, for the server and `evtool` alike.
+    public func json() -> [UInt8] {
+        var writer = JSONWriter(capacity: 128)
+        writer.ascii("{\"object\":")
+        writer.string(stream.object.description)
+        writer.ascii(",\"branch\":")
+        writer.string(stream.branch.name)
+        writer.ascii(",\"version\":")
+        writer.integer(version)
+        writer.ascii(",\"views\":")
+        writer.value(.array(views.map(JSONValue.string)))
+        writer.byte(UInt8(ascii: "}"))
+        return writer.bytes
     }
 }

@@ -94,20 +94,22 @@ public final class EventStore: Sendable {
         queue.close()
     }
 
-    /// Records the format on first open; refuses a folder written in another format.
+    /// Records the format on first open, upgrades a folder of an earlier format, and refuses one
+    /// of a format this build does not know.
     private static func checkFormat(_ environment: Environment, _ layout: StoreLayout, directory: String) throws {
         let key = Array("format".utf8)
         let stored = try environment.read { transaction in
             try key.withUnsafeBytes { try transaction.get(layout.meta, key: $0).map { StoreKeys.integer($0) } }
         }
         if let stored {
-            guard stored == StoreLayout.formatVersion else {
+            guard stored != StoreLayout.formatVersion else { return }
+            guard stored == 1 else {
                 throw EventStoreError.dataFolderUnusable(
-                    path: directory, reason: "it holds format \(stored); this build reads format \(StoreLayout.formatVersion)")
+                    path: directory, reason: "it holds format \(stored); this build reads formats 1 and \(StoreLayout.formatVersion)")
             }
-            return
         }
         try environment.write { transaction in
+            if let stored { try StoreMigration.upgrade(from: stored, layout: layout, transaction: transaction) }
             try key.withUnsafeBytes { key in
                 try StoreKeys.withKey(StoreLayout.formatVersion) { try transaction.put(layout.meta, key: key, value: $0) }
             }

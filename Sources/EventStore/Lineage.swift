@@ -23,6 +23,11 @@ struct Lineage: Equatable {
     /// The seq it forked at (0 for a root stream).
     var forkSeq: Seq { segments[segments.count - 1].firstSeq - 1 }
 
+    /// Whether the line, up to `head`, reads the event `seq` of `stream`.
+    func reads(stream: UInt64, seq: Seq, head: Seq) -> Bool {
+        segments.contains { $0.stream == stream && seq >= $0.firstSeq && seq <= min($0.lastSeq, head) }
+    }
+
     /// The seq its common ancestor with `other` reaches: both lines read the same events up to it.
     func commonAncestorSeq(with other: Lineage, heads: (Seq, Seq)) -> Seq {
         var shared: Seq = 0

@@ -18,13 +18,16 @@ import LMDB
 /// | `jobs` | job id (8, BE), or job id + chunk (8, BE) for a chunk done | ``RebuildJob`` as JSON, or empty |
 /// | `consumers` | consumer name | ``Consumer`` as JSON (its filters and acknowledged position) |
 /// | `parked` | sink name + 0 + first position (8, BE) | a batch a sink could not deliver, as JSON |
+/// | `merges` | see ``MergeLedger`` | the roots of copies, where each line holds them, merge records |
 ///
 /// `log` is written in key order with `MDB_APPEND`. `seqs` holds one entry per *run*: events
 /// of a stream with consecutive seqs at consecutive positions share one entry, so reading an
 /// object that was appended in bulk is a plain cursor scan of `log`.
 struct StoreLayout {
-    static let databaseNames = ["log", "seqs", "ids", "streams", "stream-names", "meta", "views", "timers", "timer-ids", "snapshots", "jobs", "consumers", "parked"]
-    static let formatVersion: UInt64 = 1
+    static let databaseNames = ["log", "seqs", "ids", "streams", "stream-names", "meta", "views", "timers", "timer-ids", "snapshots", "jobs", "consumers", "parked", "merges"]
+    /// 2: merges remember roots and where copies are held (`merges`); format 1 stores are
+    /// upgraded on open (``StoreMigration``).
+    static let formatVersion: UInt64 = 2
 
     let log: Database
     let seqs: Database
@@ -39,6 +42,7 @@ struct StoreLayout {
     let jobs: Database
     let consumers: Database
     let parked: Database
+    let merges: Database
 
     init(_ environment: Environment) {
         log = environment.database("log")
@@ -54,6 +58,7 @@ struct StoreLayout {
         jobs = environment.database("jobs")
         consumers = environment.database("consumers")
         parked = environment.database("parked")
+        merges = environment.database("merges")
     }
 
     /// The stream number stored for `storageKey`, if the stream exists.

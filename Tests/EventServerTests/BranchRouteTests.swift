@@ -92,4 +92,38 @@ struct BranchRouteTests {
             #expect(stale.status == .conflict && stale.json["type"] as? String == "/problems/version-conflict")
         }
     }
+
+    @Test("edge cases: a branch forked at 0, at= past the head and on events, asOf before the first event, diff paging, snapshots of empty branches")
+    func edges() async throws {
+        try await withServer { client, _, _ in
+            for qty in 1...3 { _ = try await client.post("\(Self.base)/commands/restock", "{\"qty\": \(qty)}") }
+            _ = try await client.post("\(Self.base)/branches", #"{"name": "blank", "at": 0}"#)
+
+            let blankEvents = try await client.get("\(Self.base)/events?branch=blank")
+            #expect(blankEvents.status == .ok && (blankEvents.json["events"] as? [Any])?.isEmpty == true && blankEvents.json["version"] as? Int == 0)
+            let blankView = try await client.get("\(Self.base)/views/stock?branch=blank")
+            #expect(blankView.status == .ok && blankView.json["version"] as? Int == 0)
+            #expect((blankView.json["state"] as? [String: Any])?["available"] as? Int == 0)
+            let blankSnapshot = try await client.post("\(Self.base)/snapshots?branch=blank", "{}")
+            #expect(blankSnapshot.status == .ok && (blankSnapshot.json["views"] as? [Any])?.isEmpty == true, "\(blankSnapshot.text)")
+            #expect(blankSnapshot.json["branch"] as? String == "blank" && blankSnapshot.json["version"] as? Int == 0)
+            let ghostSnapshot = try await client.post("\(Self.base)/snapshots?branch=ghost", "{}")
+            #expect(ghostSnapshot.status == .notFound && ghostSnapshot.json["type"] as? String == "/problems/branch-not-found")
+            let mainSnapshot = try await client.post("\(Self.base)/snapshots", "{}")
+            #expect(mainSnapshot.status == .created && mainSnapshot.json["version"] as? Int == 3, "\(mainSnapshot.text)")
+
+            let pastHead = try await client.get("\(Self.base)/views/stock?at=99")
+            #expect(pastHead.json["version"] as? Int == 3 && (pastHead.json["state"] as? [String: Any])?["available"] as? Int == 6)
+            let beforeFirst = try await client.get("\(Self.base)/views/stock?asOf=1")
+            #expect(beforeFirst.status == .ok && beforeFirst.json["version"] as? Int == 0)
+            let eventsAt = try await client.get("\(Self.base)/events?at=2")
+            #expect((eventsAt.json["events"] as? [[String: Any]])?.map { $0["seq"] as? Int } == [1, 2] && eventsAt.json["version"] as? Int == 3)
+
+            let diff = try await client.get("\(Self.base)/branches/blank/diff?against=main&limit=2")
+            let against = try #require(diff.json["againstSide"] as? [String: Any])
+            #expect(diff.json["ancestorSeq"] as? Int == 0 && against["count"] as? Int == 3 && (against["events"] as? [Any])?.count == 2)
+            #expect(against["next"] as? Int == 3)
+            #expect((diff.json["branchSide"] as? [String: Any])?["next"] is NSNull)
+        }
+    }
 }
