@@ -1,10 +1,11 @@
 /// Why a decider refused a command: a stable code clients match on, a status (409 for a
-/// conflict with the object's state, 422 for a command that can never succeed), and the facts
-/// that explain it (e.g. the quantity available).
+/// conflict with the object's state now, 422 for a command that can never succeed as sent, 404
+/// for a command naming something the object does not have), and the facts that explain it
+/// (e.g. the quantity available).
 public struct Rejection: Error, Sendable, Equatable {
     /// A stable code such as `INSUFFICIENT_STOCK`.
     public let code: String
-    /// 409 or 422.
+    /// The HTTP status the refusal answers with: 409, 422 or 404 (500 only for a decider's own bug).
     public let status: Int
     /// What happened, for a person.
     public let message: String
