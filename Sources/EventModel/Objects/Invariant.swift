@@ -1,6 +1,7 @@
 /// A condition one view's state must always satisfy (for `inventory`: nothing available below
-/// zero). The engine checks an object type's invariants after every event when it merges a
-/// branch by replaying its events, and refuses the merge at the first event that breaks one.
+/// zero). The engine checks an object type's invariants after every event a merge brings into
+/// its target (fast-forward or replayed), and refuses the merge at the first event that breaks
+/// one. Appends and commands are not checked: deciders refuse what would break them.
 public struct Invariant: Sendable {
     /// A stable name, e.g. `available-non-negative`.
     public let name: String
