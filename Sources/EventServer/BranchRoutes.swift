@@ -101,12 +101,12 @@ struct BranchRoutes<Context: RequestContext> {
             expected = .exactly(UInt64(version))
         }
         let target = StreamName(object: object, branch: into)
-        let outcome: AppendOutcome
+        let outcome: MergeOutcome
         do { outcome = try await store.merge(source, into: target, expectedVersion: expected) } catch { throw Problem(error) }
         var writer = JSONWriter(capacity: 256)
         BranchJSON.write(merge: outcome, from: source, into: &writer)
         return Response(
-            status: .ok, headers: [.contentType: "application/json", .eTag: "\"\(outcome.lastSeq)\""],
+            status: .ok, headers: [.contentType: "application/json", .eTag: "\"\(outcome.version)\""],
             body: .init(byteBuffer: ByteBuffer(bytes: writer.bytes)))
     }
 

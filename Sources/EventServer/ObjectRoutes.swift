@@ -116,10 +116,10 @@ struct ObjectRoutes<Context: RequestContext> {
         } catch {
             throw Problem(AppendRequestError.malformedJSON(error))
         }
-        let outcome: AppendOutcome
+        let outcome: CommandOutcome
         do {
-            outcome = try await store.append(
-                AppendRequest(stream: stream, expectedVersion: ifMatch.map { .exactly($0) } ?? .any, command: name, body: command))
+            outcome = try await store.run(
+                CommandRequest(stream: stream, expectedVersion: ifMatch.map { .exactly($0) } ?? .any, command: name, body: command))
         } catch {
             if case .rejected(let rejection) = error { throw Problem(rejection) }
             if ifMatch != nil, case .versionConflict = error { throw Problem.preconditionFailed(error) }
@@ -131,12 +131,12 @@ struct ObjectRoutes<Context: RequestContext> {
         writer.ascii(",\"events\":")
         EventJSON.writeDecided(outcome, into: &writer)
         writer.ascii(",\"version\":")
-        writer.integer(outcome.lastSeq)
+        writer.integer(outcome.version)
         writer.ascii(",\"state\":")
-        writer.value(outcome.viewState ?? .null)
+        writer.value(outcome.state)
         writer.byte(UInt8(ascii: "}"))
         return Response(
-            status: .ok, headers: [.contentType: "application/json", .eTag: "\"\(outcome.lastSeq)\""],
+            status: .ok, headers: [.contentType: "application/json", .eTag: "\"\(outcome.version)\""],
             body: .init(byteBuffer: ByteBuffer(bytes: writer.bytes)))
     }
 }

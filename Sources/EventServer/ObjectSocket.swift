@@ -122,13 +122,13 @@ struct ObjectSocket {
             return writer.bytes
         }
         do {
-            let outcome = try await store.append(AppendRequest(stream: stream, command: name, body: message["body"] ?? [:]))
+            let outcome = try await store.run(CommandRequest(stream: stream, command: name, body: message["body"] ?? [:]))
             writer.ascii(",\"ok\":true,\"version\":")
-            writer.integer(outcome.lastSeq)
+            writer.integer(outcome.version)
             writer.ascii(",\"events\":")
             EventJSON.writeDecided(outcome, into: &writer)
             writer.ascii(",\"state\":")
-            writer.value(outcome.viewState ?? .null)
+            writer.value(outcome.state)
         } catch {
             writer.ascii(",\"ok\":false,\"problem\":")
             writer.bytes.append(contentsOf: Problem(error).body)

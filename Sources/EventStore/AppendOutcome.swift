@@ -16,17 +16,7 @@ public struct AppendOutcome: Sendable, Equatable {
     public let timeMilliseconds: Int64
     /// True when every event id had been appended before by the same request: nothing new was
     /// written and the numbers are the original ones.
-    public internal(set) var isDuplicate: Bool
-    /// For a command: the events its decider appended, as committed.
-    public var events: [RecordedEvent] = []
-    /// For a command: the state of the view its decider reads, after the events.
-    public var viewState: JSONValue?
-    /// For a merge: how the events were brought in (nil when there was nothing to merge).
-    public var merge: MergeMode?
-    /// For a consumer's write: its record after it.
-    public var consumer: Consumer?
-    /// For a rebuild job's creation: the job stored (or the one already running).
-    public var job: RebuildJob?
+    public let isDuplicate: Bool
 
     init(
         stream: StreamName, firstSeq: Seq, lastSeq: Seq, firstPosition: Position, lastPosition: Position, timeMilliseconds: Int64,
@@ -40,13 +30,4 @@ public struct AppendOutcome: Sendable, Equatable {
         self.timeMilliseconds = timeMilliseconds
         self.isDuplicate = isDuplicate
     }
-}
-
-/// How a merge brought a branch's events into its target.
-public enum MergeMode: String, Sendable, Equatable {
-    /// The target had not moved since the branch left it: the events were appended as they are.
-    case fastForward = "fast-forward"
-    /// The target had moved: the events were replayed on its state, every invariant held after
-    /// each, and they were appended.
-    case replayed
 }

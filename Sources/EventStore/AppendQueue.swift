@@ -1,11 +1,10 @@
 import Foundation
 
-/// A request waiting for the writer, with the continuation that answers it.
-struct PendingAppend {
-    let request: AppendRequest
+/// A command waiting for the writer (its reply inside), with what the queue bounds.
+struct PendingWrite {
+    let command: WriterCommand
     let bytes: Int
     let enqueuedNanoseconds: UInt64
-    let continuation: UnsafeContinuation<Result<AppendOutcome, EventStoreError>, Never>
 }
 
 /// The bounded queue between request tasks and the writer thread.
@@ -15,7 +14,7 @@ struct PendingAppend {
 /// whatever the load.
 final class AppendQueue: @unchecked Sendable {
     private let condition = NSCondition()
-    private var items: [PendingAppend] = []
+    private var items: [PendingWrite] = []
     private var bytes = 0
     private var isClosed = false
     private let requestsMax: Int
@@ -27,7 +26,7 @@ final class AppendQueue: @unchecked Sendable {
     }
 
     /// Queues `item`; returns the reason it was refused, or nil.
-    func enqueue(_ item: PendingAppend) -> EventStoreError? {
+    func enqueue(_ item: PendingWrite) -> EventStoreError? {
         condition.lock()
         defer { condition.unlock() }
         if isClosed { return .closed }
@@ -41,7 +40,7 @@ final class AppendQueue: @unchecked Sendable {
 
     /// Waits for requests and takes as many as fit in one batch; nil once the queue is closed
     /// and empty.
-    func takeBatch(requestsMax batchRequests: Int, bytesMax batchBytes: Int) -> [PendingAppend]? {
+    func takeBatch(requestsMax batchRequests: Int, bytesMax batchBytes: Int) -> [PendingWrite]? {
         condition.lock()
         defer { condition.unlock() }
         while items.isEmpty {

@@ -13,24 +13,8 @@ public struct AppendRequest: Sendable {
     /// Each event's data as a tree, when the caller parsed it already (for the views); empty
     /// means the writer parses the stored bytes if a view needs them.
     var dataValues: [JSONValue]
-    /// A command for the object's decider, instead of events.
-    let command: (name: String, body: JSONValue)?
-    /// A due timer to fire, instead of events.
-    let firing: String?
-    /// A request to snapshot every view at the head, instead of events.
-    var snapshotting = false
-    /// A change to the object's branches, instead of events.
-    var branching: BranchOperation?
-    /// Snapshots folded again by a reader because the stored ones were unusable, to write.
-    var snapshotRepairs: [SnapshotRepair] = []
     /// Each event's original commit time, for an import; empty: the batch's commit time.
     var eventTimes: [Int64] = []
-    /// A rebuild job's write, instead of events.
-    var jobWrite: JobWrite?
-    /// A consumer's write, instead of events.
-    var consumerWrite: ConsumerWrite?
-    /// A cross-object view's new state and checkpoint, instead of events.
-    var logViewWrite: LogViewWrite?
 
     /// A request for `stream` carrying the events of `batch`; `data` (optional) are their data
     /// as already-parsed trees, in order.
@@ -40,8 +24,6 @@ public struct AppendRequest: Sendable {
         self.expectedVersion = expectedVersion
         self.events = batch
         self.dataValues = data
-        self.command = nil
-        self.firing = nil
     }
 
     /// A request that brings back events exported from another store (``ObjectArchive``):
@@ -53,96 +35,8 @@ public struct AppendRequest: Sendable {
         self.eventTimes = times
     }
 
-    /// A request to run the command `name` with `body` on `stream`: the writer runs the object
-    /// type's decider on the current state and appends the events it decides, atomically.
-    public init(stream: StreamName, expectedVersion: ExpectedVersion = .any, command name: String, body: JSONValue) {
-        self.stream = stream
-        self.expectedVersion = expectedVersion
-        self.events = EventBatch()
-        self.dataValues = []
-        self.command = (name, body)
-        self.firing = nil
-    }
-
-    /// A request to snapshot every view of `stream` at its head.
-    init(snapshotting stream: StreamName) {
-        self.stream = stream
-        self.expectedVersion = .any
-        self.events = EventBatch()
-        self.dataValues = []
-        self.command = nil
-        self.firing = nil
-        self.snapshotting = true
-    }
-
-    /// A request for `stream` that changes its branches (`stream` is the branch created or
-    /// deleted, or the target of a merge).
-    init(stream: StreamName, expectedVersion: ExpectedVersion = .any, branching operation: BranchOperation) {
-        self.stream = stream
-        self.expectedVersion = expectedVersion
-        self.events = EventBatch()
-        self.dataValues = []
-        self.command = nil
-        self.firing = nil
-        self.branching = operation
-    }
-
-    /// The name job writes go under (no stream of that name is ever created).
-    static let jobsStream = StreamName(object: try! ObjectKey(parsing: "evlog-jobs/rebuild"))
-
-    /// A request that stores a cross-object view's state and checkpoint.
-    init(logView write: LogViewWrite) {
-        self.init(snapshotting: Self.jobsStream)
-        self.snapshotting = false
-        self.logViewWrite = write
-    }
-
-    /// A request that makes a consumer's write.
-    init(consumer write: ConsumerWrite) {
-        self.init(snapshotting: Self.jobsStream)
-        self.snapshotting = false
-        self.consumerWrite = write
-    }
-
-    /// A request that makes a rebuild job's write.
-    init(job write: JobWrite) {
-        self.init(snapshotting: Self.jobsStream)
-        self.snapshotting = false
-        self.jobWrite = write
-    }
-
-    /// A request that writes `repairs` (snapshots of `stream`'s views folded again) and nothing else.
-    init(stream: StreamName, repairs: [SnapshotRepair]) {
-        self.init(snapshotting: stream)
-        self.snapshotting = false
-        self.snapshotRepairs = repairs
-    }
-
-    /// A request to fire the timer `timerId` of `stream`: the writer runs the object type's
-    /// timer handler, if the timer is still pending, and appends `TimerFired` and its events.
-    init(stream: StreamName, firing timerId: String) {
-        self.stream = stream
-        self.expectedVersion = .any
-        self.events = EventBatch()
-        self.dataValues = []
-        self.command = nil
-        self.firing = timerId
-    }
-
     /// The number of events.
     public var eventCount: Int { events.slots.count }
-}
-
-/// A change to an object's branches, made by its writer.
-enum BranchOperation {
-    /// Create the request's stream as a branch of `parent` at seq `at` (nil: the parent's head).
-    case fork(parent: BranchName, at: Seq?)
-    /// Delete the request's stream (a branch other than `main` with no branches of its own).
-    case delete
-    /// Delete every branch of the request's object, `main` too, and free its event ids.
-    case deleteObject
-    /// Append to the request's stream what branch `source` has that it does not.
-    case merge(source: BranchName)
 }
 
 /// A packed list of events for one request. Build it with ``add(id:type:data:metadata:)``.

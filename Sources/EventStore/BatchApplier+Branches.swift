@@ -5,13 +5,12 @@ extension BatchApplier {
     /// Creates `stream` as a branch of `parent` at seq `at` (nil: the parent's head). Nothing of
     /// the parent's history is copied; the timers pending at the fork seq are, since they belong
     /// to the branch's past too.
-    mutating func fork(
-        _ stream: StreamName, existing: UInt64?, parent: BranchName, at: Seq?, definition: ObjectTypeDefinition?
-    ) throws -> Result<AppendOutcome, EventStoreError> {
+    mutating func fork(_ stream: StreamName, parent: BranchName, at: Seq?) throws -> Result<BranchInfo, EventStoreError> {
         guard stream.branch != .main else {
             return .failure(.invalidRequest(field: "name", reason: "is main, the branch every object starts with; choose another name"))
         }
-        guard existing == nil else { return .failure(.branchExists(stream)) }
+        guard try place(of: stream).number == nil else { return .failure(.branchExists(stream)) }
+        let definition = objectTypes[stream.object.type.name]
         let parentStream = StreamName(object: stream.object, branch: parent)
         guard let parentNumber = try layout.streamNumber(parentStream.storageKey, in: transaction) else {
             return .failure(.branchNotFound(parentStream))
@@ -26,7 +25,7 @@ extension BatchApplier {
             return .failure(.invalidRequest(field: "at", reason: "is \(forkSeq), beyond the head of \(parentStream) (\(parentHead))"))
         }
         let number = try createStream(stream.storageKey, parent: parentNumber, forkSeq: forkSeq)
-        known[stream.storageKey] = (number, nil, forkSeq)
+        known[stream.storageKey] = StreamPlace(number: number, lastRun: nil, head: forkSeq)
         if definition?.timerHandler != nil, forkSeq > 0 {
             let lineage = try layout.lineage(of: number, in: transaction)
             let pending = try ViewFolder(layout: layout).state(of: PendingTimers.projection, lineage: lineage, at: forkSeq, in: transaction)
@@ -37,27 +36,29 @@ extension BatchApplier {
                 }
             }
         }
-        return .success(noChange(stream, head: forkSeq, state: nil))
+        return .success(BranchInfo(name: stream.branch, parent: parent, forkSeq: forkSeq, head: forkSeq, createdMilliseconds: timeMilliseconds))
     }
 
     /// Deletes the branch `stream`: its name, index, views, snapshots and timers. Its events stay
     /// in the global log (positions are never reused) and their ids stay taken.
-    mutating func deleteBranch(_ stream: StreamName, existing: UInt64?) throws -> Result<AppendOutcome, EventStoreError> {
+    mutating func deleteBranch(_ stream: StreamName, expectedVersion: ExpectedVersion) throws -> Result<Void, EventStoreError> {
         guard stream.branch != .main else {
             return .failure(.invalidRequest(field: "name", reason: "is main, which cannot be deleted"))
         }
-        guard let existing else { return .failure(.branchNotFound(stream)) }
+        let place = try place(of: stream)
+        guard let existing = place.number else { return .failure(.branchNotFound(stream)) }
+        if let conflict = versionConflict(stream, expectedVersion, at: place) { return .failure(conflict) }
         let children = try layout.branches(of: stream.object, in: transaction).filter { $0.parent == existing }.map(\.name)
         guard children.isEmpty else { return .failure(.branchHasChildren(stream, children: children)) }
         try removeStream(existing, storageKey: stream.storageKey)
-        return .success(noChange(stream, head: 0, state: nil))
+        return .success(())
     }
 
     /// Deletes every branch of `object`, `main` too, and frees the ids of their events (and
     /// forgets which were copies), so an archive of the object can be imported in its place.
-    mutating func deleteObject(_ stream: StreamName) throws -> Result<AppendOutcome, EventStoreError> {
-        let branches = try layout.branches(of: stream.object, in: transaction)
-        guard !branches.isEmpty else { return .failure(.branchNotFound(StreamName(object: stream.object))) }
+    mutating func deleteObject(_ object: ObjectKey) throws -> Result<Void, EventStoreError> {
+        let branches = try layout.branches(of: object, in: transaction)
+        guard !branches.isEmpty else { return .failure(.branchNotFound(StreamName(object: object))) }
         let ledger = MergeLedger(layout: layout)
         for branch in branches {
             var ids: [EventID] = []
@@ -66,9 +67,9 @@ extension BatchApplier {
                 try ledger.forgetCopy(id, stream: branch.number, in: transaction)
                 _ = try StoreKeys.withKey(id.high, id.low) { try transaction.delete(layout.ids, key: $0) }
             }
-            try removeStream(branch.number, storageKey: StreamName(object: stream.object, branch: try BranchName(branch.name)).storageKey)
+            try removeStream(branch.number, storageKey: StreamName(object: object, branch: try BranchName(branch.name)).storageKey)
         }
-        return .success(noChange(stream, head: 0, state: nil))
+        return .success(())
     }
 
     /// Removes a stream's name, index, views, snapshots and timers. Its events stay in the log,
@@ -109,6 +110,27 @@ extension BatchApplier {
         for key in keys { _ = try key.withUnsafeBytes { try transaction.delete(database, key: $0) } }
     }
 
+    /// Brings into `target` what branch `source` has that it does not (see
+    /// ``mergeRequest(into:target:head:source:definition:)``), and remembers what it brought.
+    mutating func merge(_ source: BranchName, into target: StreamName, expectedVersion: ExpectedVersion) throws -> Result<MergeOutcome, EventStoreError> {
+        let place = try place(of: target)
+        guard let number = place.number else { return .failure(.branchNotFound(target)) }
+        if let conflict = versionConflict(target, expectedVersion, at: place) { return .failure(conflict) }
+        let definition = objectTypes[target.object.type.name]
+        switch try mergeRequest(into: target, target: number, head: place.head, source: source, definition: definition) {
+        case .failure(let error):
+            return .failure(error)
+        case .success(nil):
+            return .success(MergeOutcome(target: target, mode: nil, events: 0, version: place.head))
+        case .success(let planned?):
+            let written = try write(planned.request, at: place, definition: definition)
+            try recordMerge(
+                source: source, into: target, target: number, firstSeq: written.outcome.firstSeq, mode: planned.mode,
+                copies: zip(planned.roots, planned.request.events.slots.map { $0.id! }).map { ($0, $1) })
+            return .success(MergeOutcome(target: target, mode: planned.mode, events: planned.request.eventCount, version: written.outcome.lastSeq))
+        }
+    }
+
     /// Plans the merge of branch `source` into `target` (at `head`): the request that appends
     /// copies of the source's events whose roots the target does not hold (see ``MergeLedger``),
     /// in the source's order, and how. Nil when the target holds them all. A failure names the
@@ -118,11 +140,11 @@ extension BatchApplier {
     /// The source is read from the seq where the two lines part, or from the source's head at
     /// their last merge if that is further (everything up to it is held already), so a merge
     /// costs O(events it reads), never O(history).
-    mutating func mergeRequest(
-        into request: AppendRequest, target: UInt64, head: Seq, source: BranchName, definition: ObjectTypeDefinition?
+    private mutating func mergeRequest(
+        into stream: StreamName, target: UInt64, head: Seq, source: BranchName, definition: ObjectTypeDefinition?
     ) throws -> Result<PlannedMerge?, EventStoreError> {
-        let sourceStream = StreamName(object: request.stream.object, branch: source)
-        guard source != request.stream.branch else {
+        let sourceStream = StreamName(object: stream.object, branch: source)
+        guard source != stream.branch else {
             return .failure(.invalidRequest(field: "into", reason: "is the branch being merged; name another branch"))
         }
         guard let sourceNumber = try layout.streamNumber(sourceStream.storageKey, in: transaction) else {
@@ -165,7 +187,7 @@ extension BatchApplier {
         for index in batch.slots.indices { batch.slots[index].isGeneratedID = true }
         return .success(
             PlannedMerge(
-                request: AppendRequest(stream: request.stream, expectedVersion: .any, events: batch, data: events.map(\.data)), mode: mode,
+                request: AppendRequest(stream: stream, expectedVersion: .any, events: batch, data: events.map(\.data)), mode: mode,
                 roots: roots))
     }
 
@@ -193,7 +215,7 @@ extension BatchApplier {
     /// where it is held (copies are appended from `firstSeq` on, in order), and the merge record,
     /// so the next merge of the two reads only what came after. After a fast-forward the two
     /// lines hold the same roots in the same order, which is recorded both ways.
-    func recordMerge(source: BranchName, into target: StreamName, target number: UInt64, firstSeq: Seq, mode: MergeMode, copies: [(root: EventID, copy: EventID)]) throws {
+    private func recordMerge(source: BranchName, into target: StreamName, target number: UInt64, firstSeq: Seq, mode: MergeMode, copies: [(root: EventID, copy: EventID)]) throws {
         let ledger = MergeLedger(layout: layout)
         for (index, copy) in copies.enumerated() {
             try ledger.recordCopy(of: copy.root, as: copy.copy, stream: number, seq: firstSeq + UInt64(index), in: transaction)
@@ -209,13 +231,14 @@ extension BatchApplier {
     }
 
     /// Writes snapshots a reader folded again.
-    func writeRepairs(_ repairs: [SnapshotRepair]) throws {
+    func writeRepairs(_ repairs: [SnapshotRepair]) throws -> Result<Void, EventStoreError> {
         let writer = SnapshotWriter()
         for repair in repairs {
             try writer.write(
                 stream: repair.stream, name: repair.viewName, version: repair.version, seq: repair.seq, state: repair.state, layout: layout,
                 transaction: transaction)
         }
+        return .success(())
     }
 }
 

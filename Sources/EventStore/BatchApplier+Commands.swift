@@ -19,8 +19,8 @@ extension BatchApplier {
         }
     }
 
-    /// The request that appends what a decider decided, with generated ids.
-    mutating func decidedRequest(_ request: AppendRequest, _ decided: [NewEvent]) throws -> AppendRequest {
+    /// The request that appends to `stream` what a decider decided, with generated ids.
+    mutating func decidedRequest(for stream: StreamName, _ decided: [NewEvent]) throws -> AppendRequest {
         var batch = EventBatch()
         var writer = JSONWriter(capacity: 256)
         for event in decided {
@@ -35,15 +35,6 @@ extension BatchApplier {
         }
         let milliseconds = timeMilliseconds
         batch.assignMissingIDs { EventID.version7(milliseconds: milliseconds, using: &generator) }
-        return AppendRequest(stream: request.stream, expectedVersion: .any, events: batch, data: decided.map(\.data))
-    }
-
-    /// The answer to a command that decided no events: nothing appended, the state as it is.
-    func noChange(_ stream: StreamName, head: Seq, state: JSONValue?) -> AppendOutcome {
-        var outcome = AppendOutcome(
-            stream: stream, firstSeq: head + 1, lastSeq: head, firstPosition: 0, lastPosition: 0, timeMilliseconds: timeMilliseconds,
-            isDuplicate: false)
-        outcome.viewState = state
-        return outcome
+        return AppendRequest(stream: stream, expectedVersion: .any, events: batch, data: decided.map(\.data))
     }
 }

@@ -1,13 +1,9 @@
 import EventModel
 import LMDB
 
-/// What consumers and sinks ask of the writer: their records change with the log's commits.
+/// What consumers and sinks ask of the writer besides creating and acknowledging: writes
+/// answered with nothing but success or a refusal.
 enum ConsumerWrite {
-    /// Create `name`, or replace its filters; its position moves only when `start` is given
-    /// (a new consumer without one starts at the earliest event).
-    case put(name: String, filter: ConsumerFilter, start: ConsumerStart?)
-    /// Acknowledge every event of `name` up to `position` (never moves back).
-    case ack(name: String, position: Position)
     /// Forget `name`.
     case delete(name: String)
     /// Keep a batch the sink `sink` could not deliver, keyed by its first position.
@@ -17,41 +13,46 @@ enum ConsumerWrite {
 }
 
 extension BatchApplier {
-    /// Makes a consumer's write; the outcome's `consumer` is the record after it.
-    mutating func apply(_ write: ConsumerWrite) throws -> Result<AppendOutcome, EventStoreError> {
-        var outcome = noChange(AppendRequest.jobsStream, head: 0, state: nil)
+    /// Creates `name`, or replaces its filters; its position moves only when `start` is given
+    /// (a new consumer without one starts at the earliest event).
+    mutating func putConsumer(_ name: String, filter: ConsumerFilter, start: ConsumerStart?) throws -> Result<(consumer: Consumer, created: Bool), EventStoreError> {
         let lastPosition = state.nextPosition - 1
-        switch write {
-        case .put(let name, let filter, let start):
-            var position: Position = 0
-            let existing = try ConsumerKeys.consumer(name, layout: layout, transaction: transaction)
-            switch start {
-            case nil: position = existing?.position ?? 0
-            case .earliest: position = 0
-            case .latest: position = lastPosition
-            case .position(let requested):
-                guard requested <= lastPosition else {
-                    return .failure(.invalidRequest(field: "/start", reason: "is position \(requested), past the last committed one (\(lastPosition))"))
-                }
-                position = requested
+        let existing = try ConsumerKeys.consumer(name, layout: layout, transaction: transaction)
+        var position: Position
+        switch start {
+        case nil: position = existing?.position ?? 0
+        case .earliest: position = 0
+        case .latest: position = lastPosition
+        case .position(let requested):
+            guard requested <= lastPosition else {
+                return .failure(.invalidRequest(field: "/start", reason: "is position \(requested), past the last committed one (\(lastPosition))"))
             }
-            let consumer = Consumer(
-                name: name, filter: filter, position: position, createdMilliseconds: existing?.createdMilliseconds ?? timeMilliseconds)
+            position = requested
+        }
+        let consumer = Consumer(name: name, filter: filter, position: position, createdMilliseconds: existing?.createdMilliseconds ?? timeMilliseconds)
+        try ConsumerKeys.put(consumer, layout: layout, transaction: transaction)
+        return .success((consumer, existing == nil))
+    }
+
+    /// Acknowledges every event of `name` up to `position` (never moves back); the record after.
+    mutating func acknowledge(_ name: String, position: Position) throws -> Result<Consumer, EventStoreError> {
+        let lastPosition = state.nextPosition - 1
+        guard var consumer = try ConsumerKeys.consumer(name, layout: layout, transaction: transaction) else {
+            return .failure(.consumerNotFound(name))
+        }
+        guard position <= lastPosition else {
+            return .failure(.invalidRequest(field: "/position", reason: "is \(position), past the last committed position (\(lastPosition))"))
+        }
+        if position > consumer.position {
+            consumer.position = position
             try ConsumerKeys.put(consumer, layout: layout, transaction: transaction)
-            outcome.consumer = consumer
-            outcome.isDuplicate = existing != nil
-        case .ack(let name, let position):
-            guard var consumer = try ConsumerKeys.consumer(name, layout: layout, transaction: transaction) else {
-                return .failure(.consumerNotFound(name))
-            }
-            guard position <= lastPosition else {
-                return .failure(.invalidRequest(field: "/position", reason: "is \(position), past the last committed position (\(lastPosition))"))
-            }
-            if position > consumer.position {
-                consumer.position = position
-                try ConsumerKeys.put(consumer, layout: layout, transaction: transaction)
-            }
-            outcome.consumer = consumer
+        }
+        return .success(consumer)
+    }
+
+    /// Deletes a consumer, or parks or drops a sink's batch.
+    mutating func apply(_ write: ConsumerWrite) throws -> Result<Void, EventStoreError> {
+        switch write {
         case .delete(let name):
             let deleted = try Array(name.utf8).withUnsafeBytes { try transaction.delete(layout.consumers, key: $0) }
             if !deleted { return .failure(.consumerNotFound(name)) }
@@ -63,7 +64,7 @@ extension BatchApplier {
             let deleted = try ConsumerKeys.withParkedKey(sink: sink, position: firstPosition) { try transaction.delete(layout.parked, key: $0) }
             if !deleted { return .failure(.invalidRequest(field: "position", reason: "\(sink) has no batch parked at \(firstPosition)")) }
         }
-        return .success(outcome)
+        return .success(())
     }
 }
 

@@ -2,40 +2,42 @@ import EventModel
 import LMDB
 
 extension BatchApplier {
-    /// Makes a rebuild job's write: a new job, a chunk of rebuilt views, or its end.
-    mutating func apply(_ write: JobWrite) throws -> Result<AppendOutcome, EventStoreError> {
-        switch write {
-        case .create(var job):
-            var running: [RebuildJob] = []
-            var lastID: UInt64 = 0
-            try transaction.withCursor(layout.jobs) { cursor in
-                var entry = try cursor.first()
-                while let current = entry {
-                    lastID = max(lastID, StoreKeys.integer(current.key))
-                    if current.key.count == 8, let stored = RebuildJob(json: try JSONValue(parsing: current.value)), stored.state == .running,
-                        stored.view == job.view, stored.type == job.type
-                    {
-                        running.append(stored)
-                    }
-                    entry = try cursor.next()
+    /// Stores `job` (numbered here), or answers the one running for the same view, type,
+    /// versions and force; a running one for the same view and type but other versions is
+    /// marked failed (superseded).
+    mutating func createJob(_ job: RebuildJob) throws -> Result<RebuildJob, EventStoreError> {
+        var job = job
+        var running: [RebuildJob] = []
+        var lastID: UInt64 = 0
+        try transaction.withCursor(layout.jobs) { cursor in
+            var entry = try cursor.first()
+            while let current = entry {
+                lastID = max(lastID, StoreKeys.integer(current.key))
+                if current.key.count == 8, let stored = RebuildJob(json: try JSONValue(parsing: current.value)), stored.state == .running,
+                    stored.view == job.view, stored.type == job.type
+                {
+                    running.append(stored)
                 }
+                entry = try cursor.next()
             }
-            if let same = running.first(where: { $0.versions == job.versions && $0.force == job.force }) {
-                var outcome = noChange(AppendRequest.jobsStream, head: 0, state: nil)
-                outcome.job = same
-                return .success(outcome)
-            }
-            job.id = lastID + 1
-            for var old in running where old.versions != job.versions {
-                old.state = .failed
-                old.message = "superseded by job \(job.id): the view's version changed"
-                old.finishedMilliseconds = timeMilliseconds
-                try JobKeys.put(old, layout: layout, transaction: transaction)
-            }
-            try JobKeys.put(job, layout: layout, transaction: transaction)
-            var outcome = noChange(AppendRequest.jobsStream, head: 0, state: nil)
-            outcome.job = job
-            return .success(outcome)
+        }
+        if let same = running.first(where: { $0.versions == job.versions && $0.force == job.force }) {
+            return .success(same)
+        }
+        job.id = lastID + 1
+        for var old in running where old.versions != job.versions {
+            old.state = .failed
+            old.message = "superseded by job \(job.id): the view's version changed"
+            old.finishedMilliseconds = timeMilliseconds
+            try JobKeys.put(old, layout: layout, transaction: transaction)
+        }
+        try JobKeys.put(job, layout: layout, transaction: transaction)
+        return .success(job)
+    }
+
+    /// Makes a rebuild job's write: a chunk of rebuilt views, its end, or the view versions.
+    mutating func apply(_ write: JobWrite) throws -> Result<Void, EventStoreError> {
+        switch write {
         case .installChunk(let id, let chunk, let installs, let events):
             guard var job = try JobKeys.job(id, layout: layout, transaction: transaction), job.state == .running else { break }
             let marked = try JobKeys.withChunkKey(id, chunk) { try transaction.get(layout.jobs, key: $0) != nil }
@@ -70,7 +72,7 @@ extension BatchApplier {
                 }
             }
         }
-        return .success(noChange(AppendRequest.jobsStream, head: 0, state: nil))
+        return .success(())
     }
 
     /// Swaps in one object's rebuilt view: the events appended since it was folded are folded on

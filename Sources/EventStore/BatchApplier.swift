@@ -17,7 +17,7 @@ struct BatchApplier {
     let objectTypes: [String: ObjectTypeDefinition]
     /// What this transaction knows of each stream it touched: its number, last run and head, so
     /// a stream appended to by many requests of the batch is looked up once.
-    var known: [[UInt8]: (number: UInt64, lastRun: SeqRun?, head: Seq)] = [:]
+    var known: [[UInt8]: StreamPlace] = [:]
     /// View states touched by the batch, written once before the commit.
     var views = ViewCache()
     /// The random bits of ids generated for decided events.
@@ -31,97 +31,122 @@ struct BatchApplier {
         self.objectTypes = objectTypes
     }
 
-    /// Appends `request`'s events (or the events its command decides), or says why not.
-    mutating func apply(_ request: AppendRequest) throws -> Result<AppendOutcome, EventStoreError> {
-        if let write = request.jobWrite { return try apply(write) }
-        if let write = request.consumerWrite { return try apply(write) }
-        if let write = request.logViewWrite { return try apply(write) }
+    /// Makes `command`'s write, or finds why not; the answer is delivered once the batch is
+    /// committed. A refusal leaves nothing of the command behind.
+    mutating func apply(_ command: WriterCommand) throws -> WriterCompletion {
+        switch command {
+        case .append(let request, let reply): reply.completion(try append(request))
+        case .command(let request, let reply): reply.completion(try run(request))
+        case .fireTimer(let stream, let timerId, let reply): reply.completion(try fire(timerId, of: stream))
+        case .snapshot(let stream, let reply): reply.completion(try snapshot(stream))
+        case .repairSnapshots(_, let repairs, let reply): reply.completion(try writeRepairs(repairs))
+        case .fork(let stream, let parent, let at, let reply): reply.completion(try fork(stream, parent: parent, at: at))
+        case .deleteBranch(let stream, let expectedVersion, let reply): reply.completion(try deleteBranch(stream, expectedVersion: expectedVersion))
+        case .deleteObject(let object, let reply): reply.completion(try deleteObject(object))
+        case .merge(let target, let expectedVersion, let source, let reply):
+            reply.completion(try merge(source, into: target, expectedVersion: expectedVersion))
+        case .putConsumer(let name, let filter, let start, let reply): reply.completion(try putConsumer(name, filter: filter, start: start))
+        case .acknowledge(let name, let position, let reply): reply.completion(try acknowledge(name, position: position))
+        case .consumer(let write, let reply): reply.completion(try apply(write))
+        case .createJob(let job, let reply): reply.completion(try createJob(job))
+        case .job(let write, let reply): reply.completion(try apply(write))
+        case .storeLogView(let write, let reply): reply.completion(try apply(write))
+        }
+    }
+
+    /// Where `stream` stands in this transaction: its number (nil when it does not exist), its
+    /// last run and its head (a branch with no events of its own is at its fork seq).
+    mutating func place(of stream: StreamName) throws -> StreamPlace {
+        let storageKey = stream.storageKey
+        if let cached = known[storageKey] { return cached }
+        guard let number = try layout.streamNumber(storageKey, in: transaction) else { return StreamPlace(number: nil, lastRun: nil, head: 0) }
+        let lastRun = try layout.lastRun(of: number, in: transaction)
+        let head = try lastRun?.lastSeq ?? layout.lineage(of: number, in: transaction).forkSeq
+        return StreamPlace(number: number, lastRun: lastRun, head: head)
+    }
+
+    /// The conflict when `place` is not at `expected`; nil when it is.
+    func versionConflict(_ stream: StreamName, _ expected: ExpectedVersion, at place: StreamPlace) -> EventStoreError? {
+        guard case .exactly(let version) = expected, version != place.head else { return nil }
+        return .versionConflict(stream: stream, expected: version, actual: place.head)
+    }
+
+    /// Appends `request`'s events, or says why not (a retry of an earlier request answers its
+    /// original numbers).
+    private mutating func append(_ request: AppendRequest) throws -> Result<AppendOutcome, EventStoreError> {
+        let place = try place(of: request.stream)
+        if let answer = try replayedAnswer(for: request, stream: place.number) { return answer }
+        if let conflict = versionConflict(request.stream, request.expectedVersion, at: place) { return .failure(conflict) }
+        if place.number == nil, request.stream.branch != .main { return .failure(.branchNotFound(request.stream)) }
+        return .success(try write(request, at: place, definition: objectTypes[request.stream.object.type.name]).outcome)
+    }
+
+    /// Runs `request`'s decider on the object's current state and appends what it decides.
+    private mutating func run(_ request: CommandRequest) throws -> Result<CommandOutcome, EventStoreError> {
+        let place = try place(of: request.stream)
+        if let conflict = versionConflict(request.stream, request.expectedVersion, at: place) { return .failure(conflict) }
+        if place.number == nil, request.stream.branch != .main { return .failure(.branchNotFound(request.stream)) }
+        guard let definition = objectTypes[request.stream.object.type.name], let decider = definition.commands[request.name],
+            let view = definition.views.first(where: { $0.name == decider.viewName })
+        else { return .failure(.invalidRequest(field: "command", reason: "no decider for \(request.name)")) }
+        let current = try place.number.map { try views.state(of: view, stream: $0, head: place.head, layout: layout, transaction: transaction) }
+            ?? view.initial()
+        switch decider.decide(request.body, state: current, context: DecisionContext(nowMilliseconds: timeMilliseconds)) {
+        case .failure(let rejection):
+            return .failure(.rejected(rejection))
+        case .success(let decided) where decided.isEmpty:
+            return .success(CommandOutcome(stream: request.stream, events: [], firstPosition: 0, version: place.head, state: current))
+        case .success(let decided):
+            let written = try write(decidedRequest(for: request.stream, decided), at: place, definition: definition, reading: view.name)
+            return .success(
+                CommandOutcome(
+                    stream: request.stream, events: written.events, firstPosition: written.outcome.firstPosition, version: written.outcome.lastSeq,
+                    state: written.state ?? current))
+        }
+    }
+
+    /// Fires the timer `timerId` of `stream` through its object type's handler, appending
+    /// `TimerFired` and the handler's events; nothing when the timer is no longer pending.
+    private mutating func fire(_ timerId: String, of stream: StreamName) throws -> Result<Void, EventStoreError> {
+        let place = try place(of: stream)
+        guard let number = place.number, let definition = objectTypes[stream.object.type.name], let handler = definition.timerHandler,
+            let view = definition.views.first(where: { $0.name == handler.viewName }),
+            let pending = try pendingTimer(stream: number, timerId: timerId)
+        else { return .success(()) }
+        let current = try views.state(of: view, stream: number, head: place.head, layout: layout, transaction: transaction)
+        let decided = handler.fire(timerId: timerId, payload: pending.payload, state: current, context: DecisionContext(nowMilliseconds: timeMilliseconds))
+        let fired = NewEvent(type: TimerEventType.fired, data: ["timerId": .string(timerId)])
+        _ = try write(decidedRequest(for: stream, [fired] + decided), at: place, definition: definition)
+        return .success(())
+    }
+
+    /// Snapshots every view of `stream` at its head. At version 0 every view is its initial
+    /// state, which needs no snapshot.
+    private mutating func snapshot(_ stream: StreamName) throws -> Result<SnapshotTaken, EventStoreError> {
+        let place = try place(of: stream)
+        guard let number = place.number else { return .failure(.branchNotFound(stream)) }
+        guard let definition = objectTypes[stream.object.type.name], !definition.views.isEmpty else {
+            return .failure(.invalidRequest(field: "type", reason: "\(stream.object.type) has no views to snapshot"))
+        }
+        guard place.head > 0 else { return .success(SnapshotTaken(stream: stream, version: 0, views: [])) }
+        let writer = SnapshotWriter()
+        for view in definition.views {
+            let state = try views.state(of: view, stream: number, head: place.head, layout: layout, transaction: transaction)
+            try writer.write(stream: number, name: view.name, version: view.version, seq: place.head, state: state, layout: layout, transaction: transaction)
+        }
+        return .success(SnapshotTaken(stream: stream, version: place.head, views: definition.views.map(\.name)))
+    }
+
+    /// Writes `request`'s events at `place` (creating the stream if it has none): the log
+    /// records, the id and run indexes, the timers, and the object type's views folded on top.
+    /// Returns the outcome, the events as reducers saw them (empty when no view read them) and
+    /// the state of the view `reading` after them.
+    mutating func write(
+        _ request: AppendRequest, at place: StreamPlace, definition: ObjectTypeDefinition?, reading viewName: String? = nil
+    ) throws -> (outcome: AppendOutcome, events: [RecordedEvent], state: JSONValue?) {
         let storageKey = request.stream.storageKey
-        var existing: UInt64?
-        var lastRun: SeqRun?
-        var head: Seq = 0
-        if let cached = known[storageKey] {
-            (existing, lastRun, head) = cached
-        } else {
-            existing = try layout.streamNumber(storageKey, in: transaction)
-            lastRun = try existing.flatMap { try layout.lastRun(of: $0, in: transaction) }
-            // A branch with no events of its own yet is at its fork seq.
-            if let existing { head = try lastRun?.lastSeq ?? layout.lineage(of: existing, in: transaction).forkSeq }
-        }
-        if let answer = try replayedAnswer(for: request, stream: existing) { return answer }
-        guard request.expectedVersion.isMet(byHead: head) else {
-            guard case .exactly(let expected) = request.expectedVersion else { preconditionFailure("any is always met") }
-            return .failure(.versionConflict(stream: request.stream, expected: expected, actual: head))
-        }
-
-        let definition = objectTypes[request.stream.object.type.name]
-        var request = request
-        var decidedView: AnyProjection?
-        var merge: (mode: MergeMode, source: BranchName, roots: [EventID])?
-        if !request.snapshotRepairs.isEmpty {
-            try writeRepairs(request.snapshotRepairs)
-            return .success(noChange(request.stream, head: head, state: nil))
-        }
-        switch request.branching {
-        case .fork(let parent, let at):
-            return try fork(request.stream, existing: existing, parent: parent, at: at, definition: definition)
-        case .delete:
-            return try deleteBranch(request.stream, existing: existing)
-        case .deleteObject:
-            return try deleteObject(request.stream)
-        case .merge(let source):
-            guard let existing else { return .failure(.branchNotFound(request.stream)) }
-            switch try mergeRequest(into: request, target: existing, head: head, source: source, definition: definition) {
-            case .failure(let error): return .failure(error)
-            case .success(let planned):
-                guard let planned else { return .success(noChange(request.stream, head: head, state: nil)) }
-                request = planned.request
-                merge = (planned.mode, source, planned.roots)
-            }
-        case nil:
-            if existing == nil, request.stream.branch != .main { return .failure(.branchNotFound(request.stream)) }
-        }
-        if request.snapshotting {
-            guard let existing else { return .failure(.branchNotFound(request.stream)) }
-            guard let definition, !definition.views.isEmpty else {
-                return .failure(.invalidRequest(field: "type", reason: "\(request.stream.object.type) has no views to snapshot"))
-            }
-            // At version 0 every view is its initial state, which needs no snapshot.
-            guard head > 0 else { return .success(noChange(request.stream, head: head, state: nil)) }
-            let writer = SnapshotWriter()
-            for view in definition.views {
-                let state = try views.state(of: view, stream: existing, head: head, layout: layout, transaction: transaction)
-                try writer.write(
-                    stream: existing, name: view.name, version: view.version, seq: head, state: state, layout: layout, transaction: transaction)
-            }
-            return .success(noChange(request.stream, head: head, state: nil))
-        }
-        if let timerId = request.firing {
-            guard let existing, let definition, let handler = definition.timerHandler,
-                let view = definition.views.first(where: { $0.name == handler.viewName }),
-                let pending = try pendingTimer(stream: existing, timerId: timerId)
-            else { return .success(noChange(request.stream, head: head, state: nil)) }
-            let current = try views.state(of: view, stream: existing, head: head, layout: layout, transaction: transaction)
-            let decided = handler.fire(
-                timerId: timerId, payload: pending.payload, state: current, context: DecisionContext(nowMilliseconds: timeMilliseconds))
-            request = try decidedRequest(request, [NewEvent(type: TimerEventType.fired, data: ["timerId": .string(timerId)])] + decided)
-            decidedView = view
-        } else if let command = request.command {
-            guard let definition, let decider = definition.commands[command.name],
-                let view = definition.views.first(where: { $0.name == decider.viewName })
-            else { return .failure(.invalidRequest(field: "command", reason: "no decider for \(command.name)")) }
-            let current = try existing.map { try views.state(of: view, stream: $0, head: head, layout: layout, transaction: transaction) }
-                ?? view.initial()
-            switch decider.decide(command.body, state: current, context: DecisionContext(nowMilliseconds: timeMilliseconds)) {
-            case .failure(let rejection): return .failure(.rejected(rejection))
-            case .success(let decided):
-                guard !decided.isEmpty else { return .success(noChange(request.stream, head: head, state: current)) }
-                request = try decidedRequest(request, decided)
-                decidedView = view
-            }
-        }
-
-        let stream = try existing ?? createStream(storageKey)
+        let stream = try place.number ?? createStream(storageKey)
+        let head = place.head
         let count = UInt64(request.eventCount)
         let firstPosition = state.nextPosition
         let firstSeq = head + 1
@@ -136,7 +161,8 @@ struct BatchApplier {
                         flags: .append
                     ) { record in
                         EventRecord.write(
-                            into: record, stream: stream, seq: firstSeq + UInt64(index), timeMilliseconds: request.eventTimes.isEmpty ? timeMilliseconds : request.eventTimes[index],
+                            into: record, stream: stream, seq: firstSeq + UInt64(index),
+                            timeMilliseconds: request.eventTimes.isEmpty ? timeMilliseconds : request.eventTimes[index],
                             id: id, type: type, payload: payload, isCompressed: slot.isCompressed,
                             dataLength: slot.dataLength, metadataLength: slot.metadataLength)
                     }
@@ -147,34 +173,23 @@ struct BatchApplier {
                 try withUnsafeBytes(of: &value) { try transaction.put(layout.ids, key: key, value: $0, flags: .noOverwrite) }
             }
         }
-        known[storageKey] = (
-            stream, try recordRun(stream: stream, lastRun: lastRun, firstSeq: firstSeq, firstPosition: firstPosition, count: count), head + count
-        )
+        let run = try recordRun(stream: stream, lastRun: place.lastRun, firstSeq: firstSeq, firstPosition: firstPosition, count: count)
+        known[storageKey] = StreamPlace(number: stream, lastRun: run, head: head + count)
         try recordTimers(request, stream: stream)
         state.nextPosition += count
-        var outcome = AppendOutcome(
+        let outcome = AppendOutcome(
             stream: request.stream, firstSeq: firstSeq, lastSeq: head + count, firstPosition: firstPosition,
             lastPosition: firstPosition + count - 1, timeMilliseconds: timeMilliseconds, isDuplicate: false)
-        if let merge {
-            try recordMerge(
-                source: merge.source, into: request.stream, target: stream, firstSeq: firstSeq, mode: merge.mode,
-                copies: zip(merge.roots, request.events.slots.map { $0.id! }).map { ($0, $1) })
-            outcome.merge = merge.mode
+        guard let definition, !definition.views.isEmpty else { return (outcome, [], nil) }
+        let recorded = try recordedEvents(request, firstSeq: firstSeq)
+        var read: JSONValue?
+        for view in definition.views {
+            let after = try views.fold(
+                view, stream: stream, head: head, events: recorded, snapshotInterval: view.snapshotIntervalEvents ?? definition.snapshotIntervalEvents,
+                layout: layout, transaction: transaction)
+            if view.name == viewName { read = after }
         }
-        if let definition, !definition.views.isEmpty {
-            let recorded = try recordedEvents(request, firstSeq: firstSeq)
-            for view in definition.views {
-                let after = try views.fold(
-                    view, stream: stream, head: head, events: recorded, snapshotInterval: view.snapshotIntervalEvents ?? definition.snapshotIntervalEvents,
-                    layout: layout,
-                    transaction: transaction)
-                if view.name == decidedView?.name { outcome.viewState = after }
-            }
-            if decidedView != nil { outcome.events = recorded }
-        } else if decidedView != nil {
-            outcome.events = try recordedEvents(request, firstSeq: firstSeq)
-        }
-        return .success(outcome)
+        return (outcome, recorded, read)
     }
 
     /// Extends the stream's last run when the new events follow it directly in the log,
@@ -251,4 +266,14 @@ struct BatchApplier {
                 stream: request.stream, firstSeq: first.seq, lastSeq: first.seq + count - 1, firstPosition: first.position,
                 lastPosition: first.position + count - 1, timeMilliseconds: first.time, isDuplicate: true))
     }
+}
+
+/// Where a stream stands inside a write transaction.
+struct StreamPlace {
+    /// Its stream number; nil when it does not exist yet.
+    let number: UInt64?
+    /// Its last run of consecutive positions; nil when it has no events of its own.
+    let lastRun: SeqRun?
+    /// Its head: its last seq, its own or its lineage's.
+    let head: Seq
 }

@@ -33,19 +33,19 @@ public enum BranchJSON {
 
     /// `{"object", "branch", "into", "merge", "events", "version"}`; `merge` is `fast-forward`,
     /// `replayed` or `up-to-date` (nothing to bring).
-    public static func write(merge outcome: AppendOutcome, from source: BranchName, into writer: inout JSONWriter) {
+    public static func write(merge outcome: MergeOutcome, from source: BranchName, into writer: inout JSONWriter) {
         writer.ascii("{\"object\":")
-        writer.string(outcome.stream.object.description)
+        writer.string(outcome.target.object.description)
         writer.ascii(",\"branch\":")
         writer.string(source.name)
         writer.ascii(",\"into\":")
-        writer.string(outcome.stream.branch.name)
+        writer.string(outcome.target.branch.name)
         writer.ascii(",\"merge\":")
-        writer.string(outcome.merge?.rawValue ?? "up-to-date")
+        writer.string(outcome.mode?.rawValue ?? "up-to-date")
         writer.ascii(",\"events\":")
-        writer.integer(outcome.merge == nil ? 0 : outcome.lastSeq + 1 - outcome.firstSeq)
+        writer.integer(outcome.events)
         writer.ascii(",\"version\":")
-        writer.integer(outcome.lastSeq)
+        writer.integer(outcome.version)
         writer.byte(UInt8(ascii: "}"))
     }
 }

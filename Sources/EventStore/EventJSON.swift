@@ -44,7 +44,7 @@ public enum EventJSON {
     /// Writes the `events` array of a command's answer: each decided event as committed, with
     /// the members of ``write(_:into:)`` but `metadata` (deciders write none). The HTTP answer
     /// and the WebSocket reply share it, so both show the same shape.
-    public static func writeDecided(_ outcome: AppendOutcome, into writer: inout JSONWriter) {
+    public static func writeDecided(_ outcome: CommandOutcome, into writer: inout JSONWriter) {
         writer.byte(UInt8(ascii: "["))
         for (index, event) in outcome.events.enumerated() {
             if index > 0 { writer.byte(UInt8(ascii: ",")) }

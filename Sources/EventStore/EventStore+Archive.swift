@@ -54,7 +54,7 @@ extension EventStore {
         let (object, branches) = try ObjectArchive.parseHeader(headerLine)
         if try !self.branches(of: object).isEmpty {
             guard replacing else { throw EventStoreError.branchExists(StreamName(object: object)) }
-            _ = try await append(AppendRequest(stream: StreamName(object: object), branching: .deleteObject))
+            try await submit { .deleteObject(object, $0) }
         }
         var importer = ArchiveImporter(object: object, branches: branches, nowMilliseconds: clock.nowMilliseconds())
         var lineNumber = 1

@@ -63,9 +63,7 @@ extension EventStore {
     ///   object with no events), ``EventStoreError/invalidRequest(field:reason:)`` when its type
     ///   has no views.
     public func snapshot(_ stream: StreamName) async throws(EventStoreError) -> SnapshotTaken {
-        let version = try await append(AppendRequest(snapshotting: stream)).lastSeq
-        let views = version == 0 ? [] : (objectTypes[stream.object.type.name]?.views.map(\.name) ?? [])
-        return SnapshotTaken(stream: stream, version: version, views: views)
+        try await submit { .snapshot(stream, $0) }
     }
 }
 

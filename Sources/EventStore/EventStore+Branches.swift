@@ -26,8 +26,7 @@ extension EventStore {
         _ branch: BranchName, of object: ObjectKey, from parent: BranchName = .main, at: Seq? = nil
     ) async throws(EventStoreError) -> BranchInfo {
         let stream = StreamName(object: object, branch: branch)
-        let outcome = try await append(AppendRequest(stream: stream, branching: .fork(parent: parent, at: at)))
-        return BranchInfo(name: branch, parent: parent, forkSeq: outcome.lastSeq, head: outcome.lastSeq, createdMilliseconds: outcome.timeMilliseconds)
+        return try await submit { .fork(stream, parent: parent, at: at, $0) }
     }
 
     /// Deletes the branch `branch` of `object` (never `main`; not while it has branches of its
@@ -35,18 +34,18 @@ extension EventStore {
     /// - Throws: ``EventStoreError/branchHasChildren(_:children:)``,
     ///   ``EventStoreError/branchNotFound(_:)``, ``EventStoreError/versionConflict(stream:expected:actual:)``.
     public func deleteBranch(_ branch: BranchName, of object: ObjectKey, expectedVersion: ExpectedVersion = .any) async throws(EventStoreError) {
-        _ = try await append(AppendRequest(stream: StreamName(object: object, branch: branch), expectedVersion: expectedVersion, branching: .delete))
+        try await submit { .deleteBranch(StreamName(object: object, branch: branch), expectedVersion: expectedVersion, $0) }
     }
 
-    /// Brings into `target` the events branch `source` has that it does not, in one transaction:
-    /// appended as they are when `target` has not moved since they parted (or since their last
-    /// merge), otherwise replayed on `target`'s state with every invariant of the object type
-    /// checked after each event. The outcome's `merge` is nil when there was nothing to bring.
+    /// Brings into `target`, in one transaction, the events of branch `source` whose roots it
+    /// does not hold (see ``MergeLedger``), with every invariant of the object type checked
+    /// after each, whether it fast-forwards or replays. The outcome's `mode` is nil when there
+    /// was nothing to bring.
     /// - Throws: ``EventStoreError/invariantBroken(_:)`` naming the first event that breaks one,
     ///   ``EventStoreError/versionConflict(stream:expected:actual:)`` when `target` is not at
     ///   `expectedVersion`, ``EventStoreError/branchNotFound(_:)``; nothing is written.
-    public func merge(_ source: BranchName, into target: StreamName, expectedVersion: ExpectedVersion = .any) async throws(EventStoreError) -> AppendOutcome {
-        try await append(AppendRequest(stream: target, expectedVersion: expectedVersion, branching: .merge(source: source)))
+    public func merge(_ source: BranchName, into target: StreamName, expectedVersion: ExpectedVersion = .any) async throws(EventStoreError) -> MergeOutcome {
+        try await submit { .merge(into: target, expectedVersion: expectedVersion, source: source, $0) }
     }
 
     /// Every branch of `object` (`main` first, then by name) with its parent, fork seq and

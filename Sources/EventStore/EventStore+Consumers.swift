@@ -22,9 +22,7 @@ extension EventStore {
     ///   past the last committed position.
     public func putConsumer(_ name: String, filter: ConsumerFilter, start: ConsumerStart? = nil) async throws(EventStoreError) -> (consumer: Consumer, created: Bool) {
         guard Consumer.isValidName(name) else { throw .invalidRequest(field: "name", reason: "must be 1-64 characters of a-z, 0-9, '_' and '-'") }
-        let outcome = try await append(AppendRequest(consumer: .put(name: name, filter: filter, start: start)))
-        guard let consumer = outcome.consumer else { preconditionFailure("a put answers with the consumer") }
-        return (consumer, !outcome.isDuplicate)
+        return try await submit { .putConsumer(name: name, filter: filter, start: start, $0) }
     }
 
     /// Acknowledges every event of `name` up to `position`; a position below the one
@@ -33,15 +31,13 @@ extension EventStore {
     ///   ``EventStoreError/invalidRequest(field:reason:)`` for a position not committed yet.
     @discardableResult
     public func ack(_ name: String, position: Position) async throws(EventStoreError) -> Consumer {
-        let outcome = try await append(AppendRequest(consumer: .ack(name: name, position: position)))
-        guard let consumer = outcome.consumer else { preconditionFailure("an ack answers with the consumer") }
-        return consumer
+        try await submit { .acknowledge(consumer: name, position: position, $0) }
     }
 
     /// Forgets the consumer `name`.
     /// - Throws: ``EventStoreError/consumerNotFound(_:)``.
     public func deleteConsumer(_ name: String) async throws(EventStoreError) {
-        _ = try await append(AppendRequest(consumer: .delete(name: name)))
+        try await submit { .consumer(.delete(name: name), $0) }
     }
 
     /// The consumer `name`, if there is one.
@@ -126,13 +122,14 @@ extension EventStore {
         writer.ascii(",\"events\":")
         writer.bytes.append(contentsOf: batch)
         writer.byte(UInt8(ascii: "}"))
-        _ = try await append(AppendRequest(consumer: .park(sink: sink, firstPosition: firstPosition, batch: writer.bytes)))
+        let batch = writer.bytes
+        try await submit { .consumer(.park(sink: sink, firstPosition: firstPosition, batch: batch), $0) }
     }
 
     /// Drops a parked batch (it was delivered).
     /// - Throws: ``EventStoreError/invalidRequest(field:reason:)`` when there is no such batch.
     public func unpark(sink: String, firstPosition: Position) async throws(EventStoreError) {
-        _ = try await append(AppendRequest(consumer: .unpark(sink: sink, firstPosition: firstPosition)))
+        try await submit { .consumer(.unpark(sink: sink, firstPosition: firstPosition), $0) }
     }
 
     /// The parked batches of `sink` (nil: of every sink), oldest first per sink.

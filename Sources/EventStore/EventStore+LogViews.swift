@@ -93,7 +93,7 @@ extension EventStore {
                 return LogViewWrite(view: view, from: from, through: through, state: try view.fold(state, events))
             }
             guard let write else { continue }
-            _ = try await append(AppendRequest(logView: write))
+            try await submit { .storeLogView(write, $0) }
             folded += Int(write.through - write.from)
         }
         return folded
@@ -123,7 +123,7 @@ extension EventStore {
 extension BatchApplier {
     /// Stores a cross-object view's state with its checkpoint, if the checkpoint is still the one
     /// the fold started from.
-    func apply(_ write: LogViewWrite) throws -> Result<AppendOutcome, EventStoreError> {
+    func apply(_ write: LogViewWrite) throws -> Result<Void, EventStoreError> {
         let stored = try StoredView.read(stream: EventStore.logViewStream, name: write.view.name, layout: layout, transaction: transaction)
         let current = stored.flatMap { $0.version == write.view.version ? $0.seq : nil } ?? 0
         guard current == write.from else {
@@ -132,6 +132,6 @@ extension BatchApplier {
         try StoredView.write(
             stream: EventStore.logViewStream, name: write.view.name, version: write.view.version, seq: write.through, state: write.state,
             layout: layout, transaction: transaction)
-        return .success(noChange(AppendRequest.jobsStream, head: 0, state: nil))
+        return .success(())
     }
 }

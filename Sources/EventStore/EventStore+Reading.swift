@@ -162,6 +162,6 @@ extension EventStore {
         logger.warning(
             "unusable snapshots replaced",
             metadata: ["object": "\(stream)", "view": "\(repairs[0].viewName)", "seqs": "\(repairs.map(\.seq))"])
-        Task { _ = try? await append(AppendRequest(stream: stream, repairs: repairs)) }
+        Task { try? await submit { .repairSnapshots(stream, repairs, $0) } }
     }
 }

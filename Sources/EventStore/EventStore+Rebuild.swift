@@ -25,8 +25,7 @@ extension EventStore {
         let template = RebuildJob(
             id: 0, view: view, type: type, versions: rebuildTargets(view: view, type: type).mapValues(\.view.version), jobs: jobs, force: force,
             chunksTotal: (lastStream + Self.rebuildChunkStreams - 1) / Self.rebuildChunkStreams, startedMilliseconds: clock.nowMilliseconds())
-        guard let job = try await append(AppendRequest(job: .create(template))).job else { preconditionFailure("a job's creation answers with it") }
-        return job
+        return try await submit { .createJob(template, $0) }
     }
 
     /// Runs (or resumes) the rebuild job `id` with its number of workers until every chunk is
@@ -38,7 +37,7 @@ extension EventStore {
         guard job.state == .running else { return job }
         let targets = rebuildTargets(view: job.view, type: job.type)
         guard targets.mapValues(\.view.version) == job.versions else {
-            _ = try await append(AppendRequest(job: .finish(job: id, state: .failed, message: "the view's version changed since the job started; start a new one")))
+            try await submit { .job(.finish(job: id, state: .failed, message: "the view's version changed since the job started; start a new one"), $0) }
             return try rebuildJob(id) ?? job
         }
         let done = try read { transaction in
@@ -61,7 +60,7 @@ extension EventStore {
                             guard let chunk = next.take(), chunk < job.chunksTotal else { return }
                             if done.contains(chunk) { continue }
                             let (installs, events) = try self.foldChunk(chunk, targets: targets, force: job.force)
-                            _ = try await self.append(AppendRequest(job: .installChunk(job: id, chunk: chunk, views: installs, events: events)))
+                            try await self.submit { .job(.installChunk(job: id, chunk: chunk, views: installs, events: events), $0) }
                             if let current = try self.rebuildJob(id), !progress(current) { next.stop() }
                         }
                     }
@@ -70,13 +69,15 @@ extension EventStore {
             }
         } catch {
             if !(error is CancellationError), !Task.isCancelled {
-                _ = try? await append(AppendRequest(job: .finish(job: id, state: .failed, message: "\(error)")))
+                let message = "\(error)"
+                try? await submit { .job(.finish(job: id, state: .failed, message: message), $0) }
             }
             throw error
         }
         if Task.isCancelled || next.isStopped { return try rebuildJob(id) ?? job }
-        _ = try await append(AppendRequest(job: .finish(job: id, state: .done, message: nil)))
-        _ = try await append(AppendRequest(job: .recordVersions(targets.map { ($0.key, $0.value.view.name, $0.value.view.version) })))
+        try await submit { .job(.finish(job: id, state: .done, message: nil), $0) }
+        let versions = targets.map { (type: $0.key, view: $0.value.view.name, version: $0.value.view.version) }
+        try await submit { .job(.recordVersions(versions), $0) }
         return try rebuildJob(id) ?? job
     }
 
@@ -100,7 +101,10 @@ extension EventStore {
                 }
             }
         }
-        if !unrecorded.isEmpty { _ = try await append(AppendRequest(job: .recordVersions(unrecorded))) }
+        if !unrecorded.isEmpty {
+            let versions = unrecorded
+            try await submit { .job(.recordVersions(versions), $0) }
+        }
         return stale
     }
 

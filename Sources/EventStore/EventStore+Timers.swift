@@ -50,7 +50,7 @@ extension EventStore {
             let due = try dueTimers(now: clock.nowMilliseconds())
             if due.isEmpty { return fired }
             for timer in due {
-                _ = try await append(AppendRequest(stream: timer.stream, firing: timer.timerId))
+                try await submit { .fireTimer(timer.stream, timerId: timer.timerId, $0) }
                 fired += 1
             }
         }

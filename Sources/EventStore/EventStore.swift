@@ -123,23 +123,13 @@ public final class EventStore: Sendable {
     ///   ``EventStoreError/storageFull(reason:)``, ``EventStoreError/closed``; in each case
     ///   nothing of the request was written.
     public func append(_ request: AppendRequest) async throws(EventStoreError) -> AppendOutcome {
-        guard
-            request.eventCount > 0 || request.command != nil || request.firing != nil || request.snapshotting || request.branching != nil
-                || !request.snapshotRepairs.isEmpty || request.jobWrite != nil || request.consumerWrite != nil || request.logViewWrite != nil
-        else {
-            throw .invalidRequest(field: "/events", reason: "must hold at least one event")
-        }
-        if let command = request.command {
-            guard objectTypes[request.stream.object.type.name]?.commands[command.name] != nil else {
-                throw .invalidRequest(field: "command", reason: "\(request.stream.object.type) has no command \(command.name)")
-            }
-        }
+        guard request.eventCount > 0 else { throw .invalidRequest(field: "/events", reason: "must hold at least one event") }
         var request = request
         // One system random number per request seeds the ids of all its events.
         var generator = SplitMix64(seed: UInt64.random(in: .min ... .max))
         let now = clock.nowMilliseconds()
         request.events.assignMissingIDs { EventID.version7(milliseconds: now, using: &generator) }
-        if request.dataValues.isEmpty, request.command == nil, objectTypes[request.stream.object.type.name]?.views.isEmpty == false {
+        if request.dataValues.isEmpty, objectTypes[request.stream.object.type.name]?.views.isEmpty == false {
             // Parsed here, on the caller's task, so the single writer never parses event data.
             do {
                 request.dataValues = try request.events.slots.indices.map { try request.events.parsedData($0) }
@@ -154,11 +144,30 @@ public final class EventStore: Sendable {
             compressors.withLock { $0.append(compressor) }
         }
         let pending = request
+        return try await submit { .append(pending, $0) }
+    }
+
+    /// Runs the command `request.name` on its object: the object type's decider decides on the
+    /// current state, in the object's single writer, and what it decides is appended
+    /// atomically and returned once durable.
+    /// - Throws: ``EventStoreError/rejected(_:)`` with the decider's refusal,
+    ///   ``EventStoreError/invalidRequest(field:reason:)`` for a command the type does not have,
+    ///   ``EventStoreError/versionConflict(stream:expected:actual:)``,
+    ///   ``EventStoreError/branchNotFound(_:)``; in each case nothing was written.
+    public func run(_ request: CommandRequest) async throws(EventStoreError) -> CommandOutcome {
+        guard objectTypes[request.stream.object.type.name]?.commands[request.name] != nil else {
+            throw .invalidRequest(field: "command", reason: "\(request.stream.object.type) has no command \(request.name)")
+        }
+        return try await submit { .command(request, $0) }
+    }
+
+    /// Queues the command `make` builds around its reply and waits for the writer's answer,
+    /// delivered once the command's batch is durable (or refused by the queue now).
+    func submit<Answer: Sendable>(_ make: (WriterReply<Answer>) -> WriterCommand) async throws(EventStoreError) -> Answer {
         // Resumed exactly once: by the queue's refusal here, or by the writer after commit.
         let result = await withUnsafeContinuation { continuation in
-            let item = PendingAppend(
-                request: pending, bytes: pending.events.storage.count, enqueuedNanoseconds: DispatchTime.now().uptimeNanoseconds,
-                continuation: continuation)
+            let command = make(WriterReply(continuation: continuation))
+            let item = PendingWrite(command: command, bytes: command.bytes, enqueuedNanoseconds: DispatchTime.now().uptimeNanoseconds)
             if let refusal = queue.enqueue(item) { continuation.resume(returning: .failure(refusal)) }
         }
         return try result.get()

@@ -79,12 +79,12 @@ final class GroupCommitWriter: @unchecked Sendable {
                 readersCheckedNanoseconds = started
                 clearStaleReaders()
             }
-            let results = commit(batch.map(\.request))
+            let completions = commit(batch.map(\.command))
             signal.publish(state.nextPosition - 1)
-            for (pending, result) in zip(batch, results) { pending.continuation.resume(returning: result) }
+            for completion in completions { completion.resume() }
             let finished = DispatchTime.now().uptimeNanoseconds
             observer?.batchFinished(
-                requests: batch.count, events: batch.reduce(0) { $0 + $1.request.eventCount },
+                requests: batch.count, events: batch.reduce(0) { $0 + $1.command.eventCount },
                 commitSeconds: Double(finished - started) / 1e9,
                 waitSeconds: Double(finished - batch[0].enqueuedNanoseconds) / 1e9)
         }
@@ -96,29 +96,30 @@ final class GroupCommitWriter: @unchecked Sendable {
         for waiter in waiters { waiter.resume() }
     }
 
-    /// Commits `requests` in one transaction, growing the map and retrying when it is full.
-    private func commit(_ requests: [AppendRequest]) -> [Result<AppendOutcome, EventStoreError>] {
+    /// Commits `commands` in one transaction, growing the map and retrying when it is full;
+    /// returns their answers, to deliver once the commit is published.
+    private func commit(_ commands: [WriterCommand]) -> [WriterCompletion] {
         if needsReopen, let failure = reopen() {
-            return requests.map { _ in .failure(failure) }
+            return commands.map { $0.failed(failure) }
         }
         while true {
             do {
                 let time = max(clock.nowMilliseconds(), state.lastTimeMilliseconds)
-                let (results, committed) = try environment.write { transaction in
+                let (completions, committed) = try environment.write { transaction in
                     var applier = BatchApplier(
                         transaction: transaction, layout: layout, state: state, timeMilliseconds: time, objectTypes: objectTypes)
-                    let results = try requests.map { try applier.apply($0) }
+                    let completions = try commands.map { try applier.apply($0) }
                     try applier.storeViews(snapshotIntervalEvents: configuration.snapshotIntervalEvents)
-                    return (results, applier.state)
+                    return (completions, applier.state)
                 }
                 state = committed
                 state.lastTimeMilliseconds = time
-                return results
+                return completions
             } catch let error as LMDBError where error == .mapFull {
-                if let failure = grow() { return requests.map { _ in .failure(failure) } }
+                if let failure = grow() { return commands.map { $0.failed(failure) } }
                 continue
             } catch let failure as CommitError where failure.error == .mapFull {
-                if let failure = grow() { return requests.map { _ in .failure(failure) } }
+                if let failure = grow() { return commands.map { $0.failed(failure) } }
                 continue
             } catch let failure as CommitError {
                 // The sync may have failed half-way: nothing more is written on this environment.
@@ -127,14 +128,25 @@ final class GroupCommitWriter: @unchecked Sendable {
                 _ = reopen()
                 let answer: EventStoreError = failure.error.isStorageFailure
                     ? .storageFull(reason: "the disk refused the write (\(failure.error.message))") : .storageFailure(failure.error)
-                return requests.map { _ in .failure(answer) }
+                return commands.map { $0.failed(answer) }
             } catch {
-                // Something in one request broke the transaction: retry each alone so it fails alone.
-                if requests.count > 1 { return requests.flatMap { commit([$0]) } }
-                let failure: EventStoreError = (error as? LMDBError).map { .storageFailure($0) } ?? .storageFailure(LMDBError(code: -1))
-                logger.error("append failed", metadata: ["error": "\(error)"])
-                return [.failure(failure)]
+                // Something in one command broke the transaction: retry each alone so it fails alone.
+                if commands.count > 1 { return commands.flatMap { commit([$0]) } }
+                let failure = Self.failure(error)
+                logger.error("write failed", metadata: ["error": "\(failure)"])
+                return commands.map { $0.failed(failure) }
             }
+        }
+    }
+
+    /// What a command that broke its transaction is answered with: the error itself when it is
+    /// the store's (a corrupt record, say), LMDB's as a storage failure, and anything else (a
+    /// stored state that no longer decodes) as a corrupt record with the error's own words.
+    private static func failure(_ error: any Error) -> EventStoreError {
+        switch error {
+        case let error as EventStoreError: error
+        case let error as LMDBError: .storageFailure(error)
+        default: .corruptRecord(position: 0, reason: "\(error)")
         }
     }
 

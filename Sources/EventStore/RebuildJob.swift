@@ -117,12 +117,8 @@ struct ViewInstall {
     let replacesSnapshots: Bool
 }
 
-/// What a rebuild asks of the writer.
+/// What a rebuild asks of the writer besides creating its job.
 enum JobWrite {
-    /// Store a new job (numbered by the writer), or answer the one running for the same view,
-    /// type, versions and force; a running one for the same view and type but other versions
-    /// is marked failed (superseded).
-    case create(RebuildJob)
     /// Swap in the views of chunk `chunk` of job `job`, mark the chunk done and count it.
     case installChunk(job: UInt64, chunk: UInt64, views: [ViewInstall], events: UInt64)
     /// Mark the job finished (done or failed) and drop its chunk marks.

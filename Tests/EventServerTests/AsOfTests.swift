@@ -25,7 +25,7 @@ struct AsOfTests {
                 case 2: ("confirm", ["orderId": .string("o-\(step - 1)")])
                 default: ("adjust", ["delta": 1, "reason": "count"])
                 }
-            _ = try? await test.store.append(AppendRequest(stream: stream, command: body.0, body: body.1))
+            _ = try? await test.store.run(CommandRequest(stream: stream, command: body.0, body: body.1))
             test.clock.advance(byMilliseconds: 1_000)
         }
         let view = BundledTypes.inventory.views[0]
@@ -84,7 +84,7 @@ struct SnapshotTests {
         let test = try TestStore.open(objectTypes: BundledTypes.all) { $0.snapshotIntervalEvents = 4 }
         defer { Task { await test.destroy() } }
         let stream = StreamName(object: try ObjectKey(parsing: "inventory/snap"))
-        for _ in 0..<20 { _ = try await test.store.append(AppendRequest(stream: stream, command: "restock", body: ["qty": 1])) }
+        for _ in 0..<20 { _ = try await test.store.run(CommandRequest(stream: stream, command: "restock", body: ["qty": 1])) }
         let current = BundledTypes.inventory.views[0]
         let bumped = AnyProjection(StockViewVersion2())
         let (used, ignored) = try test.store.environment.read { transaction in

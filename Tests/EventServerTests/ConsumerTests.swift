@@ -98,7 +98,7 @@ struct ConsumerRouteTests {
             let store = test.store
             let appender = Task {
                 try await Task.sleep(for: .milliseconds(100))
-                _ = try await store.append(AppendRequest(stream: StreamName(object: try ObjectKey(parsing: "inventory/sku")), command: "restock", body: ["qty": 4]))
+                _ = try await store.run(CommandRequest(stream: StreamName(object: try ObjectKey(parsing: "inventory/sku")), command: "restock", body: ["qty": 4]))
             }
             let polled = try await client.get("/v1/consumers/audit/events?wait=5000&include=view:stock")
             try await appender.value

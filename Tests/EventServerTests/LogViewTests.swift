@@ -20,11 +20,11 @@ struct LogViewTests {
                 case 3: (Bool.random(using: &generator) ? "confirm" : "release", ["orderId": .string(order)])
                 default: ("adjust", ["delta": -1, "reason": "count"])
                 }
-            _ = try? await store.append(AppendRequest(stream: sku, command: body.0, body: body.1))
+            _ = try? await store.run(CommandRequest(stream: sku, command: body.0, body: body.1))
             if step % 10 == 0 {
                 let building = StreamName(object: try ObjectKey(parsing: "building/b\(step % 3)"))
-                _ = try await store.append(
-                    AppendRequest(
+                _ = try await store.run(
+                    CommandRequest(
                         stream: building, command: "record",
                         body: ["readings": [["sensorId": "t1", "sensorType": "temperature", "unit": "C", "value": 20, "timestamp": .number(Double(1_767_225_600_000 + step))]]]))
             }

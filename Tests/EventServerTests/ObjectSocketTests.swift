@@ -15,7 +15,7 @@ struct ObjectSocketTests {
     func liveObject() async throws {
         let test = try TestStore.open(objectTypes: BundledTypes.all)
         defer { Task { await test.destroy() } }
-        _ = try await test.store.append(AppendRequest(stream: StreamName(object: try ObjectKey(parsing: "inventory/ws-1")), command: "restock", body: ["qty": 2]))
+        _ = try await test.store.run(CommandRequest(stream: StreamName(object: try ObjectKey(parsing: "inventory/ws-1")), command: "restock", body: ["qty": 2]))
         let application = EventServer.makeApplication(
             store: test.store, configuration: ServerConfiguration(), metrics: ServerMetrics(), streams: LogStreamHub(), logger: quietLogger)
         _ = try await application.test(.live) { client in

@@ -105,7 +105,7 @@ struct RebuildTests {
     @Test("jobs started at once get their own numbers; a job for another version of the view supersedes the running one")
     func jobNumbersAndVersions() async throws {
         let test = try TestStore.open(objectTypes: BundledTypes.all)
-        _ = try await test.store.append(AppendRequest(stream: StreamName(object: try ObjectKey(parsing: "inventory/j")), command: "restock", body: ["qty": 1]))
+        _ = try await test.store.run(CommandRequest(stream: StreamName(object: try ObjectKey(parsing: "inventory/j")), command: "restock", body: ["qty": 1]))
         async let stock = test.store.startRebuild(view: "stock", type: "inventory")
         async let presence = test.store.startRebuild(view: "presence", type: "document")
         let (first, second) = try await (stock, presence)

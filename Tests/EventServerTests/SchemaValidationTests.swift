@@ -89,7 +89,7 @@ struct DecidedEventConformanceTests {
         let test = try TestStore.open(objectTypes: BundledTypes.all)
         defer { Task { await test.destroy() } }
         for (object, command, body) in DecidedEventConformanceTests.script {
-            _ = try? await test.store.append(AppendRequest(stream: StreamName(object: try ObjectKey(parsing: object)), command: command, body: body))
+            _ = try? await test.store.run(CommandRequest(stream: StreamName(object: try ObjectKey(parsing: object)), command: command, body: body))
         }
         test.clock.advance(byMilliseconds: 10_000_000)
         try await test.store.fireDueTimers()

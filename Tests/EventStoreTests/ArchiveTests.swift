@@ -32,19 +32,19 @@ struct ArchiveTests {
         var generator = SplitMix64(seed: 7)
         for step in 0..<30 {
             let qty = Double(Int.random(in: 1...4, using: &generator))
-            _ = try? await source.store.append(
-                AppendRequest(stream: main, command: step % 3 == 0 ? "reserve" : "restock", body: ["orderId": .string("o\(step)"), "qty": .number(qty)]))
+            _ = try? await source.store.run(
+                CommandRequest(stream: main, command: step % 3 == 0 ? "reserve" : "restock", body: ["orderId": .string("o\(step)"), "qty": .number(qty)]))
             source.clock.advance(byMilliseconds: 500)
         }
         _ = try await source.store.append(try TestEvents.request("inventory/travel", [("Noted", #"{"text":"hi"}"#)]))
         _ = try await source.store.createBranch(try BranchName("a"), of: object, at: 12)
-        _ = try await source.store.append(AppendRequest(stream: StreamName(object: object, branch: try BranchName("a")), command: "restock", body: ["qty": 9]))
+        _ = try await source.store.run(CommandRequest(stream: StreamName(object: object, branch: try BranchName("a")), command: "restock", body: ["qty": 9]))
         _ = try await source.store.createBranch(try BranchName("a-1"), of: object, from: try BranchName("a"), at: 13)
         _ = try await source.store.createBranch(try BranchName("empty"), of: object, at: 3)
         // A branch of a branch that has no events of its own: the parent is created first on import.
         _ = try await source.store.createBranch(try BranchName("empty-child"), of: object, from: try BranchName("empty"))
-        _ = try await source.store.append(
-            AppendRequest(stream: StreamName(object: object, branch: try BranchName("empty-child")), command: "restock", body: ["qty": 2]))
+        _ = try await source.store.run(
+            CommandRequest(stream: StreamName(object: object, branch: try BranchName("empty-child")), command: "restock", body: ["qty": 2]))
 
         var lines: [[UInt8]] = []
         let exported = try source.store.export(object) { lines.append($0) }
@@ -97,7 +97,7 @@ struct SnapshotRepairTests {
         let test = try TestStore.open(objectTypes: BundledTypes.all) { $0.snapshotIntervalEvents = 4 }
         defer { Task { await test.destroy() } }
         let stream = StreamName(object: try ObjectKey(parsing: "inventory/flip"))
-        for _ in 0..<10 { _ = try await test.store.append(AppendRequest(stream: stream, command: "restock", body: ["qty": 1])) }
+        for _ in 0..<10 { _ = try await test.store.run(CommandRequest(stream: stream, command: "restock", body: ["qty": 1])) }
         let view = BundledTypes.inventory.views[0]
         let key = try test.store.environment.read { transaction in try #require(try test.store.layout.streamNumber(stream.storageKey, in: transaction)) }
         func snapshotBytes() throws -> [UInt8]? {

@@ -15,7 +15,7 @@ struct BranchTests {
     }
 
     func run(_ store: EventStore, _ stream: StreamName, _ command: String, _ body: JSONValue) async throws {
-        _ = try await store.append(AppendRequest(stream: stream, command: command, body: body))
+        _ = try await store.run(CommandRequest(stream: stream, command: command, body: body))
     }
 
     @Test("a fork shares its parent's past up to the fork seq, copies nothing, and neither side sees the other's appends")
@@ -119,16 +119,16 @@ struct BranchTests {
         try await run(test.store, branch, "adjust", ["delta": -2, "reason": "damaged"])
 
         let fastForward = try await test.store.merge(name, into: main, expectedVersion: .exactly(1))
-        #expect(fastForward.merge == .fastForward && fastForward.firstSeq == 2 && fastForward.lastSeq == 2)
+        #expect(fastForward.mode == .fastForward && fastForward.events == 1 && fastForward.version == 2)
         #expect(try stock(test.store, main)["available"] == 8)
         let again = try await test.store.merge(name, into: main)
-        #expect(again.merge == nil && again.lastSeq == 2, "nothing new to bring")
+        #expect(again.mode == nil && again.events == 0 && again.version == 2, "nothing new to bring")
 
         // Both move: the branch's events replay on main's state.
         try await run(test.store, branch, "adjust", ["delta": -3, "reason": "count"])
         try await run(test.store, main, "restock", ["qty": 1])
         let replayed = try await test.store.merge(name, into: main)
-        #expect(replayed.merge == .replayed && replayed.lastSeq == 4)
+        #expect(replayed.mode == .replayed && replayed.version == 4)
         #expect(try stock(test.store, main)["available"] == 6)
 
         // The branch sells what main no longer has: the replay breaks available ≥ 0.
@@ -192,7 +192,7 @@ struct BranchTests {
         let diff = try BranchDiff(store: test.store, branch: StreamName(object: object, branch: c), against: main, view: view, limit: 10)
         #expect(diff.ancestorSeq == 3 && diff.heads == (4, 8))
         let merged = try await test.store.merge(c, into: main)
-        #expect(merged.merge == .replayed && merged.lastSeq == 9)
+        #expect(merged.mode == .replayed && merged.version == 9)
     }
 
     @Test("nothing is merged twice: back the other way after a fast-forward, or through a fork of the merged branch")
@@ -208,19 +208,19 @@ struct BranchTests {
         try await run(test.store, branch, "restock", ["qty": 1])
         try await run(test.store, branch, "restock", ["qty": 2])
         _ = try await test.store.createBranch(try BranchName("c"), of: object, from: b, at: 2)
-        #expect(try await test.store.merge(b, into: main).merge == .fastForward)
+        #expect(try await test.store.merge(b, into: main).mode == .fastForward)
         let back = try await test.store.merge(.main, into: branch)
-        #expect(back.merge == nil, "main holds only b's own events")
+        #expect(back.mode == nil, "main holds only b's own events")
         let throughFork = try await test.store.merge(try BranchName("c"), into: main)
-        #expect(throughFork.merge == nil, "c's events are b's, already in main")
+        #expect(throughFork.mode == nil, "c's events are b's, already in main")
         #expect(try stock(test.store, main)["available"] == 13)
 
         // After a replayed merge, the copies in main are not brought back into the branch.
         try await run(test.store, main, "restock", ["qty": 100])
         try await run(test.store, branch, "restock", ["qty": 5])
-        #expect(try await test.store.merge(b, into: main).merge == .replayed)
+        #expect(try await test.store.merge(b, into: main).mode == .replayed)
         let replayedBack = try await test.store.merge(.main, into: branch)
-        #expect(replayedBack.merge == .replayed && replayedBack.lastSeq - replayedBack.firstSeq == 0, "only main's own restock of 100")
+        #expect(replayedBack.mode == .replayed && replayedBack.events == 1, "only main's own restock of 100")
         #expect(try stock(test.store, branch)["available"] == 118 && stock(test.store, main)["available"] == 118)
     }
 

@@ -20,14 +20,14 @@ struct MergeTests {
         func stream(_ branch: String) throws -> StreamName { StreamName(object: key, branch: try BranchName(branch)) }
 
         func run(_ branch: String, _ command: String, _ body: JSONValue) async throws {
-            _ = try await test.store.append(AppendRequest(stream: try stream(branch), command: command, body: body))
+            _ = try await test.store.run(CommandRequest(stream: try stream(branch), command: command, body: body))
         }
 
         func fork(_ branch: String, from parent: String = "main", at seq: Seq? = nil) async throws {
             _ = try await test.store.createBranch(try BranchName(branch), of: key, from: try BranchName(parent), at: seq)
         }
 
-        func merge(_ source: String, into target: String) async throws -> AppendOutcome {
+        func merge(_ source: String, into target: String) async throws -> MergeOutcome {
             try await test.store.merge(try BranchName(source), into: try stream(target))
         }
 
@@ -49,7 +49,7 @@ struct MergeTests {
         try await x.fork("b", at: 1)
         try await x.run("main", "adjust", ["delta": -8, "reason": "x"])
         try await x.run("b", "restock", ["qty": 1])
-        #expect(try await x.merge("b", into: "main").merge == .replayed)
+        #expect(try await x.merge("b", into: "main").mode == .replayed)
         try await x.run("b", "reserve", ["orderId": "o1", "qty": 11, "ttlSeconds": 86_400])
         let before = try x.test.store.allEvents(of: "inventory/ff-after-replay")
         let refusal = await #expect(throws: EventStoreError.self) { _ = try await x.merge("b", into: "main") }
@@ -80,9 +80,9 @@ struct MergeTests {
         try await x.run("main", "restock", ["qty": 10])
         try await x.fork("b", at: 1)
         try await x.run("b", "restock", ["qty": 5])
-        #expect(try await x.merge("b", into: "main").merge == .fastForward)
+        #expect(try await x.merge("b", into: "main").mode == .fastForward)
         try await x.fork("c")
-        #expect(try await x.merge("b", into: "c").merge == nil)
+        #expect(try await x.merge("b", into: "c").mode == nil)
         #expect(try x.stock("c").available == 15 && x.stock("main").available == 15)
     }
 
@@ -96,7 +96,7 @@ struct MergeTests {
         try await x.run("main", "restock", ["qty": 5])
         _ = try await x.merge("main", into: "a")
         _ = try await x.merge("main", into: "b")
-        #expect(try await x.merge("a", into: "b").merge == nil)
+        #expect(try await x.merge("a", into: "b").mode == nil)
         #expect(try x.stock("b").available == 15)
     }
 
@@ -110,7 +110,7 @@ struct MergeTests {
         try await x.run("main", "restock", ["qty": 5])
         _ = try await x.merge("main", into: "a")
         _ = try await x.merge("a", into: "b")
-        #expect(try await x.merge("b", into: "main").merge == nil)
+        #expect(try await x.merge("b", into: "main").mode == nil)
         #expect(try x.stock("main").available == 15 && x.stock("b").available == 15)
     }
 
@@ -121,19 +121,19 @@ struct MergeTests {
         try await x.run("main", "restock", ["qty": 10])
         try await x.fork("b")
         try await x.run("b", "restock", ["qty": 1])
-        #expect(try await x.merge("b", into: "main").merge == .fastForward)
+        #expect(try await x.merge("b", into: "main").mode == .fastForward)
         try await x.run("b", "restock", ["qty": 2])
-        #expect(try await x.merge("b", into: "main").merge == .fastForward, "main has not moved since the last fast-forward")
-        #expect(try await x.merge("main", into: "b").merge == nil, "the two lines are the same")
+        #expect(try await x.merge("b", into: "main").mode == .fastForward, "main has not moved since the last fast-forward")
+        #expect(try await x.merge("main", into: "b").mode == nil, "the two lines are the same")
         try await x.run("main", "restock", ["qty": 3])
         try await x.run("b", "restock", ["qty": 4])
-        #expect(try await x.merge("b", into: "main").merge == .replayed)
+        #expect(try await x.merge("b", into: "main").mode == .replayed)
         try await x.run("b", "restock", ["qty": 5])
-        #expect(try await x.merge("b", into: "main").merge == .replayed, "main holds its own restock of 3: the lines differ")
-        #expect(try await x.merge("main", into: "b").merge == .replayed)
+        #expect(try await x.merge("b", into: "main").mode == .replayed, "main holds its own restock of 3: the lines differ")
+        #expect(try await x.merge("main", into: "b").mode == .replayed)
         #expect(try x.stock("main").available == 25 && x.stock("b").available == 25)
-        #expect(try await x.merge("main", into: "b").merge == nil)
-        #expect(try await x.merge("b", into: "main").merge == nil)
+        #expect(try await x.merge("main", into: "b").mode == nil)
+        #expect(try await x.merge("b", into: "main").mode == nil)
     }
 
     @Test("two lines that reserved for the same order cannot be merged: reserved would no longer match the pending orders")
@@ -192,7 +192,7 @@ struct MergeTests {
 
         let reopened = Object(test: try x.test.reopened(), key: x.key)
         defer { Task { await reopened.test.destroy() } }
-        #expect(try await reopened.merge("b", into: "main").merge == nil, "b's copy of a copy is main's own restock")
+        #expect(try await reopened.merge("b", into: "main").mode == nil, "b's copy of a copy is main's own restock")
         #expect(try reopened.stock("main").available == 15)
     }
 }

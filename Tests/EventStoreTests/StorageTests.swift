@@ -4,6 +4,7 @@ import Testing
 
 @testable import EventStore
 import EventStoreTesting
+import Projections
 
 @Suite("Storage: reopen, growth, limits, damage")
 struct StorageTests {
@@ -95,6 +96,38 @@ struct StorageTests {
         await again.close()
     }
 
+    @Test("a damaged record met inside a write is answered as corrupt-record with its position, not as a storage failure")
+    func damagedRecordInWrite() async throws {
+        let test = try TestStore.open(objectTypes: BundledTypes.all)
+        defer { test.directory.remove() }
+        let object = try ObjectKey(parsing: "inventory/damaged")
+        let marker = "MARKER-9876543210"
+        _ = try await test.store.run(CommandRequest(stream: StreamName(object: object), command: "restock", body: ["qty": 5]))
+        let branch = try BranchName("b")
+        _ = try await test.store.createBranch(branch, of: object)
+        _ = try await test.store.run(
+            CommandRequest(stream: StreamName(object: object, branch: branch), command: "adjust", body: ["delta": -1, "reason": .string(marker)]))
+        await test.close()
+        let file = test.store.configuration.directory + "/data.mdb"
+        var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: file)))
+        let offset = try #require(bytes.indices.first { bytes[$0...].starts(with: Array(marker.utf8)) })
+        bytes[offset + 3] ^= 0x01
+        try Data(bytes).write(to: URL(fileURLWithPath: file))
+        let again = try test.reopened()
+        var refusal: EventStoreError?
+        do {
+            _ = try await again.store.merge(branch, into: StreamName(object: object))
+        } catch {
+            refusal = error
+        }
+        await again.close()
+        guard case .corruptRecord(let position, let reason) = refusal else {
+            Issue.record("expected corrupt-record, got \(String(describing: refusal))")
+            return
+        }
+        #expect(position == 2 && reason.contains("CRC32C"))
+    }
+
     @Test("log readers are woken by a commit, not by polling")
     func commitWakeUp() async throws {
         let test = try TestStore.open()
@@ -117,8 +150,9 @@ struct StorageTests {
         let refusals = await withTaskGroup(of: EventStoreError?.self) { group in
             for _ in 0..<3 {
                 group.addTask {
-                    await withUnsafeContinuation { continuation in
-                        let refusal = queue.enqueue(PendingAppend(request: request, bytes: 10, enqueuedNanoseconds: 0, continuation: continuation))
+                    await withUnsafeContinuation { (continuation: UnsafeContinuation<Result<AppendOutcome, EventStoreError>, Never>) in
+                        let command = WriterCommand.append(request, WriterReply(continuation: continuation))
+                        let refusal = queue.enqueue(PendingWrite(command: command, bytes: 10, enqueuedNanoseconds: 0))
                         if let refusal { continuation.resume(returning: .failure(refusal)) }
                         else { continuation.resume(returning: .failure(.closed)) }  // answered at once: not waiting for a writer
                     }.failureValue

@@ -6,8 +6,8 @@ import Testing
 
 @Suite("Timers: reservations expire by themselves")
 struct TimerTests {
-    private func command(_ store: EventStore, _ object: String, _ name: String, _ body: JSONValue) async throws -> AppendOutcome {
-        try await store.append(AppendRequest(stream: StreamName(object: try ObjectKey(parsing: object)), command: name, body: body))
+    private func command(_ store: EventStore, _ object: String, _ name: String, _ body: JSONValue) async throws -> CommandOutcome {
+        try await store.run(CommandRequest(stream: StreamName(object: try ObjectKey(parsing: object)), command: name, body: body))
     }
 
     private func stock(_ store: EventStore, _ object: String) throws -> JSONValue {

@@ -23,10 +23,10 @@ struct VerifyTests {
         var test = try TestStore.open(objectTypes: BundledTypes.all) { $0.snapshotIntervalEvents = 4 }
         let object = try ObjectKey(parsing: "inventory/v")
         let stream = StreamName(object: object)
-        for _ in 0..<10 { _ = try await test.store.append(AppendRequest(stream: stream, command: "restock", body: ["qty": 2])) }
+        for _ in 0..<10 { _ = try await test.store.run(CommandRequest(stream: stream, command: "restock", body: ["qty": 2])) }
         _ = try await test.store.createBranch(try BranchName("b"), of: object, at: 5)
-        _ = try await test.store.append(AppendRequest(stream: StreamName(object: object, branch: try BranchName("b")), command: "restock", body: ["qty": 1]))
-        for index in 0..<3 { _ = try await test.store.append(AppendRequest(stream: StreamName(object: try ObjectKey(parsing: "inventory/o\(index)")), command: "restock", body: ["qty": 1])) }
+        _ = try await test.store.run(CommandRequest(stream: StreamName(object: object, branch: try BranchName("b")), command: "restock", body: ["qty": 1]))
+        for index in 0..<3 { _ = try await test.store.run(CommandRequest(stream: StreamName(object: try ObjectKey(parsing: "inventory/o\(index)")), command: "restock", body: ["qty": 1])) }
 
         let clean = try test.store.verify()
         #expect(clean.findings.isEmpty)

@@ -1,0 +1,16 @@
+import EventModel
+
+/// What an acknowledged command did: the events its decider appended (none when it decided
+/// nothing was needed), durable once returned, and the state of the view it read, after them.
+public struct CommandOutcome: Sendable, Equatable {
+    /// The object and branch.
+    public let stream: StreamName
+    /// The events appended, as committed, in seq order.
+    public let events: [RecordedEvent]
+    /// The global position of the first event appended (meaningless when there is none).
+    public let firstPosition: Position
+    /// The branch's head after the command.
+    public let version: Seq
+    /// The state of the view the decider reads, after the events.
+    public let state: JSONValue
+}

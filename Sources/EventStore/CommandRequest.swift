@@ -1,0 +1,22 @@
+import EventModel
+
+/// A command for an object's decider: the writer runs the object type's decider named `name`
+/// on the object's current state and appends the events it decides, atomically.
+public struct CommandRequest: Sendable {
+    /// The object and branch the command is for.
+    public let stream: StreamName
+    /// What the branch's head must be when the decider runs.
+    public let expectedVersion: ExpectedVersion
+    /// The command's name (the decider's).
+    public let name: String
+    /// The command's body, as the decider decodes it.
+    public let body: JSONValue
+
+    /// A request to run the command `name` with `body` on `stream`.
+    public init(stream: StreamName, expectedVersion: ExpectedVersion = .any, command name: String, body: JSONValue) {
+        self.stream = stream
+        self.expectedVersion = expectedVersion
+        self.name = name
+        self.body = body
+    }
+}

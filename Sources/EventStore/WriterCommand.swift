@@ -1,0 +1,98 @@
+import EventModel
+
+/// Every kind of write the single writer makes, each with the reply its caller waits for.
+///
+/// The reply's type is the case's own answer (an append's seqs, a merge's mode, a consumer's
+/// record...), so the compiler checks that each write is answered with what its caller reads.
+/// ``BatchApplier/apply(_:)`` makes each one inside the batch's transaction.
+enum WriterCommand {
+    /// Append validated events (or imported ones, with their times).
+    case append(AppendRequest, WriterReply<AppendOutcome>)
+    /// Run an object type's decider on the current state and append what it decides.
+    case command(CommandRequest, WriterReply<CommandOutcome>)
+    /// Fire a due timer through the object type's timer handler (nothing when it is no longer
+    /// pending).
+    case fireTimer(StreamName, timerId: String, WriterReply<Void>)
+    /// Snapshot every view of a branch at its head.
+    case snapshot(StreamName, WriterReply<SnapshotTaken>)
+    /// Store snapshots a reader folded again because the stored ones were unusable.
+    case repairSnapshots(StreamName, [SnapshotRepair], WriterReply<Void>)
+    /// Create a branch of `parent` at a seq (nil: the parent's head).
+    case fork(StreamName, parent: BranchName, at: Seq?, WriterReply<BranchInfo>)
+    /// Delete a branch with no branches of its own (never `main`).
+    case deleteBranch(StreamName, expectedVersion: ExpectedVersion, WriterReply<Void>)
+    /// Delete every branch of an object and free its event ids.
+    case deleteObject(ObjectKey, WriterReply<Void>)
+    /// Bring into a branch what another branch of its object has that it does not.
+    case merge(into: StreamName, expectedVersion: ExpectedVersion, source: BranchName, WriterReply<MergeOutcome>)
+    /// Create a consumer or replace its filters.
+    case putConsumer(name: String, filter: ConsumerFilter, start: ConsumerStart?, WriterReply<(consumer: Consumer, created: Bool)>)
+    /// Acknowledge a consumer's events up to a position.
+    case acknowledge(consumer: String, position: Position, WriterReply<Consumer>)
+    /// Delete a consumer, or park or drop a sink's batch.
+    case consumer(ConsumerWrite, WriterReply<Void>)
+    /// Store a new rebuild job, or answer the same one running.
+    case createJob(RebuildJob, WriterReply<RebuildJob>)
+    /// A rebuild job's chunk, end or recorded view versions.
+    case job(JobWrite, WriterReply<Void>)
+    /// Store a cross-object view's state and checkpoint.
+    case storeLogView(LogViewWrite, WriterReply<Void>)
+
+    /// The bytes the command holds in the queue (its packed events), for the queue's bound.
+    var bytes: Int {
+        switch self {
+        case .append(let request, _): request.events.storage.count
+        default: 0
+        }
+    }
+
+    /// The events it carries as given by its caller (decided ones are not known yet).
+    var eventCount: Int {
+        switch self {
+        case .append(let request, _): request.eventCount
+        default: 0
+        }
+    }
+
+    /// Its answer when the whole batch failed with `error`.
+    func failed(_ error: EventStoreError) -> WriterCompletion {
+        switch self {
+        case .append(_, let reply): reply.completion(.failure(error))
+        case .command(_, let reply): reply.completion(.failure(error))
+        case .fireTimer(_, _, let reply): reply.completion(.failure(error))
+        case .snapshot(_, let reply): reply.completion(.failure(error))
+        case .repairSnapshots(_, _, let reply): reply.completion(.failure(error))
+        case .fork(_, _, _, let reply): reply.completion(.failure(error))
+        case .deleteBranch(_, _, let reply): reply.completion(.failure(error))
+        case .deleteObject(_, let reply): reply.completion(.failure(error))
+        case .merge(_, _, _, let reply): reply.completion(.failure(error))
+        case .putConsumer(_, _, _, let reply): reply.completion(.failure(error))
+        case .acknowledge(_, _, let reply): reply.completion(.failure(error))
+        case .consumer(_, let reply): reply.completion(.failure(error))
+        case .createJob(_, let reply): reply.completion(.failure(error))
+        case .job(_, let reply): reply.completion(.failure(error))
+        case .storeLogView(_, let reply): reply.completion(.failure(error))
+        }
+    }
+}
+
+/// Where the writer sends one command's answer: the continuation its caller waits on.
+struct WriterReply<Answer: Sendable>: Sendable {
+    let continuation: UnsafeContinuation<Result<Answer, EventStoreError>, Never>
+
+    /// What resumes the caller with `result`, run once the batch is committed (or failed).
+    func completion(_ result: Result<Answer, EventStoreError>) -> WriterCompletion {
+        WriterCompletion { continuation.resume(returning: result) }
+    }
+}
+
+/// One command's answer, held until its batch is durable (or has failed), then delivered
+/// exactly once with ``resume()``.
+struct WriterCompletion {
+    private let deliver: () -> Void
+
+    init(_ deliver: @escaping () -> Void) { self.deliver = deliver }
+
+    /// Resumes the caller.
+    func resume() { deliver() }
+}
