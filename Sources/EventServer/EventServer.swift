@@ -34,13 +34,17 @@ public enum EventServer {
         router.ws("/v1/objects/:type/:id/ws") { request, context in
             guard let stream = try? RequestParsing.stream(request, context),
                 store.objectTypes[stream.object.type.name] != nil,
+                let definition = store.objectTypes[stream.object.type.name],
+                ObjectSocket.subscribed(request.uri.queryParameters.get("views").map { Substring($0) }, of: definition) != nil,
                 stream.branch == .main || (try? store.branches(of: stream.object).contains { $0.name == stream.branch }) == true
             else { return .dontUpgrade }
             return .upgrade([:])
         } onUpgrade: { inbound, outbound, context in
             let stream = try RequestParsing.stream(context.request, context.requestContext)
-            guard let definition = store.objectTypes[stream.object.type.name] else { return }
-            try await ObjectSocket(store: store, stream: stream, definition: definition, streams: streams, logger: context.logger)
+            guard let definition = store.objectTypes[stream.object.type.name],
+                let subscribed = ObjectSocket.subscribed(context.request.uri.queryParameters.get("views").map { Substring($0) }, of: definition)
+            else { return }
+            try await ObjectSocket(store: store, stream: stream, definition: definition, subscribed: subscribed, streams: streams, logger: context.logger)
                 .run(inbound: inbound, outbound: outbound)
         }
         return router

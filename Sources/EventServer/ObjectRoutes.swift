@@ -28,7 +28,8 @@ struct ObjectRoutes<Context: RequestContext> {
 
     /// `{"view", "version", "state"}`: the view as of the object's last event (it always
     /// reflects at least the version an earlier append returned), or as it was at `?at=SEQ` or
-    /// `?asOf=TIME`.
+    /// `?asOf=TIME`. With `?pointer=/json/pointer` (RFC 6901), only that part:
+    /// `{"view", "version", "pointer", "value"}`.
     private func view(_ request: Request, _ context: Context) throws -> Response {
         let stream = try RequestParsing.stream(request, context)
         let definition = try definition(of: stream)
@@ -48,8 +49,15 @@ struct ObjectRoutes<Context: RequestContext> {
         writer.string(name)
         writer.ascii(",\"version\":")
         writer.integer(read.version)
-        writer.ascii(",\"state\":")
-        writer.bytes.append(contentsOf: read.state)
+        if let pointer = request.uri.queryParameters.get("pointer").map({ String($0) }) {
+            writer.ascii(",\"pointer\":")
+            writer.string(pointer)
+            writer.ascii(",\"value\":")
+            writer.value(try ViewPart.value(in: read.state, at: pointer))
+        } else {
+            writer.ascii(",\"state\":")
+            writer.bytes.append(contentsOf: read.state)
+        }
         writer.byte(UInt8(ascii: "}"))
         return Response(
             status: .ok, headers: [.contentType: "application/json", .eTag: "\"\(read.version)\""],
@@ -95,8 +103,10 @@ struct ObjectRoutes<Context: RequestContext> {
             body: .init(byteBuffer: ByteBuffer(bytes: taken.json())))
     }
 
-    /// Runs a command through the object's single writer: 200 `{"events", "version", "state"}`,
-    /// or the decider's refusal as problem+json with its `code` and facts.
+    /// Runs a command through the object's single writer: 200 `{"object", "events", "version"}`,
+    /// with `"state"` (the view the decider read, after the events) only when asked for with
+    /// `Prefer: return=representation` or `?include=state`; or the decider's refusal as
+    /// problem+json with its `code` and facts.
     private func command(_ request: Request, _ context: Context) async throws -> Response {
         let stream = try RequestParsing.stream(request, context)
         let definition = try definition(of: stream)
@@ -109,6 +119,7 @@ struct ObjectRoutes<Context: RequestContext> {
         }
         try RequestParsing.requireJSON(request)
         let ifMatch = try RequestParsing.ifMatchVersion(request)
+        let representation = try RequestParsing.representation(request)
         let body = try await request.body.collect(upTo: store.configuration.limits.requestBytesMax)
         let command: JSONValue
         do {
@@ -132,11 +143,15 @@ struct ObjectRoutes<Context: RequestContext> {
         EventJSON.writeDecided(outcome, into: &writer)
         writer.ascii(",\"version\":")
         writer.integer(outcome.version)
-        writer.ascii(",\"state\":")
-        writer.value(outcome.state)
+        if representation != .minimal {
+            writer.ascii(",\"state\":")
+            writer.value(outcome.state)
+        }
         writer.byte(UInt8(ascii: "}"))
+        var headers: HTTPFields = [.contentType: "application/json", .eTag: "\"\(outcome.version)\""]
+        if representation == .preferred { headers[RequestParsing.preferenceApplied] = "return=representation" }
         return Response(
-            status: .ok, headers: [.contentType: "application/json", .eTag: "\"\(outcome.version)\""],
+            status: .ok, headers: headers,
             body: .init(byteBuffer: ByteBuffer(bytes: writer.bytes)))
     }
 }

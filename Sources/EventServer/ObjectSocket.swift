@@ -7,18 +7,23 @@ import NIOCore
 
 /// `GET /v1/objects/{type}/{id}/ws`: one object, live.
 ///
-/// On connect the socket receives `{"type": "snapshot", "version", "views": {name: state}}`;
-/// then, after every commit that touches the object, `{"type": "events", "events": [...],
-/// "version", "views"}`. It accepts commands as `{"id": "c1", "command": "reserve", "body":
-/// {...}}` and answers each on the same socket, `{"type": "reply", "id": "c1", "ok": true,
-/// "events", "version", "state"}` or `{"type": "reply", "id": "c1", "ok": false, "problem":
-/// {...}}`. Many sockets per object. Each socket reads the store on its own (the writer never
+/// On connect the socket receives `{"type": "snapshot", "version"}`; then, after every commit
+/// that touches the object, `{"type": "events", "events": [...], "version"}`. A socket that
+/// connects with `?views=stock,...` also gets those views' states in both, as `"views": {name:
+/// state}`. It accepts commands as `{"id": "c1", "command": "reserve", "body": {...}}` (with
+/// `"include": ["state"]` for the decider's view after it) and reads of a view's part as
+/// `{"id": "q1", "view": "stock", "pointer": "/available"}`, and answers each on the same
+/// socket: `{"type": "reply", "id": "c1", "ok": true, "events", "version", "state"?}`,
+/// `{"type": "reply", "id": "q1", "ok": true, "view", "version", "value"}`, or `{"type":
+/// "reply", "id", "ok": false, "problem": {...}}`. Many sockets per object. Each socket reads the store on its own (the writer never
 /// waits for a socket); one that does not take a message within ``writeTimeout`` is closed with
 /// 1008 (policy violation, "too slow").
 struct ObjectSocket {
     let store: EventStore
     let stream: StreamName
     let definition: ObjectTypeDefinition
+    /// The views whose states every snapshot and events message carries.
+    let subscribed: [AnyProjection]
     let streams: LogStreamHub
     let logger: Logger
 
@@ -64,7 +69,19 @@ struct ObjectSocket {
         }
     }
 
-    /// `{"type", "version", "views": {...}, "events": [...]?}` with every view's current state.
+    /// The views `?views=` names (a comma-separated list), or nil when it names one the type
+    /// does not have.
+    static func subscribed(_ query: Substring?, of definition: ObjectTypeDefinition) -> [AnyProjection]? {
+        guard let query, !query.isEmpty else { return [] }
+        var views: [AnyProjection] = []
+        for name in query.split(separator: ",", omittingEmptySubsequences: false) {
+            guard let view = definition.views.first(where: { $0.name == name }) else { return nil }
+            views.append(view)
+        }
+        return views
+    }
+
+    /// `{"type", "version", "events": [...]?, "views": {...}?}`: the subscribed views' states.
     private func snapshot(type: String, version: Seq, events: [UInt8]) throws -> [UInt8] {
         var writer = JSONWriter(capacity: 512 + events.count)
         writer.ascii("{\"type\":")
@@ -76,8 +93,12 @@ struct ObjectSocket {
             writer.bytes.append(contentsOf: events)
             writer.byte(UInt8(ascii: "]"))
         }
+        guard !subscribed.isEmpty else {
+            writer.byte(UInt8(ascii: "}"))
+            return writer.bytes
+        }
         writer.ascii(",\"views\":{")
-        for (index, view) in definition.views.enumerated() {
+        for (index, view) in subscribed.enumerated() {
             if index > 0 { writer.byte(UInt8(ascii: ",")) }
             writer.string(view.name)
             writer.byte(UInt8(ascii: ":"))
@@ -98,15 +119,24 @@ struct ObjectSocket {
         }
     }
 
-    /// The reply to one command message.
+    /// The reply to one message: a command, or a read of a view's part.
     private func reply(to text: String) async -> [UInt8] {
         var writer = JSONWriter(capacity: 512)
         writer.ascii("{\"type\":\"reply\",\"id\":")
-        guard let message = try? JSONValue(parsing: text), let name = message["command"]?.stringValue else {
+        let message = try? JSONValue(parsing: text)
+        if let message, let view = message["view"]?.stringValue {
+            writer.value(message["id"] ?? .null)
+            read(view, at: message["pointer"]?.stringValue ?? "", into: &writer)
+            writer.byte(UInt8(ascii: "}"))
+            return writer.bytes
+        }
+        guard let message, let name = message["command"]?.stringValue else {
             writer.value(.null)
             writer.ascii(",\"ok\":false,\"problem\":")
             writer.bytes.append(
-                contentsOf: Problem.invalidField("", "must be {\"id\": \"...\", \"command\": \"name\", \"body\": {...}}").body)
+                contentsOf: Problem.invalidField(
+                    "", "must be {\"id\": \"...\", \"command\": \"name\", \"body\": {...}} or {\"id\": \"...\", \"view\": \"name\", \"pointer\": \"/...\"}"
+                ).body)
             writer.byte(UInt8(ascii: "}"))
             return writer.bytes
         }
@@ -127,14 +157,44 @@ struct ObjectSocket {
             writer.integer(outcome.version)
             writer.ascii(",\"events\":")
             EventJSON.writeDecided(outcome, into: &writer)
-            writer.ascii(",\"state\":")
-            writer.value(outcome.state)
+            if case .array(let include) = message["include"] ?? [], include.contains(.string("state")) {
+                writer.ascii(",\"state\":")
+                writer.value(outcome.state)
+            }
         } catch {
             writer.ascii(",\"ok\":false,\"problem\":")
             writer.bytes.append(contentsOf: Problem(error).body)
         }
         writer.byte(UInt8(ascii: "}"))
         return writer.bytes
+    }
+
+    /// Writes the rest of a reply to a read of `pointer` (RFC 6901) in the view `name` at the head.
+    private func read(_ name: String, at pointer: String, into writer: inout JSONWriter) {
+        do {
+            guard let view = definition.views.first(where: { $0.name == name }) else {
+                throw Problem(
+                    .notFound, type: "view-not-found", title: "The view does not exist",
+                    detail: "\(stream.object.type) has no view \(name); it has \(definition.views.map(\.name).joined(separator: ", "))",
+                    extensions: [Problem.string("field", "view")])
+            }
+            let read = try store.readView(view, of: stream)
+            let value = try read.map { try ViewPart.value(in: $0.state, at: pointer) } ?? ViewPart.value(in: try view.initial(), at: pointer)
+            writer.ascii(",\"ok\":true,\"view\":")
+            writer.string(name)
+            writer.ascii(",\"version\":")
+            writer.integer(read?.version ?? 0)
+            writer.ascii(",\"value\":")
+            writer.value(value)
+        } catch {
+            writer.ascii(",\"ok\":false,\"problem\":")
+            let problem = switch error {
+            case let problem as Problem: problem
+            case let error as EventStoreError: Problem(error)
+            default: Problem(.internalServerError, type: "internal-error", title: "Internal server error", detail: "\(error)")
+            }
+            writer.bytes.append(contentsOf: problem.body)
+        }
     }
 
     /// Writes one text message, or closes the socket with 1008 if it takes too long.

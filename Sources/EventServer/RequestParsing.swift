@@ -1,6 +1,7 @@
 import EventModel
 import EventStore
 import Foundation
+import HTTPTypes
 import Hummingbird
 
 /// Reading what a request says: path parameters (percent-decoded, then validated), query
@@ -29,6 +30,34 @@ enum RequestParsing {
                 detail: "\(name) has an invalid percent-encoding", extensions: [Problem.string("field", name)])
         }
         return decoded
+    }
+
+    /// How much a command's answer should carry.
+    enum Representation {
+        /// Events and version only (the default).
+        case minimal
+        /// The state too, asked for with `Prefer: return=representation` (RFC 7240): the
+        /// answer says `Preference-Applied`.
+        case preferred
+        /// The state too, asked for with `?include=state`.
+        case included
+    }
+
+    static let prefer = HTTPField.Name("Prefer")!
+    static let preferenceApplied = HTTPField.Name("Preference-Applied")!
+
+    /// What `?include=` (a comma-separated list; `state` is the one member there is) and the
+    /// `Prefer` header ask a command's answer to carry.
+    static func representation(_ request: Request) throws -> Representation {
+        if let include = request.uri.queryParameters.get("include") {
+            let members = include.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard let unknown = members.first(where: { $0 != "state" }) else { return .included }
+            throw Problem.invalidField("include", "may only list state, got \"\(unknown)\"")
+        }
+        // Prefer is a list of preferences (RFC 7240 section 2); an unknown one is ignored.
+        let preferences = request.headers[values: prefer].flatMap { $0.split(separator: ",") }
+            .map { $0.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? "" }
+        return preferences.contains("return=representation") ? .preferred : .minimal
     }
 
     /// An integer query parameter within `range`, or `defaultValue` when absent.

@@ -12,13 +12,16 @@ struct CommandRouteTests {
     @Test("commands decide events, views reflect every acknowledged append")
     func commandsAndViews() async throws {
         try await withServer { client, test, _ in
-            let restocked = try await client.post("/v1/objects/inventory/sku-1/commands/restock", #"{"qty": 10}"#)
+            let restocked = try await client.post("/v1/objects/inventory/sku-1/commands/restock?include=state", #"{"qty": 10}"#)
             #expect(restocked.status == .ok)
             #expect(restocked.json["version"] as? Int == 1)
             #expect(((restocked.json["events"] as? [[String: Any]])?.first?["type"] as? String) == "Restocked")
             #expect((restocked.json["state"] as? [String: Any])?["available"] as? Int == 10)
 
-            let reserved = try await client.post("/v1/objects/inventory/sku-1/commands/reserve", #"{"orderId": "o-1", "qty": 4, "ttlSeconds": 60}"#)
+            let reserved = try await client.post(
+                "/v1/objects/inventory/sku-1/commands/reserve", #"{"orderId": "o-1", "qty": 4, "ttlSeconds": 60}"#,
+                headers: [.contentType: "application/json", HTTPField.Name("Prefer")!: "handling=strict, return=representation"])
+            #expect(reserved.headers[HTTPField.Name("Preference-Applied")!] == "return=representation")
             let state = try #require(reserved.json["state"] as? [String: Any])
             #expect(state["available"] as? Int == 6 && state["reserved"] as? Int == 4)
             let pending = try #require((state["pending"] as? [String: Any])?["o-1"] as? [String: Any])
@@ -31,6 +34,31 @@ struct CommandRouteTests {
             #expect(view.status == .ok)
             #expect(view.json["view"] as? String == "stock" && view.json["version"] as? Int == 4, "restock, reserve (and its timer), restock")
             #expect((view.json["state"] as? [String: Any])?["available"] as? Int == 11)
+        }
+    }
+
+    @Test("a command answers its events and version only, unless the state is asked for; a view read takes one part by JSON Pointer")
+    func leanAnswers() async throws {
+        try await withServer { client, _, _ in
+            let lean = try await client.post("/v1/objects/inventory/sku-2/commands/restock", #"{"qty": 7}"#)
+            #expect(lean.status == .ok && lean.json["version"] as? Int == 1 && (lean.json["events"] as? [Any])?.count == 1)
+            #expect(lean.json["state"] == nil && lean.headers[HTTPField.Name("Preference-Applied")!] == nil)
+            let minimal = try await client.post(
+                "/v1/objects/inventory/sku-2/commands/restock", #"{"qty": 1}"#,
+                headers: [.contentType: "application/json", HTTPField.Name("Prefer")!: "return=minimal"])
+            #expect(minimal.status == .ok && minimal.json["state"] == nil)
+            let unknown = try await client.post("/v1/objects/inventory/sku-2/commands/restock?include=views", #"{"qty": 1}"#)
+            #expect(unknown.status == .badRequest && unknown.json["field"] as? String == "include")
+
+            let part = try await client.get("/v1/objects/inventory/sku-2/views/stock?pointer=/available")
+            #expect(part.status == .ok && part.json["value"] as? Int == 8 && part.json["version"] as? Int == 2)
+            #expect(part.json["pointer"] as? String == "/available" && part.json["state"] == nil)
+            let past = try await client.get("/v1/objects/inventory/sku-2/views/stock?pointer=/available&at=1")
+            #expect(past.json["value"] as? Int == 7)
+            let missing = try await client.get("/v1/objects/inventory/sku-2/views/stock?pointer=/pending/o-9")
+            #expect(missing.status == .notFound && missing.json["type"] as? String == "/problems/pointer-not-found" && missing.json["field"] as? String == "pointer")
+            let malformed = try await client.get("/v1/objects/inventory/sku-2/views/stock?pointer=available")
+            #expect(malformed.status == .badRequest && malformed.json["field"] as? String == "pointer")
         }
     }
 

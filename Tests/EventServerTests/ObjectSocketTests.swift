@@ -27,9 +27,49 @@ struct ObjectSocketTests {
             #expect(refused["type"] as? String == "reply" && refused["id"] as? String == "c1" && refused["ok"] as? Bool == false)
             #expect((refused["problem"] as? [String: Any])?["code"] as? String == "INSUFFICIENT_STOCK")
             let later = transcript.messages.dropFirst(2)
-            #expect(later.contains { $0["type"] as? String == "events" && ($0["events"] as? [[String: Any]])?.isEmpty == false })
+            #expect(later.contains { $0["type"] as? String == "events" && ($0["events"] as? [[String: Any]])?.isEmpty == false && $0["views"] != nil })
             #expect(later.contains { $0["type"] as? String == "reply" && $0["id"] as? Int == 7 && $0["ok"] as? Bool == true && $0["version"] as? Int == 4 })
         }
+    }
+}
+
+extension ObjectSocketTests {
+    @Test("a socket that subscribes to no view gets events and versions only, and reads a view's part when it asks")
+    func leanSocket() async throws {
+        let test = try TestStore.open(objectTypes: BundledTypes.all)
+        defer { Task { await test.destroy() } }
+        _ = try await test.store.run(CommandRequest(stream: StreamName(object: try ObjectKey(parsing: "inventory/ws-2")), command: "restock", body: ["qty": 2]))
+        let application = EventServer.makeApplication(
+            store: test.store, configuration: ServerConfiguration(), metrics: ServerMetrics(), streams: LogStreamHub(), logger: quietLogger)
+        let box = TranscriptBox()
+        _ = try await application.test(.live) { client in
+            try await client.ws("/v1/objects/inventory/ws-2/ws") { inbound, outbound, _ in
+                var step = 0
+                for try await message in inbound.messages(maxSize: 1 << 20) {
+                    box.append(Transcript.json(message))
+                    step += 1
+                    switch step {
+                    case 1: try await outbound.write(.text(#"{"id": "q1", "view": "stock", "pointer": "/available"}"#))
+                    case 2: try await outbound.write(.text(#"{"id": "q2", "view": "stock", "pointer": "/nowhere"}"#))
+                    case 3: try await outbound.write(.text(#"{"id": "c1", "command": "restock", "body": {"qty": 1}, "include": ["state"]}"#))
+                    default:
+                        if box.messages.contains(where: { $0["type"] as? String == "events" }) && box.messages.contains(where: { $0["id"] as? String == "c1" }) {
+                            try await outbound.close(.normalClosure, reason: nil)
+                            return
+                        }
+                    }
+                }
+            }
+        }
+        let messages = box.messages
+        #expect(messages[0]["type"] as? String == "snapshot" && messages[0]["version"] as? Int == 1 && messages[0]["views"] == nil)
+        #expect(messages[1]["id"] as? String == "q1" && messages[1]["ok"] as? Bool == true && messages[1]["value"] as? Int == 2)
+        #expect(messages[2]["id"] as? String == "q2" && messages[2]["ok"] as? Bool == false)
+        #expect(((messages[2]["problem"] as? [String: Any])?["type"] as? String) == "/problems/pointer-not-found")
+        let reply = try #require(messages.first { $0["id"] as? String == "c1" })
+        #expect(reply["ok"] as? Bool == true && reply["version"] as? Int == 2 && (reply["state"] as? [String: Any])?["available"] as? Int == 3)
+        let events = try #require(messages.first { $0["type"] as? String == "events" })
+        #expect(events["version"] as? Int == 2 && events["views"] == nil)
     }
 }
 
@@ -47,7 +87,7 @@ struct Transcript {
     /// events message have arrived.
     static func record(client: some TestClientProtocol, store: EventStore) async throws -> Transcript {
         let box = TranscriptBox()
-        try await client.ws("/v1/objects/inventory/ws-1/ws") { inbound, outbound, _ in
+        try await client.ws("/v1/objects/inventory/ws-1/ws?views=stock") { inbound, outbound, _ in
             var step = 0
             for try await message in inbound.messages(maxSize: 1 << 20) {
                 let body = json(message)

@@ -43,6 +43,18 @@ public enum JSONPatch {
         return result
     }
 
+    /// The value the RFC 6901 JSON Pointer `pointer` names in `document` (the whole document
+    /// for `""`), the same lookup a patch's `test` makes.
+    /// - Throws: ``JSONPatchError`` with code `invalidPointer` for text that is not a pointer,
+    ///   `pathNotFound` when the location does not exist; its `operationIndex` is 0.
+    public static func value(at pointer: String, in document: JSONValue) throws(JSONPatchError) -> JSONValue {
+        do throws(Failure) {
+            return try value(at: try Pointer(parsing: pointer), in: document)
+        } catch {
+            throw JSONPatchError(operationIndex: 0, code: error.code, pointer: error.pointer, reason: error.reason)
+        }
+    }
+
     // MARK: - Diff
 
     private static func appendDiff(from source: JSONValue, to target: JSONValue, at path: String, into operations: inout [JSONValue]) {
