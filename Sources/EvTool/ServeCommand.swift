@@ -50,6 +50,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Append requests waiting for the writer before new ones are refused with 503.")
     var queueRequestsMax = 8_192
 
+    @Option(help: "Hours the answer to a request sent with an Idempotency-Key is kept: the same key within them is answered with it and writes nothing.")
+    var idempotencyWindowHours = 24
+
     @Option(help: "Seconds a silent connection stays open.")
     var idleTimeoutSeconds: Int64 = 60
 
@@ -71,6 +74,7 @@ struct ServeCommand: AsyncParsableCommand {
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0-65535") }
         guard mapSizeMaxMib >= 1 else { throw ValidationError("--map-size-max-mib must be at least 1") }
+        guard (1...8_760).contains(idempotencyWindowHours) else { throw ValidationError("--idempotency-window-hours must be 1 to 8760 (a year)") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical") }
     }
 
@@ -85,6 +89,7 @@ struct ServeCommand: AsyncParsableCommand {
         storeConfiguration.limits.requestBytesMax = requestBytesMax
         storeConfiguration.limits.eventsPerRequestMax = eventsPerRequestMax
         storeConfiguration.queueRequestsMax = queueRequestsMax
+        storeConfiguration.idempotencyWindowMilliseconds = Int64(idempotencyWindowHours) * 3_600_000
         var serverConfiguration = ServerConfiguration()
         serverConfiguration.host = host
         serverConfiguration.port = port

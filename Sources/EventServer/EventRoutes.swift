@@ -14,7 +14,9 @@ struct EventRoutes<Context: RequestContext> {
     }
 
     /// Appends a batch atomically: 201 with the numbers, 200 when it is a retry of an earlier
-    /// request (same event ids), a problem otherwise with nothing written.
+    /// request (same event ids), a problem otherwise with nothing written. With
+    /// `Idempotency-Key`, a request sent again answers what the first answered (status and
+    /// body, with `Idempotent-Replayed: true`) and writes nothing.
     private func append(_ request: Request, _ context: Context) async throws -> Response {
         let stream = try RequestParsing.stream(request, context)
         let schemas = configuration.schemas
@@ -50,9 +52,11 @@ struct EventRoutes<Context: RequestContext> {
             }
             expected = .exactly(ifMatch)
         }
+        var append = AppendRequest(stream: stream, expectedVersion: expected, events: parsed.events, data: parsed.dataValues)
+        append.idempotencyKey = try RequestParsing.idempotencyKey(request, parts: [Array("append \(ifMatch.map(String.init) ?? "")".utf8), Array(buffer: body)])
         let outcome: AppendOutcome
         do {
-            outcome = try await store.append(AppendRequest(stream: stream, expectedVersion: expected, events: parsed.events, data: parsed.dataValues))
+            outcome = try await store.append(append)
         } catch {
             if ifMatch != nil, case .versionConflict = error { throw Problem.preconditionFailed(error) }
             throw Problem(error)
@@ -62,6 +66,7 @@ struct EventRoutes<Context: RequestContext> {
         var headers: HTTPFields = [.contentType: "application/json", .eTag: "\"\(outcome.lastSeq)\""]
         let branch = stream.branch == .main ? "" : "&branch=\(stream.branch)"
         headers[.location] = "/v1/objects/\(stream.object.type)/\(stream.object.id)/events?from=\(outcome.firstSeq)\(branch)"
+        if outcome.isReplay { headers[RequestParsing.idempotentReplayed] = "true" }
         return Response(status: outcome.isDuplicate ? .ok : .created, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: writer.bytes)))
     }
 

@@ -121,6 +121,7 @@ struct ObjectRoutes<Context: RequestContext> {
         let ifMatch = try RequestParsing.ifMatchVersion(request)
         let representation = try RequestParsing.representation(request)
         let body = try await request.body.collect(upTo: store.configuration.limits.requestBytesMax)
+        let idempotencyKey = try RequestParsing.idempotencyKey(request, parts: [Array("command \(name) \(ifMatch.map(String.init) ?? "")".utf8), Array(buffer: body)])
         let command: JSONValue
         do {
             command = try body.withUnsafeReadableBytes { bytes throws(JSONSyntaxError) in try JSONValue(parsing: bytes) }
@@ -130,7 +131,8 @@ struct ObjectRoutes<Context: RequestContext> {
         let outcome: CommandOutcome
         do {
             outcome = try await store.run(
-                CommandRequest(stream: stream, expectedVersion: ifMatch.map { .exactly($0) } ?? .any, command: name, body: command))
+                CommandRequest(
+                    stream: stream, expectedVersion: ifMatch.map { .exactly($0) } ?? .any, command: name, body: command, idempotencyKey: idempotencyKey))
         } catch {
             if case .rejected(let rejection) = error { throw Problem(rejection) }
             if ifMatch != nil, case .versionConflict = error { throw Problem.preconditionFailed(error) }
@@ -145,11 +147,19 @@ struct ObjectRoutes<Context: RequestContext> {
         writer.integer(outcome.version)
         if representation != .minimal {
             writer.ascii(",\"state\":")
-            writer.value(outcome.state)
+            if let state = outcome.state {
+                writer.value(state)
+            } else if let view = definition.commands[name].flatMap({ decider in definition.views.first { $0.name == decider.viewName } }) {
+                // A replayed answer: the view as the first answer had it.
+                do { writer.bytes.append(contentsOf: try store.readView(view, of: stream, at: .seq(outcome.version))?.state ?? Array("null".utf8)) } catch {
+                    throw Problem(error)
+                }
+            }
         }
         writer.byte(UInt8(ascii: "}"))
         var headers: HTTPFields = [.contentType: "application/json", .eTag: "\"\(outcome.version)\""]
         if representation == .preferred { headers[RequestParsing.preferenceApplied] = "return=representation" }
+        if outcome.isReplay { headers[RequestParsing.idempotentReplayed] = "true" }
         return Response(
             status: .ok, headers: headers,
             body: .init(byteBuffer: ByteBuffer(bytes: writer.bytes)))

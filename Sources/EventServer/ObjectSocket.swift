@@ -159,7 +159,7 @@ struct ObjectSocket {
             EventJSON.writeDecided(outcome, into: &writer)
             if case .array(let include) = message["include"] ?? [], include.contains(.string("state")) {
                 writer.ascii(",\"state\":")
-                writer.value(outcome.state)
+                writer.value(outcome.state ?? .null)
             }
         } catch {
             writer.ascii(",\"ok\":false,\"problem\":")

@@ -159,6 +159,10 @@ extension Problem {
                     Problem.string("branch", breach.stream.branch.name), Problem.number("seq", breach.seq),
                     Problem.string("eventId", breach.eventID.description), Problem.string("eventType", breach.eventType),
                 ])
+        case .idempotencyKeyReused:
+            self.init(
+                .unprocessableContent, type: "idempotency-key-reused", title: "The idempotency key names another request", detail: error.description,
+                extensions: [Problem.string("field", "Idempotency-Key")])
         case .consumerNotFound(let name):
             self.init(
                 .notFound, type: "consumer-not-found", title: "No such consumer", detail: error.description,

@@ -45,6 +45,17 @@ enum RequestParsing {
 
     static let prefer = HTTPField.Name("Prefer")!
     static let preferenceApplied = HTTPField.Name("Preference-Applied")!
+    static let idempotencyKey = HTTPField.Name("Idempotency-Key")!
+    /// Says an answer is the remembered one of an earlier request with the same key.
+    static let idempotentReplayed = HTTPField.Name("Idempotent-Replayed")!
+
+    /// The request's `Idempotency-Key` (the IETF httpapi draft; the value may be quoted as a
+    /// structured-field string), fingerprinted with `parts`; nil without the header.
+    static func idempotencyKey(_ request: Request, parts: [[UInt8]]) throws -> IdempotencyKey? {
+        guard var value = request.headers[idempotencyKey] else { return nil }
+        if value.count >= 2, value.hasPrefix("\""), value.hasSuffix("\"") { value = String(value.dropFirst().dropLast()) }
+        do { return try IdempotencyKey(value, request: parts) } catch { throw Problem(error) }
+    }
 
     /// What `?include=` (a comma-separated list; `state` is the one member there is) and the
     /// `Prefer` header ask a command's answer to carry.

@@ -17,6 +17,9 @@ public struct AppendOutcome: Sendable, Equatable {
     /// True when every event id had been appended before by the same request: nothing new was
     /// written and the numbers are the original ones.
     public let isDuplicate: Bool
+    /// True when the answer is the remembered one of an earlier request with the same
+    /// idempotency key: nothing was written now.
+    public internal(set) var isReplay = false
 
     init(
         stream: StreamName, firstSeq: Seq, lastSeq: Seq, firstPosition: Position, lastPosition: Position, timeMilliseconds: Int64,

@@ -15,6 +15,9 @@ public struct AppendRequest: Sendable {
     var dataValues: [JSONValue]
     /// Each event's original commit time, for an import; empty: the batch's commit time.
     var eventTimes: [Int64] = []
+    /// The client's key for this request: a request with the same key is answered as this one
+    /// was, and writes nothing.
+    public var idempotencyKey: IdempotencyKey?
 
     /// A request for `stream` carrying the events of `batch`; `data` (optional) are their data
     /// as already-parsed trees, in order.

@@ -15,6 +15,8 @@ struct BatchApplier {
     let timeMilliseconds: Int64
     /// The object types with views and deciders.
     let objectTypes: [String: ObjectTypeDefinition]
+    /// The answers remembered for idempotency keys.
+    let idempotency: IdempotencyLedger
     /// What this transaction knows of each stream it touched: its number, last run and head, so
     /// a stream appended to by many requests of the batch is looked up once.
     var known: [[UInt8]: StreamPlace] = [:]
@@ -23,12 +25,16 @@ struct BatchApplier {
     /// The random bits of ids generated for decided events.
     var generator = SplitMix64(seed: UInt64.random(in: .min ... .max))
 
-    init(transaction: WriteTransaction, layout: StoreLayout, state: WriterState, timeMilliseconds: Int64, objectTypes: [String: ObjectTypeDefinition]) {
+    init(
+        transaction: WriteTransaction, layout: StoreLayout, state: WriterState, timeMilliseconds: Int64, objectTypes: [String: ObjectTypeDefinition],
+        idempotencyWindowMilliseconds: Int64
+    ) {
         self.transaction = transaction
         self.layout = layout
         self.state = state
         self.timeMilliseconds = timeMilliseconds
         self.objectTypes = objectTypes
+        self.idempotency = IdempotencyLedger(layout: layout, windowMilliseconds: idempotencyWindowMilliseconds)
     }
 
     /// Makes `command`'s write, or finds why not; the answer is delivered once the batch is
@@ -71,9 +77,21 @@ struct BatchApplier {
         return .versionConflict(stream: stream, expected: version, actual: place.head)
     }
 
-    /// Appends `request`'s events, or says why not (a retry of an earlier request answers its
-    /// original numbers).
+    /// Appends `request`'s events, or says why not. A retry of an earlier request answers its
+    /// original numbers: by its idempotency key, or when every event id was appended by it.
     private mutating func append(_ request: AppendRequest) throws -> Result<AppendOutcome, EventStoreError> {
+        guard let key = request.idempotencyKey else { return try appendOnce(request) }
+        if let remembered = try idempotency.find(key, on: request.stream, command: false, now: timeMilliseconds, in: transaction) {
+            return remembered.map { $0.appendOutcome(of: request.stream) }
+        }
+        let result = try appendOnce(request)
+        if case .success(let outcome) = result {
+            try idempotency.remember(IdempotentAnswer(outcome, fingerprint: key.fingerprint, created: timeMilliseconds), for: key, on: request.stream, in: transaction)
+        }
+        return result
+    }
+
+    private mutating func appendOnce(_ request: AppendRequest) throws -> Result<AppendOutcome, EventStoreError> {
         let place = try place(of: request.stream)
         if let answer = try replayedAnswer(for: request, stream: place.number) { return answer }
         if let conflict = versionConflict(request.stream, request.expectedVersion, at: place) { return .failure(conflict) }
@@ -81,8 +99,35 @@ struct BatchApplier {
         return .success(try write(request, at: place, definition: objectTypes[request.stream.object.type.name]).outcome)
     }
 
-    /// Runs `request`'s decider on the object's current state and appends what it decides.
+    /// Runs `request`'s decider on the object's current state and appends what it decides; a
+    /// retry with the same idempotency key answers what the first decided.
     private mutating func run(_ request: CommandRequest) throws -> Result<CommandOutcome, EventStoreError> {
+        guard let key = request.idempotencyKey else { return try runOnce(request) }
+        if let remembered = try idempotency.find(key, on: request.stream, command: true, now: timeMilliseconds, in: transaction) {
+            switch remembered {
+            case .failure(let error): return .failure(error)
+            case .success(let answer): return .success(try replayedCommand(answer, stream: request.stream))
+            }
+        }
+        let result = try runOnce(request)
+        if case .success(let outcome) = result {
+            try idempotency.remember(IdempotentAnswer(outcome, fingerprint: key.fingerprint, created: timeMilliseconds), for: key, on: request.stream, in: transaction)
+        }
+        return result
+    }
+
+    /// The answer a command with a remembered idempotency key gave: its events, read back.
+    private mutating func replayedCommand(_ answer: IdempotentAnswer, stream: StreamName) throws -> CommandOutcome {
+        var events: [RecordedEvent] = []
+        if answer.count > 0, let number = try place(of: stream).number {
+            _ = try layout.forEachEvent(of: number, from: answer.firstSeq, limit: Int(answer.count), in: transaction) { events.append(try RecordedEvent($0)) }
+        }
+        var outcome = CommandOutcome(stream: stream, events: events, firstPosition: answer.firstPosition, version: answer.lastSeq, state: nil)
+        outcome.isReplay = true
+        return outcome
+    }
+
+    private mutating func runOnce(_ request: CommandRequest) throws -> Result<CommandOutcome, EventStoreError> {
         let place = try place(of: request.stream)
         if let conflict = versionConflict(request.stream, request.expectedVersion, at: place) { return .failure(conflict) }
         if place.number == nil, request.stream.branch != .main { return .failure(.branchNotFound(request.stream)) }

@@ -11,6 +11,10 @@ public struct CommandOutcome: Sendable, Equatable {
     public let firstPosition: Position
     /// The branch's head after the command.
     public let version: Seq
-    /// The state of the view the decider reads, after the events.
-    public let state: JSONValue
+    /// The state of the view the decider reads, after the events; nil for a replayed answer
+    /// (read the view at ``version`` for it).
+    public let state: JSONValue?
+    /// True when the answer is the remembered one of an earlier request with the same
+    /// idempotency key: nothing was decided or written now.
+    public var isReplay = false
 }

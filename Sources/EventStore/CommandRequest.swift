@@ -11,12 +11,18 @@ public struct CommandRequest: Sendable {
     public let name: String
     /// The command's body, as the decider decodes it.
     public let body: JSONValue
+    /// The client's key for this request: a request with the same key is answered as this one
+    /// was, and writes nothing.
+    public let idempotencyKey: IdempotencyKey?
 
     /// A request to run the command `name` with `body` on `stream`.
-    public init(stream: StreamName, expectedVersion: ExpectedVersion = .any, command name: String, body: JSONValue) {
+    public init(
+        stream: StreamName, expectedVersion: ExpectedVersion = .any, command name: String, body: JSONValue, idempotencyKey: IdempotencyKey? = nil
+    ) {
         self.stream = stream
         self.expectedVersion = expectedVersion
         self.name = name
         self.body = body
+        self.idempotencyKey = idempotencyKey
     }
 }

@@ -36,6 +36,9 @@ public enum EventStoreError: Error, Sendable, Equatable {
     case invariantBroken(InvariantBreach)
     /// No consumer has that name.
     case consumerNotFound(String)
+    /// The idempotency key was used, within the window, for another request (another body,
+    /// command or kind) on the same object branch. Nothing was written.
+    case idempotencyKeyReused(key: String)
     /// The store is closed (or closing) and takes no more appends.
     case closed
     /// Another process holds the data folder.
@@ -67,6 +70,8 @@ extension EventStoreError: CustomStringConvertible {
         case .invariantBroken(let breach):
             "merging would break \(breach.invariant) (\(breach.summary)) after event \(breach.seq) (\(breach.eventType), \(breach.eventID)) of \(breach.stream); nothing was written"
         case .consumerNotFound(let name): "there is no consumer \(name); create it with PUT /v1/consumers/\(name)"
+        case .idempotencyKeyReused(let key):
+            "the idempotency key \(key) was used for another request on this object; send a new key for a new request"
         case .closed: "the store is closed"
         case .dataFolderInUse(let path, let holder):
             "the data folder \(path) is in use by \(holder); stop it, or talk to it with --url"

@@ -107,8 +107,10 @@ final class GroupCommitWriter: @unchecked Sendable {
                 let time = max(clock.nowMilliseconds(), state.lastTimeMilliseconds)
                 let (completions, committed) = try environment.write { transaction in
                     var applier = BatchApplier(
-                        transaction: transaction, layout: layout, state: state, timeMilliseconds: time, objectTypes: objectTypes)
+                        transaction: transaction, layout: layout, state: state, timeMilliseconds: time, objectTypes: objectTypes,
+                        idempotencyWindowMilliseconds: configuration.idempotencyWindowMilliseconds)
                     let completions = try commands.map { try applier.apply($0) }
+                    try applier.idempotency.purge(now: time, in: transaction)
                     try applier.storeViews(snapshotIntervalEvents: configuration.snapshotIntervalEvents)
                     return (completions, applier.state)
                 }

@@ -21,6 +21,9 @@ public struct StoreConfiguration: Sendable {
     /// Every view's state is snapshotted each time its object's seq passes a multiple of this,
     /// so a view as of any point is the nearest snapshot plus at most this many events.
     public var snapshotIntervalEvents: UInt64 = 1_000
+    /// How long the answer to a request sent with an idempotency key is kept (and a request
+    /// with the same key answered with it), ms; the writer purges older ones.
+    public var idempotencyWindowMilliseconds: Int64 = 24 * 3_600_000
 
     /// Defaults for `directory`.
     public init(directory: String) { self.directory = directory }

@@ -19,12 +19,13 @@ import LMDB
 /// | `consumers` | consumer name | ``Consumer`` as JSON (its filters and acknowledged position) |
 /// | `parked` | sink name + 0 + first position (8, BE) | a batch a sink could not deliver, as JSON |
 /// | `merges` | see ``MergeLedger`` | the roots of copies, where each line holds them, merge records |
+/// | `idempotency` | see ``IdempotencyLedger`` | the answers to requests sent with an idempotency key |
 ///
 /// `log` is written in key order with `MDB_APPEND`. `seqs` holds one entry per *run*: events
 /// of a stream with consecutive seqs at consecutive positions share one entry, so reading an
 /// object that was appended in bulk is a plain cursor scan of `log`.
 struct StoreLayout {
-    static let databaseNames = ["log", "seqs", "ids", "streams", "stream-names", "meta", "views", "timers", "timer-ids", "snapshots", "jobs", "consumers", "parked", "merges"]
+    static let databaseNames = ["log", "seqs", "ids", "streams", "stream-names", "meta", "views", "timers", "timer-ids", "snapshots", "jobs", "consumers", "parked", "merges", "idempotency"]
     /// 2: merges remember roots and where copies are held (`merges`); format 1 stores are
     /// upgraded on open (``StoreMigration``).
     static let formatVersion: UInt64 = 2
@@ -43,6 +44,7 @@ struct StoreLayout {
     let consumers: Database
     let parked: Database
     let merges: Database
+    let idempotency: Database
 
     init(_ environment: Environment) {
         log = environment.database("log")
@@ -59,6 +61,7 @@ struct StoreLayout {
         consumers = environment.database("consumers")
         parked = environment.database("parked")
         merges = environment.database("merges")
+        idempotency = environment.database("idempotency")
     }
 
     /// The stream number stored for `storageKey`, if the stream exists.
