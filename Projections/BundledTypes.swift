@@ -15,7 +15,7 @@ public enum BundledTypes {
             Invariant("reserved-non-negative", of: StockView(), "reserved stock is never below zero") { $0.reserved >= 0 },
             // Two lines that each reserved for the same order would hold it twice once merged.
             Invariant("reserved-matches-pending", of: StockView(), "reserved units are exactly those of the pending reservations") {
-                $0.reserved == $0.pending.values.reduce(0) { $0 + $1.qty }
+                $0.reserved == $0.pendingUnits
             },
         ])
 

@@ -30,13 +30,13 @@ public struct InsertBlockCommand: Decider {
     /// An insert that sets the idle timer `idleMilliseconds` ahead.
     public init(idleMilliseconds: Int64) { self.idleMilliseconds = idleMilliseconds }
 
-    public func decide(_ command: Command, state: BlocksView.State, context: DecisionContext) -> Result<[NewEvent], Rejection> {
+    public func decide(_ command: Command, state: KeyedState<BlocksView.Summary, BlocksView.Block>, context: DecisionContext) -> Result<[NewEvent], Rejection> {
         decision {
             if let blockId = command.blockId { try DocumentLimits.checkIdentifier(blockId, at: "/blockId") }
             try DocumentLimits.checkText(command.text, at: "/text")
             guard state.editors[command.userId] != nil else { throw Rejection.userNotJoined(command.userId) }
-            if let blockId = command.blockId, let index = state.index(of: blockId) {
-                throw Rejection.blockExists(blockId, position: state.blocks[index].position)
+            if let blockId = command.blockId, let existing = state.block(blockId) {
+                throw Rejection.blockExists(blockId, position: existing.position)
             }
             let blockId = command.blockId ?? state.generatedBlockId(at: context.nowMilliseconds)
             let position = try state.position(after: command.after, before: command.before)
@@ -72,12 +72,12 @@ public struct UpdateBlockCommand: Decider {
     /// An update that sets the idle timer `idleMilliseconds` ahead.
     public init(idleMilliseconds: Int64) { self.idleMilliseconds = idleMilliseconds }
 
-    public func decide(_ command: Command, state: BlocksView.State, context: DecisionContext) -> Result<[NewEvent], Rejection> {
+    public func decide(_ command: Command, state: KeyedState<BlocksView.Summary, BlocksView.Block>, context: DecisionContext) -> Result<[NewEvent], Rejection> {
         decision {
             try DocumentLimits.checkText(command.text, at: "/text")
             guard state.editors[command.userId] != nil else { throw Rejection.userNotJoined(command.userId) }
-            guard let index = state.index(of: command.blockId) else { throw Rejection.blockNotFound(command.blockId) }
-            let updated = BlockUpdated(userId: command.userId, blockId: command.blockId, text: command.text, previousText: state.blocks[index].text)
+            guard let block = state.block(command.blockId) else { throw Rejection.blockNotFound(command.blockId) }
+            let updated = BlockUpdated(userId: command.userId, blockId: command.blockId, text: command.text, previousText: block.text)
             return [
                 try NewEvent(type: DocumentEventType.blockUpdated, payload: updated),
                 IdleTimeout.arm(command.userId, lastSeen: context.nowMilliseconds, idleMilliseconds: idleMilliseconds),
@@ -105,10 +105,10 @@ public struct DeleteBlockCommand: Decider {
     /// A delete that sets the idle timer `idleMilliseconds` ahead.
     public init(idleMilliseconds: Int64) { self.idleMilliseconds = idleMilliseconds }
 
-    public func decide(_ command: Command, state: BlocksView.State, context: DecisionContext) -> Result<[NewEvent], Rejection> {
+    public func decide(_ command: Command, state: KeyedState<BlocksView.Summary, BlocksView.Block>, context: DecisionContext) -> Result<[NewEvent], Rejection> {
         decision {
             guard state.editors[command.userId] != nil else { throw Rejection.userNotJoined(command.userId) }
-            guard state.index(of: command.blockId) != nil else { throw Rejection.blockNotFound(command.blockId) }
+            guard state.block(command.blockId) != nil else { throw Rejection.blockNotFound(command.blockId) }
             return [
                 try NewEvent(type: DocumentEventType.blockDeleted, payload: BlockDeleted(userId: command.userId, blockId: command.blockId)),
                 IdleTimeout.arm(command.userId, lastSeen: context.nowMilliseconds, idleMilliseconds: idleMilliseconds),
@@ -142,16 +142,16 @@ public struct MoveBlockCommand: Decider {
     /// A move that sets the idle timer `idleMilliseconds` ahead.
     public init(idleMilliseconds: Int64) { self.idleMilliseconds = idleMilliseconds }
 
-    public func decide(_ command: Command, state: BlocksView.State, context: DecisionContext) -> Result<[NewEvent], Rejection> {
+    public func decide(_ command: Command, state: KeyedState<BlocksView.Summary, BlocksView.Block>, context: DecisionContext) -> Result<[NewEvent], Rejection> {
         decision {
             guard state.editors[command.userId] != nil else { throw Rejection.userNotJoined(command.userId) }
-            guard let index = state.index(of: command.blockId) else { throw Rejection.blockNotFound(command.blockId) }
+            guard let block = state.block(command.blockId) else { throw Rejection.blockNotFound(command.blockId) }
             guard command.after != command.blockId, command.before != command.blockId else {
                 throw Rejection.invalidPosition("a block cannot be put next to itself", reason: "self", ["blockId": .string(command.blockId)])
             }
             let position = try state.position(after: command.after, before: command.before, moving: command.blockId)
             let moved = BlockMoved(
-                userId: command.userId, blockId: command.blockId, position: position, previousPosition: state.blocks[index].position)
+                userId: command.userId, blockId: command.blockId, position: position, previousPosition: block.position)
             return [
                 try NewEvent(type: DocumentEventType.blockMoved, payload: moved),
                 IdleTimeout.arm(command.userId, lastSeen: context.nowMilliseconds, idleMilliseconds: idleMilliseconds),

@@ -1,4 +1,6 @@
-extension BlocksView.State {
+import EventModel
+
+extension KeyedState where Summary == BlocksView.Summary, Row == BlocksView.Block {
     /// A block id for an insert that names none: the decision time and a number, both in
     /// base 62, the number starting at the block count and going up until the id is used by no
     /// block and no undo entry. The same state and time always give the same id.
@@ -6,11 +8,11 @@ extension BlocksView.State {
     /// The view keeps no counter, so undoing an insert leaves it exactly as it was; the price is
     /// that an id nothing refers to any more can come back, within the same millisecond only.
     func generatedBlockId(at timeMilliseconds: Int64) -> String {
-        var used = Set(blocks.map(\.blockId))
-        for editor in editors.values { used.formUnion(editor.undo.map(\.blockId)) }
+        var undone = Set<String>()
+        for editor in summary.editors.values { undone.formUnion(editor.undo.map(\.blockId)) }
         let prefix = Self.base62(UInt64(max(0, timeMilliseconds))) + "-"
-        var number = UInt64(blocks.count)
-        while used.contains(prefix + Self.base62(number)) { number += 1 }
+        var number = UInt64(max(0, summary.blocks))
+        while block(prefix + Self.base62(number)) != nil || undone.contains(prefix + Self.base62(number)) { number += 1 }
         return prefix + Self.base62(number)
     }
 

@@ -39,7 +39,7 @@ extension BlocksView {
     }
 }
 
-extension BlocksView.State {
+extension BlocksView.Summary {
     /// Records `entry`, done by `userId`, on their undo stack; or, when the event was an undo of
     /// the operation of seq `undoes`, takes that operation off the stack, with those above it
     /// (the undo skipped them: they no longer applied). Nothing is recorded for a user not here.

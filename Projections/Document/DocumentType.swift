@@ -21,9 +21,9 @@ public enum DocumentType {
             ],
             timerHandler: AnyTimerHandler(IdleTimeout(idleMilliseconds: idleMilliseconds)),
             invariants: [
+                // Block ids are distinct by construction: a block is a row under its id.
                 Invariant("blocks-in-order", of: BlocksView(), "block ids are distinct and positions strictly increase") { state in
-                    Set(state.blocks.map(\.blockId)).count == state.blocks.count
-                        && zip(state.blocks, state.blocks.dropFirst()).allSatisfy { $0.position < $1.position }
+                    state.tiedBlocks == 0
                 }
             ])
     }

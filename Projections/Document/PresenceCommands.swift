@@ -79,13 +79,13 @@ public struct CursorCommand: Decider {
     /// A cursor move that sets the idle timer `idleMilliseconds` ahead.
     public init(idleMilliseconds: Int64) { self.idleMilliseconds = idleMilliseconds }
 
-    public func decide(_ command: Command, state: BlocksView.State, context: DecisionContext) -> Result<[NewEvent], Rejection> {
+    public func decide(_ command: Command, state: KeyedState<BlocksView.Summary, BlocksView.Block>, context: DecisionContext) -> Result<[NewEvent], Rejection> {
         decision {
             guard command.offset >= 0 else {
                 throw Rejection.invalidMember("/offset", "must not be negative", ["offset": .number(Double(command.offset))])
             }
             guard state.editors[command.userId] != nil else { throw Rejection.userNotJoined(command.userId) }
-            guard state.index(of: command.blockId) != nil else { throw Rejection.blockNotFound(command.blockId) }
+            guard state.block(command.blockId) != nil else { throw Rejection.blockNotFound(command.blockId) }
             return [
                 try NewEvent(
                     type: DocumentEventType.cursorMoved,

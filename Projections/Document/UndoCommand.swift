@@ -26,7 +26,7 @@ public struct UndoCommand: Decider {
     /// An undo that sets the idle timer `idleMilliseconds` ahead.
     public init(idleMilliseconds: Int64) { self.idleMilliseconds = idleMilliseconds }
 
-    public func decide(_ command: Command, state: BlocksView.State, context: DecisionContext) -> Result<[NewEvent], Rejection> {
+    public func decide(_ command: Command, state: KeyedState<BlocksView.Summary, BlocksView.Block>, context: DecisionContext) -> Result<[NewEvent], Rejection> {
         decision {
             guard let editor = state.editors[command.userId] else { throw Rejection.userNotJoined(command.userId) }
             for entry in editor.undo.reversed() {
@@ -38,27 +38,27 @@ public struct UndoCommand: Decider {
     }
 
     /// The event that reverts `entry`, or nil when it no longer applies.
-    private func reversal(of entry: BlocksView.UndoEntry, by userId: String, state: BlocksView.State) throws -> NewEvent? {
-        let index = state.index(of: entry.blockId)
+    private func reversal(of entry: BlocksView.UndoEntry, by userId: String, state: KeyedState<BlocksView.Summary, BlocksView.Block>) throws -> NewEvent? {
+        let current = state.block(entry.blockId)
         switch entry.operation {
         case .insert:
-            guard index != nil else { return nil }
+            guard current != nil else { return nil }
             return try NewEvent(
                 type: DocumentEventType.blockDeleted, payload: BlockDeleted(userId: userId, blockId: entry.blockId, undoes: entry.seq))
         case .update:
-            guard let index, let text = entry.text else { return nil }
-            let updated = BlockUpdated(userId: userId, blockId: entry.blockId, text: text, previousText: state.blocks[index].text, undoes: entry.seq)
+            guard let current, let text = entry.text else { return nil }
+            let updated = BlockUpdated(userId: userId, blockId: entry.blockId, text: text, previousText: current.text, undoes: entry.seq)
             return try NewEvent(type: DocumentEventType.blockUpdated, payload: updated)
         case .delete:
-            guard index == nil, let text = entry.text, let wanted = entry.position, let position = try? state.position(near: wanted) else {
+            guard current == nil, let text = entry.text, let wanted = entry.position, let position = try? state.position(near: wanted) else {
                 return nil
             }
             let inserted = BlockInserted(userId: userId, blockId: entry.blockId, position: position, kind: entry.kind, text: text, undoes: entry.seq)
             return try NewEvent(type: DocumentEventType.blockInserted, payload: inserted)
         case .move:
-            guard let index, let wanted = entry.position, let position = try? state.position(near: wanted, moving: entry.blockId) else { return nil }
+            guard let current, let wanted = entry.position, let position = try? state.position(near: wanted, moving: entry.blockId) else { return nil }
             let moved = BlockMoved(
-                userId: userId, blockId: entry.blockId, position: position, previousPosition: state.blocks[index].position, undoes: entry.seq)
+                userId: userId, blockId: entry.blockId, position: position, previousPosition: current.position, undoes: entry.seq)
             return try NewEvent(type: DocumentEventType.blockMoved, payload: moved)
         }
     }

@@ -11,7 +11,7 @@ public struct RestockCommand: Decider {
     public let source = StockView()
     public init() {}
 
-    public func decide(_ command: Command, state: StockView.State, context: DecisionContext) -> Result<[NewEvent], Rejection> {
+    public func decide(_ command: Command, state: KeyedState<StockView.Summary, StockView.Order>, context: DecisionContext) -> Result<[NewEvent], Rejection> {
         guard command.qty >= 1 else {
             return .failure(Rejection(code: "INVALID_QUANTITY", status: 422, message: "qty must be at least 1, got \(command.qty)", facts: ["qty": .number(Double(command.qty))]))
         }
@@ -33,7 +33,7 @@ public struct ReserveCommand: Decider {
     public let source = StockView()
     public init() {}
 
-    public func decide(_ command: Command, state: StockView.State, context: DecisionContext) -> Result<[NewEvent], Rejection> {
+    public func decide(_ command: Command, state: KeyedState<StockView.Summary, StockView.Order>, context: DecisionContext) -> Result<[NewEvent], Rejection> {
         guard command.qty >= 1 else {
             return .failure(Rejection(code: "INVALID_QUANTITY", status: 422, message: "qty must be at least 1, got \(command.qty)", facts: ["qty": .number(Double(command.qty))]))
         }
@@ -41,11 +41,11 @@ public struct ReserveCommand: Decider {
         guard (1...86_400 * 30).contains(ttlSeconds) else {
             return .failure(Rejection(code: "INVALID_TTL", status: 422, message: "ttlSeconds must be 1 to 2592000, got \(ttlSeconds)"))
         }
-        if state.pending[command.orderId] != nil || state.closed[command.orderId] != nil {
+        if let existing = state.rows[command.orderId] {
             return .failure(
                 Rejection(
                     code: "RESERVATION_EXISTS", message: "order \(command.orderId) already has a reservation",
-                    facts: ["orderId": .string(command.orderId), "status": .string(state.closed[command.orderId] ?? "pending")]))
+                    facts: ["orderId": .string(command.orderId), "status": .string(existing.status.rawValue)]))
         }
         guard state.available >= command.qty else {
             return .failure(
@@ -84,14 +84,14 @@ public struct CloseReservationCommand: Decider {
         self.eventType = eventType
     }
 
-    public func decide(_ command: Command, state: StockView.State, context: DecisionContext) -> Result<[NewEvent], Rejection> {
-        if let status = state.closed[command.orderId] {
+    public func decide(_ command: Command, state: KeyedState<StockView.Summary, StockView.Order>, context: DecisionContext) -> Result<[NewEvent], Rejection> {
+        if let order = state.rows[command.orderId], order.status != .pending {
             return .failure(
                 Rejection(
-                    code: "INVALID_STATUS", message: "the reservation of order \(command.orderId) is already \(status)",
-                    facts: ["orderId": .string(command.orderId), "status": .string(status)]))
+                    code: "INVALID_STATUS", message: "the reservation of order \(command.orderId) is already \(order.status.rawValue)",
+                    facts: ["orderId": .string(command.orderId), "status": .string(order.status.rawValue)]))
         }
-        guard state.pending[command.orderId] != nil else {
+        guard state.rows[command.orderId] != nil else {
             return .failure(
                 Rejection(code: "RESERVATION_NOT_FOUND", status: 404, message: "order \(command.orderId) has no reservation", facts: ["orderId": .string(command.orderId)]))
         }
@@ -116,7 +116,7 @@ public struct AdjustCommand: Decider {
     public let source = StockView()
     public init() {}
 
-    public func decide(_ command: Command, state: StockView.State, context: DecisionContext) -> Result<[NewEvent], Rejection> {
+    public func decide(_ command: Command, state: KeyedState<StockView.Summary, StockView.Order>, context: DecisionContext) -> Result<[NewEvent], Rejection> {
         guard command.delta != 0 else { return .failure(Rejection(code: "INVALID_QUANTITY", status: 422, message: "delta must not be 0")) }
         guard state.available + command.delta >= 0 else {
             return .failure(
@@ -145,8 +145,8 @@ public struct ReservationExpiry: TimerHandler {
     /// The timer id of the reservation of `orderId`.
     static func timerId(_ orderId: String) -> String { "reservation:" + orderId }
 
-    public func fire(timerId: String, payload: JSONValue, state: StockView.State, context: DecisionContext) -> [NewEvent] {
-        guard let orderId = payload["orderId"]?.stringValue, state.pending[orderId] != nil else { return [] }
+    public func fire(timerId: String, payload: JSONValue, state: KeyedState<StockView.Summary, StockView.Order>, context: DecisionContext) -> [NewEvent] {
+        guard let orderId = payload["orderId"]?.stringValue, state.rows[orderId]?.status == .pending else { return [] }
         return [NewEvent(type: "Expired", data: ["orderId": .string(orderId)])]
     }
 }

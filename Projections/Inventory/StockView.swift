@@ -1,61 +1,87 @@
 import EventModel
 
-/// The `stock` view of an inventory object (one per SKU): what is available, reserved and sold,
-/// the pending reservations with their expiry, and how each closed reservation ended.
-public struct StockView: Projection {
-    /// The state.
-    public struct State: Codable, Sendable, Equatable {
+/// The `stock` view of an inventory object (one per SKU): what is available, reserved and sold
+/// (the summary), and a row per order id that ever reserved, pending or how it ended.
+///
+/// Keyed, so a SKU with a million pending orders costs a reserve one row, and the closed orders
+/// that pile up over a SKU's life stay in storage, read by key (`?key=ORDER`).
+public struct StockView: KeyedProjection {
+    /// The totals.
+    public struct Summary: Codable, Sendable, Equatable {
         /// Units that can be reserved now.
         public var available = 0
-        /// Units held by pending reservations.
+        /// Units held by pending reservations (the `Reserved` events not closed yet).
         public var reserved = 0
         /// Units sold (confirmed reservations).
         public var sold = 0
-        /// Pending reservations by order id.
-        public var pending: [String: Reservation] = [:]
-        /// How each closed reservation ended (`confirmed`, `released`, `expired`), by order id.
-        public var closed: [String: String] = [:]
+        /// Orders whose reservation is pending.
+        public var pendingOrders = 0
+        /// Units of the pending orders' rows: equal to `reserved` unless one line reserved the
+        /// same order twice (which only a merge can bring, and the invariant refuses).
+        public var pendingUnits = 0
 
         public init() {}
     }
 
-    /// A pending reservation.
-    public struct Reservation: Codable, Sendable, Equatable {
-        /// Units held.
+    /// An order's reservation.
+    public struct Order: Codable, Sendable, Equatable {
+        /// Where a reservation stands.
+        public enum Status: String, Codable, Sendable {
+            case pending, confirmed, released, expired
+        }
+
+        /// Units reserved.
         public var qty: Int
-        /// When it expires, ms since the epoch.
+        /// When the reservation expires (or expired), ms since the epoch.
         public var expiresAt: Int64
+        /// Where it stands.
+        public var status: Status
     }
 
+    public typealias Row = Order
+
     public let name = "stock"
-    public let version = 1
-    public var initialState: State { State() }
+    public let version = 2
+    public var initialSummary: Summary { Summary() }
 
     public init() {}
 
-    public func apply(_ state: inout State, _ event: RecordedEvent) {
+    public func apply(_ summary: inout Summary, _ orders: Rows<Order>, _ event: RecordedEvent) {
         switch event.type {
         case "Restocked":
             guard let restocked = event.decode(Restocked.self) else { return }
-            state.available += restocked.qty
+            summary.available += restocked.qty
         case "Reserved":
             guard let reserved = event.decode(Reserved.self) else { return }
-            state.available -= reserved.qty
-            state.reserved += reserved.qty
-            state.pending[reserved.orderId] = Reservation(qty: reserved.qty, expiresAt: reserved.expiresAt)
-        case "Confirmed", "Released", "Expired":
-            guard let order = event.decode(OrderReference.self), let reservation = state.pending.removeValue(forKey: order.orderId) else { return }
-            state.reserved -= reservation.qty
-            if event.type == "Confirmed" {
-                state.sold += reservation.qty
-                state.closed[order.orderId] = "confirmed"
+            summary.available -= reserved.qty
+            summary.reserved += reserved.qty
+            if let previous = orders[reserved.orderId], previous.status == .pending {
+                summary.pendingUnits -= previous.qty
             } else {
-                state.available += reservation.qty
-                state.closed[order.orderId] = event.type == "Released" ? "released" : "expired"
+                summary.pendingOrders += 1
             }
+            summary.pendingUnits += reserved.qty
+            orders[reserved.orderId] = Order(qty: reserved.qty, expiresAt: reserved.expiresAt, status: .pending)
+        case "Confirmed", "Released", "Expired":
+            guard let closed = event.decode(OrderReference.self), var order = orders[closed.orderId], order.status == .pending else { return }
+            summary.reserved -= order.qty
+            summary.pendingOrders -= 1
+            summary.pendingUnits -= order.qty
+            switch event.type {
+            case "Confirmed":
+                summary.sold += order.qty
+                order.status = .confirmed
+            case "Released":
+                summary.available += order.qty
+                order.status = .released
+            default:
+                summary.available += order.qty
+                order.status = .expired
+            }
+            orders[closed.orderId] = order
         case "Adjusted":
             guard let adjusted = event.decode(Adjusted.self) else { return }
-            state.available += adjusted.delta
+            summary.available += adjusted.delta
         default:
             return
         }

@@ -73,7 +73,7 @@ struct ReplayCommand: AsyncParsableCommand {
         var printer = EventPrinter(format: output.format)
         do {
             let through = try engine.seq(of: stream, at: point)
-            var state = try projection.initial()
+            let state = try projection.memoryState()
             var next: Seq? = through > 0 ? 1 : nil
             var decodeFailure: (any Error)?
             while let from = next, from <= through {
@@ -83,18 +83,24 @@ struct ReplayCommand: AsyncParsableCommand {
                 }
                 if let decodeFailure { throw CommandFailure("an event's data is not JSON: \(decodeFailure)") }
                 for event in events {
-                    state = try projection.fold(state, [event])
+                    state.fold([event])
                     if step {
-                        printer.print(document: Array(JSONValue.object(["seq": .number(Double(event.seq)), "type": .string(event.type), "data": event.data, "state": state]).jsonText.utf8))
+                        var document: [String: JSONValue] = ["seq": .number(Double(event.seq)), "type": .string(event.type), "data": event.data, "state": try state.summaryValue()]
+                        if projection.isKeyed { document["rows"] = .object(try state.takeChangedRows()) }
+                        printer.print(document: Array(JSONValue.object(document).jsonText.utf8))
                     }
                 }
                 next = page?.next
             }
             if !step {
-                printer.print(document: Array(JSONValue.object(["view": .string(projection.name), "version": .number(Double(through)), "state": state]).jsonText.utf8))
+                printer.print(document: Array(JSONValue.object(["view": .string(projection.name), "version": .number(Double(through)), "state": try state.summaryValue()]).jsonText.utf8))
             }
         } catch let error as EventStoreError {
             throw CommandFailure(error.description)
+        } catch let error as CommandFailure {
+            throw error
+        } catch {
+            throw CommandFailure("the view's state cannot be made JSON: \(error)")
         }
         printer.flush()
         await engine.close()

@@ -105,7 +105,7 @@ struct ObjectSocket {
             if let read = try store.readView(view, of: stream) {
                 writer.bytes.append(contentsOf: read.state)
             } else {
-                writer.value(try view.initial())
+                writer.value(try view.materialize([]).summary)
             }
         }
         writer.ascii("}}")
@@ -152,14 +152,15 @@ struct ObjectSocket {
             return writer.bytes
         }
         do {
-            let outcome = try await store.run(CommandRequest(stream: stream, command: name, body: message["body"] ?? [:]))
+            let includeState = (message["include"]?.arrayValue ?? []).contains(.string("state"))
+            let outcome = try await store.run(CommandRequest(stream: stream, command: name, body: message["body"] ?? [:], includeState: includeState))
             writer.ascii(",\"ok\":true,\"version\":")
             writer.integer(outcome.version)
             writer.ascii(",\"events\":")
             EventJSON.writeDecided(outcome, into: &writer)
-            if case .array(let include) = message["include"] ?? [], include.contains(.string("state")) {
+            if includeState {
                 writer.ascii(",\"state\":")
-                writer.value(outcome.state ?? .null)
+                if let state = outcome.state { writer.raw(state) } else { writer.ascii("null") }
             }
         } catch {
             writer.ascii(",\"ok\":false,\"problem\":")
@@ -178,14 +179,13 @@ struct ObjectSocket {
                     detail: "\(stream.object.type) has no view \(name); it has \(definition.views.map(\.name).joined(separator: ", "))",
                     extensions: [Problem.string("field", "view")])
             }
-            let read = try store.readView(view, of: stream)
-            let value = try read.map { try ViewPart.value(in: $0.state, at: pointer) } ?? ViewPart.value(in: try view.initial(), at: pointer)
+            let part = try ViewPart.read(store: store, view: view, stream: stream, pointer: pointer, at: .head)
             writer.ascii(",\"ok\":true,\"view\":")
             writer.string(name)
             writer.ascii(",\"version\":")
-            writer.integer(read?.version ?? 0)
+            writer.integer(part.version)
             writer.ascii(",\"value\":")
-            writer.value(value)
+            writer.value(part.value)
         } catch {
             writer.ascii(",\"ok\":false,\"problem\":")
             let problem = switch error {

@@ -13,6 +13,9 @@ public struct AppendRequest: Sendable {
     /// Each event's data as a tree, when the caller parsed it already (for the views); empty
     /// means the writer parses the stored bytes if a view needs them.
     var dataValues: [JSONValue]
+    /// The events as a decider made them (typed, so reducers need not parse them), for the
+    /// events a command decided; empty otherwise.
+    var decided: [NewEvent] = []
     /// Each event's original commit time, for an import; empty: the batch's commit time.
     var eventTimes: [Int64] = []
     /// The client's key for this request: a request with the same key is answered as this one

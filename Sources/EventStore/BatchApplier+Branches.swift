@@ -28,12 +28,18 @@ extension BatchApplier {
         known[stream.storageKey] = StreamPlace(number: number, lastRun: nil, head: forkSeq)
         if definition?.timerHandler != nil, forkSeq > 0 {
             let lineage = try layout.lineage(of: number, in: transaction)
-            let pending = try ViewFolder(layout: layout).state(of: PendingTimers.projection, lineage: lineage, at: forkSeq, in: transaction)
-            if case .object(let timers) = pending.state {
-                for (timerId, timer) in timers.sorted(by: { $0.key < $1.key }) {
+            let pending = try ViewFolder(layout: layout).fold(
+                PendingTimers.projection, lineage: lineage, at: forkSeq, context: RowReadContext(transaction), in: transaction)
+            var after: String?
+            while true {
+                let page = try pending.fold.rows(RowQuery(.prefix(""), after: after, limit: 4_096), in: transaction)
+                for row in page.rows {
+                    let timer = try row.json.withUnsafeBytes { try JSONValue(parsing: $0) }
                     guard let dueAt = timer["dueAt"]?.integerValue else { continue }
-                    try storeTimer(stream: number, timerId: timerId, dueAt: Int64(dueAt), payload: timer["payload"] ?? [:])
+                    try storeTimer(stream: number, timerId: row.key, dueAt: Int64(dueAt), payload: timer["payload"] ?? [:])
                 }
+                guard let next = page.next else { break }
+                after = next
             }
         }
         return .success(BranchInfo(name: stream.branch, parent: parent, forkSeq: forkSeq, head: forkSeq, createdMilliseconds: timeMilliseconds))
@@ -94,7 +100,7 @@ extension BatchApplier {
         }
         for timerId in timerIds { try removeTimer(stream: number, timerId: timerId) }
         known[storageKey] = nil
-        views.forget(stream: number)
+        live.remove(number)
     }
 
     /// Deletes every entry of `database` whose key starts with the stream number `stream`.
@@ -111,13 +117,13 @@ extension BatchApplier {
     }
 
     /// Brings into `target` what branch `source` has that it does not (see
-    /// ``mergeRequest(into:target:head:source:definition:)``), and remembers what it brought.
+    /// ``mergeRequest(into:target:at:source:definition:)``), and remembers what it brought.
     mutating func merge(_ source: BranchName, into target: StreamName, expectedVersion: ExpectedVersion) throws -> Result<MergeOutcome, EventStoreError> {
         let place = try place(of: target)
         guard let number = place.number else { return .failure(.branchNotFound(target)) }
         if let conflict = versionConflict(target, expectedVersion, at: place) { return .failure(conflict) }
         let definition = objectTypes[target.object.type.name]
-        switch try mergeRequest(into: target, target: number, head: place.head, source: source, definition: definition) {
+        switch try mergeRequest(into: target, target: number, at: place, source: source, definition: definition) {
         case .failure(let error):
             return .failure(error)
         case .success(nil):
@@ -141,8 +147,9 @@ extension BatchApplier {
     /// their last merge if that is further (everything up to it is held already), so a merge
     /// costs O(events it reads), never O(history).
     private mutating func mergeRequest(
-        into stream: StreamName, target: UInt64, head: Seq, source: BranchName, definition: ObjectTypeDefinition?
+        into stream: StreamName, target: UInt64, at place: StreamPlace, source: BranchName, definition: ObjectTypeDefinition?
     ) throws -> Result<PlannedMerge?, EventStoreError> {
+        let head = place.head
         let sourceStream = StreamName(object: stream.object, branch: source)
         guard source != stream.branch else {
             return .failure(.invalidRequest(field: "into", reason: "is the branch being merged; name another branch"))
@@ -181,7 +188,7 @@ extension BatchApplier {
             (start == base && head == base)
             || (previous.map { $0.isEquivalent && $0.targetHead == head && $0.sourceSeq == start } ?? false)
         let mode: MergeMode = targetMatchesSource && !skipped ? .fastForward : .replayed
-        if let definition, let breach = try firstBreach(of: definition, stream: target, head: head, events: events, source: sourceStream) {
+        if let definition, let breach = try firstBreach(of: definition, target: stream, at: place, events: events, source: sourceStream) {
             return .failure(.invariantBroken(breach))
         }
         for index in batch.slots.indices { batch.slots[index].isGeneratedID = true }
@@ -192,16 +199,20 @@ extension BatchApplier {
     }
 
     /// The first of `events` after which an invariant of `definition` stops holding when they
-    /// are folded, in order, onto `stream`'s state at `head`; nil when every one holds after each.
+    /// are folded, in order, onto a scratch copy of `target`'s state at `head`; nil when every
+    /// one holds after each.
     private mutating func firstBreach(
-        of definition: ObjectTypeDefinition, stream: UInt64, head: Seq, events: [RecordedEvent], source: StreamName
+        of definition: ObjectTypeDefinition, target: StreamName, at place: StreamPlace, events: [RecordedEvent], source: StreamName
     ) throws -> InvariantBreach? {
+        guard let object = try liveObject(target, at: place) else { return nil }
         for view in definition.views {
             let invariants = definition.invariants.filter { $0.viewName == view.name }
-            guard !invariants.isEmpty else { continue }
-            var state = try views.state(of: view, stream: stream, head: head, layout: layout, transaction: transaction)
+            guard !invariants.isEmpty, let live = object.view(view.name) else { continue }
+            let scratch = live.scratch()
             for event in events {
-                state = try view.fold(state, [event])
+                scratch.fold(event)
+                try scratch.check()
+                let state = scratch.stateValue
                 if let broken = invariants.first(where: { !$0.holds(state) }) {
                     return InvariantBreach(
                         stream: source, seq: event.seq, eventID: event.id, eventType: event.type, invariant: broken.name, summary: broken.summary)
@@ -235,7 +246,7 @@ extension BatchApplier {
         let writer = SnapshotWriter()
         for repair in repairs {
             try writer.write(
-                stream: repair.stream, name: repair.viewName, version: repair.version, seq: repair.seq, state: repair.state, layout: layout,
+                stream: repair.stream, name: repair.viewName, version: repair.version, seq: repair.seq, summary: repair.summary, layout: layout,
                 transaction: transaction)
         }
         return .success(())

@@ -38,12 +38,11 @@ extension BatchApplier {
     /// Makes a rebuild job's write: a chunk of rebuilt views, its end, or the view versions.
     mutating func apply(_ write: JobWrite) throws -> Result<Void, EventStoreError> {
         switch write {
-        case .installChunk(let id, let chunk, let installs, let events):
+        case .installChunk(let id, let chunk, let checkpoints, let objects, let events):
             guard var job = try JobKeys.job(id, layout: layout, transaction: transaction), job.state == .running else { break }
             let marked = try JobKeys.withChunkKey(id, chunk) { try transaction.get(layout.jobs, key: $0) != nil }
             guard !marked else { break }
-            var objects: UInt64 = 0
-            for install in installs where try self.install(install) { objects += 1 }
+            for write in checkpoints { _ = try apply(write) }
             try JobKeys.withChunkKey(id, chunk) { key in try transaction.put(layout.jobs, key: key, value: UnsafeRawBufferPointer(start: nil, count: 0)) }
             job.chunksDone += 1
             job.objects += objects
@@ -73,44 +72,6 @@ extension BatchApplier {
             }
         }
         return .success(())
-    }
-
-    /// Swaps in one object's rebuilt view: the events appended since it was folded are folded on
-    /// top, then the state and its snapshots are written. False when the branch is gone.
-    private mutating func install(_ install: ViewInstall) throws -> Bool {
-        guard try layout.streamNumber(install.storageKey, in: transaction) == install.stream else { return false }
-        let lineage = try layout.lineage(of: install.stream, in: transaction)
-        let head = try layout.head(of: lineage, in: transaction)
-        var state = install.state
-        if head > install.seq {
-            var events: [RecordedEvent] = []
-            try layout.forEachEvent(of: lineage, from: install.seq + 1, limit: Int(clamping: head - install.seq), in: transaction) {
-                events.append(try RecordedEvent($0))
-            }
-            state = try install.view.fold(state, events)
-        }
-        try StoredView.write(
-            stream: install.stream, name: install.view.name, version: install.view.version, seq: head, state: state, layout: layout,
-            transaction: transaction)
-        if install.replacesSnapshots {
-            let prefix = SnapshotKeys.withKey(stream: install.stream, name: install.view.name, seq: 0) { Array($0.prefix($0.count - 8)) }
-            var keys: [[UInt8]] = []
-            try transaction.withCursor(layout.snapshots) { cursor in
-                var entry = try prefix.withUnsafeBytes { try cursor.seek(atLeast: $0) }
-                while let current = entry, current.key.count == prefix.count + 8, current.key.starts(with: prefix) {
-                    keys.append(Array(current.key))
-                    entry = try cursor.next()
-                }
-            }
-            for key in keys { _ = try key.withUnsafeBytes { try transaction.delete(layout.snapshots, key: $0) } }
-        }
-        let writer = SnapshotWriter()
-        for snapshot in install.snapshots {
-            try writer.write(
-                stream: install.stream, name: install.view.name, version: install.view.version, seq: snapshot.seq, state: snapshot.state,
-                layout: layout, transaction: transaction)
-        }
-        return true
     }
 }
 

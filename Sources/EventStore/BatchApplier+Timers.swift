@@ -20,7 +20,9 @@ extension BatchApplier {
             let isTimerEvent = request.events.withEvent(index) { type, _ in type.starts(with: "Timer".utf8) }
             guard isTimerEvent else { continue }
             let type = request.events.withEvent(index) { type, _ in String(decoding: type, as: UTF8.self) }
-            let data = index < request.dataValues.count ? request.dataValues[index] : try request.events.parsedData(index)
+            let data =
+                index < request.decided.count
+                ? request.decided[index].data : index < request.dataValues.count ? request.dataValues[index] : try request.events.parsedData(index)
             guard let timerId = data["timerId"]?.stringValue else { continue }
             switch type {
             case TimerEventType.set:

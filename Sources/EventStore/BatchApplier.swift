@@ -6,6 +6,8 @@ import LMDB
 /// Each request is checked in full (idempotency, expected version) before anything of it is
 /// written, so a request that fails its checks fails alone and leaves nothing behind; the
 /// others in the batch go on. Any LMDB error is thrown and abandons the whole transaction.
+/// Events are folded into the live objects' working states as they are written; the states are
+/// published once the batch is durable (``LiveObjects/batchCommitted(nowMilliseconds:)``).
 struct BatchApplier {
     let transaction: WriteTransaction
     let layout: StoreLayout
@@ -17,17 +19,20 @@ struct BatchApplier {
     let objectTypes: [String: ObjectTypeDefinition]
     /// The answers remembered for idempotency keys.
     let idempotency: IdempotencyLedger
+    /// The objects kept live, whose views the batch folds into.
+    let live: LiveObjects
     /// What this transaction knows of each stream it touched: its number, last run and head, so
     /// a stream appended to by many requests of the batch is looked up once.
     var known: [[UInt8]: StreamPlace] = [:]
-    /// View states touched by the batch, written once before the commit.
-    var views = ViewCache()
     /// The random bits of ids generated for decided events.
     var generator = SplitMix64(seed: UInt64.random(in: .min ... .max))
+    /// What runs once the batch is durable (never if it fails), in order: checkpoints started,
+    /// live views told their checkpoint is stored.
+    var afterCommit: [() -> Void] = []
 
     init(
         transaction: WriteTransaction, layout: StoreLayout, state: WriterState, timeMilliseconds: Int64, objectTypes: [String: ObjectTypeDefinition],
-        idempotencyWindowMilliseconds: Int64
+        idempotencyWindowMilliseconds: Int64, live: LiveObjects
     ) {
         self.transaction = transaction
         self.layout = layout
@@ -35,28 +40,44 @@ struct BatchApplier {
         self.timeMilliseconds = timeMilliseconds
         self.objectTypes = objectTypes
         self.idempotency = IdempotencyLedger(layout: layout, windowMilliseconds: idempotencyWindowMilliseconds)
+        self.live = live
     }
 
     /// Makes `command`'s write, or finds why not; the answer is delivered once the batch is
-    /// committed. A refusal leaves nothing of the command behind.
+    /// committed (or, for a checkpoint asked for, once it is written). A refusal leaves nothing
+    /// of the command behind.
     mutating func apply(_ command: WriterCommand) throws -> WriterCompletion {
         switch command {
-        case .append(let request, let reply): reply.completion(try append(request))
-        case .command(let request, let reply): reply.completion(try run(request))
-        case .fireTimer(let stream, let timerId, let reply): reply.completion(try fire(timerId, of: stream))
-        case .snapshot(let stream, let reply): reply.completion(try snapshot(stream))
-        case .repairSnapshots(_, let repairs, let reply): reply.completion(try writeRepairs(repairs))
-        case .fork(let stream, let parent, let at, let reply): reply.completion(try fork(stream, parent: parent, at: at))
-        case .deleteBranch(let stream, let expectedVersion, let reply): reply.completion(try deleteBranch(stream, expectedVersion: expectedVersion))
-        case .deleteObject(let object, let reply): reply.completion(try deleteObject(object))
+        case .append(let request, let reply): return reply.completion(try append(request))
+        case .command(let request, let reply): return reply.completion(try run(request))
+        case .fireTimer(let stream, let timerId, let reply): return reply.completion(try fire(timerId, of: stream))
+        case .snapshot(let stream, let reply): return try snapshot(stream, reply: reply)
+        case .repairSnapshots(_, let repairs, let reply): return reply.completion(try writeRepairs(repairs))
+        case .fork(let stream, let parent, let at, let reply): return reply.completion(try fork(stream, parent: parent, at: at))
+        case .deleteBranch(let stream, let expectedVersion, let reply): return reply.completion(try deleteBranch(stream, expectedVersion: expectedVersion))
+        case .deleteObject(let object, let reply): return reply.completion(try deleteObject(object))
         case .merge(let target, let expectedVersion, let source, let reply):
-            reply.completion(try merge(source, into: target, expectedVersion: expectedVersion))
-        case .putConsumer(let name, let filter, let start, let reply): reply.completion(try putConsumer(name, filter: filter, start: start))
-        case .acknowledge(let name, let position, let reply): reply.completion(try acknowledge(name, position: position))
-        case .consumer(let write, let reply): reply.completion(try apply(write))
-        case .createJob(let job, let reply): reply.completion(try createJob(job))
-        case .job(let write, let reply): reply.completion(try apply(write))
-        case .storeLogView(let write, let reply): reply.completion(try apply(write))
+            return reply.completion(try merge(source, into: target, expectedVersion: expectedVersion))
+        case .putConsumer(let name, let filter, let start, let reply): return reply.completion(try putConsumer(name, filter: filter, start: start))
+        case .acknowledge(let name, let position, let reply): return reply.completion(try acknowledge(name, position: position))
+        case .consumer(let write, let reply): return reply.completion(try apply(write))
+        case .createJob(let job, let reply): return reply.completion(try createJob(job))
+        case .job(let write, let reply): return reply.completion(try apply(write))
+        case .storeLogView(let write, let reply): return reply.completion(try apply(write))
+        case .checkpoint(let write, let reply): return reply.completion(try apply(write))
+        case .checkpointEnded(let job, let failure, let reply):
+            let live = live
+            afterCommit.append {
+                live.finishCheckpoint(job.object)
+                live.checkpoints.ended(job, failure: failure)
+            }
+            return reply.completion(.success(()))
+        case .checkpointAll(let reply):
+            let (live, now) = (live, timeMilliseconds)
+            afterCommit.append {
+                live.checkpointAll(nowMilliseconds: now) { failure in reply.continuation.resume(returning: failure.map { .failure($0) } ?? .success(())) }
+            }
+            return WriterCompletion {}
         }
     }
 
@@ -75,6 +96,13 @@ struct BatchApplier {
     func versionConflict(_ stream: StreamName, _ expected: ExpectedVersion, at place: StreamPlace) -> EventStoreError? {
         guard case .exactly(let version) = expected, version != place.head else { return nil }
         return .versionConflict(stream: stream, expected: version, actual: place.head)
+    }
+
+    /// The live object of `stream` at `place` (woken if need be); nil when its type has no
+    /// views or the stream does not exist.
+    mutating func liveObject(_ stream: StreamName, at place: StreamPlace) throws -> LiveObject? {
+        guard let number = place.number else { return nil }
+        return try live.object(stream, number: number, head: place.head, nowMilliseconds: timeMilliseconds)
     }
 
     /// Appends `request`'s events, or says why not. A retry of an earlier request answers its
@@ -99,102 +127,22 @@ struct BatchApplier {
         return .success(try write(request, at: place, definition: objectTypes[request.stream.object.type.name]).outcome)
     }
 
-    /// Runs `request`'s decider on the object's current state and appends what it decides; a
-    /// retry with the same idempotency key answers what the first decided.
-    private mutating func run(_ request: CommandRequest) throws -> Result<CommandOutcome, EventStoreError> {
-        guard let key = request.idempotencyKey else { return try runOnce(request) }
-        if let remembered = try idempotency.find(key, on: request.stream, command: true, now: timeMilliseconds, in: transaction) {
-            switch remembered {
-            case .failure(let error): return .failure(error)
-            case .success(let answer): return .success(try replayedCommand(answer, stream: request.stream))
-            }
-        }
-        let result = try runOnce(request)
-        if case .success(let outcome) = result {
-            try idempotency.remember(IdempotentAnswer(outcome, fingerprint: key.fingerprint, created: timeMilliseconds), for: key, on: request.stream, in: transaction)
-        }
-        return result
-    }
-
-    /// The answer a command with a remembered idempotency key gave: its events, read back.
-    private mutating func replayedCommand(_ answer: IdempotentAnswer, stream: StreamName) throws -> CommandOutcome {
-        var events: [RecordedEvent] = []
-        if answer.count > 0, let number = try place(of: stream).number {
-            _ = try layout.forEachEvent(of: number, from: answer.firstSeq, limit: Int(answer.count), in: transaction) { events.append(try RecordedEvent($0)) }
-        }
-        var outcome = CommandOutcome(stream: stream, events: events, firstPosition: answer.firstPosition, version: answer.lastSeq, state: nil)
-        outcome.isReplay = true
-        return outcome
-    }
-
-    private mutating func runOnce(_ request: CommandRequest) throws -> Result<CommandOutcome, EventStoreError> {
-        let place = try place(of: request.stream)
-        if let conflict = versionConflict(request.stream, request.expectedVersion, at: place) { return .failure(conflict) }
-        if place.number == nil, request.stream.branch != .main { return .failure(.branchNotFound(request.stream)) }
-        guard let definition = objectTypes[request.stream.object.type.name], let decider = definition.commands[request.name],
-            let view = definition.views.first(where: { $0.name == decider.viewName })
-        else { return .failure(.invalidRequest(field: "command", reason: "no decider for \(request.name)")) }
-        let current = try place.number.map { try views.state(of: view, stream: $0, head: place.head, layout: layout, transaction: transaction) }
-            ?? view.initial()
-        switch decider.decide(request.body, state: current, context: DecisionContext(nowMilliseconds: timeMilliseconds)) {
-        case .failure(let rejection):
-            return .failure(.rejected(rejection))
-        case .success(let decided) where decided.isEmpty:
-            return .success(CommandOutcome(stream: request.stream, events: [], firstPosition: 0, version: place.head, state: current))
-        case .success(let decided):
-            let written = try write(decidedRequest(for: request.stream, decided), at: place, definition: definition, reading: view.name)
-            return .success(
-                CommandOutcome(
-                    stream: request.stream, events: written.events, firstPosition: written.outcome.firstPosition, version: written.outcome.lastSeq,
-                    state: written.state ?? current))
-        }
-    }
-
-    /// Fires the timer `timerId` of `stream` through its object type's handler, appending
-    /// `TimerFired` and the handler's events; nothing when the timer is no longer pending.
-    private mutating func fire(_ timerId: String, of stream: StreamName) throws -> Result<Void, EventStoreError> {
-        let place = try place(of: stream)
-        guard let number = place.number, let definition = objectTypes[stream.object.type.name], let handler = definition.timerHandler,
-            let view = definition.views.first(where: { $0.name == handler.viewName }),
-            let pending = try pendingTimer(stream: number, timerId: timerId)
-        else { return .success(()) }
-        let current = try views.state(of: view, stream: number, head: place.head, layout: layout, transaction: transaction)
-        let decided = handler.fire(timerId: timerId, payload: pending.payload, state: current, context: DecisionContext(nowMilliseconds: timeMilliseconds))
-        let fired = NewEvent(type: TimerEventType.fired, data: ["timerId": .string(timerId)])
-        _ = try write(decidedRequest(for: stream, [fired] + decided), at: place, definition: definition)
-        return .success(())
-    }
-
-    /// Snapshots every view of `stream` at its head. At version 0 every view is its initial
-    /// state, which needs no snapshot.
-    private mutating func snapshot(_ stream: StreamName) throws -> Result<SnapshotTaken, EventStoreError> {
-        let place = try place(of: stream)
-        guard let number = place.number else { return .failure(.branchNotFound(stream)) }
-        guard let definition = objectTypes[stream.object.type.name], !definition.views.isEmpty else {
-            return .failure(.invalidRequest(field: "type", reason: "\(stream.object.type) has no views to snapshot"))
-        }
-        guard place.head > 0 else { return .success(SnapshotTaken(stream: stream, version: 0, views: [])) }
-        let writer = SnapshotWriter()
-        for view in definition.views {
-            let state = try views.state(of: view, stream: number, head: place.head, layout: layout, transaction: transaction)
-            try writer.write(stream: number, name: view.name, version: view.version, seq: place.head, state: state, layout: layout, transaction: transaction)
-        }
-        return .success(SnapshotTaken(stream: stream, version: place.head, views: definition.views.map(\.name)))
-    }
-
     /// Writes `request`'s events at `place` (creating the stream if it has none): the log
-    /// records, the id and run indexes, the timers, and the object type's views folded on top.
-    /// Returns the outcome, the events as reducers saw them (empty when no view read them) and
-    /// the state of the view `reading` after them.
+    /// records, the id and run indexes, the timers; and folds them into the object's live views.
+    /// Returns the outcome, the events as reducers saw them (empty when the type has no views)
+    /// and the live object.
     mutating func write(
-        _ request: AppendRequest, at place: StreamPlace, definition: ObjectTypeDefinition?, reading viewName: String? = nil
-    ) throws -> (outcome: AppendOutcome, events: [RecordedEvent], state: JSONValue?) {
+        _ request: AppendRequest, at place: StreamPlace, definition: ObjectTypeDefinition?
+    ) throws -> (outcome: AppendOutcome, events: [RecordedEvent], object: LiveObject?) {
         let storageKey = request.stream.storageKey
         let stream = try place.number ?? createStream(storageKey)
         let head = place.head
         let count = UInt64(request.eventCount)
         let firstPosition = state.nextPosition
         let firstSeq = head + 1
+        // Woken (or made, for a new stream) at the head before these events.
+        let object = definition?.views.isEmpty == false
+            ? try live.object(request.stream, number: stream, head: head, nowMilliseconds: timeMilliseconds) : nil
         for index in 0..<request.eventCount {
             let position = firstPosition + UInt64(index)
             let slot = request.events.slots[index]
@@ -225,16 +173,11 @@ struct BatchApplier {
         let outcome = AppendOutcome(
             stream: request.stream, firstSeq: firstSeq, lastSeq: head + count, firstPosition: firstPosition,
             lastPosition: firstPosition + count - 1, timeMilliseconds: timeMilliseconds, isDuplicate: false)
-        guard let definition, !definition.views.isEmpty else { return (outcome, [], nil) }
+        guard let object else { return (outcome, [], nil) }
         let recorded = try recordedEvents(request, firstSeq: firstSeq)
-        var read: JSONValue?
-        for view in definition.views {
-            let after = try views.fold(
-                view, stream: stream, head: head, events: recorded, snapshotInterval: view.snapshotIntervalEvents ?? definition.snapshotIntervalEvents,
-                layout: layout, transaction: transaction)
-            if view.name == viewName { read = after }
-        }
-        return (outcome, recorded, read)
+        object.fold(recorded)
+        try live.checkLookups()
+        return (outcome, recorded, object)
     }
 
     /// Extends the stream's last run when the new events follow it directly in the log,

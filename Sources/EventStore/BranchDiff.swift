@@ -2,8 +2,10 @@ import EventModel
 
 /// What two branches of an object have that the other does not: the seq where their lines part,
 /// each side's events after it (at most `limit` each, with the count of all and the seq to read
-/// the rest from), and the JSON Patch that turns the `against` branch's view state into the
-/// branch's. Lines are compared by place, not by root: a copy a merge made shows on its side.
+/// the rest from), and the JSON Patch that turns the `against` branch's view into the branch's
+/// (for a keyed view, its summary and, under `/rows/KEY`, the rows either side changed since the
+/// lines parted: the diff costs the events after the fork, not the view's size). Lines are
+/// compared by place, not by root: a copy a merge made shows on its side.
 public struct BranchDiff: Sendable {
     /// The branch compared.
     public let branch: StreamName
@@ -33,10 +35,7 @@ public struct BranchDiff: Sendable {
         againstEvents = try Self.events(store, against, after: common.seq, limit: limit)
         viewName = view?.name
         if let view {
-            let mine = try store.readView(view, of: branch).map { try? $0.state.withUnsafeBytes { try JSONValue(parsing: $0) } } ?? nil
-            let theirs = try store.readView(view, of: against).map { try? $0.state.withUnsafeBytes { try JSONValue(parsing: $0) } } ?? nil
-            let initial = (try? view.initial()) ?? .null
-            patch = JSONPatch.diff(from: theirs ?? initial, to: mine ?? initial)
+            patch = try store.viewPatch(view, from: against, to: branch, after: common.seq)
         } else {
             patch = []
         }
@@ -92,5 +91,49 @@ public struct BranchDiff: Sendable {
         writer.ascii(",\"next\":")
         if UInt64(events.count) < count { writer.integer(ancestorSeq + UInt64(events.count) + 1) } else { writer.ascii("null") }
         writer.byte(UInt8(ascii: "}"))
+    }
+}
+
+extension EventStore {
+    /// The RFC 6902 operations that turn `view` of `from` into `view` of `to`, two branches whose
+    /// lines share the events up to `ancestor`: the summaries' difference, and for a keyed view
+    /// the rows either side changed after `ancestor`, under `/rows/KEY`.
+    func viewPatch(_ view: AnyProjection, from: StreamName, to: StreamName, after ancestor: Seq) throws(EventStoreError) -> [JSONValue] {
+        try read { transaction in
+            var sides: [(summary: JSONValue, fold: any FoldedView)] = []
+            for stream in [from, to] {
+                guard let number = try layout.streamNumber(stream.storageKey, in: transaction) else { throw EventStoreError.branchNotFound(stream) }
+                let lineage = try layout.lineage(of: number, in: transaction)
+                let head = try layout.head(of: lineage, in: transaction)
+                let folder = ViewFolder(layout: layout)
+                // From a snapshot at or below the point where the lines part, so the rows changed
+                // after it are those the fold holds.
+                let base = try folder.base(of: view, lineage: lineage, at: ancestor, in: transaction).base
+                let fold = try ViewFolder.makeFold(view, lineage: lineage, base: base, layout: layout, context: RowReadContext(transaction))
+                try folder.advance(fold, lineage: lineage, through: head, in: transaction)
+                sides.append((try fold.summaryJSON().withUnsafeBytes { try JSONValue(parsing: $0) }, fold))
+            }
+            var operations = JSONPatch.diff(from: sides[0].summary, to: sides[1].summary)
+            guard view.isKeyed else { return operations }
+            var keys = Set<ByteKey>()
+            for side in sides {
+                for row in try side.fold.changedRows(since: ancestor) { keys.insert(ByteKey(row.key)) }
+            }
+            for key in keys.sorted(by: { $0.precedes($1) }) {
+                let values = try sides.map { side in
+                    try side.fold.rows(RowQuery(.key(key.string)), in: transaction).rows.first.map { row in
+                        try row.json.withUnsafeBytes { try JSONValue(parsing: $0) }
+                    }
+                }
+                let path = JSONPatch.pointer(of: ["rows", key.string])
+                switch (values[0], values[1]) {
+                case (nil, let added?): operations.append(["op": "add", "path": .string(path), "value": added])
+                case (_?, nil): operations.append(["op": "remove", "path": .string(path)])
+                case (let old?, let new?) where old != new: operations.append(["op": "replace", "path": .string(path), "value": new])
+                default: break
+                }
+            }
+            return operations
+        }
     }
 }

@@ -14,15 +14,22 @@ public struct CommandRequest: Sendable {
     /// The client's key for this request: a request with the same key is answered as this one
     /// was, and writes nothing.
     public let idempotencyKey: IdempotencyKey?
+    /// Whether the answer carries the state of the view the decider read, after the command.
+    public let includeState: Bool
+    /// The body decoded into the decider's command (on the caller's task, never by the writer).
+    var prepared: PreparedCommand?
 
-    /// A request to run the command `name` with `body` on `stream`.
+    /// A request to run the command `name` with `body` on `stream`; with `includeState`, the
+    /// answer carries the decider's view after it.
     public init(
-        stream: StreamName, expectedVersion: ExpectedVersion = .any, command name: String, body: JSONValue, idempotencyKey: IdempotencyKey? = nil
+        stream: StreamName, expectedVersion: ExpectedVersion = .any, command name: String, body: JSONValue, idempotencyKey: IdempotencyKey? = nil,
+        includeState: Bool = false
     ) {
         self.stream = stream
         self.expectedVersion = expectedVersion
         self.name = name
         self.body = body
         self.idempotencyKey = idempotencyKey
+        self.includeState = includeState
     }
 }

@@ -32,33 +32,13 @@ extension EventStore {
             return low
         }
     }
-
-    /// The state of `view` for `stream` as it was at `point`: the stored state at the head;
-    /// otherwise the newest valid snapshot at or below the point, and the events after it folded
-    /// (never more than the snapshot interval, once snapshots exist; a branch's past before its
-    /// fork is its parent's). Nil when the stream has no
-    /// events at all; version 0 with the initial state when none is that old.
-    public func readView(_ view: AnyProjection, of stream: StreamName, at point: HistoryPoint) throws(EventStoreError) -> ViewRead? {
-        guard let current = try readView(view, of: stream) else { return nil }
-        let target = try seq(of: stream, at: point)
-        if target == current.version { return current }
-        let storageKey = stream.storageKey
-        let folded: (state: JSONValue, repairs: [SnapshotRepair]) = try read { transaction in
-            guard let number = try layout.streamNumber(storageKey, in: transaction) else { return (try view.initial(), []) }
-            let lineage = try layout.lineage(of: number, in: transaction)
-            return try ViewFolder(layout: layout).state(of: view, lineage: lineage, at: target, in: transaction)
-        }
-        repair(stream, folded.repairs)
-        var writer = JSONWriter()
-        writer.value(folded.state)
-        return ViewRead(version: target, state: writer.bytes)
-    }
 }
 
 extension EventStore {
-    /// Snapshots every view of `stream` at its head now (besides the ones written every K
-    /// events), through the writer. A branch with no events yet (forked at 0) has nothing to
-    /// snapshot: the answer names no view and nothing is written.
+    /// Checkpoints every view of `stream` at its head now (besides the checkpoints written every
+    /// K events), through the writer, and answers once its snapshots are written. A branch with
+    /// no events yet (forked at 0) has nothing to snapshot: the answer names no view and nothing
+    /// is written.
     /// - Throws: ``EventStoreError/branchNotFound(_:)`` for a branch that does not exist (or an
     ///   object with no events), ``EventStoreError/invalidRequest(field:reason:)`` when its type
     ///   has no views.

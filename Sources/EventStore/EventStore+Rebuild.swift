@@ -3,8 +3,14 @@ import LMDB
 import Synchronization
 
 extension EventStore {
-    /// Stream numbers per rebuild chunk: one writer transaction swaps in a chunk's views.
+    /// Stream numbers per rebuild chunk: one writer transaction stores a chunk's last
+    /// checkpoints and marks it done.
     static let rebuildChunkStreams: UInt64 = 256
+    /// Rows a rebuild worker gathers before it sends them on (a large object is checkpointed
+    /// in several transactions, snapshots always after their rows).
+    static let rebuildPendingRowsMax = 20_000
+    /// Rows a rebuild worker folds in memory before it sends them and folds on from storage.
+    static let rebuildHeldRowsMax = 200_000
 
     /// Starts a job that rebuilds `view` for every object of `type` (nil: of every type that
     /// has a view of that name), or returns the job already running for the same view and type.
@@ -59,8 +65,7 @@ extension EventStore {
                         while !Task.isCancelled {
                             guard let chunk = next.take(), chunk < job.chunksTotal else { return }
                             if done.contains(chunk) { continue }
-                            let (installs, events) = try self.foldChunk(chunk, targets: targets, force: job.force)
-                            try await self.submit { .job(.installChunk(job: id, chunk: chunk, views: installs, events: events), $0) }
+                            try await self.rebuildChunk(chunk, job: id, targets: targets, force: job.force)
                             if let current = try self.rebuildJob(id), !progress(current) { next.stop() }
                         }
                     }
@@ -140,16 +145,14 @@ extension EventStore {
         return targets
     }
 
-    /// Folds the view of every live branch in `chunk` whose stored state is not the view's
-    /// current version at its head, from one read snapshot.
-    private func foldChunk(
-        _ chunk: UInt64, targets: [String: (view: AnyProjection, interval: UInt64)], force: Bool
-    ) throws -> (installs: [ViewInstall], events: UInt64) {
+    /// Rebuilds the view of every branch in `chunk` whose newest snapshot is not the view's
+    /// version at its head (every branch, with `force`): folds it from its best snapshot (from
+    /// its first event, with `force`) and checkpoints it every snapshot interval and at its
+    /// head. The chunk's last checkpoints go with its done-mark.
+    private func rebuildChunk(_ chunk: UInt64, job: UInt64, targets: [String: (view: AnyProjection, interval: UInt64)], force: Bool) async throws {
         let first = chunk * Self.rebuildChunkStreams + 1
-        let folder = ViewFolder(layout: layout)
-        return try read { transaction in
-            var installs: [ViewInstall] = []
-            var events: UInt64 = 0
+        let candidates: [(number: UInt64, storageKey: [UInt8], view: AnyProjection, interval: UInt64)] = try read { transaction in
+            var found: [(number: UInt64, storageKey: [UInt8], view: AnyProjection, interval: UInt64)] = []
             try transaction.withCursor(layout.streams) { cursor in
                 var entry = try StoreKeys.withKey(first) { try cursor.seek(atLeast: $0) }
                 while let current = entry, StoreKeys.integer(current.key) < first + Self.rebuildChunkStreams {
@@ -158,23 +161,75 @@ extension EventStore {
                     entry = try cursor.next()
                     let typeName = String(decoding: storageKey.prefix { $0 != UInt8(ascii: "/") }, as: UTF8.self)
                     guard let target = targets[typeName], try layout.streamNumber(storageKey, in: transaction) == number else { continue }
-                    let lineage = try layout.lineage(of: number, in: transaction)
-                    let head = try layout.head(of: lineage, in: transaction)
-                    guard head > lineage.forkSeq else { continue }
-                    if !force, let stored = try StoredView.read(stream: number, name: target.view.name, layout: layout, transaction: transaction),
-                        stored.version == target.view.version, stored.seq == head
-                    { continue }
-                    let folded = try folder.rebuild(
-                        target.view, lineage: lineage, head: head, interval: target.interval, fromScratch: force, in: transaction)
-                    events += folded.events
-                    installs.append(
-                        ViewInstall(
-                            stream: number, storageKey: storageKey, view: target.view, seq: head, state: folded.state, snapshots: folded.snapshots,
-                            replacesSnapshots: force))
+                    found.append((number, storageKey, target.view, target.interval))
                 }
             }
-            return (installs, events)
+            return found
         }
+        var pending: [CheckpointWrite] = []
+        var pendingRows = 0
+        var objects: UInt64 = 0
+        var events: UInt64 = 0
+        for candidate in candidates {
+            var fold: (any FoldedView)?
+            var lineage: Lineage?
+            var lastStop: Seq = 0
+            var replaces = force
+            var rebuilt = false
+            while true {
+                // Folds in one read transaction until the head, or until enough is pending to send.
+                let finished: Bool = try read { transaction in
+                    guard try layout.streamNumber(candidate.storageKey, in: transaction) == candidate.number else { return true }
+                    let line = try layout.lineage(of: candidate.number, in: transaction)
+                    let head = try layout.head(of: line, in: transaction)
+                    lineage = line
+                    let folder = ViewFolder(layout: layout)
+                    if let fold {
+                        fold.context.transaction = transaction
+                    } else {
+                        guard head > line.forkSeq else { return true }
+                        let base = force ? nil : try folder.base(of: candidate.view, lineage: line, at: head, in: transaction).base
+                        if let base, base.seq == head { return true }
+                        let made = try ViewFolder.makeFold(candidate.view, lineage: line, base: base, layout: layout, context: RowReadContext(transaction))
+                        fold = made
+                        lastStop = made.seq
+                    }
+                    guard let fold else { return true }
+                    rebuilt = true
+                    while fold.seq < head {
+                        let stop = min(head, (max(fold.seq, line.forkSeq) / candidate.interval + 1) * candidate.interval)
+                        try folder.advance(fold, lineage: line, through: stop, in: transaction)
+                        let rows = try fold.changedRows(since: lastStop)
+                        let summary = try fold.summaryJSON()
+                        var parts = try Checkpoints.parts(
+                            stream: candidate.number, storageKey: candidate.storageKey, frozen: FrozenView(view: candidate.view, seq: stop) { (summary, rows) },
+                            summary: summary, rows: rows, object: nil, chunkRows: live.configuration.checkpointChunkRowsMax,
+                            chunkBytes: live.configuration.checkpointChunkBytesMax)
+                        if replaces {
+                            parts[0].replacesSnapshots = true
+                            replaces = false
+                        }
+                        pending += parts
+                        pendingRows += rows.count
+                        events += stop - lastStop
+                        lastStop = stop
+                        if pendingRows >= Self.rebuildPendingRowsMax || fold.heldRows >= Self.rebuildHeldRowsMax { return false }
+                    }
+                    return true
+                }
+                if finished { break }
+                // Sends what is pending, then folds on from the checkpoint just stored.
+                for part in pending { try await submit { .checkpoint(part, $0) } }
+                pending = []
+                pendingRows = 0
+                if let fold, let lineage {
+                    fold.checkpointed(
+                        at: lastStop, stored: StoredRows(layout: layout, lineage: lineage, view: candidate.view.name, version: candidate.view.version, bound: lastStop))
+                }
+            }
+            if rebuilt { objects += 1 }
+        }
+        try await submit { .job(.installChunk(job: job, chunk: chunk, checkpoints: pending, objects: objects, events: events), $0) }
     }
 }
 

@@ -5,7 +5,8 @@ import LMDB
 public struct VerifyFinding: Sendable, Equatable {
     /// The object branch.
     public let stream: StreamName
-    /// What disagrees: `view stock`, `snapshot stock@2000`, or `events` for a damaged record.
+    /// What disagrees: `view stock`, `snapshot stock@2000`, `row stock/o-1@2000`, or `events`
+    /// for a damaged record.
     public let subject: String
     /// Why, in words.
     public let problem: String
@@ -15,10 +16,12 @@ public struct VerifyFinding: Sendable, Equatable {
 public struct VerifySummary: Sendable, Equatable {
     /// Object branches checked.
     public var objects = 0
-    /// Stored view states compared.
+    /// Views checked (one per object branch and view).
     public var views = 0
     /// Snapshots compared.
     public var snapshots = 0
+    /// Rows of keyed views compared, at each one's newest snapshot.
+    public var rows = 0
     /// Events folded.
     public var events: UInt64 = 0
     /// Disagreements found.
@@ -26,10 +29,12 @@ public struct VerifySummary: Sendable, Equatable {
 }
 
 extension EventStore {
-    /// Folds objects again from their events alone and compares the result with their stored
-    /// view states and every snapshot (CRC-32C of the state's JSON): a difference means a
-    /// non-deterministic reducer or damaged storage. Checks every live branch of `type` (nil:
-    /// every type with views), or a random `sample` of them; `progress` gets (done, total).
+    /// Folds objects again from their events alone and compares the result with every snapshot
+    /// of their views (CRC-32C of the summary's JSON) and, for keyed views, with every row stored
+    /// as of the newest snapshot, row by row: a difference means a non-deterministic reducer or
+    /// damaged storage. Checks every live branch of `type` (nil: every type with views), or a
+    /// random `sample` of them; `progress` gets (done, total). A keyed view is folded with all
+    /// its rows in memory.
     public func verify(
         type: String? = nil, sample: Int? = nil, progress: (Int, Int) -> Void = { _, _ in }
     ) throws(EventStoreError) -> VerifySummary {
@@ -57,11 +62,10 @@ extension EventStore {
             candidates = Array(candidates.prefix(sample)).sorted { $0.number < $1.number }
         }
         var summary = VerifySummary()
-        let folder = ViewFolder(layout: layout)
         for (index, candidate) in candidates.enumerated() {
             do {
                 try read { transaction in
-                    try verify(candidate.number, candidate.stream, candidate.definition, folder: folder, into: &summary, in: transaction)
+                    try verify(candidate.number, candidate.stream, candidate.definition, into: &summary, in: transaction)
                 }
             } catch .corruptRecord(let position, let reason) {
                 summary.findings.append(VerifyFinding(stream: candidate.stream, subject: "events", problem: "position \(position): \(reason)"))
@@ -73,46 +77,77 @@ extension EventStore {
     }
 
     private func verify(
-        _ number: UInt64, _ stream: StreamName, _ definition: ObjectTypeDefinition, folder: ViewFolder, into summary: inout VerifySummary,
-        in transaction: ReadTransaction
+        _ number: UInt64, _ stream: StreamName, _ definition: ObjectTypeDefinition, into summary: inout VerifySummary, in transaction: ReadTransaction
     ) throws {
         let lineage = try layout.lineage(of: number, in: transaction)
         let head = try layout.head(of: lineage, in: transaction)
+        let folder = ViewFolder(layout: layout)
         for view in definition.views {
-            let stored = try StoredView.read(stream: number, name: view.name, layout: layout, transaction: transaction)
             let snapshots = try snapshotChecksums(of: view, stream: number, in: transaction)
-            let seqs = (snapshots.map(\.seq).filter { $0 <= head } + [head]).sorted()
-            let states = try folder.statesFromScratch(of: view, lineage: lineage, at: seqs, in: transaction)
-            summary.events += head
-            let expected = Dictionary(zip(seqs, states.map(Self.checksum)), uniquingKeysWith: { first, _ in first })
-            for snapshot in snapshots {
-                summary.snapshots += 1
-                if snapshot.version != view.version { continue }
-                guard let checksum = expected[snapshot.seq] else {
-                    summary.findings.append(VerifyFinding(stream: stream, subject: "snapshot \(view.name)@\(snapshot.seq)", problem: "it is past the head (\(head))"))
-                    continue
-                }
+            summary.snapshots += snapshots.count
+            summary.views += 1
+            for snapshot in snapshots where snapshot.seq > head {
+                summary.findings.append(VerifyFinding(stream: stream, subject: "snapshot \(view.name)@\(snapshot.seq)", problem: "it is past the head (\(head))"))
+            }
+            let current = snapshots.filter { $0.version == view.version && $0.seq <= head }.sorted { $0.seq < $1.seq }
+            if current.isEmpty, let other = snapshots.last, other.version != view.version {
+                summary.findings.append(
+                    VerifyFinding(
+                        stream: stream, subject: "view \(view.name)",
+                        problem: "its snapshots are of version \(other.version), the code is at \(view.version); run evtool rebuild \(view.name)"))
+            }
+            let fold = try ViewFolder.makeFold(view, lineage: lineage, base: nil, layout: layout, context: RowReadContext(transaction))
+            for snapshot in current {
+                try folder.advance(fold, lineage: lineage, through: snapshot.seq, in: transaction)
+                let checksum = try fold.summaryJSON().withUnsafeBytes { CRC32C.checksum($0) }
                 if checksum != snapshot.checksum {
                     summary.findings.append(
                         VerifyFinding(
                             stream: stream, subject: "snapshot \(view.name)@\(snapshot.seq)",
-                            problem: "its checksum \(Self.hex(snapshot.checksum)) is not the folded state's \(Self.hex(checksum))"))
+                            problem: "its checksum \(Self.hex(snapshot.checksum)) is not the folded summary's \(Self.hex(checksum))"))
                 }
             }
-            guard let stored, head > lineage.forkSeq else { continue }
-            summary.views += 1
-            if stored.version != view.version {
-                summary.findings.append(
-                    VerifyFinding(stream: stream, subject: "view \(view.name)", problem: "stored by version \(stored.version), the code is at \(view.version); run evtool rebuild \(view.name)"))
-            } else if stored.seq != head {
-                summary.findings.append(VerifyFinding(stream: stream, subject: "view \(view.name)", problem: "stored at seq \(stored.seq), the head is \(head)"))
-            } else if Self.checksum(stored.state) != expected[head] {
-                summary.findings.append(
-                    VerifyFinding(
-                        stream: stream, subject: "view \(view.name)",
-                        problem: "the stored state (\(Self.hex(Self.checksum(stored.state)))) is not the folded one (\(Self.hex(expected[head] ?? 0)))"))
+            if view.isKeyed, let newest = current.last {
+                try compareRows(of: view, stream: stream, lineage: lineage, at: newest.seq, folded: fold, into: &summary, in: transaction)
+            }
+            summary.events += head
+        }
+    }
+
+    /// Compares, row by row, the rows of `view` stored as of the snapshot at `seq` with those of
+    /// `folded` (folded from scratch to `seq`).
+    private func compareRows(
+        of view: AnyProjection, stream: StreamName, lineage: Lineage, at seq: Seq, folded: any FoldedView, into summary: inout VerifySummary,
+        in transaction: ReadTransaction
+    ) throws {
+        var expected: [ByteKey: [UInt8]] = [:]
+        for row in try folded.changedRows(since: 0) {
+            if let json = row.json { expected[ByteKey(row.key)] = json }
+        }
+        let stored = StoredRows(layout: layout, lineage: lineage, view: view.name, version: view.version, bound: seq)
+        var cursor = ""
+        var found = 0
+        var seen = Set<ByteKey>()
+        while let row = try stored.neighbour(of: cursor, within: "", after: true, including: cursor.isEmpty, in: transaction) {
+            cursor = row.key
+            let key = ByteKey(row.key)
+            seen.insert(key)
+            found += 1
+            if let json = expected[key] {
+                if json != row.json {
+                    summary.findings.append(
+                        VerifyFinding(
+                            stream: stream, subject: "row \(view.name)/\(row.key)@\(seq)",
+                            problem: "stored \(String(decoding: row.json, as: UTF8.self)), folded \(String(decoding: json, as: UTF8.self))"))
+                }
+            } else {
+                summary.findings.append(VerifyFinding(stream: stream, subject: "row \(view.name)/\(row.key)@\(seq)", problem: "stored, but the fold has no such row"))
             }
         }
+        for key in expected.keys where !seen.contains(key) {
+            summary.findings.append(VerifyFinding(stream: stream, subject: "row \(view.name)/\(key.string)@\(seq)", problem: "folded, but not stored"))
+        }
+        summary.rows += max(found, expected.count)
     }
 
     /// Each snapshot of `view` for `stream`: its seq, view version and stored checksum.
@@ -133,12 +168,6 @@ extension EventStore {
             }
         }
         return found
-    }
-
-    private static func checksum(_ state: JSONValue) -> UInt32 {
-        var writer = JSONWriter(capacity: 256)
-        writer.value(state)
-        return writer.bytes.withUnsafeBytes { CRC32C.checksum($0) }
     }
 
     private static func hex(_ value: UInt32) -> String {

@@ -28,11 +28,17 @@ final class GroupCommitWriter: @unchecked Sendable {
     private let objectTypes: [String: ObjectTypeDefinition]
     private let logger: Logger
     private let observer: (any StoreObserver)?
+    /// The objects kept live, folded as batches write to them.
+    let live: LiveObjects
     private let stopped = Mutex<(done: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
     // Touched only by the writer thread once it runs.
     private var state: WriterState
     private var needsReopen = false
     private var readersCheckedNanoseconds: UInt64 = 0
+    private var maintainedNanoseconds: UInt64 = 0
+    /// How often the writer checks live objects for checkpoints due by time and for eviction,
+    /// busy or idle.
+    private static let maintenanceIntervalNanoseconds: UInt64 = 1_000_000_000
     /// How often the writer clears reader slots left by dead readers: one such slot pins every
     /// page written after it, and the file grows without bound.
     private static let readerCheckIntervalNanoseconds: UInt64 = 60_000_000_000
@@ -40,8 +46,9 @@ final class GroupCommitWriter: @unchecked Sendable {
     init(
         environment: Environment, layout: StoreLayout, queue: AppendQueue, signal: CommitSignal, clock: any Clock,
         configuration: StoreConfiguration, objectTypes: [String: ObjectTypeDefinition], logger: Logger,
-        observer: (any StoreObserver)?, state: WriterState
+        observer: (any StoreObserver)?, state: WriterState, live: LiveObjects
     ) {
+        self.live = live
         self.objectTypes = objectTypes
         self.environment = environment
         self.layout = layout
@@ -73,18 +80,27 @@ final class GroupCommitWriter: @unchecked Sendable {
     }
 
     private func run() {
-        while let batch = queue.takeBatch(requestsMax: configuration.batchRequestsMax, bytesMax: configuration.batchBytesMax) {
+        while let batch = queue.takeBatch(
+            requestsMax: configuration.batchRequestsMax, bytesMax: configuration.batchBytesMax, waitNanoseconds: Self.maintenanceIntervalNanoseconds)
+        {
             let started = DispatchTime.now().uptimeNanoseconds
             if started - readersCheckedNanoseconds > Self.readerCheckIntervalNanoseconds {
                 readersCheckedNanoseconds = started
                 clearStaleReaders()
             }
-            let completions = commit(batch.map(\.command))
+            if started - maintainedNanoseconds > Self.maintenanceIntervalNanoseconds {
+                maintainedNanoseconds = started
+                live.maintain(nowMilliseconds: clock.nowMilliseconds())
+            }
+            guard !batch.isEmpty else { continue }
+            let deadline = started + UInt64(configuration.transactionWorkMaxMicroseconds) * 1_000
+            let (completions, applied) = commit(batch.map(\.command), deadlineNanoseconds: deadline)
+            if applied < batch.count { queue.putBack(Array(batch[applied...])) }
             signal.publish(state.nextPosition - 1)
             for completion in completions { completion.resume() }
             let finished = DispatchTime.now().uptimeNanoseconds
             observer?.batchFinished(
-                requests: batch.count, events: batch.reduce(0) { $0 + $1.command.eventCount },
+                requests: applied, events: batch[..<applied].reduce(0) { $0 + $1.command.eventCount },
                 commitSeconds: Double(finished - started) / 1e9,
                 waitSeconds: Double(finished - batch[0].enqueuedNanoseconds) / 1e9)
         }
@@ -97,46 +113,61 @@ final class GroupCommitWriter: @unchecked Sendable {
     }
 
     /// Commits `commands` in one transaction, growing the map and retrying when it is full;
-    /// returns their answers, to deliver once the commit is published.
-    private func commit(_ commands: [WriterCommand]) -> [WriterCompletion] {
+    /// returns the answers of those applied, to deliver once the commit is published, and how
+    /// many were: past `deadlineNanoseconds` the transaction takes no more (the writer puts the
+    /// rest back at the head of the queue), so no transaction holds the writer long.
+    private func commit(_ commands: [WriterCommand], deadlineNanoseconds: UInt64 = .max) -> (completions: [WriterCompletion], applied: Int) {
         if needsReopen, let failure = reopen() {
-            return commands.map { $0.failed(failure) }
+            return (commands.map { $0.failed(failure) }, commands.count)
         }
         while true {
+            let time = max(clock.nowMilliseconds(), state.lastTimeMilliseconds)
+            var afterCommit: [() -> Void] = []
             do {
-                let time = max(clock.nowMilliseconds(), state.lastTimeMilliseconds)
                 let (completions, committed) = try environment.write { transaction in
+                    live.beginBatch(transaction)
                     var applier = BatchApplier(
                         transaction: transaction, layout: layout, state: state, timeMilliseconds: time, objectTypes: objectTypes,
-                        idempotencyWindowMilliseconds: configuration.idempotencyWindowMilliseconds)
-                    let completions = try commands.map { try applier.apply($0) }
+                        idempotencyWindowMilliseconds: configuration.idempotencyWindowMilliseconds, live: live)
+                    var completions: [WriterCompletion] = []
+                    for command in commands {
+                        completions.append(try applier.apply(command))
+                        if DispatchTime.now().uptimeNanoseconds >= deadlineNanoseconds { break }
+                    }
                     try applier.idempotency.purge(now: time, in: transaction)
-                    try applier.storeViews(snapshotIntervalEvents: configuration.snapshotIntervalEvents)
+                    afterCommit = applier.afterCommit
                     return (completions, applier.state)
                 }
                 state = committed
                 state.lastTimeMilliseconds = time
-                return completions
+                live.batchCommitted(nowMilliseconds: time)
+                for action in afterCommit { action() }
+                live.checkpoints.startWaiting()
+                return (completions, completions.count)
             } catch let error as LMDBError where error == .mapFull {
-                if let failure = grow() { return commands.map { $0.failed(failure) } }
+                live.batchFailed()
+                if let failure = grow() { return (commands.map { $0.failed(failure) }, commands.count) }
                 continue
             } catch let failure as CommitError where failure.error == .mapFull {
-                if let failure = grow() { return commands.map { $0.failed(failure) } }
+                live.batchFailed()
+                if let failure = grow() { return (commands.map { $0.failed(failure) }, commands.count) }
                 continue
             } catch let failure as CommitError {
+                live.batchFailed()
                 // The sync may have failed half-way: nothing more is written on this environment.
                 logger.error("commit failed; reopening the environment", metadata: ["error": "\(failure.error)"])
                 needsReopen = true
                 _ = reopen()
                 let answer: EventStoreError = failure.error.isStorageFailure
                     ? .storageFull(reason: "the disk refused the write (\(failure.error.message))") : .storageFailure(failure.error)
-                return commands.map { $0.failed(answer) }
+                return (commands.map { $0.failed(answer) }, commands.count)
             } catch {
+                live.batchFailed()
                 // Something in one command broke the transaction: retry each alone so it fails alone.
-                if commands.count > 1 { return commands.flatMap { commit([$0]) } }
+                if commands.count > 1 { return (commands.flatMap { commit([$0]).completions }, commands.count) }
                 let failure = Self.failure(error)
                 logger.error("write failed", metadata: ["error": "\(failure)"])
-                return commands.map { $0.failed(failure) }
+                return (commands.map { $0.failed(failure) }, commands.count)
             }
         }
     }

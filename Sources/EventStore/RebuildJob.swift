@@ -1,12 +1,14 @@
 import EventModel
 
 /// A job that rebuilds one view of every object (of one type, or of every type that has it)
-/// after the view's version changed: each object's state is folded again from its events and
-/// swapped in atomically with its snapshots, while the old state keeps serving until then.
+/// after the view's version changed: each object's view is folded again from its events and
+/// checkpointed (its rows, then a snapshot every snapshot interval and at its head), so waking
+/// the object or reading it as of any point starts from a snapshot of the new version.
 ///
-/// Objects are taken in chunks of stream numbers; a chunk's states and its mark as done are
-/// written in one transaction, so a job stopped anywhere (even by `kill -9`) resumes at the
-/// chunks not marked, and no object is ever left half old, half new.
+/// Objects are taken in chunks of stream numbers. A chunk's last checkpoints and its mark as
+/// done are written in one transaction; a large object's earlier ones go first, each snapshot
+/// after its rows, so a job stopped anywhere (even by `kill -9`) resumes at the chunks not
+/// marked, and never leaves a snapshot whose rows are missing.
 public struct RebuildJob: Sendable, Equatable {
     /// Where a job is.
     public enum State: String, Sendable {
@@ -104,23 +106,11 @@ public struct RebuildJob: Sendable, Equatable {
     }
 }
 
-/// One object's rebuilt view, to swap in: the state at `seq` and its snapshots.
-struct ViewInstall {
-    let stream: UInt64
-    let storageKey: [UInt8]
-    let view: AnyProjection
-    let seq: Seq
-    let state: JSONValue
-    let snapshots: [(seq: Seq, state: JSONValue)]
-    /// Whether every snapshot of the view for the stream is dropped first (a forced rebuild
-    /// replaces them all, damaged ones included).
-    let replacesSnapshots: Bool
-}
-
 /// What a rebuild asks of the writer besides creating its job.
 enum JobWrite {
-    /// Swap in the views of chunk `chunk` of job `job`, mark the chunk done and count it.
-    case installChunk(job: UInt64, chunk: UInt64, views: [ViewInstall], events: UInt64)
+    /// Store the last checkpoints of chunk `chunk` of job `job`, mark the chunk done and count
+    /// its objects and events.
+    case installChunk(job: UInt64, chunk: UInt64, checkpoints: [CheckpointWrite], objects: UInt64, events: UInt64)
     /// Mark the job finished (done or failed) and drop its chunk marks.
     case finish(job: UInt64, state: RebuildJob.State, message: String?)
     /// Remember the version of each `(type, view)` the stored states are now of.

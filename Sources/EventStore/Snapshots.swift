@@ -2,7 +2,21 @@ import EventModel
 import LMDB
 import Zstd
 
-/// Snapshots of view states: `stream + view name + 0 + seq → version + CRC-32C + zstd frame`.
+/// A snapshot to write again because the one stored was damaged (a failed checksum or frame):
+/// the summary folded from the events at its seq (a keyed view's rows at that seq are in
+/// storage already, written before the snapshot was).
+struct SnapshotRepair {
+    let stream: UInt64
+    let viewName: String
+    let version: Int
+    let seq: Seq
+    let summary: [UInt8]
+}
+
+/// Snapshots of view states: `stream + view name + 0 + seq → version + CRC-32C + length + zstd
+/// frame of the summary's JSON`. Every checkpoint of a view writes one, after the rows it
+/// changed (for a keyed view): a snapshot at seq s says "the summary after s is this, and the
+/// rows after s are the stored versions at or below s".
 ///
 /// A snapshot is used only when its view version is the code's and both its checksum and its
 /// zstd frame check out; any other is skipped (and superseded by the next one written).
@@ -20,18 +34,23 @@ enum SnapshotKeys {
 struct SnapshotWriter {
     private let compressor = ZstdCompressor(level: 3)
 
-    func write(stream: UInt64, name: String, version: Int, seq: Seq, state: JSONValue, layout: StoreLayout, transaction: WriteTransaction) throws {
-        var json = JSONWriter(capacity: 1024)
-        json.value(state)
-        var frame = [UInt8](repeating: 0, count: ZstdCompressor.bound(json.bytes.count))
-        let count = try json.bytes.withUnsafeBytes { input in try frame.withUnsafeMutableBytes { try compressor.compress(input, into: $0) } }
+    /// The stored value of a snapshot of `summary` (compact JSON) by view `version`.
+    func value(version: Int, summary json: [UInt8]) throws -> [UInt8] {
+        var frame = [UInt8](repeating: 0, count: ZstdCompressor.bound(json.count))
+        let count = try json.withUnsafeBytes { input in try frame.withUnsafeMutableBytes { try compressor.compress(input, into: $0) } }
         var value = [UInt8]()
-        value.reserveCapacity(8 + count + 4)
+        value.reserveCapacity(12 + count)
         withUnsafeBytes(of: UInt32(version).littleEndian) { value.append(contentsOf: $0) }
-        let checksum = json.bytes.withUnsafeBytes { CRC32C.checksum($0) }
+        let checksum = json.withUnsafeBytes { CRC32C.checksum($0) }
         withUnsafeBytes(of: checksum.littleEndian) { value.append(contentsOf: $0) }
-        withUnsafeBytes(of: UInt32(json.bytes.count).littleEndian) { value.append(contentsOf: $0) }
+        withUnsafeBytes(of: UInt32(json.count).littleEndian) { value.append(contentsOf: $0) }
         value.append(contentsOf: frame[..<count])
+        return value
+    }
+
+    /// Stores the snapshot of `summary` (compact JSON) of the view `name` of `stream` at `seq`.
+    func write(stream: UInt64, name: String, version: Int, seq: Seq, summary json: [UInt8], layout: StoreLayout, transaction: WriteTransaction) throws {
+        let value = try value(version: version, summary: json)
         try SnapshotKeys.withKey(stream: stream, name: name, seq: seq) { key in
             try value.withUnsafeBytes { try transaction.put(layout.snapshots, key: key, value: $0) }
         }
@@ -39,12 +58,13 @@ struct SnapshotWriter {
 }
 
 extension StoreLayout {
-    /// The newest usable snapshot of `view` for `stream` at or below `seq`: its seq and state.
-    /// Snapshots of another view version, or whose checksum or frame fails, are skipped and
-    /// their seqs handed to `skipped` (newest first), so the caller can replace them.
+    /// The newest usable snapshot of `view` for `stream` at or below `seq`: its seq and summary.
+    /// Snapshots of another view version are passed over; those whose checksum or frame fails
+    /// are passed over too and their seqs handed to `skipped` (newest first), so the caller can
+    /// write them again.
     func snapshot(
         of view: AnyProjection, stream: UInt64, atMost seq: Seq, in transaction: some ReadableTransaction, skipped: (Seq) -> Void = { _ in }
-    ) throws -> (seq: Seq, state: JSONValue)? {
+    ) throws -> (seq: Seq, summary: JSONValue)? {
         // Made on the first snapshot met: most reads of a young object meet none.
         var decompressor: ZstdDecompressor?
         return try transaction.withCursor(snapshots) { cursor in
@@ -57,18 +77,20 @@ extension StoreLayout {
                 guard matches else { return nil }
                 let snapshotSeq = StoreKeys.integer(current.key, at: prefixCount)
                 if decompressor == nil { decompressor = ZstdDecompressor() }
-                if let decompressor, let decoded = Self.decodeSnapshot(current.value, version: view.version, decompressor: decompressor) {
-                    return (snapshotSeq, decoded)
+                if current.value.count >= 4, Int(UInt32(littleEndian: current.value.loadUnaligned(as: UInt32.self))) == view.version {
+                    if let decompressor, let decoded = Self.decodeSnapshot(current.value, decompressor: decompressor) {
+                        return (snapshotSeq, decoded)
+                    }
+                    skipped(snapshotSeq)
                 }
-                skipped(snapshotSeq)
                 entry = try cursor.previous()
             }
             return nil
         }
     }
 
-    private static func decodeSnapshot(_ value: UnsafeRawBufferPointer, version: Int, decompressor: ZstdDecompressor) -> JSONValue? {
-        guard value.count > 12, Int(UInt32(littleEndian: value.loadUnaligned(as: UInt32.self))) == version else { return nil }
+    private static func decodeSnapshot(_ value: UnsafeRawBufferPointer, decompressor: ZstdDecompressor) -> JSONValue? {
+        guard value.count > 12 else { return nil }
         let checksum = UInt32(littleEndian: value.loadUnaligned(fromByteOffset: 4, as: UInt32.self))
         let count = Int(UInt32(littleEndian: value.loadUnaligned(fromByteOffset: 8, as: UInt32.self)))
         var json = [UInt8](repeating: 0, count: count)

@@ -18,12 +18,19 @@ public struct StoreConfiguration: Sendable {
     public var limits = AppendLimits()
     /// Payloads (data plus metadata) longer than this are stored zstd-compressed.
     public var compressionThresholdBytes: Int = 1_024
-    /// Every view's state is snapshotted each time its object's seq passes a multiple of this,
-    /// so a view as of any point is the nearest snapshot plus at most this many events.
+    /// Every view of a live object is checkpointed (and so snapshotted) once this many events
+    /// were folded into it since its last checkpoint, so waking an object, or reading a view as
+    /// of any point, folds about this many events at most after the nearest snapshot.
     public var snapshotIntervalEvents: UInt64 = 1_000
     /// How long the answer to a request sent with an idempotency key is kept (and a request
     /// with the same key answered with it), ms; the writer purges older ones.
     public var idempotencyWindowMilliseconds: Int64 = 24 * 3_600_000
+    /// The work one writer transaction may do, in µs: past it, the transaction commits and the
+    /// requests left wait for the next one, so a heavy object never holds the others' appends
+    /// for longer (a single request is never split).
+    public var transactionWorkMaxMicroseconds: Int = 5_000
+    /// The memory live objects may hold and when their views are checkpointed.
+    public var live = LiveConfiguration()
 
     /// Defaults for `directory`.
     public init(directory: String) { self.directory = directory }

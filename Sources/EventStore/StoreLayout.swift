@@ -11,10 +11,11 @@ import LMDB
 /// | `streams` | stream number (8, BE) | ``StreamRecord`` |
 /// | `stream-names` | `type/id` 0 branch | stream number (8) |
 /// | `meta` | name | format version and other facts about the store |
-/// | `views` | stream (8, BE) + view name | ``StoredView``: view version (4) + seq (8) + state JSON |
+/// | `views` | 0 (8, BE) + view name | ``StoredView``: a cross-object view's version (4) + position (8) + state JSON |
 /// | `timers` | due time (8, BE) + stream (8, BE) + timer id | payload JSON |
 /// | `timer-ids` | stream (8, BE) + timer id | due time (8) |
-/// | `snapshots` | stream (8, BE) + view name + 0 + seq (8, BE) | view version (4) + CRC-32C (4) + zstd frame of the state |
+/// | `snapshots` | stream (8, BE) + view name + 0 + seq (8, BE) | view version (4) + CRC-32C (4) + length (4) + zstd frame of the summary |
+/// | `rows` | stream (8, BE) + view name + 0 + view version (4, BE) + row key + 0 + seq (8, BE) | ``RowRecord``: a keyed view's row as of that seq |
 /// | `jobs` | job id (8, BE), or job id + chunk (8, BE) for a chunk done | ``RebuildJob`` as JSON, or empty |
 /// | `consumers` | consumer name | ``Consumer`` as JSON (its filters and acknowledged position) |
 /// | `parked` | sink name + 0 + first position (8, BE) | a batch a sink could not deliver, as JSON |
@@ -25,10 +26,13 @@ import LMDB
 /// of a stream with consecutive seqs at consecutive positions share one entry, so reading an
 /// object that was appended in bulk is a plain cursor scan of `log`.
 struct StoreLayout {
-    static let databaseNames = ["log", "seqs", "ids", "streams", "stream-names", "meta", "views", "timers", "timer-ids", "snapshots", "jobs", "consumers", "parked", "merges", "idempotency"]
-    /// 2: merges remember roots and where copies are held (`merges`); format 1 stores are
-    /// upgraded on open (``StoreMigration``).
-    static let formatVersion: UInt64 = 2
+    static let databaseNames = [
+        "log", "seqs", "ids", "streams", "stream-names", "meta", "views", "timers", "timer-ids", "snapshots", "jobs", "consumers", "parked", "merges",
+        "idempotency", "rows",
+    ]
+    /// 3: per-object views are checkpointed (snapshots, and keyed views' rows in `rows`), not
+    /// stored whole in `views`; format 1 and 2 stores are upgraded on open (``StoreMigration``).
+    static let formatVersion: UInt64 = 3
 
     let log: Database
     let seqs: Database
@@ -45,6 +49,7 @@ struct StoreLayout {
     let parked: Database
     let merges: Database
     let idempotency: Database
+    let rows: Database
 
     init(_ environment: Environment) {
         log = environment.database("log")
@@ -62,6 +67,7 @@ struct StoreLayout {
         parked = environment.database("parked")
         merges = environment.database("merges")
         idempotency = environment.database("idempotency")
+        rows = environment.database("rows")
     }
 
     /// The stream number stored for `storageKey`, if the stream exists.

@@ -4,6 +4,11 @@ import LMDB
 /// Upgrades a store written by an earlier build to ``StoreLayout/formatVersion``, in one write
 /// transaction (all or nothing), when it is opened.
 ///
+/// Format 2 → 3: per-object views are no longer stored whole with every append (they are
+/// checkpointed: snapshots, and the rows of keyed views in `rows`); the states format 2 kept
+/// in `views` (every stream but 0, the cross-object views') are deleted. Snapshots stay: those
+/// of views whose version did not change are still used.
+///
 /// Format 1 → 2: format 1 kept in `meta` the immediate original of each copy (`origin` + copy
 /// id), which copies went into which stream (`copied` + stream + original id) and merge records
 /// without the fast-forward flag (`merge` + target + source). Format 2 keeps them in `merges`
@@ -13,7 +18,24 @@ import LMDB
 enum StoreMigration {
     /// Brings the store from `version` to the current format.
     static func upgrade(from version: UInt64, layout: StoreLayout, transaction: WriteTransaction) throws {
-        precondition(version == 1, "only format 1 is upgraded")
+        precondition(version == 1 || version == 2, "only formats 1 and 2 are upgraded")
+        if version == 1 { try upgradeMerges(layout: layout, transaction: transaction) }
+        try dropStoredViews(layout: layout, transaction: transaction)
+    }
+
+    private static func dropStoredViews(layout: StoreLayout, transaction: WriteTransaction) throws {
+        var keys: [[UInt8]] = []
+        try transaction.withCursor(layout.views) { cursor in
+            var entry = try StoreKeys.withKey(1) { try cursor.seek(atLeast: $0) }
+            while let current = entry {
+                keys.append(Array(current.key))
+                entry = try cursor.next()
+            }
+        }
+        for key in keys { _ = try key.withUnsafeBytes { try transaction.delete(layout.views, key: $0) } }
+    }
+
+    private static func upgradeMerges(layout: StoreLayout, transaction: WriteTransaction) throws {
         let ledger = MergeLedger(layout: layout)
         var origins: [EventID: EventID] = [:]
         var records: [(target: UInt64, source: UInt64, sourceSeq: Seq, targetHead: Seq)] = []

@@ -13,7 +13,7 @@ enum WriterCommand {
     /// Fire a due timer through the object type's timer handler (nothing when it is no longer
     /// pending).
     case fireTimer(StreamName, timerId: String, WriterReply<Void>)
-    /// Snapshot every view of a branch at its head.
+    /// Checkpoint every view of a branch at its head (its snapshot answered once written).
     case snapshot(StreamName, WriterReply<SnapshotTaken>)
     /// Store snapshots a reader folded again because the stored ones were unusable.
     case repairSnapshots(StreamName, [SnapshotRepair], WriterReply<Void>)
@@ -37,12 +37,27 @@ enum WriterCommand {
     case job(JobWrite, WriterReply<Void>)
     /// Store a cross-object view's state and checkpoint.
     case storeLogView(LogViewWrite, WriterReply<Void>)
+    /// Store part of a view's checkpoint: rows, and with the last part its snapshot.
+    case checkpoint(CheckpointWrite, WriterReply<Void>)
+    /// A checkpoint job ended (nil: written; else what stopped it).
+    case checkpointEnded(CheckpointJob, EventStoreError?, WriterReply<Void>)
+    /// Checkpoint every live object with changes (what closing the store waits for).
+    case checkpointAll(WriterReply<Void>)
 
     /// The bytes the command holds in the queue (its packed events), for the queue's bound.
     var bytes: Int {
         switch self {
         case .append(let request, _): request.events.storage.count
         default: 0
+        }
+    }
+
+    /// Whether the engine sent it itself (a checkpoint's part or end): the queue takes it even
+    /// when full, and even once it refuses clients, so the state in memory always reaches storage.
+    var isInternal: Bool {
+        switch self {
+        case .checkpoint, .checkpointEnded, .checkpointAll: true
+        default: false
         }
     }
 
@@ -72,6 +87,9 @@ enum WriterCommand {
         case .createJob(_, let reply): reply.completion(.failure(error))
         case .job(_, let reply): reply.completion(.failure(error))
         case .storeLogView(_, let reply): reply.completion(.failure(error))
+        case .checkpoint(_, let reply): reply.completion(.failure(error))
+        case .checkpointEnded(_, _, let reply): reply.completion(.failure(error))
+        case .checkpointAll(let reply): reply.completion(.failure(error))
         }
     }
 }

@@ -17,5 +17,8 @@ struct EvBench: AsyncParsableCommand {
               evbench rebuild --objects 100000 --events-per-object 100 --dir /tmp/b4
               evbench hello-server --port 8081
             """,
-        subcommands: [AppendBenchmark.self, ReplayBenchmark.self, TimeTravelBenchmark.self, RebuildBenchmark.self, ChangeCaptureBenchmark.self, HelloServer.self])
+        subcommands: [
+            AppendBenchmark.self, ReplayBenchmark.self, TimeTravelBenchmark.self, RebuildBenchmark.self, ChangeCaptureBenchmark.self, LiveObjectsBenchmark.self,
+            HelloServer.self,
+        ])
 }

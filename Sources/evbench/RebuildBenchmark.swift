@@ -7,11 +7,12 @@ import Projections
 
 /// The `stock` view under another version, meaning the same: what a release that changes a
 /// reducer does to a store.
-struct StockViewNext: Projection {
+struct StockViewNext: KeyedProjection {
+    typealias Row = StockView.Order
     let name = "stock"
     let version: Int
-    var initialState: StockView.State { StockView().initialState }
-    func apply(_ state: inout StockView.State, _ event: RecordedEvent) { StockView().apply(&state, event) }
+    var initialSummary: StockView.Summary { StockView().initialSummary }
+    func apply(_ summary: inout StockView.Summary, _ rows: Rows<StockView.Order>, _ event: RecordedEvent) { StockView().apply(&summary, rows, event) }
 }
 
 /// A rebuild of every inventory object's stock view after its version changed.

@@ -23,8 +23,10 @@ struct CommandRouteTests {
                 headers: [.contentType: "application/json", HTTPField.Name("Prefer")!: "handling=strict, return=representation"])
             #expect(reserved.headers[HTTPField.Name("Preference-Applied")!] == "return=representation")
             let state = try #require(reserved.json["state"] as? [String: Any])
-            #expect(state["available"] as? Int == 6 && state["reserved"] as? Int == 4)
-            let pending = try #require((state["pending"] as? [String: Any])?["o-1"] as? [String: Any])
+            #expect(state["available"] as? Int == 6 && state["reserved"] as? Int == 4 && state["pendingOrders"] as? Int == 1)
+            let order = try await client.get("/v1/objects/inventory/sku-1/views/stock?key=o-1")
+            let pending = try #require(order.json["row"] as? [String: Any])
+            #expect(order.json["key"] as? String == "o-1" && pending["status"] as? String == "pending")
             #expect(pending["expiresAt"] as? Int == Int(test.clock.nowMilliseconds()) + 60_000)
 
             // A plain append is folded into the view in the same transaction.
@@ -55,7 +57,7 @@ struct CommandRouteTests {
             #expect(part.json["pointer"] as? String == "/available" && part.json["state"] == nil)
             let past = try await client.get("/v1/objects/inventory/sku-2/views/stock?pointer=/available&at=1")
             #expect(past.json["value"] as? Int == 7)
-            let missing = try await client.get("/v1/objects/inventory/sku-2/views/stock?pointer=/pending/o-9")
+            let missing = try await client.get("/v1/objects/inventory/sku-2/views/stock?pointer=/rows/o-9/qty")
             #expect(missing.status == .notFound && missing.json["type"] as? String == "/problems/pointer-not-found" && missing.json["field"] as? String == "pointer")
             let malformed = try await client.get("/v1/objects/inventory/sku-2/views/stock?pointer=available")
             #expect(malformed.status == .badRequest && malformed.json["field"] as? String == "pointer")

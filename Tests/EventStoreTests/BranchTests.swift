@@ -56,7 +56,7 @@ struct BranchTests {
         }
         for seq in 0...branchEvents.count {
             let read = try #require(try test.store.readView(view, of: branch, at: .seq(UInt64(seq))))
-            #expect(try read.state.withUnsafeBytes { try JSONValue(parsing: $0) } == (try view.initial(Array(recorded[..<seq]))))
+            #expect(try read.state.withUnsafeBytes { try JSONValue(parsing: $0) } == (try view.materialize(Array(recorded[..<seq])).summary))
         }
 
         let listed = try test.store.branches(of: object)

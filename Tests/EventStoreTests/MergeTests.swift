@@ -31,9 +31,9 @@ struct MergeTests {
             try await test.store.merge(try BranchName(source), into: try stream(target))
         }
 
-        func stock(_ branch: String) throws -> StockView.State {
+        func stock(_ branch: String) throws -> StockView.Summary {
             let read = try #require(try test.store.readView(BundledTypes.inventory.views[0], of: try stream(branch)))
-            return try JSONValueDecoder().decode(StockView.State.self, from: try read.state.withUnsafeBytes { try JSONValue(parsing: $0) })
+            return try JSONValueDecoder().decode(StockView.Summary.self, from: try read.state.withUnsafeBytes { try JSONValue(parsing: $0) })
         }
     }
 

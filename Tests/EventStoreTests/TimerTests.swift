@@ -27,7 +27,9 @@ struct TimerTests {
         test.clock.advance(byMilliseconds: 2_000)
         #expect(try await test.store.fireDueTimers() == 1)
         let state = try stock(test.store, "inventory/sku-1")
-        #expect(state["available"] == 5 && state["reserved"] == 0 && state["closed"]?["o-1"] == "expired")
+        #expect(state["available"] == 5 && state["reserved"] == 0 && state["pendingOrders"] == 0)
+        let order = try #require(try test.store.readRows(BundledTypes.inventory.views[0], of: StreamName(object: try ObjectKey(parsing: "inventory/sku-1")), RowQuery(.key("o-1")))?.rows.first)
+        #expect(try order.json.withUnsafeBytes { try JSONValue(parsing: $0) }["status"] == "expired")
         #expect(try test.store.allEvents(of: "inventory/sku-1").map(\.type) == ["Restocked", "Reserved", "TimerSet", "TimerFired", "Expired"])
         #expect(try await test.store.fireDueTimers() == 0, "a timer fires once")
     }

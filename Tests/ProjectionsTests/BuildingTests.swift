@@ -3,33 +3,47 @@ import Projections
 import Testing
 
 /// Runs commands against the building type the way the writer does: decide on the current
-/// `alerts` state, then fold the decided events into both views.
+/// `alerts` state, then fold the decided events into both views; one second passes per command.
 struct BuildingHarness {
-    var aggregates = AggregatesView.State()
-    var alerts = AlertsView.State()
-    var events: [RecordedEvent] = []
-    var now: Int64 = 1_700_000_000_000
+    var object = ObjectTypeHarness(BundledTypes.building)
+    var events: [RecordedEvent] { object.events }
+    var now: Int64 { object.now }
+
+    /// One sensor's aggregates, from its rows: its type and unit, its minute and hour buckets.
+    struct Sensor {
+        var sensorType: String
+        var unit: String
+        var minutes: [AggregateBucket]
+        var hours: [AggregateBucket]
+    }
+
+    /// The aggregates by sensor, read back from the view's rows.
+    var aggregates: (summary: AggregatesView.Summary, sensors: [String: Sensor]) {
+        var sensors: [String: Sensor] = [:]
+        let rows = object.rows("aggregates", as: AggregateRow.self)
+        for (key, row) in rows {
+            guard case .sensor(let sensor) = row else { continue }
+            let groups = { (letter: String) in
+                rows.filter { $0.key.hasPrefix(key + "/" + letter + "/") }.flatMap { entry -> [AggregateBucket] in
+                    if case .group(let group) = entry.row { return group.buckets }
+                    return []
+                }
+            }
+            sensors[key] = Sensor(sensorType: sensor.sensorType, unit: sensor.unit, minutes: groups("m"), hours: groups("h"))
+        }
+        return (object.summary("aggregates"), sensors)
+    }
+
+    var alerts: AlertsView.State { object.summary("alerts") }
 
     mutating func run(_ command: String, _ body: JSONValue) -> Result<[NewEvent], Rejection> {
-        let decider = BundledTypes.building.commands[command]!
-        let stateJSON = try! JSONValueEncoder().encode(alerts)
-        let result = decider.decide(body, state: stateJSON, context: DecisionContext(nowMilliseconds: now))
-        if case .success(let decided) = result { append(decided) }
-        now += 1_000
+        let result = object.run(command, body)
+        object.now += 1_000
         return result
     }
 
     /// Folds `decided` as if the writer had appended it now.
-    mutating func append(_ decided: [NewEvent]) {
-        for event in decided {
-            let recorded = RecordedEvent(
-                seq: UInt64(events.count + 1), id: EventID(high: 0, low: UInt64(events.count)), type: event.type, data: event.data,
-                timeMilliseconds: now)
-            events.append(recorded)
-            AggregatesView().apply(&aggregates, recorded)
-            AlertsView().apply(&alerts, recorded)
-        }
-    }
+    mutating func append(_ decided: [NewEvent]) { object.append(decided) }
 
     /// Records `readings` and returns the alerts raised.
     mutating func record(_ readings: [JSONValue]) -> [JSONValue] {
@@ -355,7 +369,7 @@ struct BuildingTests {
         #expect(rejection(harness.run("resolve", ["alertId": "alert-01"]))?.code == "ALERT_NOT_FOUND")
     }
 
-    @Test("aggregates equal a naive recomputation from every reading, bounds included", arguments: 0..<8)
+    @Test("aggregates equal a naive recomputation from every reading, over ten days of minutes", arguments: 0..<8)
     func aggregatesMatchNaive(seed: UInt64) throws {
         var generator = SplitMix64(seed: seed)
         var harness = BuildingHarness()
@@ -374,15 +388,15 @@ struct BuildingTests {
         for sensorId in ["s-0", "s-1", "s-2"] {
             let readings = all.filter { $0.sensorId == sensorId }
             let sensor = try #require(harness.aggregates.sensors[sensorId])
-            #expect(rows(sensor.minutes) == naiveBuckets(readings, width: 60_000, limit: AggregatesView.minuteBucketsMax))
-            #expect(rows(sensor.hours) == naiveBuckets(readings, width: 3_600_000, limit: AggregatesView.hourBucketsMax))
-            #expect(sensor.minutes.count == 1_440 && sensor.hours.count == 168, "the bounds were reached")
+            #expect(rows(sensor.minutes) == naiveBuckets(readings, width: 60_000))
+            #expect(rows(sensor.hours) == naiveBuckets(readings, width: 3_600_000))
+            #expect(sensor.minutes.count > 1_440 && sensor.hours.count > 168, "every bucket is kept, past a day of minutes and a week of hours")
         }
         let view = AnyProjection(AggregatesView())
-        let cut = Int.random(in: 0...harness.events.count, using: &generator)
-        let pieces = try view.fold(try view.initial(Array(harness.events[..<cut])), Array(harness.events[cut...]))
-        #expect(try view.initial(harness.events) == pieces)
-        #expect(pieces == (try JSONValueEncoder().encode(harness.aggregates)))
+        let cuts = (0..<3).map { _ in Int.random(in: 0...harness.events.count, using: &generator) }.sorted()
+        let pieces = try view.materialize(harness.events, cutAt: cuts)
+        #expect(try view.materialize(harness.events) == pieces)
+        #expect(pieces == harness.object.view("aggregates"))
     }
 
     @Test("folding any event sequence at once equals folding it in pieces, and every event fits the schema", arguments: 0..<10)
@@ -423,15 +437,12 @@ struct BuildingTests {
         }
         #expect(harness.alerts.alertsRaised > 0 && !harness.alerts.rules.isEmpty)
         for event in harness.events { #expect(BuildingSchema.admits(event.type, event.data), "\(event.type) \(event.data.jsonText)") }
-        for (view, state) in [
-            (AnyProjection(AggregatesView()), try JSONValueEncoder().encode(harness.aggregates)),
-            (AnyProjection(AlertsView()), try JSONValueEncoder().encode(harness.alerts)),
-        ] {
-            let whole = try view.initial(harness.events)
-            let cut = Int.random(in: 0...harness.events.count, using: &generator)
-            let pieces = try view.fold(try view.initial(Array(harness.events[..<cut])), Array(harness.events[cut...]))
-            #expect(whole == pieces && whole == state, "\(view.name)")
-            #expect(whole.jsonText == pieces.jsonText)
+        for view in [AnyProjection(AggregatesView()), AnyProjection(AlertsView())] {
+            let whole = try view.materialize(harness.events)
+            let cuts = (0..<3).map { _ in Int.random(in: 0...harness.events.count, using: &generator) }.sorted()
+            let pieces = try view.materialize(harness.events, cutAt: cuts)
+            #expect(whole == pieces && whole == harness.object.view(view.name), "\(view.name)")
+            #expect(whole.document.jsonText == pieces.document.jsonText)
         }
     }
 }
@@ -442,8 +453,8 @@ private func rows(_ buckets: [AggregateBucket]) -> [[Double]] {
 }
 
 /// The buckets of `readings` recomputed from scratch: grouped by timestamp floored to `width`,
-/// summed in the order recorded, the latest `limit` starts kept.
-private func naiveBuckets(_ readings: [(sensorId: String, value: Double, timestamp: Int64)], width: Int64, limit: Int) -> [[Double]] {
+/// summed in the order recorded.
+private func naiveBuckets(_ readings: [(sensorId: String, value: Double, timestamp: Int64)], width: Int64) -> [[Double]] {
     var buckets: [Int64: (min: Double, max: Double, sum: Double, count: Int)] = [:]
     for reading in readings {
         let start = reading.timestamp / width * width
@@ -453,7 +464,7 @@ private func naiveBuckets(_ readings: [(sensorId: String, value: Double, timesta
             buckets[start] = (reading.value, reading.value, reading.value, 1)
         }
     }
-    return buckets.keys.sorted().suffix(limit).map { start in
+    return buckets.keys.sorted().map { start in
         let bucket = buckets[start]!
         return [Double(start), bucket.min, bucket.max, bucket.sum, Double(bucket.count), bucket.sum / Double(bucket.count)]
     }

@@ -5,8 +5,22 @@ import Testing
 /// The document type driven like the engine drives it, with its views decoded.
 private struct DocumentHarness {
     var object: ObjectTypeHarness
-    var presence: PresenceView.State { object.state("presence") }
-    var blocks: BlocksView.State { object.state("blocks") }
+    var presence: PresenceView.State { object.summary("presence") }
+
+    /// The blocks view as one value: its blocks in document order (its `o/` rows), who can
+    /// undo what, and the ties.
+    struct Blocks {
+        var blocks: [BlocksView.Block]
+        var editors: [String: BlocksView.Editor]
+        var tiedBlocks: Int
+    }
+
+    var blocks: Blocks {
+        let summary = object.summary("blocks", as: BlocksView.Summary.self)
+        let ordered = object.rows("blocks", prefix: BlocksView.orderPrefix, as: BlocksView.Block.self).map(\.row)
+        #expect(ordered.count == summary.blocks && object.rows("blocks", prefix: "b/", as: BlocksView.Block.self).count == summary.blocks)
+        return Blocks(blocks: ordered, editors: summary.editors, tiedBlocks: summary.tiedBlocks)
+    }
     var texts: [String] { blocks.blocks.map(\.text) }
 
     init(idleMilliseconds: Int64 = DocumentType.idleMillisecondsDefault) {
@@ -318,7 +332,7 @@ struct DocumentTests {
         let a = document.insert("a", by: "u2", ["kind": "heading"])
         let b = document.insert("b", by: "u2", ["kind": "code"])
         document.insert("c", by: "u2")
-        let before = document.object.views["blocks"]!
+        let before = document.object.view("blocks")
         let body: JSONValue =
             switch operation {
             case "insertBlock": ["userId": "u1", "text": "new", "after": .string(a)]
@@ -328,10 +342,10 @@ struct DocumentTests {
             }
         document.run(operation, body)
         let done = document.object.events.last { $0.type.hasPrefix("Block") }!
-        #expect(document.object.views["blocks"] != before)
+        #expect(document.object.view("blocks") != before)
         let undone = document.run("undo", ["userId": "u1"])
         #expect(undone.first?.data["undoes"] == .number(Double(done.seq)))
-        #expect(document.object.views["blocks"] == before, "blocks, kinds, texts, positions and undo stacks all as they were")
+        #expect(document.object.view("blocks") == before, "blocks, kinds, texts, positions and undo stacks all as they were")
         let refusal = document.refusal("undo", ["userId": "u1"])
         #expect(refusal?.code == "NOTHING_TO_UNDO", "an undo is not itself undone")
     }
@@ -340,19 +354,19 @@ struct DocumentTests {
     func undoChain() throws {
         var document = DocumentHarness()
         document.run("join", ["userId": "u1", "userName": "Ann"])
-        var after = [document.object.views["blocks"]!]
+        var after = [document.object.view("blocks")]
         let a = document.insert("a")
-        after.append(document.object.views["blocks"]!)
+        after.append(document.object.view("blocks"))
         let b = document.insert("b")
-        after.append(document.object.views["blocks"]!)
+        after.append(document.object.view("blocks"))
         document.run("updateBlock", ["userId": "u1", "blockId": .string(a), "text": "a2"])
-        after.append(document.object.views["blocks"]!)
+        after.append(document.object.view("blocks"))
         document.run("moveBlock", ["userId": "u1", "blockId": .string(a), "after": .string(b)])
-        after.append(document.object.views["blocks"]!)
+        after.append(document.object.view("blocks"))
         document.run("deleteBlock", ["userId": "u1", "blockId": .string(b)])
         for expected in after.reversed() {
             document.run("undo", ["userId": "u1"])
-            #expect(document.object.views["blocks"] == expected)
+            #expect(document.object.view("blocks") == expected)
         }
         #expect(document.texts.isEmpty)
         let refusal = document.refusal("undo", ["userId": "u1"])
@@ -434,7 +448,8 @@ struct DocumentTests {
         // The handler itself: idle users leave, users seen since get their timer set again,
         // absent users and other timers are ignored.
         let handler = try #require(BundledTypes.document.timerHandler)
-        let presence: JSONValue = ["users": ["idle": ["userName": "I", "lastSeen": 1_000], "busy": ["userName": "B", "lastSeen": 250_000]]]
+        let presence = try JSONValueDecoder().decode(
+            PresenceView.State.self, from: ["users": ["idle": ["userName": "I", "lastSeen": 1_000], "busy": ["userName": "B", "lastSeen": 250_000]]])
         let now = DecisionContext(nowMilliseconds: 301_000)
         #expect(
             handler.fire(timerId: "idle:idle", payload: ["userId": "idle"], state: presence, context: now) == [
@@ -470,16 +485,16 @@ struct DocumentTests {
         let document = randomHistory(seed: seed)
         var generator = SplitMix64(seed: seed ^ 0xF01D)
         for view in BundledTypes.document.views {
-            let whole = try view.initial(document.object.events)
-            #expect(whole.jsonText == document.object.views[view.name]!.jsonText)
-            var pieces: JSONValue? = nil
+            let whole = try view.materialize(document.object.events)
+            #expect(whole.document.jsonText == document.object.view(view.name).document.jsonText)
+            var pieces: MaterializedView? = nil
             var start = 0
             while start < document.object.events.count {
                 let end = min(document.object.events.count, start + Int.random(in: 1...40, using: &generator))
-                pieces = try view.fold(pieces, Array(document.object.events[start..<end]))
+                pieces = try view.materialize(Array(document.object.events[start..<end]), from: pieces)
                 start = end
             }
-            #expect(pieces?.jsonText == whole.jsonText, "\(view.name)")
+            #expect(pieces?.document.jsonText == whole.document.jsonText, "\(view.name)")
         }
         #expect(randomHistory(seed: seed).object.events == document.object.events, "the same commands decide the same events")
     }

@@ -5,25 +5,31 @@ import Testing
 /// Runs commands against the inventory type the way the writer does: decide on the current
 /// state, then fold the decided events.
 struct InventoryHarness {
-    var state = StockView.State()
-    var events: [RecordedEvent] = []
-    var now: Int64 = 1_000_000
+    var object = ObjectTypeHarness(BundledTypes.inventory, now: 1_000_000)
+    var events: [RecordedEvent] { object.events }
+    var now: Int64 { object.now }
 
-    mutating func run(_ command: String, _ body: JSONValue) -> Result<[NewEvent], Rejection> {
-        let decider = BundledTypes.inventory.commands[command]!
-        let stateJSON = try! JSONValueEncoder().encode(state)
-        let result = decider.decide(body, state: stateJSON, context: DecisionContext(nowMilliseconds: now))
-        if case .success(let decided) = result {
-            for event in decided {
-                let recorded = RecordedEvent(
-                    seq: UInt64(events.count + 1), id: EventID(high: 0, low: UInt64(events.count)), type: event.type, data: event.data,
-                    timeMilliseconds: now)
-                events.append(recorded)
-                StockView().apply(&state, recorded)
-            }
-        }
-        return result
+    /// The stock view as one value: its summary, and its order rows split into the pending
+    /// ones and how the others ended.
+    struct Stock {
+        var available: Int
+        var reserved: Int
+        var sold: Int
+        var pendingUnits: Int
+        var pending: [String: StockView.Order]
+        var closed: [String: String]
     }
+
+    var state: Stock {
+        let summary = object.summary("stock", as: StockView.Summary.self)
+        let orders = object.rows("stock", as: StockView.Order.self)
+        return Stock(
+            available: summary.available, reserved: summary.reserved, sold: summary.sold, pendingUnits: summary.pendingUnits,
+            pending: Dictionary(uniqueKeysWithValues: orders.filter { $0.row.status == .pending }.map { ($0.key, $0.row) }),
+            closed: Dictionary(uniqueKeysWithValues: orders.filter { $0.row.status != .pending }.map { ($0.key, $0.row.status.rawValue) }))
+    }
+
+    mutating func run(_ command: String, _ body: JSONValue) -> Result<[NewEvent], Rejection> { object.run(command, body) }
 
     func rejectionCode(_ result: Result<[NewEvent], Rejection>) -> String? {
         if case .failure(let rejection) = result { return rejection.code }
@@ -91,13 +97,13 @@ struct InventoryTests {
             // The invariants hold after every command, whatever the interleaving.
             #expect(harness.state.available >= 0 && harness.state.reserved >= 0)
             #expect(harness.state.reserved == harness.state.pending.values.reduce(0) { $0 + $1.qty })
+            #expect(harness.state.pendingUnits == harness.state.reserved && harness.object.object.brokenInvariant == nil)
         }
         let view = AnyProjection(StockView())
-        let whole = try view.initial(harness.events)
-        let cut = Int.random(in: 0...harness.events.count, using: &generator)
-        let pieces = try view.fold(try view.initial(Array(harness.events[..<cut])), Array(harness.events[cut...]))
-        #expect(whole == pieces)
-        #expect(whole == (try JSONValueEncoder().encode(harness.state)))
+        let whole = try view.materialize(harness.events)
+        let cuts = (0..<3).map { _ in Int.random(in: 0...harness.events.count, using: &generator) }.sorted()
+        #expect(whole == (try view.materialize(harness.events, cutAt: cuts)))
+        #expect(whole == harness.object.view("stock"))
     }
 }
 

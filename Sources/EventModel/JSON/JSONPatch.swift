@@ -55,6 +55,22 @@ public enum JSONPatch {
         }
     }
 
+    /// The unescaped reference tokens of the RFC 6901 JSON Pointer `pointer` (none for `""`, the
+    /// whole document).
+    /// - Throws: ``JSONPatchError`` with code `invalidPointer` for text that is not a pointer.
+    public static func tokens(of pointer: String) throws(JSONPatchError) -> [String] {
+        do throws(Failure) {
+            return try Pointer(parsing: pointer).tokens
+        } catch {
+            throw JSONPatchError(operationIndex: 0, code: error.code, pointer: error.pointer, reason: error.reason)
+        }
+    }
+
+    /// The JSON Pointer made of `tokens`, each escaped (`~` as `~0`, `/` as `~1`).
+    public static func pointer(of tokens: [String]) -> String {
+        tokens.map { "/" + escaped($0) }.joined()
+    }
+
     // MARK: - Diff
 
     private static func appendDiff(from source: JSONValue, to target: JSONValue, at path: String, into operations: inout [JSONValue]) {

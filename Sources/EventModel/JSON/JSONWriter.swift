@@ -26,6 +26,10 @@ public struct JSONWriter {
     @inline(__always)
     public mutating func raw(_ json: UnsafeRawBufferPointer) { bytes.append(contentsOf: json) }
 
+    /// Appends bytes that are already valid JSON.
+    @inline(__always)
+    public mutating func raw(_ json: [UInt8]) { bytes.append(contentsOf: json) }
+
     /// Appends `value` in decimal.
     public mutating func integer(_ value: UInt64) {
         var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)

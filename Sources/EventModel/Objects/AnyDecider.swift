@@ -1,19 +1,24 @@
-/// A decider with its types erased to JSON, for the engine.
+/// A decider with its types erased, for the engine.
+///
+/// A command goes through it in two steps: ``prepare(_:)`` decodes the body into the decider's
+/// typed command on the caller's task (so the single writer never decodes JSON), and
+/// ``decide(_:state:context:)`` runs the decider on the view's typed state in the writer.
 public struct AnyDecider: Sendable {
     /// The command's name.
     public let name: String
     /// The name of the view the decider reads.
     public let viewName: String
-    private let run: @Sendable (JSONValue, JSONValue, DecisionContext) -> Result<[NewEvent], Rejection>
+    private let decode: @Sendable (JSONValue) -> Result<PreparedCommand, Rejection>
+    private let run: @Sendable (PreparedCommand, any Sendable, DecisionContext) -> Result<[NewEvent], Rejection>
 
     /// Wraps `decider`.
     public init<D: Decider>(_ decider: D) {
-        name = decider.name
+        let name = decider.name
+        self.name = name
         viewName = decider.source.name
-        run = { command, state, context in
-            let typedCommand: D.Command
+        decode = { body in
             do {
-                typedCommand = try JSONValueDecoder().decode(D.Command.self, from: command)
+                return .success(PreparedCommand(name: name, value: try JSONValueDecoder().decode(D.Command.self, from: body)))
             } catch let error as DecodingError {
                 let problem = error.jsonProblem
                 return .failure(
@@ -23,21 +28,33 @@ public struct AnyDecider: Sendable {
             } catch {
                 return .failure(Rejection(code: "INVALID_COMMAND", status: 422, message: "\(error)"))
             }
-            let typedState: D.Source.State
-            do {
-                typedState = try JSONValueDecoder().decode(D.Source.State.self, from: state)
-            } catch {
-                return .failure(Rejection(code: "STATE_UNREADABLE", status: 500, message: "the stored \(decider.source.name) view does not decode: \(error)"))
+        }
+        run = { command, state, context in
+            guard let typedCommand = command.value as? D.Command, command.name == name else {
+                return .failure(Rejection(code: "INTERNAL", status: 500, message: "the command was prepared for \(command.name), not \(name)"))
+            }
+            guard let typedState = state as? D.Source.State else {
+                return .failure(Rejection(code: "INTERNAL", status: 500, message: "\(name) reads \(decider.source.name), which has another state type"))
             }
             return decider.decide(typedCommand, state: typedState, context: context)
         }
     }
 
-    /// Decodes `command` and runs the decider on `state` (the JSON of its view's state).
-    /// A command that does not decode is refused with `INVALID_COMMAND` (422) and its pointer.
-    public func decide(_ command: JSONValue, state: JSONValue, context: DecisionContext) -> Result<[NewEvent], Rejection> {
+    /// Decodes `body` into the decider's command. A body that does not decode is refused with
+    /// `INVALID_COMMAND` (422) and the JSON Pointer of what is wrong.
+    public func prepare(_ body: JSONValue) -> Result<PreparedCommand, Rejection> { decode(body) }
+
+    /// Runs the decider on `state`, its view's ``AnyViewState/stateValue``.
+    public func decide(_ command: PreparedCommand, state: any Sendable, context: DecisionContext) -> Result<[NewEvent], Rejection> {
         run(command, state, context)
     }
+}
+
+/// A command decoded by ``AnyDecider/prepare(_:)``, ready for the writer.
+public struct PreparedCommand: Sendable {
+    /// The command's name.
+    public let name: String
+    let value: any Sendable
 }
 
 /// Everything the engine knows of one object type: its views, its commands, its timers and the

@@ -37,8 +37,8 @@ public struct DecisionContext: Sendable {
 public protocol Decider: Sendable {
     /// The command's body.
     associatedtype Command: Decodable & Sendable
-    /// The projection whose state the decider reads.
-    associatedtype Source: Projection
+    /// The view whose state the decider reads.
+    associatedtype Source: ViewProjection
 
     /// The command's name in URLs (`/commands/{name}`).
     var name: String { get }

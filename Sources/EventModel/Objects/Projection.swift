@@ -1,32 +1,5 @@
-/// A per-object view: a deterministic fold of an object's events into a state.
-///
-/// Guarantees asked of an implementation: `apply` is pure (same state and event in, same state
-/// out), reads no clock but `event.timeMilliseconds`, and ignores event types it does not know.
-/// The engine stores the state with the view's `version`; when the version changes, stored
-/// states are rebuilt from the events.
-public protocol Projection: Sendable {
-    /// The state; stored as JSON, so it is `Codable`.
-    associatedtype State: Codable & Sendable & Equatable
-
-    /// The view's name in URLs (`/views/{name}`): 1-64 of `[a-z0-9_-]`.
-    var name: String { get }
-    /// Bumped whenever `apply` changes meaning.
-    var version: Int { get }
-    /// The state before any event.
-    var initialState: State { get }
-    /// How many events apart its states are snapshotted; nil (the default): the object type's
-    /// setting, else the store's.
-    var snapshotIntervalEvents: UInt64? { get }
-    /// Folds one event into the state.
-    func apply(_ state: inout State, _ event: RecordedEvent)
-}
-
-extension Projection {
-    /// The object type's or the store's interval.
-    public var snapshotIntervalEvents: UInt64? { nil }
-}
-
-/// A projection with its state type erased to JSON, for the engine.
+/// A per-object view with its types erased, for the engine: its name, version and settings, and
+/// the projection itself, which the engine opens to keep typed states.
 public struct AnyProjection: Sendable {
     /// The view's name.
     public let name: String
@@ -37,40 +10,144 @@ public struct AnyProjection: Sendable {
     public let eventTypes: [[UInt8]]?
     /// The view's own snapshot interval, if it has one.
     public let snapshotIntervalEvents: UInt64?
-    private let foldEvents: @Sendable (JSONValue?, [RecordedEvent]) throws -> JSONValue
+    /// Whether the view keeps rows (a ``KeyedProjection``).
+    public let isKeyed: Bool
+    /// The projection.
+    public let projection: any ViewProjection
 
     /// Wraps `projection`.
-    public init<P: Projection>(_ projection: P) {
+    public init<P: ViewProjection>(_ projection: P) {
+        precondition(projection.snapshotIntervalEvents.map { $0 > 0 } ?? true, "the snapshot interval of \(projection.name) must be positive")
         name = projection.name
         version = projection.version
-        eventTypes = nil
-        precondition(projection.snapshotIntervalEvents.map { $0 > 0 } ?? true, "the snapshot interval of \(projection.name) must be positive")
+        eventTypes = projection.eventTypes?.map { Array($0.utf8) }
         snapshotIntervalEvents = projection.snapshotIntervalEvents
-        foldEvents = { stored, events in
-            var state = try stored.map { try JSONValueDecoder().decode(P.State.self, from: $0) } ?? projection.initialState
-            for event in events { projection.apply(&state, event) }
-            return try JSONValueEncoder().encode(state)
+        isKeyed = P.Row.self != NoRow.self
+        self.projection = projection
+    }
+
+    /// A typed state of this view, folded from `start` (nil: the initial state) into rows kept
+    /// in memory.
+    /// - Throws: when `start` does not decode as the view's summary and rows.
+    public func memoryState(from start: MaterializedView? = nil) throws -> any AnyViewState {
+        try Self.memoryState(projection, from: start)
+    }
+
+    private static func memoryState<P: ViewProjection>(_ projection: P, from start: MaterializedView?) throws -> any AnyViewState {
+        guard let start else { return ViewState(projection, storage: MemoryRows<P.Row>()) }
+        let decoder = JSONValueDecoder()
+        let summary = try decoder.decode(P.Summary.self, from: start.summary)
+        let rows = try start.rows.mapValues { try decoder.decode(P.Row.self, from: $0) }
+        return ViewState(projection, summary: summary, storage: MemoryRows(rows))
+    }
+
+    /// Whether `parameters` are one of the view's own reads (``ViewProjection/read(_:summary:rows:)``).
+    public func hasRead(for parameters: [String: String]) -> Bool {
+        func probe<P: ViewProjection>(_ projection: P) -> Bool {
+            projection.read(parameters, summary: projection.initialSummary, rows: .none) != nil
+        }
+        return probe(projection)
+    }
+
+    /// The whole view after folding `events` onto `start` (nil: the initial state), in memory:
+    /// what tests, tools and `verify` compare stored states with.
+    /// - Throws: when `start` does not decode, or the state does not encode.
+    public func materialize(_ events: [RecordedEvent], from start: MaterializedView? = nil) throws -> MaterializedView {
+        let state = try memoryState(from: start)
+        state.fold(events)
+        return try state.materialized()
+    }
+}
+
+/// A whole view as JSON: its summary and, for a keyed view, every row by key.
+public struct MaterializedView: Sendable, Equatable {
+    /// The summary (a ``Projection``'s whole state).
+    public var summary: JSONValue
+    /// The rows by key; empty for a view without rows.
+    public var rows: [String: JSONValue]
+
+    /// A view of `summary` and `rows`.
+    public init(summary: JSONValue, rows: [String: JSONValue] = [:]) {
+        self.summary = summary
+        self.rows = rows
+    }
+
+    /// The view as one JSON document, what a JSON Pointer or a JSON Patch addresses: the
+    /// summary, with the rows (if any) under its member `rows`.
+    public var document: JSONValue {
+        guard !rows.isEmpty, case .object(var members) = summary else { return summary }
+        members["rows"] = .object(rows)
+        return .object(members)
+    }
+}
+
+/// A view's typed state with its types erased: folded event by event, read by deciders,
+/// turned into JSON.
+public protocol AnyViewState: AnyObject {
+    /// Folds `events` in order (skipping types the view does not read).
+    func fold(_ events: some Sequence<RecordedEvent>)
+    /// What deciders read (the projection's `State`).
+    var stateValue: any Sendable { get }
+    /// The summary and every row as JSON.
+    func materialized() throws -> MaterializedView
+    /// The view's own read of `parameters` on this state (nil when it is not one of its reads).
+    func read(_ parameters: [String: String]) -> Result<JSONValue, Rejection>?
+    /// The summary as JSON.
+    func summaryValue() throws -> JSONValue
+    /// The rows changed since it was last called, as JSON (null: removed), for a state whose
+    /// rows are in memory (``AnyProjection/memoryState(from:)``); empty otherwise.
+    func takeChangedRows() throws -> [String: JSONValue]
+}
+
+/// A view's typed state: the summary, and the rows in a ``RowStorage``.
+public final class ViewState<P: ViewProjection>: AnyViewState, @unchecked Sendable {
+    /// The projection.
+    public let projection: P
+    /// The summary.
+    public var summary: P.Summary
+    /// Where the rows are.
+    public let storage: any RowStorage<P.Row>
+    private let eventTypes: Set<String>?
+
+    /// The state of `projection` with `summary` (nil: its initial one) and the rows in `storage`.
+    public init(_ projection: P, summary: P.Summary? = nil, storage: any RowStorage<P.Row>) {
+        self.projection = projection
+        self.summary = summary ?? projection.initialSummary
+        self.storage = storage
+        eventTypes = projection.eventTypes.map(Set.init)
+    }
+
+    public func fold(_ events: some Sequence<RecordedEvent>) {
+        for event in events {
+            if let eventTypes, !eventTypes.contains(event.type) { continue }
+            projection.fold(&summary, Rows(storage, seq: event.seq), event)
         }
     }
 
-    /// A projection whose state is JSON itself: `fold` gets the stored state (nil: the initial
-    /// state) and the events, and must be as deterministic as ``Projection/apply(_:_:)``; when
-    /// `eventTypes` is given, it must ignore every other type.
-    public init(name: String, version: Int, eventTypes: [String]? = nil, fold: @escaping @Sendable (JSONValue?, [RecordedEvent]) -> JSONValue) {
-        self.name = name
-        self.version = version
-        self.eventTypes = eventTypes?.map { Array($0.utf8) }
-        self.snapshotIntervalEvents = nil
-        foldEvents = { stored, events in fold(stored, events) }
+    /// What deciders read.
+    public var state: P.State { projection.state(summary, RowReader(storage)) }
+
+    public var stateValue: any Sendable { state }
+
+    public func read(_ parameters: [String: String]) -> Result<JSONValue, Rejection>? {
+        projection.read(parameters, summary: summary, rows: RowReader(storage))
     }
 
-    /// Folds `events` into `stored` (nil: the initial state) and returns the new state as JSON.
-    /// - Throws: when `stored` does not decode as the projection's state (a stored state written
-    ///   by another version), or the state does not encode.
-    public func fold(_ stored: JSONValue?, _ events: [RecordedEvent]) throws -> JSONValue {
-        try foldEvents(stored, events)
+    public func summaryValue() throws -> JSONValue { try JSONValueEncoder().encode(summary) }
+
+    public func takeChangedRows() throws -> [String: JSONValue] {
+        guard let memory = storage as? MemoryRows<P.Row> else { return [:] }
+        var rows: [String: JSONValue] = [:]
+        for key in memory.takeChanged() { rows[key] = try memory.row(key).map { try JSONValueEncoder().encode($0) } ?? .null }
+        return rows
     }
 
-    /// The state JSON after folding `events` from the initial state.
-    public func initial(_ events: [RecordedEvent] = []) throws -> JSONValue { try foldEvents(nil, events) }
+    public func materialized() throws -> MaterializedView {
+        let encoder = JSONValueEncoder()
+        var rows: [String: JSONValue] = [:]
+        if let memory = storage as? MemoryRows<P.Row> {
+            for (key, row) in memory.rows { rows[key.string] = try encoder.encode(row) }
+        }
+        return MaterializedView(summary: try encoder.encode(summary), rows: rows)
+    }
 }

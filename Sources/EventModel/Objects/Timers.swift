@@ -28,31 +28,31 @@ extension NewEvent {
 /// What an object does when one of its timers fires: events decided from the current state,
 /// like a decider's (an empty list when the timer no longer matters).
 public protocol TimerHandler: Sendable {
-    /// The projection whose state the handler reads.
-    associatedtype Source: Projection
-    /// The projection it reads.
+    /// The view whose state the handler reads.
+    associatedtype Source: ViewProjection
+    /// The view it reads.
     var source: Source { get }
     /// The events for the firing of `timerId` with `payload`.
     func fire(timerId: String, payload: JSONValue, state: Source.State, context: DecisionContext) -> [NewEvent]
 }
 
-/// A timer handler with its state type erased to JSON, for the engine.
+/// A timer handler with its state type erased, for the engine.
 public struct AnyTimerHandler: Sendable {
     /// The name of the view the handler reads.
     public let viewName: String
-    private let run: @Sendable (String, JSONValue, JSONValue, DecisionContext) -> [NewEvent]
+    private let run: @Sendable (String, JSONValue, any Sendable, DecisionContext) -> [NewEvent]
 
     /// Wraps `handler`.
     public init<H: TimerHandler>(_ handler: H) {
         viewName = handler.source.name
         run = { timerId, payload, state, context in
-            guard let typedState = try? JSONValueDecoder().decode(H.Source.State.self, from: state) else { return [] }
+            guard let typedState = state as? H.Source.State else { return [] }
             return handler.fire(timerId: timerId, payload: payload, state: typedState, context: context)
         }
     }
 
-    /// Runs the handler for `timerId` on `state` (its view's state as JSON).
-    public func fire(timerId: String, payload: JSONValue, state: JSONValue, context: DecisionContext) -> [NewEvent] {
+    /// Runs the handler for `timerId` on `state`, its view's ``AnyViewState/stateValue``.
+    public func fire(timerId: String, payload: JSONValue, state: any Sendable, context: DecisionContext) -> [NewEvent] {
         run(timerId, payload, state, context)
     }
 }

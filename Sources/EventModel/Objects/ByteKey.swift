@@ -1,0 +1,23 @@
+/// A row key compared and hashed byte by byte (UTF-8), as LMDB compares keys. `String`'s own
+/// equality treats canonically equivalent texts (`é` and `e` + U+0301) as one, which would let
+/// the rows in memory and the rows in storage disagree about which keys exist.
+public struct ByteKey: Hashable, Sendable {
+    /// The key.
+    public let string: String
+
+    /// The key `string`.
+    public init(_ string: String) { self.string = string }
+
+    public static func == (lhs: ByteKey, rhs: ByteKey) -> Bool { lhs.string.utf8.elementsEqual(rhs.string.utf8) }
+
+    public func hash(into hasher: inout Hasher) {
+        var string = string
+        string.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+    }
+
+    /// Whether `self` sorts before `other`, byte by byte.
+    public func precedes(_ other: ByteKey) -> Bool { string.utf8.lexicographicallyPrecedes(other.string.utf8) }
+
+    /// Whether the key starts with `prefix`, byte by byte.
+    public func hasPrefix(_ prefix: String) -> Bool { string.utf8.starts(with: prefix.utf8) }
+}

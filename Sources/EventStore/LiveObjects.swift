@@ -1,0 +1,294 @@
+import EventModel
+import LMDB
+import Logging
+import Synchronization
+
+/// The settings of live objects: the memory they may hold, and when their views are
+/// checkpointed.
+public struct LiveConfiguration: Sendable, Equatable {
+    /// The memory live objects may hold, estimated (each view: twice its summary's JSON, and per
+    /// row held in memory twice its JSON plus 96 bytes); least recently used objects leave
+    /// first, once checkpointed.
+    public var bytesMax: Int = 512 << 20
+    /// A view is checkpointed at the latest this long after its last checkpoint began, if it
+    /// changed since, ms.
+    public var checkpointIntervalMilliseconds: Int64 = 30_000
+    /// A keyed view is checkpointed once this many of its rows changed since the last one.
+    public var checkpointRowsMax: Int = 50_000
+    /// Checkpoints written at once; more wait their turn.
+    public var checkpointsInFlightMax: Int = 4
+    /// Rows per writer command of a checkpoint, at most, so writing one never holds the writer
+    /// long.
+    public var checkpointChunkRowsMax: Int = 4_096
+    /// Bytes of rows per writer command of a checkpoint, at most.
+    public var checkpointChunkBytesMax: Int = 4 << 20
+
+    /// The defaults: 512 MiB, every 30 s or 1,000 events (the snapshot interval) or 50,000 rows.
+    public init() {}
+}
+
+/// The objects the writer keeps live: their typed view states, woken from their last checkpoint
+/// plus the events after it, folded as they are written to, checkpointed off the commit path,
+/// and sent away (least recently used first) when they hold more memory than allowed.
+///
+/// Only the writer thread calls its methods, except ``reader(_:)``.
+final class LiveObjects: @unchecked Sendable {
+    let layout: StoreLayout
+    let objectTypes: [String: ObjectTypeDefinition]
+    let configuration: LiveConfiguration
+    let snapshotIntervalEvents: UInt64
+    let logger: Logger
+    /// The transaction the writer's row lookups read, and the first error they met.
+    let context = RowReadContext()
+    /// Writes checkpoints (set by the store once it runs).
+    let checkpoints: Checkpoints
+
+    private var objects: [UInt64: LiveObject] = [:]
+    private let published = Mutex<[[UInt8]: LiveObject]>([:])
+    /// Objects the batch being written touched, and those it woke or created.
+    private var touched: [UInt64: LiveObject] = [:]
+    private var fresh: Set<UInt64> = []
+    /// Objects with changes not checkpointed.
+    private var dirty: Set<UInt64> = []
+    private(set) var batchNumber: UInt64 = 0
+    private var countedBytes = 0
+
+    init(
+        layout: StoreLayout, objectTypes: [String: ObjectTypeDefinition], configuration: LiveConfiguration, snapshotIntervalEvents: UInt64,
+        logger: Logger
+    ) {
+        self.layout = layout
+        self.objectTypes = objectTypes
+        self.configuration = configuration
+        self.snapshotIntervalEvents = max(1, snapshotIntervalEvents)
+        self.logger = logger
+        checkpoints = Checkpoints(layout: layout, configuration: configuration, logger: logger)
+    }
+
+    /// Live objects now, and the memory they hold, estimated.
+    var statistics: (objects: Int, bytes: Int) { (objects.count, countedBytes) }
+
+    // MARK: - The writer's batches
+
+    /// The batch's transaction.
+    private var transaction: WriteTransaction?
+
+    /// A batch begins in `transaction`.
+    func beginBatch(_ transaction: WriteTransaction) {
+        batchNumber += 1
+        self.transaction = transaction
+        context.transaction = transaction
+        context.failure = nil
+    }
+
+    /// The live object of `stream` (number `number`, at `head`), woken from storage if it is
+    /// not live, marked as used by this batch. Nil for a type without views.
+    /// - Throws: what reading storage met.
+    func object(_ stream: StreamName, number: UInt64, head: Seq, nowMilliseconds: Int64) throws -> LiveObject? {
+        guard let definition = objectTypes[stream.object.type.name], !definition.views.isEmpty else { return nil }
+        if let object = objects[number] {
+            if object.seq == head {
+                use(object)
+                return object
+            }
+            // Never expected: every write folds into the live object. Wake it again rather
+            // than decide on a state that is not the head's.
+            logger.error("live object out of step; woken again", metadata: ["object": "\(stream)", "live.seq": "\(object.seq)", "head": "\(head)"])
+            remove(number)
+        }
+        guard let transaction else { throw EventStoreError.closed }
+        let lineage = try layout.lineage(of: number, in: transaction)
+        var views: [any LiveViewBox] = []
+        var repairs: [SnapshotRepair] = []
+        for view in definition.views {
+            let folded = try ViewFolder(layout: layout).fold(view, lineage: lineage, at: head, context: context, in: transaction)
+            views.append(folded.fold.liveView(summaryBytes: 256))
+            repairs += folded.repairs
+        }
+        let writer = SnapshotWriter()
+        for repair in repairs {
+            try writer.write(
+                stream: repair.stream, name: repair.viewName, version: repair.version, seq: repair.seq, summary: repair.summary, layout: layout,
+                transaction: transaction)
+        }
+        let object = LiveObject(stream: stream, number: number, lineage: lineage, views: views, nowMilliseconds: nowMilliseconds)
+        objects[number] = object
+        published.withLock { $0[stream.storageKey] = object }
+        fresh.insert(number)
+        use(object)
+        return object
+    }
+
+    private func use(_ object: LiveObject) {
+        object.lastUsedBatch = batchNumber
+        object.isEvicting = false
+        touched[object.number] = object
+    }
+
+    /// Forgets the live object of a stream deleted in this batch.
+    func remove(_ number: UInt64) {
+        guard let object = objects.removeValue(forKey: number) else { return }
+        published.withLock { $0[object.stream.storageKey] = nil }
+        touched[number] = nil
+        dirty.remove(number)
+        countedBytes -= object.countedBytes
+    }
+
+    /// The batch is durable: publishes what it folded.
+    func batchCommitted(nowMilliseconds: Int64) {
+        for object in touched.values {
+            object.lock.withExclusive {
+                for view in object.views { view.commitBatch() }
+            }
+            if !object.isClean { dirty.insert(object.number) }
+            recount(object)
+        }
+        let used = Array(touched.values)
+        finishBatch()
+        for object in used where !object.isCheckpointing && isDue(object, nowMilliseconds: nowMilliseconds, timed: false) {
+            checkpoint(object, nowMilliseconds: nowMilliseconds)
+        }
+        evictIfOverBudget(nowMilliseconds: nowMilliseconds)
+    }
+
+    /// The batch failed: what it folded is forgotten, and the objects it woke or created leave
+    /// (a stream it created does not exist).
+    func batchFailed() {
+        for object in touched.values {
+            for view in object.views { view.discardBatch() }
+        }
+        for number in fresh { remove(number) }
+        finishBatch()
+    }
+
+    private func finishBatch() {
+        touched = [:]
+        fresh = []
+        transaction = nil
+        context.transaction = nil
+        context.failure = nil
+    }
+
+    /// Throws the error a row lookup of this batch met, if any.
+    func checkLookups() throws { try context.check() }
+
+    // MARK: - Checkpoints and eviction
+
+    /// Time-based checkpoints and eviction, between batches (the writer calls it when idle too).
+    func maintain(nowMilliseconds: Int64) {
+        for number in dirty {
+            guard let object = objects[number], !object.isCheckpointing, isDue(object, nowMilliseconds: nowMilliseconds, timed: true) else { continue }
+            checkpoint(object, nowMilliseconds: nowMilliseconds)
+        }
+        evictIfOverBudget(nowMilliseconds: nowMilliseconds)
+        checkpoints.startWaiting()
+    }
+
+    private func isDue(_ object: LiveObject, nowMilliseconds: Int64, timed: Bool) -> Bool {
+        let interval = objectTypes[object.stream.object.type.name]?.snapshotIntervalEvents
+        for view in object.views {
+            let changes = view.changes
+            if changes.writing { continue }
+            let events = view.seq - view.markerSeq
+            guard events > 0 else { continue }
+            if events >= max(1, view.view.snapshotIntervalEvents ?? interval ?? snapshotIntervalEvents) || changes.rows >= configuration.checkpointRowsMax {
+                return true
+            }
+            if timed, nowMilliseconds - object.checkpointedMilliseconds >= configuration.checkpointIntervalMilliseconds { return true }
+        }
+        return false
+    }
+
+    /// Starts a checkpoint of every view of `object` that changed since its last one; `done` is
+    /// called once it is written (true) or failed (false), at once when there is nothing to
+    /// write.
+    func checkpoint(_ object: LiveObject, nowMilliseconds: Int64, done: (@Sendable (EventStoreError?) -> Void)? = nil) {
+        if object.isCheckpointing {
+            checkpoints.whenDone(object.number, done)
+            return
+        }
+        let frozen = object.lock.withExclusive { object.views.compactMap { $0.freeze() } }
+        guard !frozen.isEmpty else {
+            done?(nil)
+            finishCheckpoint(object)
+            return
+        }
+        object.isCheckpointing = true
+        object.checkpointedMilliseconds = nowMilliseconds
+        checkpoints.enqueue(CheckpointJob(object: object, frozen: frozen), done: done)
+    }
+
+    /// A checkpoint of `object` ended (the writer runs this).
+    func finishCheckpoint(_ object: LiveObject) {
+        object.isCheckpointing = false
+        guard objects[object.number] === object else { return }
+        if object.isClean { dirty.remove(object.number) }
+        recount(object)
+        if object.isEvicting, object.isClean { remove(object.number) }
+        checkpoints.startWaiting()
+    }
+
+    /// Checkpoints `object` as it is committed now, after the checkpoint under way if there is
+    /// one; `done` gets the error that stopped it, or nil.
+    func checkpointNow(_ object: LiveObject, nowMilliseconds: Int64, done: @escaping @Sendable (EventStoreError?) -> Void) {
+        guard object.isCheckpointing else {
+            checkpoint(object, nowMilliseconds: nowMilliseconds, done: done)
+            checkpoints.startWaiting()
+            return
+        }
+        // Runs on the writer thread, when the checkpoint under way ends.
+        checkpoints.whenDone(object.number) { [unowned self] _ in
+            checkpointNow(object, nowMilliseconds: nowMilliseconds, done: done)
+        }
+    }
+
+    /// Checkpoints every live object that has changes and calls `done` once all are written
+    /// (what closing the store waits for), with the first error met.
+    func checkpointAll(nowMilliseconds: Int64, done: @escaping @Sendable (EventStoreError?) -> Void) {
+        let pending = dirty.compactMap { objects[$0] }
+        guard !pending.isEmpty else { return done(nil) }
+        let remaining = Mutex((count: pending.count, failure: EventStoreError?.none))
+        for object in pending {
+            checkpointNow(object, nowMilliseconds: nowMilliseconds) { failure in
+                let finished = remaining.withLock { state -> EventStoreError?? in
+                    state.count -= 1
+                    if state.failure == nil { state.failure = failure }
+                    return state.count == 0 ? .some(state.failure) : .none
+                }
+                if let finished { done(finished) }
+            }
+        }
+    }
+
+    private func recount(_ object: LiveObject) {
+        let bytes = object.estimatedBytes
+        countedBytes += bytes - object.countedBytes
+        object.countedBytes = bytes
+    }
+
+    /// Past the budget, the least recently used objects leave: at once when clean, else once
+    /// their checkpoint is written; enough of them to come back under 90% of the budget.
+    private func evictIfOverBudget(nowMilliseconds: Int64) {
+        guard countedBytes > configuration.bytesMax else { return }
+        let target = configuration.bytesMax / 10 * 9
+        var leaving = objects.values.reduce(0) { $0 + ($1.isEvicting ? $1.countedBytes : 0) }
+        guard countedBytes - leaving > target else { return }
+        let candidates = objects.values.filter { !$0.isEvicting && $0.lastUsedBatch < batchNumber }.sorted { $0.lastUsedBatch < $1.lastUsedBatch }
+        for object in candidates {
+            guard countedBytes - leaving > target else { break }
+            leaving += object.countedBytes
+            object.isEvicting = true
+            if object.isClean, !object.isCheckpointing {
+                remove(object.number)
+                leaving -= object.countedBytes
+            } else if !object.isCheckpointing {
+                checkpoint(object, nowMilliseconds: nowMilliseconds)
+            }
+        }
+    }
+
+    // MARK: - Readers
+
+    /// The live object of the stream stored as `storageKey`, if it is live.
+    func reader(_ storageKey: [UInt8]) -> LiveObject? { published.withLock { $0[storageKey] } }
+}

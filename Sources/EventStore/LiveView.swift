@@ -1,0 +1,271 @@
+import EventModel
+import LMDB
+
+/// A view of a live object, typed, kept by the writer: what commands decide on and appends fold
+/// into, without decoding or encoding anything per write.
+///
+/// Three states of it exist at once: the *working* one (the batch being written), the
+/// *committed* one readers see (published once the batch is durable), and the *checkpoint* in
+/// storage (the last snapshot, and the rows stored as of it). The committed state lives
+/// behind the object's lock; the writer changes it only with the lock held exclusively.
+protocol LiveViewBox: AnyObject, Sendable {
+    /// The view.
+    var view: AnyProjection { get }
+    /// The seq of the working state.
+    var seq: Seq { get }
+    /// The seq of the last checkpoint (its snapshot); 0 for none.
+    var markerSeq: Seq { get }
+    /// What deciders, timer handlers and invariants read: the working state.
+    var stateValue: any Sendable { get }
+    /// Folds `events` (which follow ``seq``) into the working state.
+    func fold(_ events: [RecordedEvent])
+    /// The working summary as JSON.
+    func workingSummaryJSON() throws -> [UInt8]
+    /// Moves the working seq to `seq` with no event folded (none of the view's types).
+    func skip(to seq: Seq)
+    /// A copy of the working state to fold events into without changing it (a merge checks its
+    /// invariants on one).
+    func scratch() -> any ScratchView
+    /// Publishes the working state (its batch is durable). Lock held exclusively.
+    func commitBatch()
+    /// Goes back to the committed state (its batch failed).
+    func discardBatch()
+    /// Rows changed since the last checkpoint, and whether a checkpoint is being written.
+    var changes: (rows: Int, writing: Bool) { get }
+    /// Starts a checkpoint of the committed state (or the one still being written): nil when
+    /// the checkpoint is current. Lock held exclusively, between batches.
+    func freeze() -> FrozenView?
+    /// The checkpoint at `seq` is stored; `stored` reads its rows. Lock held exclusively.
+    func checkpointStored(at seq: Seq, stored: StoredRows, summaryBytes: Int, rowBytes: Int)
+    /// What readers see. Lock held (shared).
+    func published() -> PublishedView
+    /// The memory the view holds, estimated.
+    var estimatedBytes: Int { get }
+}
+
+/// A live view's state as it was when a checkpoint of it started: encoded off the writer.
+struct FrozenView: Sendable {
+    /// The view.
+    let view: AnyProjection
+    /// The seq it is at.
+    let seq: Seq
+    /// Its summary and changed rows, encoded.
+    let encode: @Sendable () throws -> (summary: [UInt8], rows: [ChangedRow])
+}
+
+/// A live view as readers see it: the committed state, taken with the object's lock held.
+struct PublishedView: Sendable {
+    /// The committed seq.
+    let seq: Seq
+    /// The checkpoint the stored rows are read as of.
+    let markerSeq: Seq
+    /// The committed summary, as JSON.
+    let summaryJSON: @Sendable () throws -> [UInt8]
+    /// The rows a query asks for: committed changes over the rows stored as of the checkpoint.
+    let rows: @Sendable (RowQuery, ReadTransaction) throws -> (rows: [RowEntry], next: String?)
+    /// The view's own read of the parameters, if it is one.
+    let read: @Sendable ([String: String], ReadTransaction) throws -> Result<JSONValue, Rejection>?
+}
+
+/// A state a merge folds its events into to check the invariants before anything is written.
+protocol ScratchView: AnyObject {
+    func fold(_ event: RecordedEvent)
+    var stateValue: any Sendable { get }
+    func check() throws
+}
+
+/// The typed live view.
+final class LiveView<P: ViewProjection>: LiveViewBox, @unchecked Sendable {
+    let view: AnyProjection
+    let projection: P
+    let rows: LiveRows<P.Row>
+    /// The working summary and seq (writer only).
+    private(set) var summary: P.Summary
+    private(set) var seq: Seq
+    /// The committed summary and seq (lock).
+    private var committed: (summary: P.Summary, seq: Seq)
+    /// The checkpoint being written: its seq and summary (lock).
+    private var frozen: (seq: Seq, summary: P.Summary)?
+    private(set) var markerSeq: Seq
+    private let eventTypes: Set<String>?
+    private var summaryBytes: Int
+    private var rowBytes = 160
+
+    init(view: AnyProjection, projection: P, summary: P.Summary, rows: LiveRows<P.Row>, seq: Seq, markerSeq: Seq, summaryBytes: Int) {
+        self.view = view
+        self.projection = projection
+        self.summary = summary
+        self.rows = rows
+        self.seq = seq
+        committed = (summary, seq)
+        self.markerSeq = markerSeq
+        eventTypes = projection.eventTypes.map(Set.init)
+        self.summaryBytes = max(summaryBytes, 64)
+    }
+
+    var stateValue: any Sendable { projection.state(summary, RowReader(rows)) }
+
+    func fold(_ events: [RecordedEvent]) {
+        for event in events {
+            if eventTypes?.contains(event.type) ?? true {
+                projection.fold(&summary, Rows(rows, seq: event.seq), event)
+            }
+            seq = event.seq
+        }
+    }
+
+    func skip(to seq: Seq) { self.seq = max(self.seq, seq) }
+
+    func workingSummaryJSON() throws -> [UInt8] { try ViewCoding.summaryJSON(summary) }
+
+    func scratch() -> any ScratchView { Scratch(projection: projection, summary: summary, rows: OverlayRows(over: rows), context: rows.stored.context) }
+
+    func commitBatch() {
+        committed = (summary, seq)
+        rows.commitBatch()
+    }
+
+    func discardBatch() {
+        (summary, seq) = committed
+        rows.discardBatch()
+    }
+
+    var changes: (rows: Int, writing: Bool) { (rows.changedCount, frozen != nil) }
+
+    func freeze() -> FrozenView? {
+        if frozen == nil {
+            guard committed.seq > markerSeq else { return nil }
+            frozen = (committed.seq, committed.summary)
+            _ = rows.freeze()
+        }
+        guard let frozen else { return nil }
+        let changed = rows.committed[rows.committed.count - 1]
+        let summary = frozen.summary
+        return FrozenView(view: view, seq: frozen.seq) {
+            let encoded = try changed.sorted { $0.key.precedes($1.key) }.map { key, slot in
+                ChangedRow(key: key.string, json: try slot.row.map(ViewCoding.rowJSON), seq: slot.seq)
+            }
+            return (try ViewCoding.summaryJSON(summary), encoded)
+        }
+    }
+
+    func checkpointStored(at seq: Seq, stored: StoredRows, summaryBytes: Int, rowBytes: Int) {
+        guard let frozen, frozen.seq == seq else { return }
+        self.frozen = nil
+        markerSeq = seq
+        rows.checkpointStored(StoredRowStorage(stored, context: rows.stored.context))
+        self.summaryBytes = max(summaryBytes, 64)
+        if rowBytes > 0 { self.rowBytes = rowBytes }
+    }
+
+    func published() -> PublishedView {
+        let summary = committed.summary
+        let layers = rows.committed
+        let storedRows = rows.stored.rows
+        let projection = projection
+        return PublishedView(
+            seq: committed.seq, markerSeq: markerSeq, summaryJSON: { try ViewCoding.summaryJSON(summary) },
+            rows: { query, transaction in
+                try RowPaging.rows(query, changes: RowLayers.matches(query, in: layers), stored: storedRows, encode: ViewCoding.rowJSON, in: transaction)
+            },
+            read: { parameters, transaction in
+                let context = RowReadContext(transaction)
+                let reader = ReaderRows(layers: layers, stored: StoredRowStorage<P.Row>(storedRows, context: context))
+                let answer = projection.read(parameters, summary: summary, rows: RowReader(reader))
+                try context.check()
+                return answer
+            })
+    }
+
+    var estimatedBytes: Int { 2 * summaryBytes + rows.heldCount * (2 * rowBytes + 96) }
+
+    /// A merge's scratch copy: the working summary, and changes over the live rows.
+    private final class Scratch: ScratchView {
+        let projection: P
+        var summary: P.Summary
+        let rows: OverlayRows<P.Row>
+        let context: RowReadContext
+        let eventTypes: Set<String>?
+
+        init(projection: P, summary: P.Summary, rows: OverlayRows<P.Row>, context: RowReadContext) {
+            self.projection = projection
+            self.summary = summary
+            self.rows = rows
+            self.context = context
+            eventTypes = projection.eventTypes.map(Set.init)
+        }
+
+        func fold(_ event: RecordedEvent) {
+            guard eventTypes?.contains(event.type) ?? true else { return }
+            projection.fold(&summary, Rows(rows, seq: event.seq), event)
+        }
+
+        var stateValue: any Sendable { projection.state(summary, RowReader(rows)) }
+
+        func check() throws { try context.check() }
+    }
+}
+
+/// Rows as a reader sees a live view: the committed changes (taken with the lock held) over the
+/// rows stored as of the checkpoint. Neighbours among the changes are found in a sorted list
+/// made once per prefix, so a read that walks many keys does not scan the changes each step.
+final class ReaderRows<Row: Codable & Sendable>: RowStorage, @unchecked Sendable {
+    let layers: [[ByteKey: RowSlot<Row>]]
+    let stored: StoredRowStorage<Row>
+    private var sorted: [String: [(key: ByteKey, slot: RowSlot<Row>)]] = [:]
+
+    init(layers: [[ByteKey: RowSlot<Row>]], stored: StoredRowStorage<Row>) {
+        self.layers = layers
+        self.stored = stored
+    }
+
+    func row(_ key: String) -> Row? {
+        if let slot = RowLayers.slot(ByteKey(key), in: layers) { return slot.row }
+        return stored.row(key)
+    }
+
+    func setRow(_ key: String, _ row: Row?, seq: Seq) { preconditionFailure("a reader does not write rows") }
+
+    func neighbour(of key: String, within prefix: String, after: Bool) -> (key: String, row: Row)? {
+        let changes = sorted[prefix] ?? RowLayers.matches(RowQuery(.prefix(prefix), limit: .max), in: layers)
+        sorted[prefix] = changes
+        let origin = ByteKey(key)
+        // The nearest change past `key` that leaves a row.
+        var nearest: (key: ByteKey, row: Row)?
+        if after {
+            var index = changes.partitionIndex { origin.precedes($0.key) }
+            while index < changes.count, nearest == nil {
+                if let row = changes[index].slot.row { nearest = (changes[index].key, row) }
+                index += 1
+            }
+        } else {
+            var index = changes.partitionIndex { !$0.key.precedes(origin) } - 1
+            while index >= 0, nearest == nil {
+                if let row = changes[index].slot.row { nearest = (changes[index].key, row) }
+                index -= 1
+            }
+        }
+        var cursor = key
+        while let found = stored.neighbour(of: cursor, within: prefix, after: after) {
+            let foundKey = ByteKey(found.key)
+            if let nearest, !(after ? foundKey.precedes(nearest.key) : nearest.key.precedes(foundKey)) { break }
+            if RowLayers.slot(foundKey, in: layers) == nil { return found }
+            cursor = found.key
+        }
+        return nearest.map { ($0.key.string, $0.row) }
+    }
+}
+
+extension Array {
+    /// The first index whose element is in the second part: `isSecond` must be false for a
+    /// prefix of the array and true for the rest.
+    func partitionIndex(where isSecond: (Element) -> Bool) -> Int {
+        var low = 0
+        var high = count
+        while low < high {
+            let middle = (low + high) / 2
+            if isSecond(self[middle]) { high = middle } else { low = middle + 1 }
+        }
+        return low
+    }
+}

@@ -1,0 +1,261 @@
+import ArgumentParser
+import EventModel
+import EventStore
+import Foundation
+import Logging
+import Projections
+
+/// The workloads of live objects, on objects the size users reach: commands on one SKU with
+/// many pending orders, a fleet of buildings ingesting readings, a big document being edited.
+struct LiveObjectsBenchmark: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "live",
+        abstract: "Commands on big objects: reserve on one SKU, building ingest, document edits.",
+        discussion: """
+            reserve: one SKU is given --pending pending reservations (appended in bulk), then \
+            --callers tasks send reserve commands for --seconds; prints the rate, checks that \
+            nothing was oversold, then reopens the store and times the first command on the \
+            cold SKU.
+            ingest: --buildings buildings of --sensors sensors record a reading per sensor per \
+            simulated minute, in commands of --readings-per-command, for --hours simulated \
+            hours; one task per building, and one more appending single events to an unrelated \
+            object, whose latency is reported. Prints readings/s overall, in the first and in \
+            the last simulated hour.
+            document: one document gets --blocks blocks (appended in bulk), then --callers \
+            tasks send updateBlock for --seconds; then one block is read --reads times.
+            Every workload prints the process's resident memory at its end.
+
+            Examples:
+              evbench live reserve --pending 100000 --seconds 5 --dir /tmp/live-r
+              evbench live ingest --hours 2 --dir /tmp/live-i
+              evbench live document --blocks 10000 --seconds 5 --dir /tmp/live-d
+            """)
+
+    enum Workload: String, ExpressibleByArgument, CaseIterable {
+        case reserve, ingest, document
+    }
+
+    @Argument(help: "reserve, ingest or document.") var workload: Workload
+    @Option(help: "reserve: pending reservations before the run.") var pending = 0
+    @Option(help: "reserve, document: concurrent callers.") var callers = 256
+    @Option(help: "reserve, document: seconds of load.") var seconds = 5.0
+    @Option(help: "ingest: buildings.") var buildings = 10
+    @Option(help: "ingest: sensors per building.") var sensors = 1_000
+    @Option(help: "ingest: readings per record command.") var readingsPerCommand = 500
+    @Option(help: "ingest: simulated hours (a reading per sensor per minute).") var hours = 24
+    @Option(help: "document: blocks before the run.") var blocks = 10_000
+    @Option(help: "document: block reads timed.") var reads = 1_000
+    @Option(help: "A data folder (emptied first).") var dir: String
+
+    func run() async throws {
+        try? FileManager.default.removeItem(atPath: dir)
+        switch workload {
+        case .reserve: try await reserve()
+        case .ingest: try await ingest()
+        case .document: try await document()
+        }
+    }
+
+    private func open() throws -> EventStore {
+        var logger = Logger(label: "evbench")
+        logger.logLevel = .warning
+        var configuration = StoreConfiguration(directory: dir)
+        configuration.limits.requestBytesMax = 64 << 20
+        return try EventStore(configuration: configuration, objectTypes: BundledTypes.all, holder: "evbench", logger: logger)
+    }
+
+    /// Appends `events` (type, data JSON) to `stream`, 5,000 per request.
+    private static func bulk(_ store: EventStore, _ stream: StreamName, _ events: [(String, String)]) async throws {
+        var index = 0
+        while index < events.count {
+            var batch = EventBatch(limits: store.configuration.limits)
+            for (type, data) in events[index..<min(events.count, index + 5_000)] {
+                try Array(type.utf8).withUnsafeBytes { type in
+                    try Array(data.utf8).withUnsafeBytes { data in
+                        try batch.add(id: nil, type: type, data: data, metadata: UnsafeRawBufferPointer(start: nil, count: 0))
+                    }
+                }
+            }
+            _ = try await store.append(AppendRequest(stream: stream, events: batch))
+            index += 5_000
+        }
+    }
+
+    /// Runs `body` from `callers` tasks until `seconds` pass; the number of calls that succeeded.
+    private func load(_ body: @escaping @Sendable (Int, Int) async throws -> Void) async throws -> (calls: Int, seconds: Double) {
+        let start = ContinuousClock.now
+        let deadline = start + .milliseconds(Int(seconds * 1000))
+        let calls = try await withThrowingTaskGroup(of: Int.self) { group in
+            for caller in 0..<callers {
+                group.addTask {
+                    var done = 0
+                    while ContinuousClock.now < deadline {
+                        try await body(caller, done)
+                        done += 1
+                    }
+                    return done
+                }
+            }
+            return try await group.reduce(0, +)
+        }
+        return (calls, BenchmarkClock.seconds(since: start))
+    }
+
+    private func reserve() async throws {
+        var store = try open()
+        let sku = StreamName(object: try ObjectKey(parsing: "inventory/flash"))
+        let farAway = Int64(Date().timeIntervalSince1970 * 1000) + 86_400_000 * 365
+        var preload = [("Restocked", #"{"qty":1000000000}"#)]
+        preload += (0..<pending).map { ("Reserved", #"{"orderId":"pre-\#($0)","qty":1,"expiresAt":\#(farAway)}"#) }
+        let filled = ContinuousClock.now
+        try await Self.bulk(store, sku, preload)
+        let fillSeconds = BenchmarkClock.seconds(since: filled)
+        let engine = store
+        let (calls, elapsed) = try await load { caller, n in
+            _ = try await engine.run(
+                CommandRequest(stream: sku, command: "reserve", body: ["orderId": .string("o-\(caller)-\(n)"), "qty": 1, "ttlSeconds": 86_400]))
+        }
+        let stock = try Self.state(store, sku, view: "stock")
+        let available = stock["available"]?.integerValue ?? -1
+        let reserved = stock["reserved"]?.integerValue ?? -1
+        let oversold = available < 0 || reserved != Int64(pending + calls) || available + reserved != 1_000_000_000
+        await store.close()
+        store = try open()
+        let cold = ContinuousClock.now
+        _ = try await store.run(CommandRequest(stream: sku, command: "reserve", body: ["orderId": "cold", "qty": 1, "ttlSeconds": 86_400]))
+        let coldSeconds = BenchmarkClock.seconds(since: cold)
+        await store.close()
+        print(
+            "workload=reserve pending=\(pending) callers=\(callers) reserves=\(calls) reserves_per_s=\(Int(Double(calls) / elapsed))"
+                + " oversold=\(oversold ? 1 : 0) fill_s=\(String(format: "%.1f", fillSeconds)) cold_command_us=\(Int(coldSeconds * 1e6))"
+                + " rss_mb=\(Self.residentMegabytes())")
+    }
+
+    private func ingest() async throws {
+        let store = try open()
+        let start = Date(timeIntervalSince1970: 1_767_225_600).timeIntervalSince1970 * 1000
+        let minutes = hours * 60
+        let commandsPerMinute = (sensors + readingsPerCommand - 1) / readingsPerCommand
+        let unrelated = StreamName(object: try ObjectKey(parsing: "inventory/unrelated"))
+        let hourSeconds = HourClock(hours: hours)
+        let began = ContinuousClock.now
+        let latencies = Task {
+            var samples: [Double] = []
+            while !Task.isCancelled {
+                let sent = ContinuousClock.now
+                _ = try await store.run(CommandRequest(stream: unrelated, command: "restock", body: ["qty": 1]))
+                samples.append(BenchmarkClock.seconds(since: sent))
+                try? await Task.sleep(for: .milliseconds(10))
+            }
+            return samples
+        }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for building in 0..<buildings {
+                group.addTask {
+                    let stream = StreamName(object: try ObjectKey(parsing: "building/b\(building)"))
+                    for minute in 0..<minutes {
+                        for part in 0..<commandsPerMinute {
+                            let first = part * readingsPerCommand
+                            let readings: [JSONValue] = (first..<min(sensors, first + readingsPerCommand)).map { sensor in
+                                [
+                                    "sensorId": .string("s\(sensor)"), "sensorType": "temperature", "unit": "C",
+                                    "value": .number(Double(20 + (sensor + minute) % 7)), "timestamp": .number(start + Double(minute) * 60_000),
+                                ]
+                            }
+                            _ = try await store.run(CommandRequest(stream: stream, command: "record", body: ["readings": .array(readings)]))
+                        }
+                        if building == 0, (minute + 1) % 60 == 0 { hourSeconds.mark(hour: minute / 60, at: BenchmarkClock.seconds(since: began)) }
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let elapsed = BenchmarkClock.seconds(since: began)
+        latencies.cancel()
+        let samples = (try? await latencies.value) ?? []
+        let readingsPerHour = Double(buildings * sensors * 60)
+        let hourTimes = hourSeconds.durations
+        let aggregates = try store.readView(BundledTypes.building.views[0], of: StreamName(object: try ObjectKey(parsing: "building/b0")))
+        await store.close()
+        let micro = { (fraction: Double) in samples.isEmpty ? 0 : Int(BenchmarkClock.percentile(samples, fraction) * 1e6) }
+        print(
+            "workload=ingest buildings=\(buildings) sensors=\(sensors) hours=\(hours) readings=\(buildings * sensors * minutes)"
+                + " readings_per_s=\(Int(Double(buildings * sensors * minutes) / elapsed))"
+                + " first_hour_readings_per_s=\(Int(readingsPerHour / (hourTimes.first ?? elapsed)))"
+                + " last_hour_readings_per_s=\(Int(readingsPerHour / (hourTimes.last ?? elapsed)))"
+                + " unrelated_p50_us=\(micro(0.5)) unrelated_p99_us=\(micro(0.99)) unrelated_appends=\(samples.count)"
+                + " aggregates_bytes=\(aggregates?.state.count ?? 0) rss_mb=\(Self.residentMegabytes())")
+    }
+
+    private func document() async throws {
+        let store = try open()
+        let doc = StreamName(object: try ObjectKey(parsing: "document/big"))
+        let alphabet = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+        let position = { (index: Int) -> String in
+            var digits = ""
+            var rest = index + 62 * 62 * 62
+            for _ in 0..<4 {
+                digits = String(alphabet[rest % 62]) + digits
+                rest /= 62
+            }
+            return digits + "V"
+        }
+        var preload = [("Joined", #"{"userId":"u1","userName":"Ann"}"#)]
+        preload += (0..<blocks).map { ("BlockInserted", #"{"userId":"u1","blockId":"b\#($0)","position":"\#(position($0))","text":"block \#($0)"}"#) }
+        try await Self.bulk(store, doc, preload)
+        let blockCount = blocks
+        let (calls, elapsed) = try await load { caller, n in
+            _ = try await store.run(
+                CommandRequest(
+                    stream: doc, command: "updateBlock",
+                    body: ["userId": "u1", "blockId": .string("b\((caller * 7_919 + n * 104_729) % blockCount)"), "text": .string("edit \(caller)-\(n)")]))
+        }
+        let view = BundledTypes.document.views.first { $0.name == "blocks" }!
+        var readSeconds: [Double] = []
+        for index in 0..<reads {
+            let started = ContinuousClock.now
+            guard let read = try store.readView(view, of: doc) else { throw ValidationError("no blocks view") }
+            let state = try read.state.withUnsafeBytes { try JSONValue(parsing: $0) }
+            guard case .array(let all) = state["blocks"] ?? .null, all.contains(where: { $0["blockId"] == .string("b\(index % blockCount)") }) else {
+                throw ValidationError("block b\(index % blockCount) not found")
+            }
+            readSeconds.append(BenchmarkClock.seconds(since: started))
+        }
+        await store.close()
+        print(
+            "workload=document blocks=\(blocks) callers=\(callers) updates=\(calls) updates_per_s=\(Int(Double(calls) / elapsed))"
+                + " block_read_p50_us=\(Int(BenchmarkClock.percentile(readSeconds, 0.5) * 1e6)) block_read_p99_us=\(Int(BenchmarkClock.percentile(readSeconds, 0.99) * 1e6))"
+                + " rss_mb=\(Self.residentMegabytes())")
+    }
+
+    private static func state(_ store: EventStore, _ stream: StreamName, view name: String) throws -> JSONValue {
+        guard let view = store.objectTypes[stream.object.type.name]?.views.first(where: { $0.name == name }),
+            let read = try store.readView(view, of: stream)
+        else { throw ValidationError("no \(name) view of \(stream)") }
+        return try read.state.withUnsafeBytes { try JSONValue(parsing: $0) }
+    }
+
+    /// The process's resident set, MB (`VmRSS` of /proc/self/status).
+    static func residentMegabytes() -> Int {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+            let kilobytes = Int(line.split(separator: " ").dropFirst().first ?? "")
+        else { return 0 }
+        return kilobytes / 1024
+    }
+}
+
+/// When each simulated hour of an ingest ended, to compare the first hour's rate with the last.
+final class HourClock: @unchecked Sendable {
+    private let lock = NSLock()
+    private var ends: [Double]
+
+    init(hours: Int) { ends = Array(repeating: 0, count: hours) }
+
+    func mark(hour: Int, at seconds: Double) { lock.withLock { ends[hour] = seconds } }
+
+    /// Seconds each hour took.
+    var durations: [Double] {
+        lock.withLock { zip(ends, [0] + ends.dropLast()).map { $0 - $1 } }
+    }
+}
