@@ -33,7 +33,7 @@ final class LiveRows<Row: Codable & Sendable>: RowStorage, @unchecked Sendable {
     func modifyRow(_ key: String, seq: Seq, _ body: (inout Row?) -> Void) {
         let byteKey = ByteKey(key)
         // Taken out of the batch, a row changed earlier in it is changed in place.
-        var row = batch.removeValue(forKey: byteKey).map(\.row) ?? committedRow(byteKey, key)
+        var row = batch.removeValue(forKey: byteKey).map { $0.row } ?? committedRow(byteKey, key)
         body(&row)
         batch[byteKey] = RowSlot(row: row, seq: seq)
     }

@@ -84,7 +84,7 @@ final class OverlayRows<Row: Codable & Sendable>: RowStorage, @unchecked Sendabl
 
     func modifyRow(_ key: String, seq: Seq, _ body: (inout Row?) -> Void) {
         let byteKey = ByteKey(key)
-        var row = changes.removeValue(forKey: byteKey).map(\.row) ?? below.row(key)
+        var row = changes.removeValue(forKey: byteKey).map { $0.row } ?? below.row(key)
         body(&row)
         changes[byteKey] = RowSlot(row: row, seq: seq)
     }

@@ -175,7 +175,7 @@ struct LiveObjectsBenchmark: AsyncParsableCommand {
         let samples = (try? await latencies.value) ?? []
         let readingsPerHour = Double(buildings * sensors * 60)
         let hourTimes = hourSeconds.durations
-        let aggregates = try store.readView(BundledTypes.building.views[0], of: StreamName(object: try ObjectKey(parsing: "building/b0")))
+        let aggregates = try Self.state(store, StreamName(object: try ObjectKey(parsing: "building/b0")), view: "aggregates")
         await store.close()
         let micro = { (fraction: Double) in samples.isEmpty ? 0 : Int(BenchmarkClock.percentile(samples, fraction) * 1e6) }
         print(
@@ -184,7 +184,7 @@ struct LiveObjectsBenchmark: AsyncParsableCommand {
                 + " first_hour_readings_per_s=\(Int(readingsPerHour / (hourTimes.first ?? elapsed)))"
                 + " last_hour_readings_per_s=\(Int(readingsPerHour / (hourTimes.last ?? elapsed)))"
                 + " unrelated_p50_us=\(micro(0.5)) unrelated_p99_us=\(micro(0.99)) unrelated_appends=\(samples.count)"
-                + " aggregates_bytes=\(aggregates?.state.count ?? 0) rss_mb=\(Self.residentMegabytes())")
+                + " sensors=\(aggregates["sensors"]?.integerValue ?? 0) rss_mb=\(Self.residentMegabytes())")
     }
 
     private func document() async throws {
@@ -214,9 +214,8 @@ struct LiveObjectsBenchmark: AsyncParsableCommand {
         var readSeconds: [Double] = []
         for index in 0..<reads {
             let started = ContinuousClock.now
-            guard let read = try store.readView(view, of: doc) else { throw ValidationError("no blocks view") }
-            let state = try read.state.withUnsafeBytes { try JSONValue(parsing: $0) }
-            guard case .array(let all) = state["blocks"] ?? .null, all.contains(where: { $0["blockId"] == .string("b\(index % blockCount)") }) else {
+            let key = BlocksView.blockKey("b\(index % blockCount)")
+            guard let page = try store.readRows(view, of: doc, RowQuery(.key(key))), page.rows.count == 1 else {
                 throw ValidationError("block b\(index % blockCount) not found")
             }
             readSeconds.append(BenchmarkClock.seconds(since: started))

@@ -37,7 +37,7 @@ public struct JSONBytesEncoder: Sendable {
         writer = JSONWriter()
         defer { writer = stream.writer }
         do {
-            try stream.encodeValue(value, at: [])
+            try stream.encodeValue(value, key: nil)
         } catch let error as JSONValueEncodingError {
             stream.writer.bytes.removeSubrange(start...)
             throw error
@@ -73,29 +73,30 @@ final class StreamEncoder: Encoder {
 
     init(writer: JSONWriter) { self.writer = writer }
 
-    /// Writes `value` where the stream stands, then closes whatever containers it opened.
-    func encodeValue<T: Encodable>(_ value: T, at path: [any CodingKey]) throws {
+    /// Writes `value` (found under `key`, if any) where the stream stands, then closes whatever
+    /// containers it opened. The coding path is a stack kept by the encoder, so encoding a
+    /// member allocates no path.
+    func encodeValue<T: Encodable>(_ value: T, key: (any CodingKey)?) throws {
+        if let key { codingPath.append(key) }
+        defer { if key != nil { codingPath.removeLast() } }
         switch value {
         case let string as String: return writer.string(string)
         case let flag as Bool: return flag ? writer.ascii("true") : writer.ascii("false")
         case let number as Int: return writer.integer(number)
         case let number as Int64: return writer.integer(number)
-        case let number as Double: return try writeNumber(number, at: path)
+        case let number as Double: return try writeNumber(number, at: codingPath)
         case let json as JSONValue: return writer.value(json)
         default: break
         }
         let depth = frames.count
         let before = writer.bytes.count
-        let saved = codingPath
-        codingPath = path
-        defer { codingPath = saved }
         try value.encode(to: self)
         close(downTo: depth)
         if writer.bytes.count == before { writer.ascii("{}") }
     }
 
-    func writeNumber(_ number: Double, at path: [any CodingKey]) throws {
-        guard number.isFinite else { throw JSONValueEncodingError.nonFinite(number, at: path) }
+    func writeNumber(_ number: Double, at path: @autoclosure () -> [any CodingKey]) throws {
+        guard number.isFinite else { throw JSONValueEncodingError.nonFinite(number, at: path()) }
         if number.rounded(.towardZero) == number, abs(number) < 0x1p63 {
             writer.integer(Int64(number))
         } else {
@@ -104,13 +105,13 @@ final class StreamEncoder: Encoder {
     }
 
     /// An integer of any width: exact below 2^64 in magnitude, else rounded as a `Double`.
-    func writeInteger<I: BinaryInteger>(_ value: I, at path: [any CodingKey]) throws {
+    func writeInteger<I: BinaryInteger>(_ value: I, at path: @autoclosure () -> [any CodingKey]) throws {
         if let small = Int64(exactly: value) {
             writer.integer(small)
         } else if let large = UInt64(exactly: value) {
             writer.integer(large)
         } else {
-            try writeNumber(Double(value), at: path)
+            try writeNumber(Double(value), at: path())
         }
     }
 
@@ -147,21 +148,21 @@ final class StreamEncoder: Encoder {
     func markUnfollowable() { isFollowable = false }
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
-        KeyedEncodingContainer(StreamKeyedContainer<Key>(encoder: self, frame: open(object: true), codingPath: codingPath))
+        KeyedEncodingContainer(StreamKeyedContainer<Key>(encoder: self, frame: open(object: true)))
     }
 
     func unkeyedContainer() -> any UnkeyedEncodingContainer {
-        StreamUnkeyedContainer(encoder: self, frame: open(object: false), codingPath: codingPath)
+        StreamUnkeyedContainer(encoder: self, frame: open(object: false))
     }
 
-    func singleValueContainer() -> any SingleValueEncodingContainer { StreamSingleValueContainer(encoder: self, codingPath: codingPath) }
+    func singleValueContainer() -> any SingleValueEncodingContainer { StreamSingleValueContainer(encoder: self) }
 }
 
 /// A keyed container of ``StreamEncoder``: `"key":value` pairs in one frame.
 struct StreamKeyedContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
     let encoder: StreamEncoder
     let frame: Int
-    let codingPath: [any CodingKey]
+    var codingPath: [any CodingKey] { encoder.codingPath }
 
     private func key(_ key: Key) -> Bool {
         guard encoder.prepareWrite(in: frame) else { return false }
@@ -173,32 +174,32 @@ struct StreamKeyedContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
     mutating func encodeNil(forKey key: Key) throws { if self.key(key) { encoder.writer.ascii("null") } }
     mutating func encode(_ value: Bool, forKey key: Key) throws { if self.key(key) { value ? encoder.writer.ascii("true") : encoder.writer.ascii("false") } }
     mutating func encode(_ value: String, forKey key: Key) throws { if self.key(key) { encoder.writer.string(value) } }
-    mutating func encode(_ value: Double, forKey key: Key) throws { if self.key(key) { try encoder.writeNumber(value, at: codingPath + [key]) } }
-    mutating func encode(_ value: Float, forKey key: Key) throws { if self.key(key) { try encoder.writeNumber(Double(value), at: codingPath + [key]) } }
+    mutating func encode(_ value: Double, forKey key: Key) throws { if self.key(key) { try encoder.writeNumber(value, at: encoder.codingPath + [key]) } }
+    mutating func encode(_ value: Float, forKey key: Key) throws { if self.key(key) { try encoder.writeNumber(Double(value), at: encoder.codingPath + [key]) } }
     mutating func encode(_ value: Int, forKey key: Key) throws { if self.key(key) { encoder.writer.integer(value) } }
     mutating func encode(_ value: Int64, forKey key: Key) throws { if self.key(key) { encoder.writer.integer(value) } }
-    mutating func encode(_ value: Int8, forKey key: Key) throws { if self.key(key) { try encoder.writeInteger(value, at: codingPath + [key]) } }
-    mutating func encode(_ value: Int16, forKey key: Key) throws { if self.key(key) { try encoder.writeInteger(value, at: codingPath + [key]) } }
-    mutating func encode(_ value: Int32, forKey key: Key) throws { if self.key(key) { try encoder.writeInteger(value, at: codingPath + [key]) } }
-    mutating func encode(_ value: UInt, forKey key: Key) throws { if self.key(key) { try encoder.writeInteger(value, at: codingPath + [key]) } }
-    mutating func encode(_ value: UInt8, forKey key: Key) throws { if self.key(key) { try encoder.writeInteger(value, at: codingPath + [key]) } }
-    mutating func encode(_ value: UInt16, forKey key: Key) throws { if self.key(key) { try encoder.writeInteger(value, at: codingPath + [key]) } }
-    mutating func encode(_ value: UInt32, forKey key: Key) throws { if self.key(key) { try encoder.writeInteger(value, at: codingPath + [key]) } }
-    mutating func encode(_ value: UInt64, forKey key: Key) throws { if self.key(key) { try encoder.writeInteger(value, at: codingPath + [key]) } }
-    mutating func encode(_ value: Int128, forKey key: Key) throws { if self.key(key) { try encoder.writeInteger(value, at: codingPath + [key]) } }
-    mutating func encode(_ value: UInt128, forKey key: Key) throws { if self.key(key) { try encoder.writeInteger(value, at: codingPath + [key]) } }
+    mutating func encode(_ value: Int8, forKey key: Key) throws { if self.key(key) { try encoder.writeInteger(value, at: encoder.codingPath + [key]) } }
+    mutating func encode(_ value: Int16, forKey key: Key) throws { if self.key(key) { try encoder.writeInteger(value, at: encoder.codingPath + [key]) } }
+    mutating func encode(_ value: Int32, forKey key: Key) throws { if self.key(key) { try encoder.writeInteger(value, at: encoder.codingPath + [key]) } }
+    mutating func encode(_ value: UInt, forKey key: Key) throws { if self.key(key) { try encoder.writeInteger(value, at: encoder.codingPath + [key]) } }
+    mutating func encode(_ value: UInt8, forKey key: Key) throws { if self.key(key) { try encoder.writeInteger(value, at: encoder.codingPath + [key]) } }
+    mutating func encode(_ value: UInt16, forKey key: Key) throws { if self.key(key) { try encoder.writeInteger(value, at: encoder.codingPath + [key]) } }
+    mutating func encode(_ value: UInt32, forKey key: Key) throws { if self.key(key) { try encoder.writeInteger(value, at: encoder.codingPath + [key]) } }
+    mutating func encode(_ value: UInt64, forKey key: Key) throws { if self.key(key) { try encoder.writeInteger(value, at: encoder.codingPath + [key]) } }
+    mutating func encode(_ value: Int128, forKey key: Key) throws { if self.key(key) { try encoder.writeInteger(value, at: encoder.codingPath + [key]) } }
+    mutating func encode(_ value: UInt128, forKey key: Key) throws { if self.key(key) { try encoder.writeInteger(value, at: encoder.codingPath + [key]) } }
     mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
-        if self.key(key) { try encoder.encodeValue(value, at: codingPath + [key]) }
+        if self.key(key) { try encoder.encodeValue(value, key: key) }
     }
 
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: Key) -> KeyedEncodingContainer<NestedKey> {
         _ = self.key(key)
-        return KeyedEncodingContainer(StreamKeyedContainer<NestedKey>(encoder: encoder, frame: encoder.open(object: true), codingPath: codingPath + [key]))
+        return KeyedEncodingContainer(StreamKeyedContainer<NestedKey>(encoder: encoder, frame: encoder.open(object: true)))
     }
 
     mutating func nestedUnkeyedContainer(forKey key: Key) -> any UnkeyedEncodingContainer {
         _ = self.key(key)
-        return StreamUnkeyedContainer(encoder: encoder, frame: encoder.open(object: false), codingPath: codingPath + [key])
+        return StreamUnkeyedContainer(encoder: encoder, frame: encoder.open(object: false))
     }
 
     mutating func superEncoder() -> any Encoder {
@@ -216,83 +217,68 @@ struct StreamKeyedContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
 struct StreamUnkeyedContainer: UnkeyedEncodingContainer {
     let encoder: StreamEncoder
     let frame: Int
-    let codingPath: [any CodingKey]
+    var codingPath: [any CodingKey] { encoder.codingPath }
 
     var count: Int { encoder.count(of: frame) }
 
-    private var nextPath: [any CodingKey] { codingPath + [PositionKey(intValue: count)] }
+    private var nextPath: [any CodingKey] { encoder.codingPath + [PositionKey(intValue: count)] }
 
     mutating func encodeNil() throws { if encoder.prepareWrite(in: frame) { encoder.writer.ascii("null") } }
     mutating func encode(_ value: Bool) throws { if encoder.prepareWrite(in: frame) { value ? encoder.writer.ascii("true") : encoder.writer.ascii("false") } }
     mutating func encode(_ value: String) throws { if encoder.prepareWrite(in: frame) { encoder.writer.string(value) } }
     mutating func encode(_ value: Double) throws {
-        let path = nextPath
-        if encoder.prepareWrite(in: frame) { try encoder.writeNumber(value, at: path) }
+        if encoder.prepareWrite(in: frame) { try encoder.writeNumber(value, at: nextPath) }
     }
     mutating func encode(_ value: Int) throws { if encoder.prepareWrite(in: frame) { encoder.writer.integer(value) } }
     mutating func encode(_ value: Float) throws {
-        let path = nextPath
-        if encoder.prepareWrite(in: frame) { try encoder.writeNumber(Double(value), at: path) }
+        if encoder.prepareWrite(in: frame) { try encoder.writeNumber(Double(value), at: nextPath) }
     }
     mutating func encode(_ value: Int8) throws {
-        let path = nextPath
-        if encoder.prepareWrite(in: frame) { try encoder.writeInteger(value, at: path) }
+        if encoder.prepareWrite(in: frame) { try encoder.writeInteger(value, at: nextPath) }
     }
     mutating func encode(_ value: Int16) throws {
-        let path = nextPath
-        if encoder.prepareWrite(in: frame) { try encoder.writeInteger(value, at: path) }
+        if encoder.prepareWrite(in: frame) { try encoder.writeInteger(value, at: nextPath) }
     }
     mutating func encode(_ value: Int32) throws {
-        let path = nextPath
-        if encoder.prepareWrite(in: frame) { try encoder.writeInteger(value, at: path) }
+        if encoder.prepareWrite(in: frame) { try encoder.writeInteger(value, at: nextPath) }
     }
     mutating func encode(_ value: UInt) throws {
-        let path = nextPath
-        if encoder.prepareWrite(in: frame) { try encoder.writeInteger(value, at: path) }
+        if encoder.prepareWrite(in: frame) { try encoder.writeInteger(value, at: nextPath) }
     }
     mutating func encode(_ value: UInt8) throws {
-        let path = nextPath
-        if encoder.prepareWrite(in: frame) { try encoder.writeInteger(value, at: path) }
+        if encoder.prepareWrite(in: frame) { try encoder.writeInteger(value, at: nextPath) }
     }
     mutating func encode(_ value: UInt16) throws {
-        let path = nextPath
-        if encoder.prepareWrite(in: frame) { try encoder.writeInteger(value, at: path) }
+        if encoder.prepareWrite(in: frame) { try encoder.writeInteger(value, at: nextPath) }
     }
     mutating func encode(_ value: UInt32) throws {
-        let path = nextPath
-        if encoder.prepareWrite(in: frame) { try encoder.writeInteger(value, at: path) }
+        if encoder.prepareWrite(in: frame) { try encoder.writeInteger(value, at: nextPath) }
     }
     mutating func encode(_ value: UInt64) throws {
-        let path = nextPath
-        if encoder.prepareWrite(in: frame) { try encoder.writeInteger(value, at: path) }
+        if encoder.prepareWrite(in: frame) { try encoder.writeInteger(value, at: nextPath) }
     }
     mutating func encode(_ value: Int128) throws {
-        let path = nextPath
-        if encoder.prepareWrite(in: frame) { try encoder.writeInteger(value, at: path) }
+        if encoder.prepareWrite(in: frame) { try encoder.writeInteger(value, at: nextPath) }
     }
     mutating func encode(_ value: UInt128) throws {
-        let path = nextPath
-        if encoder.prepareWrite(in: frame) { try encoder.writeInteger(value, at: path) }
+        if encoder.prepareWrite(in: frame) { try encoder.writeInteger(value, at: nextPath) }
     }
     mutating func encode(_ value: Int64) throws {
-        let path = nextPath
-        if encoder.prepareWrite(in: frame) { try encoder.writeInteger(value, at: path) }
+        if encoder.prepareWrite(in: frame) { try encoder.writeInteger(value, at: nextPath) }
     }
     mutating func encode<T: Encodable>(_ value: T) throws {
-        let path = nextPath
-        if encoder.prepareWrite(in: frame) { try encoder.encodeValue(value, at: path) }
+        let index = count
+        if encoder.prepareWrite(in: frame) { try encoder.encodeValue(value, key: PositionKey(intValue: index)) }
     }
 
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type) -> KeyedEncodingContainer<NestedKey> {
-        let path = nextPath
         _ = encoder.prepareWrite(in: frame)
-        return KeyedEncodingContainer(StreamKeyedContainer<NestedKey>(encoder: encoder, frame: encoder.open(object: true), codingPath: path))
+        return KeyedEncodingContainer(StreamKeyedContainer<NestedKey>(encoder: encoder, frame: encoder.open(object: true)))
     }
 
     mutating func nestedUnkeyedContainer() -> any UnkeyedEncodingContainer {
-        let path = nextPath
         _ = encoder.prepareWrite(in: frame)
-        return StreamUnkeyedContainer(encoder: encoder, frame: encoder.open(object: false), codingPath: path)
+        return StreamUnkeyedContainer(encoder: encoder, frame: encoder.open(object: false))
     }
 
     mutating func superEncoder() -> any Encoder {
@@ -306,13 +292,10 @@ struct StreamUnkeyedContainer: UnkeyedEncodingContainer {
 /// which traps on it as `JSONEncoder` does).
 struct StreamSingleValueContainer: SingleValueEncodingContainer {
     let encoder: StreamEncoder
-    let codingPath: [any CodingKey]
+    var codingPath: [any CodingKey] { encoder.codingPath }
     private var isWritten = false
 
-    init(encoder: StreamEncoder, codingPath: [any CodingKey]) {
-        self.encoder = encoder
-        self.codingPath = codingPath
-    }
+    init(encoder: StreamEncoder) { self.encoder = encoder }
 
     private mutating func begin() -> Bool {
         if isWritten { encoder.markUnfollowable() }
@@ -337,5 +320,5 @@ struct StreamSingleValueContainer: SingleValueEncodingContainer {
     mutating func encode(_ value: UInt32) throws { if begin() { try encoder.writeInteger(value, at: codingPath) } }
     mutating func encode(_ value: Int128) throws { if begin() { try encoder.writeInteger(value, at: codingPath) } }
     mutating func encode(_ value: UInt128) throws { if begin() { try encoder.writeInteger(value, at: codingPath) } }
-    mutating func encode<T: Encodable>(_ value: T) throws { if begin() { try encoder.encodeValue(value, at: codingPath) } }
+    mutating func encode<T: Encodable>(_ value: T) throws { if begin() { try encoder.encodeValue(value, key: nil) } }
 }

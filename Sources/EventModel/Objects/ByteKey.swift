@@ -8,7 +8,15 @@ public struct ByteKey: Hashable, Sendable {
     /// The key `string`.
     public init(_ string: String) { self.string = string }
 
-    public static func == (lhs: ByteKey, rhs: ByteKey) -> Bool { lhs.string.utf8.elementsEqual(rhs.string.utf8) }
+    public static func == (lhs: ByteKey, rhs: ByteKey) -> Bool {
+        var left = lhs.string
+        var right = rhs.string
+        return left.withUTF8 { left in
+            right.withUTF8 { right in
+                left.count == right.count && left.elementsEqual(right)
+            }
+        }
+    }
 
     public func hash(into hasher: inout Hasher) {
         var string = string
