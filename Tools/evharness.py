@@ -240,7 +240,38 @@ class WorkloadStats:
                 for answer, times in self.unexpected.items()]
 
 
-class Workload:
+class ClientThreads:
+    """Threads that each run `loop(seed)` against `server` until `stop()` or until the server
+    is gone (`_running()` says which); subclasses record what they were answered in
+    `acknowledged` and `stats` under `_lock`."""
+
+    def __init__(self, server: Server, count: int, seed: int):
+        self.acknowledged: list[AckedEvent] = []
+        self.stats = WorkloadStats()
+        self._server = server
+        self._stopping = threading.Event()
+        self._lock = threading.Lock()
+        self._threads = [threading.Thread(target=self.loop, args=(seed * 1000 + index,), daemon=True)
+                         for index in range(count)]
+
+    def loop(self, seed: int) -> None:
+        raise NotImplementedError
+
+    def start(self) -> None:
+        for thread in self._threads:
+            thread.start()
+
+    def stop(self) -> None:
+        """Ends every thread and waits for them; `acknowledged` is final afterwards."""
+        self._stopping.set()
+        for thread in self._threads:
+            thread.join()
+
+    def _running(self) -> bool:
+        return not self._stopping.is_set() and self._server.alive()
+
+
+class Workload(ClientThreads):
     """Appender threads, each with its own keep-alive HTTPConnection, appending 1-3 `Deposited`
     events per request to objects chosen at random, until `stop()` or until the server is gone.
 
@@ -259,32 +290,13 @@ class Workload:
 
     def __init__(self, server: Server, object_type: str, object_ids: list[str], appenders: int,
                  seed: int, accept_storage_full: bool = False):
-        self.acknowledged: list[AckedEvent] = []
+        super().__init__(server, appenders, seed)
         self.refused: list[str] = []  # ids of the events answered 507 storage-full
         self._accept_storage_full = accept_storage_full
-        self.stats = WorkloadStats()
-        self._server = server
         self._object_type = object_type
         self._object_ids = object_ids
-        self._stopping = threading.Event()
-        self._lock = threading.Lock()
-        self._threads = [threading.Thread(target=self._append_loop, args=(seed * 1000 + index,),
-                                          daemon=True) for index in range(appenders)]
 
-    def start(self) -> None:
-        for thread in self._threads:
-            thread.start()
-
-    def stop(self) -> None:
-        """Ends every appender and waits for them; `acknowledged` is final afterwards."""
-        self._stopping.set()
-        for thread in self._threads:
-            thread.join()
-
-    def _running(self) -> bool:
-        return not self._stopping.is_set() and self._server.alive()
-
-    def _append_loop(self, seed: int) -> None:
+    def loop(self, seed: int) -> None:
         rng = random.Random(seed)
         connection = http.client.HTTPConnection(HOST, self._server.port, timeout=REQUEST_TIMEOUT_S)
         while self._running():

@@ -4,7 +4,8 @@ import EventModel
 /// its readings per minute and per hour, bucketed by the reading's own timestamp (so late
 /// readings land where they belong).
 ///
-/// Keyed: each sensor is a row (`SENSOR` → its type and unit), and so are its buckets, in
+/// Keyed: each sensor is a row (`SENSOR` → its type and unit, as of the latest reading that
+/// started one of its groups of minute buckets), and so are its buckets, in
 /// groups: ten minutes of minute buckets under `SENSOR/m/START`, six hours of hour buckets under
 /// `SENSOR/h/START` (START zero-padded to 17 digits so keys sort by time). Recording a reading
 /// changes three rows whatever the building's history, and a checkpoint writes each group once
@@ -48,14 +49,7 @@ public struct AggregatesView: KeyedProjection {
         // could make a state that cannot be stored.
         for reading in recorded.readings where reading.value.magnitude <= SensorReading.valueMagnitudeMax {
             let sensorKey = Self.sensorKey(reading.sensorId)
-            let sensor = SensorAggregates(sensorType: reading.sensorType, unit: reading.unit)
-            switch rows[sensorKey] {
-            case .sensor(sensor)?: break
-            case .sensor?: rows[sensorKey] = .sensor(sensor)
-            default:
-                rows[sensorKey] = .sensor(sensor)
-                summary.sensors += 1
-            }
+            var startsGroup = false
             for resolution in Resolution.allCases {
                 let start = reading.timestamp - reading.timestamp % resolution.milliseconds
                 let groupStart = reading.timestamp - reading.timestamp % resolution.groupMilliseconds
@@ -65,9 +59,23 @@ public struct AggregatesView: KeyedProjection {
                         // Taken out of the row first, so the buckets are changed in place.
                         row = nil
                         group = existing
+                    } else if resolution == .minute {
+                        startsGroup = true
                     }
                     group.add(reading.value, at: start)
                     row = .group(group)
+                }
+            }
+            // The sensor's row is looked at when a reading starts a group of minutes, not on
+            // every reading: its type and unit are those of such a reading.
+            if startsGroup {
+                let sensor = SensorAggregates(sensorType: reading.sensorType, unit: reading.unit)
+                switch rows[sensorKey] {
+                case .sensor(sensor)?: break
+                case .sensor?: rows[sensorKey] = .sensor(sensor)
+                default:
+                    rows[sensorKey] = .sensor(sensor)
+                    summary.sensors += 1
                 }
             }
             summary.readings += 1
@@ -133,6 +141,7 @@ public struct AggregatesView: KeyedProjection {
     /// The row key of a sensor: its id with `%` and `/` escaped (`%25`, `%2F`), or, past 128
     /// bytes, `~` and a 64-bit hash of it, so keys stay short and `SENSOR/` prefixes one sensor.
     public static func sensorKey(_ sensorId: String) -> String {
+        if sensorId.utf8.count <= 128, !sensorId.utf8.contains(where: { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "/") }) { return sensorId }
         var key = ""
         for character in sensorId.unicodeScalars {
             switch character {
@@ -151,16 +160,32 @@ public struct AggregatesView: KeyedProjection {
     /// The row key of the group of `resolution` buckets starting at `start` of the sensor
     /// `sensorKey`.
     public static func groupKey(sensorKey: String, resolution: Resolution, start: Int64) -> String {
-        let digits = String(max(0, start))
-        return sensorKey + "/" + resolution.letter + "/" + String(repeating: "0", count: max(0, 17 - digits.count)) + digits
+        var key: [UInt8] = []
+        key.reserveCapacity(sensorKey.utf8.count + 20)
+        key.append(contentsOf: sensorKey.utf8)
+        key.append(UInt8(ascii: "/"))
+        key.append(resolution == .minute ? UInt8(ascii: "m") : UInt8(ascii: "h"))
+        key.append(UInt8(ascii: "/"))
+        // 17 digits, zero-padded, so keys sort by time.
+        var rest = UInt64(max(0, start))
+        let end = key.count + 17
+        key.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: 17))
+        var index = end - 1
+        while rest > 0, index >= end - 17 {
+            key[index] = UInt8(ascii: "0") + UInt8(rest % 10)
+            rest /= 10
+            index -= 1
+        }
+        return String(decoding: key, as: UTF8.self)
     }
 }
 
-/// A sensor's type and unit, as of its last reading: the row `SENSOR` of ``AggregatesView``.
+/// A sensor's type and unit, as of the latest of its readings that started a group of minute
+/// buckets: the row `SENSOR` of ``AggregatesView``.
 public struct SensorAggregates: Codable, Sendable, Equatable {
-    /// The sensor type of its last recorded reading.
+    /// Its sensor type.
     public var sensorType: String
-    /// The unit of its last recorded reading.
+    /// Its unit.
     public var unit: String
 }
 

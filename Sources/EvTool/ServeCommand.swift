@@ -24,6 +24,7 @@ struct ServeCommand: AsyncParsableCommand {
               evtool serve --data /var/lib/evlog --host 0.0.0.0 --port 9000
               evtool serve --map-size-max-mib 4096           # refuse appends past 4 GiB (507)
               evtool serve --schemas ./Schemas --allow-undeclared
+              evtool serve --live-bytes-max 2GiB --checkpoint-rows-max 50000   # big keyed objects
             """)
 
     @Option(help: ArgumentHelp("The data folder (created if missing).", valueName: "dir"))
@@ -53,6 +54,21 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Hours the answer to a request sent with an Idempotency-Key is kept: the same key within them is answered with it and writes nothing.")
     var idempotencyWindowHours = 24
 
+    @Option(
+        help: ArgumentHelp(
+            "The memory the objects kept live (their views folded, ready for the next command) may hold: bytes, or with KiB, MiB or GiB; past it the least recently used leave, once checkpointed, and wake from their checkpoint when next used. 0 keeps none between batches.",
+            valueName: "size"))
+    var liveBytesMax = "512MiB"
+
+    @Option(help: "A view is checkpointed (its state and changed rows written as of one seq) after this many events of its object.")
+    var snapshotIntervalEvents: UInt64 = 1_000
+
+    @Option(help: "A keyed view is checkpointed once this many of its rows changed since its last checkpoint.")
+    var checkpointRowsMax = 10_000
+
+    @Option(help: "A view that changed is checkpointed at the latest this many seconds after its last checkpoint.")
+    var checkpointSeconds: Int64 = 30
+
     @Option(help: "Seconds a silent connection stays open.")
     var idleTimeoutSeconds: Int64 = 60
 
@@ -74,6 +90,10 @@ struct ServeCommand: AsyncParsableCommand {
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0-65535") }
         guard mapSizeMaxMib >= 1 else { throw ValidationError("--map-size-max-mib must be at least 1") }
+        guard ByteSize.parse(liveBytesMax) != nil else { throw ValidationError("--live-bytes-max takes bytes, or a number with KiB, MiB or GiB (512MiB), got \"\(liveBytesMax)\"") }
+        guard snapshotIntervalEvents >= 1 else { throw ValidationError("--snapshot-interval-events must be at least 1") }
+        guard checkpointRowsMax >= 1 else { throw ValidationError("--checkpoint-rows-max must be at least 1") }
+        guard checkpointSeconds >= 1 else { throw ValidationError("--checkpoint-seconds must be at least 1") }
         guard (1...8_760).contains(idempotencyWindowHours) else { throw ValidationError("--idempotency-window-hours must be 1 to 8760 (a year)") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical") }
     }
@@ -90,6 +110,10 @@ struct ServeCommand: AsyncParsableCommand {
         storeConfiguration.limits.eventsPerRequestMax = eventsPerRequestMax
         storeConfiguration.queueRequestsMax = queueRequestsMax
         storeConfiguration.idempotencyWindowMilliseconds = Int64(idempotencyWindowHours) * 3_600_000
+        storeConfiguration.live.bytesMax = ByteSize.parse(liveBytesMax) ?? storeConfiguration.live.bytesMax
+        storeConfiguration.snapshotIntervalEvents = snapshotIntervalEvents
+        storeConfiguration.live.checkpointRowsMax = checkpointRowsMax
+        storeConfiguration.live.checkpointIntervalMilliseconds = checkpointSeconds * 1_000
         var serverConfiguration = ServerConfiguration()
         serverConfiguration.host = host
         serverConfiguration.port = port

@@ -32,7 +32,7 @@ struct ObjectRoutes<Context: RequestContext> {
     /// - `?key=K`: `{"view", "version", "key", "row"}`, 404 `row-not-found` when there is none;
     /// - `?prefix=P` and/or `?from=A&to=B` (keys from A, before B), with `?limit=` (100, at most
     ///   1,000) and `?after=` (the `next` of the page before): `{"view", "version", "rows":
-    ///   [{"key", "row"}], "next"}`;
+    ///   [{"key", "row"}], "next"}`; `?limit=` or `?after=` alone pages through every row;
     /// - the view's own reads (a building's `aggregates?sensor=&resolution=&from=&to=`):
     ///   `{"view", "version", ...}` with the read's members;
     /// - `?pointer=/json/pointer` (RFC 6901): `{"view", "version", "pointer", "value"}`, into the
@@ -48,64 +48,13 @@ struct ObjectRoutes<Context: RequestContext> {
                 extensions: [Problem.string("field", "view")])
         }
         let point = try RequestParsing.historyPoint(request)
-        let parameters = Self.viewParameters(request)
-        var writer = JSONWriter(capacity: 512)
-        let version: Seq
-        if let pointer = parameters["pointer"] {
-            let part = try ViewPart.read(store: store, view: projection, stream: stream, pointer: pointer, at: point)
-            version = part.version
-            Self.open(&writer, name, version)
-            writer.ascii(",\"pointer\":")
-            writer.string(pointer)
-            writer.ascii(",\"value\":")
-            writer.value(part.value)
-        } else if let query = try Self.rowQuery(parameters, view: projection) {
-            let page: RowPage?
-            do { page = try store.readRows(projection, of: stream, query, at: point) } catch { throw Problem(error) }
-            guard let page else { throw Problem.objectNotFound(stream) }
-            version = page.version
-            Self.open(&writer, name, version)
-            if case .key(let key) = query.match {
-                guard let row = page.rows.first else { throw Problem.rowNotFound(key, view: name, stream: stream) }
-                writer.ascii(",\"key\":")
-                writer.string(key)
-                writer.ascii(",\"row\":")
-                writer.raw(row.json)
-            } else {
-                writer.ascii(",\"rows\":")
-                RowJSON.write(page.rows, into: &writer)
-                writer.ascii(",\"next\":")
-                if let next = page.next { writer.string(next) } else { writer.ascii("null") }
-            }
-        } else if let read = try Self.ownRead(parameters, view: projection, stream: stream, store: store, at: point) {
-            version = read.version
-            Self.open(&writer, name, version)
-            for (member, value) in read.members.sorted(by: { $0.key < $1.key }) where member != "view" && member != "version" {
-                writer.byte(UInt8(ascii: ","))
-                writer.string(member)
-                writer.byte(UInt8(ascii: ":"))
-                writer.value(value)
-            }
-        } else {
-            let read: ViewRead?
-            do { read = try store.readView(projection, of: stream, at: point) } catch { throw Problem(error) }
-            guard let read else { throw Problem.objectNotFound(stream) }
-            version = read.version
-            Self.open(&writer, name, version)
-            writer.ascii(",\"state\":")
-            writer.raw(read.state)
-        }
-        writer.byte(UInt8(ascii: "}"))
+        let query: ViewQuery
+        do { query = try ViewQuery(parameters: Self.viewParameters(request), view: projection) } catch { throw Problem.invalidField(error.field, error.reason) }
+        let answer: ViewAnswer
+        do { answer = try store.answer(query, of: projection, for: stream, at: point) } catch { throw Problem(error) }
         return Response(
-            status: .ok, headers: [.contentType: "application/json", .eTag: "\"\(version)\""],
-            body: .init(byteBuffer: ByteBuffer(bytes: writer.bytes)))
-    }
-
-    private static func open(_ writer: inout JSONWriter, _ name: String, _ version: Seq) {
-        writer.ascii("{\"view\":")
-        writer.string(name)
-        writer.ascii(",\"version\":")
-        writer.integer(version)
+            status: .ok, headers: [.contentType: "application/json", .eTag: "\"\(answer.version)\""],
+            body: .init(byteBuffer: ByteBuffer(bytes: answer.json)))
     }
 
     /// The query parameters a view read may use (not the branch or the point in time).
@@ -115,45 +64,6 @@ struct ObjectRoutes<Context: RequestContext> {
             parameters[String(name)] = String(value)
         }
         return parameters
-    }
-
-    /// The rows `?key=`, `?prefix=` or `?from=&to=` ask for; nil when none is given, or when the
-    /// view's own read takes the parameters.
-    /// - Throws: 400 for a view without rows, or a bad `limit`.
-    static func rowQuery(_ parameters: [String: String], view: AnyProjection) throws -> RowQuery? {
-        let asksRows = parameters["key"] != nil || parameters["prefix"] != nil
-        let asksRange = parameters["from"] != nil || parameters["to"] != nil
-        guard asksRows || (asksRange && !view.hasRead(for: parameters)) else { return nil }
-        guard view.isKeyed else {
-            let field = ["key", "prefix", "from", "to"].first { parameters[$0] != nil } ?? "key"
-            throw Problem.invalidField(field, "asks for rows, and the view \(view.name) has none; read its state, or a part of it with ?pointer=")
-        }
-        if let key = parameters["key"] { return RowQuery(.key(key)) }
-        var limit = 100
-        if let text = parameters["limit"] {
-            guard let value = Int(text), (1...1_000).contains(value) else { throw Problem.invalidField("limit", "must be a whole number from 1 to 1000, got \"\(text)\"") }
-            limit = value
-        }
-        let prefix = parameters["prefix"] ?? ""
-        if asksRange {
-            return RowQuery(.range(prefix: prefix, from: parameters["from"] ?? prefix, to: parameters["to"]), after: parameters["after"], limit: limit)
-        }
-        return RowQuery(.prefix(prefix), after: parameters["after"], limit: limit)
-    }
-
-    /// The view's own read of `parameters`, when it has one for them.
-    static func ownRead(
-        _ parameters: [String: String], view: AnyProjection, stream: StreamName, store: EventStore, at point: HistoryPoint
-    ) throws -> (version: Seq, members: [String: JSONValue])? {
-        guard !parameters.isEmpty, view.hasRead(for: parameters) else { return nil }
-        let read: ViewQueryRead?
-        do { read = try store.readView(view, of: stream, parameters: parameters, at: point) } catch { throw Problem(error) }
-        guard let read else { throw Problem.objectNotFound(stream) }
-        switch read.answer {
-        case .success(let value)?: return (read.version, value.objectValue ?? ["result": value])
-        case .failure(let rejection)?: throw Problem(readRejection: rejection)
-        case nil: return nil
-        }
     }
 
     /// A cross-object view: `{"view", "version", "position", "lag", "state"}`, as of the log
@@ -273,26 +183,34 @@ extension Problem {
             detail: rejection.message, extensions: extensions)
     }
 
-    /// A view's own read refused: 400 `invalid-query` (or the read's 404, `row-not-found`) with
-    /// its code and facts.
-    init(readRejection rejection: Rejection) {
-        var extensions: [(name: String, json: [UInt8])] = [Problem.string("code", rejection.code)]
-        for key in rejection.facts.keys.sorted() where !["type", "title", "status", "detail", "code"].contains(key) {
-            var writer = JSONWriter()
-            writer.value(rejection.facts[key]!)
-            extensions.append((key, writer.bytes))
+    /// A view read without an answer: 400 `invalid-request` for a parameter, 404
+    /// `row-not-found` or `pointer-not-found` (with the `field`), a view's own read refused as
+    /// 400 `invalid-query` (or its 404, `row-not-found`) with its code and facts.
+    init(_ error: ViewAnswerError) {
+        switch error {
+        case .invalid(let invalid): self = .invalidField(invalid.field, invalid.reason)
+        case .objectNotFound(let stream): self = .objectNotFound(stream)
+        case .rowNotFound(let key, let view, let stream):
+            self.init(
+                .notFound, type: "row-not-found", title: "The view has no such row", detail: "the view \(view) of \(stream) has no row \(key)",
+                extensions: [Problem.string("field", "key"), Problem.string("key", key)])
+        case .pointerNotFound(let pointer, let reason):
+            self.init(
+                .notFound, type: "pointer-not-found", title: "The view has nothing there", detail: "\(pointer): \(reason)",
+                extensions: [Problem.string("field", "pointer")])
+        case .refused(let rejection):
+            var extensions: [(name: String, json: [UInt8])] = [Problem.string("code", rejection.code)]
+            for key in rejection.facts.keys.sorted() where !["type", "title", "status", "detail", "code"].contains(key) {
+                var writer = JSONWriter()
+                writer.value(rejection.facts[key]!)
+                extensions.append((key, writer.bytes))
+            }
+            let notFound = rejection.status == 404
+            self.init(
+                notFound ? .notFound : .badRequest, type: notFound ? "row-not-found" : "invalid-query",
+                title: notFound ? "The view has no such row" : "The view read is invalid", detail: rejection.message, extensions: extensions)
+        case .store(let error): self.init(error)
         }
-        let notFound = rejection.status == 404
-        self.init(
-            notFound ? .notFound : .badRequest, type: notFound ? "row-not-found" : "invalid-query",
-            title: notFound ? "The view has no such row" : "The view read is invalid", detail: rejection.message, extensions: extensions)
-    }
-
-    /// 404 `row-not-found` for a key the keyed view has no row for.
-    static func rowNotFound(_ key: String, view: String, stream: StreamName) -> Problem {
-        Problem(
-            .notFound, type: "row-not-found", title: "The view has no such row", detail: "the view \(view) of \(stream) has no row \(key)",
-            extensions: [Problem.string("field", "key"), Problem.string("key", key)])
     }
 
     /// 404 for an object with no events, or a branch that does not exist.

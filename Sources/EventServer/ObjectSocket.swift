@@ -179,7 +179,8 @@ struct ObjectSocket {
                     detail: "\(stream.object.type) has no view \(name); it has \(definition.views.map(\.name).joined(separator: ", "))",
                     extensions: [Problem.string("field", "view")])
             }
-            let part = try ViewPart.read(store: store, view: view, stream: stream, pointer: pointer, at: .head)
+            let part: (version: Seq, value: JSONValue)
+            do { part = try store.viewPart(view, of: stream, pointer: pointer) } catch { throw Problem(error) }
             writer.ascii(",\"ok\":true,\"view\":")
             writer.string(name)
             writer.ascii(",\"version\":")

@@ -5,6 +5,9 @@ struct PendingWrite {
     let command: WriterCommand
     let bytes: Int
     let enqueuedNanoseconds: UInt64
+    /// The work it brings, in bytes of events or command body (see ``WriterCommand/weight``):
+    /// past the queue's `heavyBytes` it waits in the heavy lane.
+    var weight = 0
 }
 
 /// The bounded queue between request tasks and the writer thread.
@@ -12,19 +15,30 @@ struct PendingWrite {
 /// One lock round trip per request on each side, never per event. When it holds
 /// `requestsMax` requests or `bytesMax` bytes it refuses more, so memory stays bounded
 /// whatever the load.
+///
+/// Two lanes: requests that bring little work (most appends and commands, and the engine's own
+/// checkpoint writes) and heavy ones (a 5,000-reading command, a large import). The writer takes
+/// the light lane first, so one object's heavy commands, however many are queued, delay
+/// another object's append by one writer transaction at most. Each lane is first in, first
+/// out; requests in flight at once on one object have no order between them to keep.
 final class AppendQueue: @unchecked Sendable {
     private let condition = NSCondition()
-    private var items: [PendingWrite] = []
+    private var light: [PendingWrite] = []
+    private var heavy: [PendingWrite] = []
     private var bytes = 0
     private var isClosed = false
     private var refusesClients = false
     private let requestsMax: Int
     private let bytesMax: Int
+    private let heavyBytes: Int
 
-    init(requestsMax: Int, bytesMax: Int) {
+    init(requestsMax: Int, bytesMax: Int, heavyBytes: Int = .max) {
         self.requestsMax = requestsMax
         self.bytesMax = bytesMax
+        self.heavyBytes = heavyBytes
     }
+
+    private var count: Int { light.count + heavy.count }
 
     /// Queues `item`; returns the reason it was refused, or nil. The engine's own commands
     /// (``WriterCommand/isInternal``) are taken even when the queue is full or refuses clients.
@@ -34,48 +48,49 @@ final class AppendQueue: @unchecked Sendable {
         let isInternal = item.command.isInternal
         if isClosed || (refusesClients && !isInternal) { return .closed }
         // A single request larger than the byte bound still goes through an empty queue.
-        if !isInternal, items.count >= requestsMax || (!items.isEmpty && bytes + item.bytes > bytesMax) { return .queueFull }
-        items.append(item)
+        if !isInternal, count >= requestsMax || (count > 0 && bytes + item.bytes > bytesMax) { return .queueFull }
+        if item.weight > heavyBytes { heavy.append(item) } else { light.append(item) }
         bytes += item.bytes
-        if items.count == 1 { condition.signal() }
+        if count == 1 { condition.signal() }
         return nil
     }
 
     /// Waits for requests (at most `waitNanoseconds`: then the batch is empty) and takes as
-    /// many as fit in one batch; nil once the queue is closed and empty.
+    /// many as fit in one batch, the light lane's first; nil once the queue is closed and empty.
     func takeBatch(requestsMax batchRequests: Int, bytesMax batchBytes: Int, waitNanoseconds: UInt64 = .max) -> [PendingWrite]? {
         condition.lock()
         defer { condition.unlock() }
         let deadline = Date(timeIntervalSinceNow: Double(waitNanoseconds) / 1e9)
-        while items.isEmpty {
+        while count == 0 {
             if isClosed { return nil }
-            if !condition.wait(until: deadline) { return items.isEmpty ? (isClosed ? nil : []) : takeLocked(batchRequests, batchBytes) }
+            if !condition.wait(until: deadline) {
+                if count > 0 { break }
+                return isClosed ? nil : []
+            }
         }
-        return takeLocked(batchRequests, batchBytes)
-    }
-
-    private func takeLocked(_ batchRequests: Int, _ batchBytes: Int) -> [PendingWrite] {
-        var count = 0
+        var batch: [PendingWrite] = []
         var taken = 0
-        while count < items.count, count < batchRequests, count == 0 || taken + items[count].bytes <= batchBytes {
-            taken += items[count].bytes
-            count += 1
+        for lane in [0, 1] {
+            var index = 0
+            let items = lane == 0 ? light : heavy
+            while index < items.count, batch.count < batchRequests, batch.isEmpty || taken + items[index].bytes <= batchBytes {
+                taken += items[index].bytes
+                batch.append(items[index])
+                index += 1
+            }
+            if lane == 0 { light.removeFirst(index) } else { heavy.removeFirst(index) }
         }
         bytes -= taken
-        if count == items.count {
-            defer { items = [] }
-            return items
-        }
-        let batch = Array(items[..<count])
-        items.removeFirst(count)
         return batch
     }
 
-    /// Puts back, at the head of the queue, requests taken but not applied (their batch was
+    /// Puts back, at the head of their lanes, requests taken but not applied (their batch was
     /// full), so they keep their turn.
     func putBack(_ pending: [PendingWrite]) {
         condition.lock()
-        items.insert(contentsOf: pending, at: 0)
+        let lighter = pending.filter { $0.weight <= heavyBytes }
+        light.insert(contentsOf: lighter, at: 0)
+        heavy.insert(contentsOf: pending.filter { $0.weight > heavyBytes }, at: 0)
         bytes += pending.reduce(0) { $0 + $1.bytes }
         condition.unlock()
     }
@@ -91,7 +106,7 @@ final class AppendQueue: @unchecked Sendable {
     var depth: (requests: Int, bytes: Int) {
         condition.lock()
         defer { condition.unlock() }
-        return (items.count, bytes)
+        return (count, bytes)
     }
 
     /// Refuses new requests; the writer still drains what is queued.

@@ -1,5 +1,6 @@
 import EventModel
 import LMDB
+import Zstd
 
 /// Applies the requests of one batch inside the writer's single transaction.
 ///
@@ -29,11 +30,14 @@ struct BatchApplier {
     /// What runs once the batch is durable (never if it fails), in order: checkpoints started,
     /// live views told their checkpoint is stored.
     var afterCommit: [() -> Void] = []
+    /// Compresses decided events past the store's threshold (appends come compressed).
+    let compression: (compressor: ZstdCompressor, thresholdBytes: Int)
 
     init(
         transaction: WriteTransaction, layout: StoreLayout, state: WriterState, timeMilliseconds: Int64, objectTypes: [String: ObjectTypeDefinition],
-        idempotencyWindowMilliseconds: Int64, live: LiveObjects
+        idempotencyWindowMilliseconds: Int64, live: LiveObjects, compression: (compressor: ZstdCompressor, thresholdBytes: Int)
     ) {
+        self.compression = compression
         self.transaction = transaction
         self.layout = layout
         self.state = state

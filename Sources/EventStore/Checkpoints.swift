@@ -96,7 +96,8 @@ final class Checkpoints: @unchecked Sendable {
             let chunkRows = configuration.checkpointChunkRowsMax
             let chunkBytes = configuration.checkpointChunkBytesMax
             let logger = logger
-            Task.detached {
+            // Below requests: a checkpoint only has to keep up, a request has someone waiting.
+            Task.detached(priority: .background) {
                 let failure = await Self.run(job, writer: writer, chunkRows: chunkRows, chunkBytes: chunkBytes, logger: logger)
                 await writer.finish(job, failure)
             }

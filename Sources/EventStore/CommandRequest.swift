@@ -18,6 +18,8 @@ public struct CommandRequest: Sendable {
     public let includeState: Bool
     /// The body decoded into the decider's command (on the caller's task, never by the writer).
     var prepared: PreparedCommand?
+    /// The body's size, estimated when it is prepared: what the writer's queue weighs it by.
+    var weight = 0
 
     /// A request to run the command `name` with `body` on `stream`; with `includeState`, the
     /// answer carries the decider's view after it.

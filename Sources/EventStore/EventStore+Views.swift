@@ -27,7 +27,12 @@ extension EventStore {
     /// no events at all; version 0 with the initial state when none is that old.
     /// - Throws: ``EventStoreError/corruptRecord(position:reason:)`` for a damaged event or row.
     public func readView(_ view: AnyProjection, of stream: StreamName, at point: HistoryPoint = .head) throws(EventStoreError) -> ViewRead? {
-        try withView(view, of: stream, at: point) { source, version, _ in
+        // The committed summary is copied with the object's lock held and encoded after.
+        if point == .head, let object = live.reader(stream.storageKey), let liveView = object.view(view.name) {
+            let (seq, json) = object.lock.withShared { liveView.committedSummary() }
+            do { return ViewRead(version: seq, state: try json()) } catch { throw .corruptRecord(position: 0, reason: "a view state does not encode: \(error)") }
+        }
+        return try withView(view, of: stream, at: point) { source, version, _ in
             ViewRead(version: version, state: try source.summaryJSON())
         }
     }
@@ -54,19 +59,21 @@ extension EventStore {
         }
     }
 
-    /// Runs `body` with the state of `view` at `point`: the live object's committed state (taken
-    /// before the read transaction begins, so the transaction sees every checkpoint that state
-    /// reads rows as of), or a fold in the transaction.
+    /// Runs `body` with the state of `view` at `point`: the live object's committed state (with
+    /// its lock held, and the read transaction begun after it was taken, so the transaction sees
+    /// every checkpoint that state reads rows as of), or a fold in the transaction.
     private func withView<R>(
         _ view: AnyProjection, of stream: StreamName, at point: HistoryPoint, _ body: (ViewSource, Seq, ReadTransaction) throws -> R
     ) throws(EventStoreError) -> R? {
-        let target = point == .head ? nil : try seq(of: stream, at: point)
         let storageKey = stream.storageKey
-        let published: PublishedView? =
-            target == nil ? live.reader(storageKey).flatMap { object in object.lock.withShared { object.view(view.name)?.published() } } : nil
+        if point == .head, let object = live.reader(storageKey), let liveView = object.view(view.name) {
+            return try object.lock.withShared { () throws(EventStoreError) -> R? in
+                try read { transaction in try body(.live(liveView), liveView.committedSummary().seq, transaction) }
+            }
+        }
+        let target = point == .head ? nil : try seq(of: stream, at: point)
         let (result, repairs): (R?, [SnapshotRepair]) = try read { transaction in
             guard let number = try layout.streamNumber(storageKey, in: transaction) else { return (nil, []) }
-            if let published { return (try body(.live(published), published.seq, transaction), []) }
             let lineage = try layout.lineage(of: number, in: transaction)
             let head = try layout.head(of: lineage, in: transaction)
             // A branch forked at 0 exists with no events; main with none does not.
@@ -92,26 +99,27 @@ extension EventStore {
 
 /// Where a read finds a view's state: a live object's committed state, or a fold.
 private enum ViewSource {
-    case live(PublishedView)
+    /// A live view, its object's lock held.
+    case live(any LiveViewBox)
     case folded(any FoldedView)
 
     func summaryJSON() throws -> [UInt8] {
         switch self {
-        case .live(let published): try published.summaryJSON()
+        case .live(let view): try view.committedSummary().json()
         case .folded(let fold): try fold.summaryJSON()
         }
     }
 
     func rows(_ query: RowQuery, _ transaction: ReadTransaction) throws -> (rows: [RowEntry], next: String?) {
         switch self {
-        case .live(let published): try published.rows(query, transaction)
+        case .live(let view): try view.committedRows(query, in: transaction)
         case .folded(let fold): try fold.rows(query, in: transaction)
         }
     }
 
     func read(_ parameters: [String: String], _ transaction: ReadTransaction) throws -> Result<JSONValue, Rejection>? {
         switch self {
-        case .live(let published): try published.read(parameters, transaction)
+        case .live(let view): try view.committedRead(parameters, in: transaction)
         case .folded(let fold): try fold.read(parameters)
         }
     }

@@ -83,7 +83,7 @@ public final class EventStore: Sendable {
         self.clock = clock
         self.logger = logger
         commits = CommitSignal(committed: state.nextPosition - 1)
-        queue = AppendQueue(requestsMax: configuration.queueRequestsMax, bytesMax: configuration.queueBytesMax)
+        queue = AppendQueue(requestsMax: configuration.queueRequestsMax, bytesMax: configuration.queueBytesMax, heavyBytes: configuration.heavyRequestBytes)
         live = LiveObjects(
             layout: layout, objectTypes: objectTypes, configuration: configuration.live, snapshotIntervalEvents: configuration.snapshotIntervalEvents,
             logger: logger)
@@ -184,6 +184,7 @@ public final class EventStore: Sendable {
         case .failure(let rejection): throw .rejected(rejection)
         case .success(let command): request.prepared = command
         }
+        request.weight = request.body.estimatedBytes
         let pending = request
         return try await submit { .command(pending, $0) }
     }
@@ -194,7 +195,7 @@ public final class EventStore: Sendable {
         // Resumed exactly once: by the queue's refusal here, or by the writer after commit.
         let result = await withUnsafeContinuation { continuation in
             let command = make(WriterReply(continuation: continuation))
-            let item = PendingWrite(command: command, bytes: command.bytes, enqueuedNanoseconds: DispatchTime.now().uptimeNanoseconds)
+            let item = PendingWrite(command: command, bytes: command.bytes, enqueuedNanoseconds: DispatchTime.now().uptimeNanoseconds, weight: command.weight)
             if let refusal = queue.enqueue(item) { continuation.resume(returning: .failure(refusal)) }
         }
         return try result.get()

@@ -3,6 +3,7 @@ import Foundation
 import LMDB
 import Logging
 import Synchronization
+import Zstd
 
 /// Observes the writer, once per committed batch (never per event): the server turns these
 /// calls into metrics.
@@ -36,6 +37,8 @@ final class GroupCommitWriter: @unchecked Sendable {
     private var needsReopen = false
     private var readersCheckedNanoseconds: UInt64 = 0
     private var maintainedNanoseconds: UInt64 = 0
+    /// Compresses the events deciders make (at zstd's fastest level: it runs on the writer).
+    private let compressor = ZstdCompressor(level: 1)
     /// How often the writer checks live objects for checkpoints due by time and for eviction,
     /// busy or idle.
     private static let maintenanceIntervalNanoseconds: UInt64 = 1_000_000_000
@@ -128,7 +131,8 @@ final class GroupCommitWriter: @unchecked Sendable {
                     live.beginBatch(transaction)
                     var applier = BatchApplier(
                         transaction: transaction, layout: layout, state: state, timeMilliseconds: time, objectTypes: objectTypes,
-                        idempotencyWindowMilliseconds: configuration.idempotencyWindowMilliseconds, live: live)
+                        idempotencyWindowMilliseconds: configuration.idempotencyWindowMilliseconds, live: live,
+                        compression: (compressor, configuration.compressionThresholdBytes))
                     var completions: [WriterCompletion] = []
                     for command in commands {
                         completions.append(try applier.apply(command))

@@ -73,14 +73,14 @@ final class ReadWriteLock: @unchecked Sendable {
     }
 
     /// Runs `body` holding the lock shared.
-    func withShared<R>(_ body: () throws -> R) rethrows -> R {
+    func withShared<R, E: Error>(_ body: () throws(E) -> R) throws(E) -> R {
         pthread_rwlock_rdlock(lock)
         defer { pthread_rwlock_unlock(lock) }
         return try body()
     }
 
     /// Runs `body` holding the lock exclusively.
-    func withExclusive<R>(_ body: () throws -> R) rethrows -> R {
+    func withExclusive<R, E: Error>(_ body: () throws(E) -> R) throws(E) -> R {
         pthread_rwlock_wrlock(lock)
         defer { pthread_rwlock_unlock(lock) }
         return try body()

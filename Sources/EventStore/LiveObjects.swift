@@ -14,16 +14,16 @@ public struct LiveConfiguration: Sendable, Equatable {
     /// changed since, ms.
     public var checkpointIntervalMilliseconds: Int64 = 30_000
     /// A keyed view is checkpointed once this many of its rows changed since the last one.
-    public var checkpointRowsMax: Int = 50_000
+    public var checkpointRowsMax: Int = 10_000
     /// Checkpoints written at once; more wait their turn.
     public var checkpointsInFlightMax: Int = 4
     /// Rows per writer command of a checkpoint, at most, so writing one never holds the writer
     /// long.
-    public var checkpointChunkRowsMax: Int = 4_096
+    public var checkpointChunkRowsMax: Int = 1_024
     /// Bytes of rows per writer command of a checkpoint, at most.
-    public var checkpointChunkBytesMax: Int = 4 << 20
+    public var checkpointChunkBytesMax: Int = 1 << 20
 
-    /// The defaults: 512 MiB, every 30 s or 1,000 events (the snapshot interval) or 50,000 rows.
+    /// The defaults: 512 MiB, every 30 s or 1,000 events (the snapshot interval) or 10,000 rows.
     public init() {}
 }
 

@@ -7,7 +7,9 @@ import LMDB
 /// Three states of it exist at once: the *working* one (the batch being written), the
 /// *committed* one readers see (published once the batch is durable), and the *checkpoint* in
 /// storage (the last snapshot, and the rows stored as of it). The committed state lives
-/// behind the object's lock; the writer changes it only with the lock held exclusively.
+/// behind the object's lock: the writer changes it only with the lock held exclusively, readers
+/// read it (``committedSummary()``, ``committedRows(_:in:)``, ``committedRead(_:in:)``) with it
+/// held shared.
 protocol LiveViewBox: AnyObject, Sendable {
     /// The view.
     var view: AnyProjection { get }
@@ -37,8 +39,14 @@ protocol LiveViewBox: AnyObject, Sendable {
     func freeze() -> FrozenView?
     /// The checkpoint at `seq` is stored; `stored` reads its rows. Lock held exclusively.
     func checkpointStored(at seq: Seq, stored: StoredRows, summaryBytes: Int, rowBytes: Int)
-    /// What readers see. Lock held (shared).
-    func published() -> PublishedView
+    /// The committed seq, and the committed summary to encode (after the lock is let go). Lock
+    /// held (shared).
+    func committedSummary() -> (seq: Seq, json: @Sendable () throws -> [UInt8])
+    /// The committed rows `query` asks for, over those stored as of the checkpoint. Lock held
+    /// (shared), `transaction` begun after it was taken.
+    func committedRows(_ query: RowQuery, in transaction: ReadTransaction) throws -> (rows: [RowEntry], next: String?)
+    /// The view's own read of `parameters` on the committed state. Lock held (shared).
+    func committedRead(_ parameters: [String: String], in transaction: ReadTransaction) throws -> Result<JSONValue, Rejection>?
     /// The memory the view holds, estimated.
     var estimatedBytes: Int { get }
 }
@@ -53,20 +61,6 @@ struct FrozenView: Sendable {
     let encode: @Sendable () throws -> (summary: [UInt8], rows: [ChangedRow])
 }
 
-/// A live view as readers see it: the committed state, taken with the object's lock held.
-struct PublishedView: Sendable {
-    /// The committed seq.
-    let seq: Seq
-    /// The checkpoint the stored rows are read as of.
-    let markerSeq: Seq
-    /// The committed summary, as JSON.
-    let summaryJSON: @Sendable () throws -> [UInt8]
-    /// The rows a query asks for: committed changes over the rows stored as of the checkpoint.
-    let rows: @Sendable (RowQuery, ReadTransaction) throws -> (rows: [RowEntry], next: String?)
-    /// The view's own read of the parameters, if it is one.
-    let read: @Sendable ([String: String], ReadTransaction) throws -> Result<JSONValue, Rejection>?
-}
-
 /// A state a merge folds its events into to check the invariants before anything is written.
 protocol ScratchView: AnyObject {
     func fold(_ event: RecordedEvent)
@@ -78,7 +72,10 @@ protocol ScratchView: AnyObject {
 final class LiveView<P: ViewProjection>: LiveViewBox, @unchecked Sendable {
     let view: AnyProjection
     let projection: P
+    /// The rows changed since the last checkpoint (committed, and the batch's), over ``stored``.
     let rows: LiveRows<P.Row>
+    /// The rows in storage as of the last checkpoint (lock).
+    private(set) var stored: StoredRowStorage<P.Row>
     /// The working summary and seq (writer only).
     private(set) var summary: P.Summary
     private(set) var seq: Seq
@@ -91,11 +88,15 @@ final class LiveView<P: ViewProjection>: LiveViewBox, @unchecked Sendable {
     private var summaryBytes: Int
     private var rowBytes = 160
 
-    init(view: AnyProjection, projection: P, summary: P.Summary, rows: LiveRows<P.Row>, seq: Seq, markerSeq: Seq, summaryBytes: Int) {
+    init(
+        view: AnyProjection, projection: P, summary: P.Summary, rows: LiveRows<P.Row>, stored: StoredRowStorage<P.Row>, seq: Seq, markerSeq: Seq,
+        summaryBytes: Int
+    ) {
         self.view = view
         self.projection = projection
         self.summary = summary
         self.rows = rows
+        self.stored = stored
         self.seq = seq
         committed = (summary, seq)
         self.markerSeq = markerSeq
@@ -118,11 +119,11 @@ final class LiveView<P: ViewProjection>: LiveViewBox, @unchecked Sendable {
 
     func workingSummaryJSON() throws -> [UInt8] { try ViewCoding.summaryJSON(summary) }
 
-    func scratch() -> any ScratchView { Scratch(projection: projection, summary: summary, rows: OverlayRows(over: rows), context: rows.stored.context) }
+    func scratch() -> any ScratchView { Scratch(projection: projection, summary: summary, rows: LayeredRows(below: rows), context: stored.context) }
 
     func commitBatch() {
         committed = (summary, seq)
-        rows.commitBatch()
+        view.commitBatch(of: rows)
     }
 
     func discardBatch() {
@@ -136,14 +137,13 @@ final class LiveView<P: ViewProjection>: LiveViewBox, @unchecked Sendable {
         if frozen == nil {
             guard committed.seq > markerSeq else { return nil }
             frozen = (committed.seq, committed.summary)
-            _ = rows.freeze()
         }
         guard let frozen else { return nil }
-        let changed = rows.committed[rows.committed.count - 1]
+        let changed = rows.freeze()
         let summary = frozen.summary
         return FrozenView(view: view, seq: frozen.seq) {
-            let encoded = try changed.sorted { $0.key.precedes($1.key) }.map { key, slot in
-                ChangedRow(key: key.string, json: try slot.row.map(ViewCoding.rowJSON), seq: slot.seq)
+            let encoded = try changed.sorted { $0.key.precedes($1.key) }.map { change in
+                ChangedRow(key: change.key.string, json: try change.slot.row.map(ViewCoding.rowJSON), seq: change.slot.seq)
             }
             return (try ViewCoding.summaryJSON(summary), encoded)
         }
@@ -153,41 +153,40 @@ final class LiveView<P: ViewProjection>: LiveViewBox, @unchecked Sendable {
         guard let frozen, frozen.seq == seq else { return }
         self.frozen = nil
         markerSeq = seq
-        rows.checkpointStored(StoredRowStorage(stored, context: rows.stored.context))
+        self.stored = StoredRowStorage(stored, context: self.stored.context)
+        rows.frozenStored(below: self.stored)
         self.summaryBytes = max(summaryBytes, 64)
         if rowBytes > 0 { self.rowBytes = rowBytes }
     }
 
-    func published() -> PublishedView {
+    func committedSummary() -> (seq: Seq, json: @Sendable () throws -> [UInt8]) {
         let summary = committed.summary
-        let layers = rows.committed
-        let storedRows = rows.stored.rows
-        let projection = projection
-        return PublishedView(
-            seq: committed.seq, markerSeq: markerSeq, summaryJSON: { try ViewCoding.summaryJSON(summary) },
-            rows: { query, transaction in
-                try RowPaging.rows(query, changes: RowLayers.matches(query, in: layers), stored: storedRows, encode: ViewCoding.rowJSON, in: transaction)
-            },
-            read: { parameters, transaction in
-                let context = RowReadContext(transaction)
-                let reader = ReaderRows(layers: layers, stored: StoredRowStorage<P.Row>(storedRows, context: context))
-                let answer = projection.read(parameters, summary: summary, rows: RowReader(reader))
-                try context.check()
-                return answer
-            })
+        return (committed.seq, { try ViewCoding.summaryJSON(summary) })
     }
 
-    var estimatedBytes: Int { 2 * summaryBytes + rows.heldCount * (2 * rowBytes + 96) }
+    func committedRows(_ query: RowQuery, in transaction: ReadTransaction) throws -> (rows: [RowEntry], next: String?) {
+        try RowPaging.rows(query, changes: rows.committedMatches(query), stored: stored.rows, encode: ViewCoding.rowJSON, in: transaction)
+    }
+
+    func committedRead(_ parameters: [String: String], in transaction: ReadTransaction) throws -> Result<JSONValue, Rejection>? {
+        let context = RowReadContext(transaction)
+        let reader = CommittedRows(rows: rows, stored: StoredRowStorage<P.Row>(stored.rows, context: context))
+        let answer = projection.read(parameters, summary: committed.summary, rows: RowReader(reader))
+        try context.check()
+        return answer
+    }
+
+    var estimatedBytes: Int { 2 * summaryBytes + rows.heldCount * (2 * rowBytes + 160) }
 
     /// A merge's scratch copy: the working summary, and changes over the live rows.
     private final class Scratch: ScratchView {
         let projection: P
         var summary: P.Summary
-        let rows: OverlayRows<P.Row>
+        let rows: LayeredRows<P.Row>
         let context: RowReadContext
         let eventTypes: Set<String>?
 
-        init(projection: P, summary: P.Summary, rows: OverlayRows<P.Row>, context: RowReadContext) {
+        init(projection: P, summary: P.Summary, rows: LayeredRows<P.Row>, context: RowReadContext) {
             self.projection = projection
             self.summary = summary
             self.rows = rows
@@ -206,31 +205,32 @@ final class LiveView<P: ViewProjection>: LiveViewBox, @unchecked Sendable {
     }
 }
 
-/// Rows as a reader sees a live view: the committed changes (taken with the lock held) over the
-/// rows stored as of the checkpoint. Neighbours among the changes are found in a sorted list
-/// made once per prefix, so a read that walks many keys does not scan the changes each step.
-final class ReaderRows<Row: Codable & Sendable>: RowStorage, @unchecked Sendable {
-    let layers: [[ByteKey: RowSlot<Row>]]
+/// Rows as a reader sees a live view: the committed rows in memory over those stored as of the
+/// checkpoint. Used with the object's lock held (shared). Neighbours among the committed rows
+/// are found in a sorted list made once per prefix, so a read that walks many keys does not
+/// scan the rows in memory at each step.
+final class CommittedRows<Row: Codable & Sendable>: RowStorage, @unchecked Sendable {
+    let rows: LiveRows<Row>
     let stored: StoredRowStorage<Row>
     private var sorted: [String: [(key: ByteKey, slot: RowSlot<Row>)]] = [:]
 
-    init(layers: [[ByteKey: RowSlot<Row>]], stored: StoredRowStorage<Row>) {
-        self.layers = layers
+    init(rows: LiveRows<Row>, stored: StoredRowStorage<Row>) {
+        self.rows = rows
         self.stored = stored
     }
 
     func row(_ key: String) -> Row? {
-        if let slot = RowLayers.slot(ByteKey(key), in: layers) { return slot.row }
+        if let slot = rows.committedRow(key) { return slot.row }
         return stored.row(key)
     }
 
     func setRow(_ key: String, _ row: Row?, seq: Seq) { preconditionFailure("a reader does not write rows") }
 
     func neighbour(of key: String, within prefix: String, after: Bool) -> (key: String, row: Row)? {
-        let changes = sorted[prefix] ?? RowLayers.matches(RowQuery(.prefix(prefix), limit: .max), in: layers)
+        let changes = sorted[prefix] ?? rows.committedMatches(RowQuery(.prefix(prefix), limit: .max))
         sorted[prefix] = changes
         let origin = ByteKey(key)
-        // The nearest change past `key` that leaves a row.
+        // The nearest committed change past `key` that leaves a row.
         var nearest: (key: ByteKey, row: Row)?
         if after {
             var index = changes.partitionIndex { origin.precedes($0.key) }
@@ -249,7 +249,7 @@ final class ReaderRows<Row: Codable & Sendable>: RowStorage, @unchecked Sendable
         while let found = stored.neighbour(of: cursor, within: prefix, after: after) {
             let foundKey = ByteKey(found.key)
             if let nearest, !(after ? foundKey.precedes(nearest.key) : nearest.key.precedes(foundKey)) { break }
-            if RowLayers.slot(foundKey, in: layers) == nil { return found }
+            if rows.committedRow(found.key) == nil { return found }
             cursor = found.key
         }
         return nearest.map { ($0.key.string, $0.row) }

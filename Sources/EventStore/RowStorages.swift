@@ -65,31 +65,3 @@ final class StoredRowStorage<Row: Codable & Sendable>: RowStorage, @unchecked Se
         return nil
     }
 }
-
-/// Changes kept in memory over other rows: what a reader folds the events after a checkpoint
-/// into, and the scratch a merge checks its invariants on.
-final class OverlayRows<Row: Codable & Sendable>: RowStorage, @unchecked Sendable {
-    /// The changes, by key.
-    var changes: [ByteKey: RowSlot<Row>] = [:]
-    let below: any RowStorage<Row>
-
-    init(over below: any RowStorage<Row>) { self.below = below }
-
-    func row(_ key: String) -> Row? {
-        if let slot = changes[ByteKey(key)] { return slot.row }
-        return below.row(key)
-    }
-
-    func setRow(_ key: String, _ row: Row?, seq: Seq) { changes[ByteKey(key)] = RowSlot(row: row, seq: seq) }
-
-    func modifyRow(_ key: String, seq: Seq, _ body: (inout Row?) -> Void) {
-        let byteKey = ByteKey(key)
-        var row = changes.removeValue(forKey: byteKey).map { $0.row } ?? below.row(key)
-        body(&row)
-        changes[byteKey] = RowSlot(row: row, seq: seq)
-    }
-
-    func neighbour(of key: String, within prefix: String, after: Bool) -> (key: String, row: Row)? {
-        RowLayers.neighbour(of: key, within: prefix, after: after, layers: [changes]) { below.neighbour(of: $0, within: prefix, after: after) }
-    }
-}

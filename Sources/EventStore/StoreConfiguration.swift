@@ -29,6 +29,9 @@ public struct StoreConfiguration: Sendable {
     /// requests left wait for the next one, so a heavy object never holds the others' appends
     /// for longer (a single request is never split).
     public var transactionWorkMaxMicroseconds: Int = 5_000
+    /// Requests bringing more than this (bytes of events, or of a command's body) wait in the
+    /// heavy lane, which the writer serves after the light one (see ``transactionWorkMaxMicroseconds``).
+    public var heavyRequestBytes: Int = 64 << 10
     /// The memory live objects may hold and when their views are checkpointed.
     public var live = LiveConfiguration()
 

@@ -53,7 +53,8 @@ final class ViewFold<P: ViewProjection>: FoldedView {
     let view: AnyProjection
     let projection: P
     private(set) var summary: P.Summary
-    private(set) var overlay: OverlayRows<P.Row>
+    /// The rows changed since the base (its batch layer), over the rows stored as of it.
+    private(set) var overlay: LayeredRows<P.Row>
     private(set) var stored: StoredRowStorage<P.Row>
     let context: RowReadContext
     private(set) var seq: Seq
@@ -65,7 +66,7 @@ final class ViewFold<P: ViewProjection>: FoldedView {
         self.projection = projection
         self.summary = summary ?? projection.initialSummary
         self.stored = StoredRowStorage(stored, context: context)
-        overlay = OverlayRows(over: self.stored)
+        overlay = LayeredRows(below: self.stored)
         self.context = context
         seq = baseSeq
         self.baseSeq = baseSeq
@@ -87,7 +88,7 @@ final class ViewFold<P: ViewProjection>: FoldedView {
     func summaryJSON() throws -> [UInt8] { try ViewCoding.summaryJSON(summary) }
 
     func rows(_ query: RowQuery, in transaction: some ReadableTransaction) throws -> (rows: [RowEntry], next: String?) {
-        let changes = RowLayers.matches(query, in: [overlay.changes])
+        let changes = RowLayers.matches(query, in: [overlay.batch])
         return try RowPaging.rows(query, changes: changes, stored: stored.rows, encode: ViewCoding.rowJSON, in: transaction)
     }
 
@@ -98,25 +99,25 @@ final class ViewFold<P: ViewProjection>: FoldedView {
     }
 
     func changedRows(since seq: Seq) throws -> [ChangedRow] {
-        try overlay.changes.filter { $0.value.seq > seq }.sorted { $0.key.precedes($1.key) }.map { key, slot in
+        try overlay.batch.filter { $0.value.seq > seq }.sorted { $0.key.precedes($1.key) }.map { key, slot in
             ChangedRow(key: key.string, json: try slot.row.map(ViewCoding.rowJSON), seq: slot.seq)
         }
     }
 
     func checkpointed(at seq: Seq, stored rows: StoredRows) {
         stored = StoredRowStorage(rows, context: context)
-        overlay = OverlayRows(over: stored)
+        overlay = LayeredRows(below: stored)
         baseSeq = seq
     }
 
     var stateValue: any Sendable { projection.state(summary, RowReader(overlay)) }
 
-    var heldRows: Int { overlay.changes.count }
+    var heldRows: Int { overlay.batch.count }
 
     func liveView(summaryBytes: Int) -> any LiveViewBox {
         LiveView(
-            view: view, projection: projection, summary: summary, rows: LiveRows(stored: stored, changes: overlay.changes), seq: seq,
-            markerSeq: baseSeq, summaryBytes: summaryBytes)
+            view: view, projection: projection, summary: summary, rows: LiveRows(below: stored, changes: overlay.batch), stored: stored,
+            seq: seq, markerSeq: baseSeq, summaryBytes: summaryBytes)
     }
 }
 

@@ -52,6 +52,16 @@ enum WriterCommand {
         }
     }
 
+    /// The work it brings, in bytes: an append's events, a command's body (estimated from its
+    /// tree), a merge or an import as heavy as any; the engine's own writes and small requests 0.
+    var weight: Int {
+        switch self {
+        case .append(let request, _): request.events.storage.count
+        case .command(let request, _): request.weight
+        default: 0
+        }
+    }
+
     /// Whether the engine sent it itself (a checkpoint's part or end): the queue takes it even
     /// when full, and even once it refuses clients, so the state in memory always reaches storage.
     var isInternal: Bool {

@@ -31,13 +31,17 @@ final class BatchCounter: StoreObserver, @unchecked Sendable {
     private let lock = NSLock()
     private var batches = 0
     private var events = 0
+    private var busySeconds = 0.0
 
     func batchFinished(requests: Int, events: Int, commitSeconds: Double, waitSeconds: Double) {
         lock.withLock {
             batches += 1
             self.events += events
+            busySeconds += commitSeconds
         }
     }
 
     var averageBatchEvents: Double { lock.withLock { batches == 0 ? 0 : Double(events) / Double(batches) } }
+    /// Seconds the writer spent on batches, in all.
+    var writerBusySeconds: Double { lock.withLock { busySeconds } }
 }

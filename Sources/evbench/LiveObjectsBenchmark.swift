@@ -13,9 +13,9 @@ struct LiveObjectsBenchmark: AsyncParsableCommand {
         abstract: "Commands on big objects: reserve on one SKU, building ingest, document edits.",
         discussion: """
             reserve: one SKU is given --pending pending reservations (appended in bulk), then \
-            --callers tasks send reserve commands for --seconds; prints the rate, checks that \
-            nothing was oversold, then reopens the store and times the first command on the \
-            cold SKU.
+            --callers tasks send reserve commands for --seconds, --runs times; prints the median \
+            rate (and each run's), checks that nothing was oversold, then reopens the store and \
+            times the first command on the cold SKU (median of --cold-runs reopenings).
             ingest: --buildings buildings of --sensors sensors record a reading per sensor per \
             simulated minute, in commands of --readings-per-command, for --hours simulated \
             hours; one task per building, and one more appending single events to an unrelated \
@@ -23,7 +23,9 @@ struct LiveObjectsBenchmark: AsyncParsableCommand {
             the last simulated hour.
             document: one document gets --blocks blocks (appended in bulk), then --callers \
             tasks send updateBlock for --seconds; then one block is read --reads times.
-            Every workload prints the process's resident memory at its end.
+            Every workload prints the live objects' budget (--live-bytes-max), the peak of the \
+            process's anonymous memory (RssAnon: heap and stacks, what the budget bounds) and its \
+            resident set at the end (VmRSS, which adds the pages of LMDB's map).
 
             Examples:
               evbench live reserve --pending 100000 --seconds 5 --dir /tmp/live-r
@@ -39,6 +41,9 @@ struct LiveObjectsBenchmark: AsyncParsableCommand {
     @Option(help: "reserve: pending reservations before the run.") var pending = 0
     @Option(help: "reserve, document: concurrent callers.") var callers = 256
     @Option(help: "reserve, document: seconds of load.") var seconds = 5.0
+    @Option(help: "reserve: load windows of --seconds; the median rate is printed.") var runs = 1
+    @Option(help: "reserve: reopenings of the store, each timing the first command on the cold SKU.") var coldRuns = 5
+    @Option(help: "The live objects' memory budget, bytes.") var liveBytesMax = LiveConfiguration().bytesMax
     @Option(help: "ingest: buildings.") var buildings = 10
     @Option(help: "ingest: sensors per building.") var sensors = 1_000
     @Option(help: "ingest: readings per record command.") var readingsPerCommand = 500
@@ -46,22 +51,30 @@ struct LiveObjectsBenchmark: AsyncParsableCommand {
     @Option(help: "document: blocks before the run.") var blocks = 10_000
     @Option(help: "document: block reads timed.") var reads = 1_000
     @Option(help: "A data folder (emptied first).") var dir: String
+    @Flag(help: "Print progress (per simulated hour) on standard error.") var verbose = false
+
+    /// The memory figures every workload ends its line with.
+    private func memoryFields(_ memory: ResidentMemory) -> String {
+        " live_bytes_max_mb=\(liveBytesMax >> 20) rss_anon_peak_mb=\(memory.peakAnonymousMegabytes) rss_mb=\(ResidentMemory.residentMegabytes)"
+    }
 
     func run() async throws {
         try? FileManager.default.removeItem(atPath: dir)
+        let memory = ResidentMemory()
         switch workload {
-        case .reserve: try await reserve()
-        case .ingest: try await ingest()
-        case .document: try await document()
+        case .reserve: try await reserve(memory)
+        case .ingest: try await ingest(memory)
+        case .document: try await document(memory)
         }
     }
 
-    private func open() throws -> EventStore {
+    private func open(_ counter: BatchCounter? = nil) throws -> EventStore {
         var logger = Logger(label: "evbench")
         logger.logLevel = .warning
         var configuration = StoreConfiguration(directory: dir)
         configuration.limits.requestBytesMax = 64 << 20
-        return try EventStore(configuration: configuration, objectTypes: BundledTypes.all, holder: "evbench", logger: logger)
+        configuration.live.bytesMax = liveBytesMax
+        return try EventStore(configuration: configuration, objectTypes: BundledTypes.all, holder: "evbench", logger: logger, observer: counter)
     }
 
     /// Appends `events` (type, data JSON) to `stream`, 5,000 per request.
@@ -101,7 +114,7 @@ struct LiveObjectsBenchmark: AsyncParsableCommand {
         return (calls, BenchmarkClock.seconds(since: start))
     }
 
-    private func reserve() async throws {
+    private func reserve(_ memory: ResidentMemory) async throws {
         var store = try open()
         let sku = StreamName(object: try ObjectKey(parsing: "inventory/flash"))
         let farAway = Int64(Date().timeIntervalSince1970 * 1000) + 86_400_000 * 365
@@ -111,28 +124,41 @@ struct LiveObjectsBenchmark: AsyncParsableCommand {
         try await Self.bulk(store, sku, preload)
         let fillSeconds = BenchmarkClock.seconds(since: filled)
         let engine = store
-        let (calls, elapsed) = try await load { caller, n in
-            _ = try await engine.run(
-                CommandRequest(stream: sku, command: "reserve", body: ["orderId": .string("o-\(caller)-\(n)"), "qty": 1, "ttlSeconds": 86_400]))
+        var rates: [Double] = []
+        var calls = 0
+        for run in 0..<max(1, runs) {
+            let window = try await load { caller, n in
+                _ = try await engine.run(
+                    CommandRequest(stream: sku, command: "reserve", body: ["orderId": .string("o-\(run)-\(caller)-\(n)"), "qty": 1, "ttlSeconds": 86_400]))
+            }
+            rates.append(Double(window.calls) / window.seconds)
+            calls += window.calls
         }
         let stock = try Self.state(store, sku, view: "stock")
         let available = stock["available"]?.integerValue ?? -1
         let reserved = stock["reserved"]?.integerValue ?? -1
         let oversold = available < 0 || reserved != Int64(pending + calls) || available + reserved != 1_000_000_000
+        let memoryLine = memoryFields(memory)
         await store.close()
-        store = try open()
-        let cold = ContinuousClock.now
-        _ = try await store.run(CommandRequest(stream: sku, command: "reserve", body: ["orderId": "cold", "qty": 1, "ttlSeconds": 86_400]))
-        let coldSeconds = BenchmarkClock.seconds(since: cold)
-        await store.close()
+        var coldSeconds: [Double] = []
+        for run in 0..<max(1, coldRuns) {
+            store = try open()
+            let cold = ContinuousClock.now
+            _ = try await store.run(CommandRequest(stream: sku, command: "reserve", body: ["orderId": .string("cold-\(run)"), "qty": 1, "ttlSeconds": 86_400]))
+            coldSeconds.append(BenchmarkClock.seconds(since: cold))
+            await store.close()
+        }
         print(
-            "workload=reserve pending=\(pending) callers=\(callers) reserves=\(calls) reserves_per_s=\(Int(Double(calls) / elapsed))"
-                + " oversold=\(oversold ? 1 : 0) fill_s=\(String(format: "%.1f", fillSeconds)) cold_command_us=\(Int(coldSeconds * 1e6))"
-                + " rss_mb=\(Self.residentMegabytes())")
+            "workload=reserve pending=\(pending) callers=\(callers) reserves=\(calls) reserves_per_s=\(Int(BenchmarkClock.percentile(rates, 0.5)))"
+                + " runs_per_s=\(rates.map { String(Int($0)) }.joined(separator: ","))"
+                + " oversold=\(oversold ? 1 : 0) fill_s=\(String(format: "%.1f", fillSeconds))"
+                + " cold_command_us=\(Int(BenchmarkClock.percentile(coldSeconds, 0.5) * 1e6)) cold_command_max_us=\(Int((coldSeconds.max() ?? 0) * 1e6))"
+                + memoryLine)
     }
 
-    private func ingest() async throws {
-        let store = try open()
+    private func ingest(_ memory: ResidentMemory) async throws {
+        let counter = BatchCounter()
+        let store = try open(counter)
         let start = Date(timeIntervalSince1970: 1_767_225_600).timeIntervalSince1970 * 1000
         let minutes = hours * 60
         let commandsPerMinute = (sensors + readingsPerCommand - 1) / readingsPerCommand
@@ -164,7 +190,14 @@ struct LiveObjectsBenchmark: AsyncParsableCommand {
                             }
                             _ = try await store.run(CommandRequest(stream: stream, command: "record", body: ["readings": .array(readings)]))
                         }
-                        if building == 0, (minute + 1) % 60 == 0 { hourSeconds.mark(hour: minute / 60, at: BenchmarkClock.seconds(since: began)) }
+                        if building == 0, (minute + 1) % 60 == 0 {
+                            hourSeconds.mark(hour: minute / 60, at: BenchmarkClock.seconds(since: began))
+                            if verbose {
+                                let live = store.liveStatistics
+                                FileHandle.standardError.write(
+                                    Data("hour \(minute / 60 + 1): \(Int(BenchmarkClock.seconds(since: began)))s live_objects=\(live.objects) live_mb=\(live.bytes >> 20) rss_anon_mb=\(ResidentMemory.anonymousMegabytes)\n".utf8))
+                            }
+                        }
                     }
                 }
             }
@@ -176,6 +209,7 @@ struct LiveObjectsBenchmark: AsyncParsableCommand {
         let readingsPerHour = Double(buildings * sensors * 60)
         let hourTimes = hourSeconds.durations
         let aggregates = try Self.state(store, StreamName(object: try ObjectKey(parsing: "building/b0")), view: "aggregates")
+        let memoryLine = memoryFields(memory)
         await store.close()
         let micro = { (fraction: Double) in samples.isEmpty ? 0 : Int(BenchmarkClock.percentile(samples, fraction) * 1e6) }
         print(
@@ -184,10 +218,11 @@ struct LiveObjectsBenchmark: AsyncParsableCommand {
                 + " first_hour_readings_per_s=\(Int(readingsPerHour / (hourTimes.first ?? elapsed)))"
                 + " last_hour_readings_per_s=\(Int(readingsPerHour / (hourTimes.last ?? elapsed)))"
                 + " unrelated_p50_us=\(micro(0.5)) unrelated_p99_us=\(micro(0.99)) unrelated_appends=\(samples.count)"
-                + " sensors=\(aggregates["sensors"]?.integerValue ?? 0) rss_mb=\(Self.residentMegabytes())")
+                + " sensors=\(aggregates["sensors"]?.integerValue ?? 0) writer_busy_pct=\(Int(100 * counter.writerBusySeconds / elapsed))"
+                + memoryLine)
     }
 
-    private func document() async throws {
+    private func document(_ memory: ResidentMemory) async throws {
         let store = try open()
         let doc = StreamName(object: try ObjectKey(parsing: "document/big"))
         let alphabet = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
@@ -220,11 +255,12 @@ struct LiveObjectsBenchmark: AsyncParsableCommand {
             }
             readSeconds.append(BenchmarkClock.seconds(since: started))
         }
+        let memoryLine = memoryFields(memory)
         await store.close()
         print(
             "workload=document blocks=\(blocks) callers=\(callers) updates=\(calls) updates_per_s=\(Int(Double(calls) / elapsed))"
                 + " block_read_p50_us=\(Int(BenchmarkClock.percentile(readSeconds, 0.5) * 1e6)) block_read_p99_us=\(Int(BenchmarkClock.percentile(readSeconds, 0.99) * 1e6))"
-                + " rss_mb=\(Self.residentMegabytes())")
+                + memoryLine)
     }
 
     private static func state(_ store: EventStore, _ stream: StreamName, view name: String) throws -> JSONValue {
@@ -232,15 +268,6 @@ struct LiveObjectsBenchmark: AsyncParsableCommand {
             let read = try store.readView(view, of: stream)
         else { throw ValidationError("no \(name) view of \(stream)") }
         return try read.state.withUnsafeBytes { try JSONValue(parsing: $0) }
-    }
-
-    /// The process's resident set, MB (`VmRSS` of /proc/self/status).
-    static func residentMegabytes() -> Int {
-        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
-            let kilobytes = Int(line.split(separator: " ").dropFirst().first ?? "")
-        else { return 0 }
-        return kilobytes / 1024
     }
 }
 

@@ -61,6 +61,39 @@ struct EvToolTests {
         #expect(events.map(\.data) == [#"{"qty":3}"#, #"{"qty":1,"orderId":"o-1","expiresAt":1795430000000}"#])
     }
 
+    @Test("view reads a row by key, a page of rows, a part by pointer, at a seq; a bad read names the option")
+    func viewReads() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let data = directory.appending("data")
+        try await run(["append", "inventory/sku-1", "--type", "Restocked", "--payload", #"{"qty": 9}"#, "--data", data])
+        for order in ["o-1", "o-2", "p-1"] {
+            let reserved = #"{"qty": 1, "orderId": "\#(order)", "expiresAt": 1795430000000}"#
+            try await run(["append", "inventory/sku-1", "--type", "Reserved", "--payload", reserved, "--data", data])
+        }
+        for reads in [["--key", "o-2"], ["--prefix", "o-", "--limit", "1"], ["--limit", "2", "--after", "o-1"], ["--from", "o-2", "--to", "p"], ["--pointer", "/rows/o-1/qty"], ["--pointer", "/available", "--at", "2"]] {
+            try await run(["view", "inventory/sku-1", "stock", "--data", data] + reads)
+        }
+        let refusals: [([String], String)] = [
+            (["--key", "o-9"], "has no row o-9"), (["--key", "o-2", "--at", "2"], "has no row o-2"), (["--prefix", "o-", "--limit", "0"], "--limit must be"),
+            (["--key", "o-1", "--after", "o-0"], "--after reads a range"), (["--pointer", "/rows/o-1/nothing"], "/rows/o-1/nothing"),
+            (["--pointer", "available"], "--pointer is not an RFC 6901"),
+        ]
+        for (reads, message) in refusals {
+            let failure = await #expect(throws: CommandFailure.self) { try await run(["view", "inventory/sku-1", "stock", "--data", data] + reads) }
+            #expect(failure?.description.contains(message) == true, "\(reads): \(failure?.description ?? "")")
+        }
+        #expect(throws: (any Error).self) { _ = try EvTool.parseAsRoot(["view", "inventory/sku-1", "stock", "--param", "sensor"]) }
+        #expect(throws: (any Error).self) { _ = try EvTool.parseAsRoot(["view", "inventory/sku-1", "stock", "--key", "a", "--param", "key=b"]) }
+    }
+
+    @Test("sizes are bytes or whole KiB, MiB, GiB")
+    func sizes() {
+        #expect(ByteSize.parse("512MiB") == 512 << 20 && ByteSize.parse("2GiB") == 2 << 30 && ByteSize.parse("0") == 0 && ByteSize.parse("1000") == 1000)
+        #expect(ByteSize.parse("3KiB") == 3072)
+        for bad in ["", "MiB", "1.5GiB", "2GB", "-1", "١٢MiB", "99999999999999999999", "9223372036854775807GiB"] { #expect(ByteSize.parse(bad) == nil, "\(bad)") }
+    }
+
     @Test("a data folder held by another store is refused with a clear message")
     func folderInUse() async throws {
         let test = try TestStore.open()
@@ -79,6 +112,9 @@ struct EvToolTests {
         ["log", "--follow"],
         ["read", "inventory/sku-1", "--from", "0"],
         ["serve", "--port", "70000"],
+        ["serve", "--live-bytes-max", "2GB"],
+        ["serve", "--live-bytes-max", "-1"],
+        ["serve", "--checkpoint-rows-max", "0"],
         ["read", "inventory/sku-1", "--url", "ftp://x"],
     ])
     func usageErrors(arguments: [String]) {

@@ -83,4 +83,32 @@ struct JSONTests {
         spaced.withUnsafeBytes { writer.compact($0) }
         #expect(String(decoding: writer.bytes, as: UTF8.self) == #""a\"b\\c\nd\u0001é",-9223372036854775808,18446744073709551615,{"a":[1,"x y",{}]}"#)
     }
+
+    @Test("writes every number as description does: whole ones without a fraction, others shortest; not finite as null")
+    func numbers() {
+        var generator = SplitMix64(seed: 42)
+        var values: [Double] = [
+            0.1, 1.0 / 3, 2.0 / 3, 0.001, 0.0009999, 0.000123, 1e-7, 5e-324, 21.5, -21.25, 999_999_999.999999, 1e9 + 0.5, 123_456.789012,
+            0.1 + 0.2, 4.35, 1e21, 1e100, -1e-100, 0x1p63, 9_007_199_254_740_993.0, 0.3333, 12.000001, -0.0,
+        ]
+        for _ in 0..<20_000 {
+            // Decimals of 1 to 8 places, the kind sensors and prices send, and any double at all.
+            let places = Int.random(in: 1...8, using: &generator)
+            let units = Double(Int64.random(in: -10_000_000_000...10_000_000_000, using: &generator))
+            values.append(units / pow10(places))
+            values.append(Double(bitPattern: generator.next()))
+        }
+        for value in values {
+            var writer = JSONWriter()
+            writer.number(value)
+            let written = String(decoding: writer.bytes, as: UTF8.self)
+            let expected = !value.isFinite ? "null" : value.rounded(.towardZero) == value && abs(value) < 0x1p63 ? "\(Int64(value))" : value.description
+            guard written == expected else {
+                Issue.record("\(value.bitPattern): wrote \(written), description gives \(expected)")
+                return
+            }
+        }
+    }
+
+    private func pow10(_ exponent: Int) -> Double { (0..<exponent).reduce(1) { value, _ in value * 10 } }
 }

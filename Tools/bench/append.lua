@@ -3,11 +3,13 @@
 local pad = string.rep("x", 170)
 local one = os.getenv("OBJECTS") == "one"
 local counter = 0
-local thread_id = 0
+-- Each thread runs in its own Lua state: setup (in the main state) numbers them, and each
+-- reads its number from the global `thread_id` it is given.
+local threads = 0
 
 setup = function(thread)
-  thread:set("thread_id", thread_id)
-  thread_id = thread_id + 1
+  thread:set("thread_id", threads)
+  threads = threads + 1
 end
 
 request = function()

@@ -54,6 +54,50 @@ public struct JSONWriter {
     /// Appends `value` in decimal.
     public mutating func integer(_ value: Int) { integer(Int64(value)) }
 
+    /// Appends a number as `description` writes it: a whole number below 2^63 without a
+    /// fraction (`10`, not `10.0`), any other finite one in the shortest form that reads back as
+    /// the same `Double`; NaN and the infinities, which JSON cannot hold, as `null`.
+    ///
+    /// A number of at most 6 decimals between 0.001 and 10^9 (a price, a temperature) is
+    /// written straight into the buffer; others go through `description`, a `String` each.
+    public mutating func number(_ value: Double) {
+        if value.rounded(.towardZero) == value, abs(value) < 0x1p63 { return integer(Int64(value)) }
+        guard value.isFinite else { return ascii("null") }
+        if shortDecimal(value) { return }
+        var text = value.description
+        text.withUTF8 { bytes.append(contentsOf: $0) }
+    }
+
+    /// Writes `value` as `whole.fraction` when some 1 to 6 decimals read back as it exactly, and
+    /// says whether it did. The fewest such decimals are `description`'s shortest form: two
+    /// decimal fractions 10^-6 apart cannot round to one `Double` below 10^9 (their spacing
+    /// there is under 2.3 × 10^-7), and `m / 10^k`, both exact, rounds as parsing "m e-k" does.
+    private mutating func shortDecimal(_ value: Double) -> Bool {
+        let magnitude = value.magnitude
+        guard magnitude >= 0.001, magnitude < 1e9 else { return false }
+        var scale: Int64 = 10
+        for decimals in 1...6 {
+            let scaled = (magnitude * Double(scale)).rounded()
+            if scaled / Double(scale) == magnitude {
+                let units = Int64(scaled)
+                if value < 0 { byte(UInt8(ascii: "-")) }
+                integer(UInt64(units / scale))
+                byte(UInt8(ascii: "."))
+                var fraction = units % scale
+                withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 6) { digits in
+                    for index in stride(from: decimals - 1, through: 0, by: -1) {
+                        digits[index] = UInt8(ascii: "0") + UInt8(fraction % 10)
+                        fraction /= 10
+                    }
+                    bytes.append(contentsOf: UnsafeBufferPointer(rebasing: digits[..<decimals]))
+                }
+                return true
+            }
+            scale *= 10
+        }
+        return false
+    }
+
     /// Appends a quoted, escaped string.
     public mutating func string(_ value: String) {
         var value = value
@@ -62,26 +106,39 @@ public struct JSONWriter {
 
     /// Appends a quoted, escaped string from UTF-8 bytes.
     public mutating func string(utf8: UnsafeRawBufferPointer) {
-        let hex: StaticString = "0123456789abcdef"
         bytes.append(UInt8(ascii: "\""))
         var runStart = 0
-        for (index, byte) in utf8.enumerated() where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
-            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: utf8[runStart..<index]))
-            runStart = index + 1
-            switch byte {
-            case UInt8(ascii: "\""): ascii("\\\"")
-            case UInt8(ascii: "\\"): ascii("\\\\")
-            case 0x0A: ascii("\\n")
-            case 0x0D: ascii("\\r")
-            case 0x09: ascii("\\t")
-            default:
-                ascii("\\u00")
-                bytes.append(hex.utf8Start[Int(byte >> 4)])
-                bytes.append(hex.utf8Start[Int(byte & 0xF)])
+        var index = 0
+        let count = utf8.count
+        while index < count {
+            let byte = utf8[index]
+            // Most text needs no escape: find the next byte that does.
+            guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else {
+                index += 1
+                continue
             }
+            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: utf8[runStart..<index]))
+            escape(byte)
+            index += 1
+            runStart = index
         }
-        bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: utf8[runStart...]))
+        bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: utf8[runStart..<count]))
         bytes.append(UInt8(ascii: "\""))
+    }
+
+    private mutating func escape(_ byte: UInt8) {
+        let hex: StaticString = "0123456789abcdef"
+        switch byte {
+        case UInt8(ascii: "\""): ascii("\\\"")
+        case UInt8(ascii: "\\"): ascii("\\\\")
+        case 0x0A: ascii("\\n")
+        case 0x0D: ascii("\\r")
+        case 0x09: ascii("\\t")
+        default:
+            ascii("\\u00")
+            bytes.append(hex.utf8Start[Int(byte >> 4)])
+            bytes.append(hex.utf8Start[Int(byte & 0xF)])
+        }
     }
 
     /// Appends validated JSON text with the whitespace between tokens removed.

@@ -1,13 +1,16 @@
 /// A row key compared and hashed byte by byte (UTF-8), as LMDB compares keys. `String`'s own
 /// equality treats canonically equivalent texts (`é` and `e` + U+0301) as one, which would let
 /// the rows in memory and the rows in storage disagree about which keys exist.
+@frozen
 public struct ByteKey: Hashable, Sendable {
     /// The key.
     public let string: String
 
     /// The key `string`.
+    @inlinable
     public init(_ string: String) { self.string = string }
 
+    @inlinable
     public static func == (lhs: ByteKey, rhs: ByteKey) -> Bool {
         var left = lhs.string
         var right = rhs.string
@@ -18,6 +21,7 @@ public struct ByteKey: Hashable, Sendable {
         }
     }
 
+    @inlinable
     public func hash(into hasher: inout Hasher) {
         var string = string
         string.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }

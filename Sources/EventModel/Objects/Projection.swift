@@ -14,8 +14,11 @@ public struct AnyProjection: Sendable {
     public let isKeyed: Bool
     /// The projection.
     public let projection: any ViewProjection
+    @usableFromInline let commitRows: @Sendable (AnyObject) -> Void
 
-    /// Wraps `projection`.
+    /// Wraps `projection`. Inlined where the projection's type is known, so the work the engine
+    /// does on its rows for every batch runs as code specialized for its row type.
+    @inlinable
     public init<P: ViewProjection>(_ projection: P) {
         precondition(projection.snapshotIntervalEvents.map { $0 > 0 } ?? true, "the snapshot interval of \(projection.name) must be positive")
         name = projection.name
@@ -24,7 +27,11 @@ public struct AnyProjection: Sendable {
         snapshotIntervalEvents = projection.snapshotIntervalEvents
         isKeyed = P.Row.self != NoRow.self
         self.projection = projection
+        commitRows = { rows in unsafeDowncast(rows, to: LiveRows<P.Row>.self).commitBatch() }
     }
+
+    /// Commits the batch of `rows`, this view's ``LiveRows`` (see ``LiveRows/commitBatch()``).
+    public func commitBatch(of rows: AnyObject) { commitRows(rows) }
 
     /// A typed state of this view, folded from `start` (nil: the initial state) into rows kept
     /// in memory.

@@ -30,26 +30,33 @@ extension RowStorage {
 
 /// The rows of a keyed view as its reducer sees them while folding one event: read and write
 /// by key, and find the nearest keys in order.
+@frozen
 public struct Rows<Row>: Sendable {
-    let storage: any RowStorage<Row>
-    let seq: Seq
+    @usableFromInline let storage: any RowStorage<Row>
+    /// The storage when it is the engine's live rows: reads and writes then compile to code
+    /// specialized for the row type, not calls through the protocol.
+    @usableFromInline let live: LiveRows<Row>?
+    @usableFromInline let seq: Seq
 
     /// The rows of `storage`, written by the event `seq`.
     public init(_ storage: any RowStorage<Row>, seq: Seq) {
         self.storage = storage
+        self.live = storage as? LiveRows<Row>
         self.seq = seq
     }
 
     /// The row under `key`; setting nil removes it.
+    @inlinable
     public subscript(key: String) -> Row? {
-        get { storage.row(key) }
-        nonmutating set { storage.setRow(key, newValue, seq: seq) }
+        get { if let live { live.row(key) } else { storage.row(key) } }
+        nonmutating set { if let live { live.setRow(key, newValue, seq: seq) } else { storage.setRow(key, newValue, seq: seq) } }
     }
 
     /// Changes the row under `key` in place: `body` gets it (nil when there is none) and may
     /// change it, or set it to nil to remove it. Cheaper than reading and setting a large row.
+    @inlinable
     public func update(_ key: String, _ body: (inout Row?) -> Void) {
-        storage.modifyRow(key, seq: seq, body)
+        if let live { live.modifyRow(key, seq: seq, body) } else { storage.modifyRow(key, seq: seq, body) }
     }
 
     /// The row with the nearest key after `key` among those starting with `prefix`.
@@ -67,19 +74,28 @@ public struct Rows<Row>: Sendable {
 }
 
 /// The rows of a keyed view as deciders, timer handlers and invariants see them: read-only.
+@frozen
 public struct RowReader<Row>: Sendable {
-    let storage: (any RowStorage<Row>)?
+    @usableFromInline let storage: (any RowStorage<Row>)?
+    @usableFromInline let live: LiveRows<Row>?
 
     /// Reads `storage`.
-    public init(_ storage: any RowStorage<Row>) { self.storage = storage }
+    public init(_ storage: any RowStorage<Row>) {
+        self.storage = storage
+        live = storage as? LiveRows<Row>
+    }
 
     /// Reads nothing: the rows of a view that has none.
     public static var none: RowReader<Row> { RowReader() }
 
-    private init() { storage = nil }
+    private init() {
+        storage = nil
+        live = nil
+    }
 
     /// The row under `key`, or nil.
-    public subscript(key: String) -> Row? { storage?.row(key) }
+    @inlinable
+    public subscript(key: String) -> Row? { if let live { live.row(key) } else { storage?.row(key) } }
 
     /// The row with the nearest key after `key` among those starting with `prefix`.
     public func next(after key: String, within prefix: String) -> (key: String, row: Row)? {
