@@ -16,11 +16,12 @@ struct PendingWrite {
 /// `requestsMax` requests or `bytesMax` bytes it refuses more, so memory stays bounded
 /// whatever the load.
 ///
-/// Two lanes: requests that bring little work (most appends and commands, and the engine's own
-/// checkpoint writes) and heavy ones (a 5,000-reading command, a large import). The writer takes
-/// the light lane first, so one object's heavy commands, however many are queued, delay
-/// another object's append by one writer transaction at most. Each lane is first in, first
-/// out; requests in flight at once on one object have no order between them to keep.
+/// Two lanes: requests that bring little work (most appends and commands) and heavy ones (a
+/// 500-reading command, a bulk append, a checkpoint's chunk of rows, a merge). A batch takes the
+/// oldest heavy request, then the light lane, then heavy ones: heavy requests move on one per
+/// transaction at least, and however many of them are queued, an append waits behind one of
+/// them, not all. Each lane is first in, first out; requests in flight at once on one object
+/// have no order between them to keep.
 final class AppendQueue: @unchecked Sendable {
     private let condition = NSCondition()
     private var light: [PendingWrite] = []
@@ -56,7 +57,8 @@ final class AppendQueue: @unchecked Sendable {
     }
 
     /// Waits for requests (at most `waitNanoseconds`: then the batch is empty) and takes as
-    /// many as fit in one batch, the light lane's first; nil once the queue is closed and empty.
+    /// many as fit in one batch: the oldest heavy one, the light ones, the other heavy ones; nil
+    /// once the queue is closed and empty.
     func takeBatch(requestsMax batchRequests: Int, bytesMax batchBytes: Int, waitNanoseconds: UInt64 = .max) -> [PendingWrite]? {
         condition.lock()
         defer { condition.unlock() }
@@ -70,6 +72,11 @@ final class AppendQueue: @unchecked Sendable {
         }
         var batch: [PendingWrite] = []
         var taken = 0
+        if let oldest = heavy.first {
+            batch.append(oldest)
+            taken = oldest.bytes
+            heavy.removeFirst()
+        }
         for lane in [0, 1] {
             var index = 0
             let items = lane == 0 ? light : heavy

@@ -46,10 +46,13 @@ struct CheckpointWrite: Sendable {
     /// Every snapshot of the view for the stream is deleted first (a forced rebuild replaces
     /// them all, damaged ones included).
     var replacesSnapshots = false
+
+    /// The bytes it stores.
+    var bytes: Int { rows.reduce(snapshot?.value.count ?? 0) { $0 + $1.key.count + $1.value.count } }
 }
 
 /// Sends checkpoints to the writer: encodes each job's states off the writer, in chunks of
-/// bounded size, one after the other, the snapshot last. At most
+/// bounded size, several at once, the snapshot last. At most
 /// ``LiveConfiguration/checkpointsInFlightMax`` run at once; the others wait.
 ///
 /// Its queue is the writer's: every method but the running jobs is called on the writer thread.
@@ -110,16 +113,30 @@ final class Checkpoints: @unchecked Sendable {
         for callback in callbacks.removeValue(forKey: job.object.number) ?? [] { callback(failure) }
     }
 
-    /// Encodes and writes one job, view after view; the error that stopped it, if any.
+    /// Chunks of rows of one checkpoint sent to the writer at once: they share its transactions
+    /// (and their syncs) instead of waiting for each other.
+    static let chunksInFlightMax = 16
+
+    /// Encodes and writes one job, view after view; the error that stopped it, if any. A view's
+    /// chunks of rows go in any order, up to ``chunksInFlightMax`` at once; its summary, which
+    /// makes the checkpoint count, only once every one of them is written.
     private static func run(_ job: CheckpointJob, writer: Writer, chunkRows: Int, chunkBytes: Int, logger: Logger) async -> EventStoreError? {
         let object = job.object
         do {
             for frozen in job.frozen {
                 let encoded = try frozen.encode()
-                let parts = try Self.parts(
+                var parts = try Self.parts(
                     stream: object.number, storageKey: object.stream.storageKey, frozen: frozen, summary: encoded.summary, rows: encoded.rows,
                     object: object, chunkRows: chunkRows, chunkBytes: chunkBytes)
-                for part in parts { try await writer.write(part) }
+                let last = parts.removeLast()
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for (index, part) in parts.enumerated() {
+                        if index >= chunksInFlightMax { try await group.next() }
+                        group.addTask { try await writer.write(part) }
+                    }
+                    try await group.waitForAll()
+                }
+                try await writer.write(last)
             }
             return nil
         } catch {

@@ -208,9 +208,9 @@ public final class EventStore: Sendable {
         try await submit { .checkpointAll($0) }
     }
 
-    /// Live objects now, and the memory they hold, estimated (what ``LiveConfiguration/bytesMax``
-    /// bounds).
-    public var liveStatistics: (objects: Int, bytes: Int) { live.statistics }
+    /// What the live objects hold, as the writer last counted it: objects, rows, and their
+    /// memory, estimated (what ``LiveConfiguration/bytesMax`` bounds).
+    public var liveStatistics: LiveStatistics { live.statistics }
 
     /// The time on the store's clock (the one commit times come from), ms since the epoch.
     public var clockMilliseconds: Int64 { clock.nowMilliseconds() }

@@ -117,8 +117,9 @@ final class GroupCommitWriter: @unchecked Sendable {
 
     /// Commits `commands` in one transaction, growing the map and retrying when it is full;
     /// returns the answers of those applied, to deliver once the commit is published, and how
-    /// many were: past `deadlineNanoseconds` the transaction takes no more (the writer puts the
-    /// rest back at the head of the queue), so no transaction holds the writer long.
+    /// many were: past `deadlineNanoseconds`, or past ``StoreConfiguration/transactionWeightMax``
+    /// bytes of requests, the transaction takes no more (the writer puts the rest back at the
+    /// head of the queue), so no transaction holds the writer, or its sync, long.
     private func commit(_ commands: [WriterCommand], deadlineNanoseconds: UInt64 = .max) -> (completions: [WriterCompletion], applied: Int) {
         if needsReopen, let failure = reopen() {
             return (commands.map { $0.failed(failure) }, commands.count)
@@ -134,9 +135,12 @@ final class GroupCommitWriter: @unchecked Sendable {
                         idempotencyWindowMilliseconds: configuration.idempotencyWindowMilliseconds, live: live,
                         compression: (compressor, configuration.compressionThresholdBytes))
                     var completions: [WriterCompletion] = []
+                    var weight = 0
                     for command in commands {
                         completions.append(try applier.apply(command))
-                        if DispatchTime.now().uptimeNanoseconds >= deadlineNanoseconds { break }
+                        let (sum, overflow) = weight.addingReportingOverflow(command.weight)
+                        weight = overflow ? .max : sum
+                        if weight >= configuration.transactionWeightMax || DispatchTime.now().uptimeNanoseconds >= deadlineNanoseconds { break }
                     }
                     try applier.idempotency.purge(now: time, in: transaction)
                     afterCommit = applier.afterCommit

@@ -28,6 +28,8 @@ final class LiveObject: @unchecked Sendable {
     var checkpointedMilliseconds: Int64
     /// Its estimated memory, as last counted. Writer only.
     var countedBytes = 0
+    /// The rows it held, as last counted. Writer only.
+    var countedRows = 0
 
     init(stream: StreamName, number: UInt64, lineage: Lineage, views: [any LiveViewBox], nowMilliseconds: Int64) {
         self.stream = stream
@@ -50,6 +52,9 @@ final class LiveObject: @unchecked Sendable {
 
     /// The memory its views hold, estimated.
     var estimatedBytes: Int { views.reduce(512) { $0 + $1.estimatedBytes } }
+
+    /// The rows its views hold in memory.
+    var heldRows: Int { views.reduce(0) { $0 + $1.heldRows } }
 
     /// Whether every view's committed state is checkpointed and nothing is being written: it
     /// can leave memory with nothing lost.

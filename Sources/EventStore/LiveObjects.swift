@@ -7,8 +7,9 @@ import Synchronization
 /// checkpointed.
 public struct LiveConfiguration: Sendable, Equatable {
     /// The memory live objects may hold, estimated (each view: twice its summary's JSON, and per
-    /// row held in memory twice its JSON plus 96 bytes); least recently used objects leave
-    /// first, once checkpointed.
+    /// row held in memory twice its JSON plus ``rowOverheadBytes``). Past it, the rows held that
+    /// are stored already leave first, then the least recently used objects (once
+    /// checkpointed), and an object in use whose changes alone pass it is checkpointed at once.
     public var bytesMax: Int = 512 << 20
     /// A view is checkpointed at the latest this long after its last checkpoint began, if it
     /// changed since, ms.
@@ -21,10 +22,24 @@ public struct LiveConfiguration: Sendable, Equatable {
     /// long.
     public var checkpointChunkRowsMax: Int = 1_024
     /// Bytes of rows per writer command of a checkpoint, at most.
-    public var checkpointChunkBytesMax: Int = 1 << 20
+    public var checkpointChunkBytesMax: Int = 256 << 10
+
+    /// The memory a row held in memory takes besides its value, as measured: its cell, its
+    /// entries in the tables that find it, its key.
+    public static let rowOverheadBytes = 320
 
     /// The defaults: 512 MiB, every 30 s or 1,000 events (the snapshot interval) or 10,000 rows.
     public init() {}
+}
+
+/// What the live objects hold, as last counted by the writer.
+public struct LiveStatistics: Sendable, Equatable {
+    /// Objects live.
+    public var objects = 0
+    /// Rows of keyed views held in memory.
+    public var rows = 0
+    /// Their memory, estimated (what ``LiveConfiguration/bytesMax`` bounds).
+    public var bytes = 0
 }
 
 /// The objects the writer keeps live: their typed view states, woken from their last checkpoint
@@ -52,6 +67,9 @@ final class LiveObjects: @unchecked Sendable {
     private var dirty: Set<UInt64> = []
     private(set) var batchNumber: UInt64 = 0
     private var countedBytes = 0
+    private var countedRows = 0
+    /// The counts as of the writer's last change, for other threads.
+    private let shared = Mutex(LiveStatistics())
 
     init(
         layout: StoreLayout, objectTypes: [String: ObjectTypeDefinition], configuration: LiveConfiguration, snapshotIntervalEvents: UInt64,
@@ -65,8 +83,14 @@ final class LiveObjects: @unchecked Sendable {
         checkpoints = Checkpoints(layout: layout, configuration: configuration, logger: logger)
     }
 
-    /// Live objects now, and the memory they hold, estimated.
-    var statistics: (objects: Int, bytes: Int) { (objects.count, countedBytes) }
+    /// What the live objects hold, as the writer last counted it (any thread).
+    var statistics: LiveStatistics { shared.withLock { $0 } }
+
+    /// Publishes the counts (writer).
+    private func publishStatistics() {
+        let now = LiveStatistics(objects: objects.count, rows: countedRows, bytes: countedBytes)
+        shared.withLock { $0 = now }
+    }
 
     // MARK: - The writer's batches
 
@@ -132,6 +156,8 @@ final class LiveObjects: @unchecked Sendable {
         touched[number] = nil
         dirty.remove(number)
         countedBytes -= object.countedBytes
+        countedRows -= object.countedRows
+        publishStatistics()
     }
 
     /// The batch is durable: publishes what it folded.
@@ -264,13 +290,24 @@ final class LiveObjects: @unchecked Sendable {
         let bytes = object.estimatedBytes
         countedBytes += bytes - object.countedBytes
         object.countedBytes = bytes
+        let rows = object.heldRows
+        countedRows += rows - object.countedRows
+        object.countedRows = rows
     }
 
-    /// Past the budget, the least recently used objects leave: at once when clean, else once
-    /// their checkpoint is written; enough of them to come back under 90% of the budget.
+    /// Past the budget (between batches), enough memory leaves to come back under 90% of it:
+    /// first the rows held that are stored already (reads find them in storage), then the least
+    /// recently used objects (at once when clean, else once their checkpoint is written); an
+    /// object the last batch used stays, but is checkpointed now when its changes are what
+    /// fills the budget, so that they can leave next.
     private func evictIfOverBudget(nowMilliseconds: Int64) {
+        defer { publishStatistics() }
         guard countedBytes > configuration.bytesMax else { return }
         let target = configuration.bytesMax / 10 * 9
+        for object in objects.values where !object.isCheckpointing {
+            let dropped = object.lock.withExclusive { object.views.reduce(false) { $1.dropStoredRows() || $0 } }
+            if dropped { recount(object) }
+        }
         var leaving = objects.values.reduce(0) { $0 + ($1.isEvicting ? $1.countedBytes : 0) }
         guard countedBytes - leaving > target else { return }
         let candidates = objects.values.filter { !$0.isEvicting && $0.lastUsedBatch < batchNumber }.sorted { $0.lastUsedBatch < $1.lastUsedBatch }
@@ -284,6 +321,10 @@ final class LiveObjects: @unchecked Sendable {
             } else if !object.isCheckpointing {
                 checkpoint(object, nowMilliseconds: nowMilliseconds)
             }
+        }
+        guard countedBytes - leaving > target else { return }
+        for object in objects.values where object.lastUsedBatch == batchNumber && !object.isCheckpointing && !object.isClean {
+            checkpoint(object, nowMilliseconds: nowMilliseconds)
         }
     }
 

@@ -49,6 +49,11 @@ protocol LiveViewBox: AnyObject, Sendable {
     func committedRead(_ parameters: [String: String], in transaction: ReadTransaction) throws -> Result<JSONValue, Rejection>?
     /// The memory the view holds, estimated.
     var estimatedBytes: Int { get }
+    /// Rows held in memory.
+    var heldRows: Int { get }
+    /// Lets go of the rows it holds that are stored already, unless a checkpoint is being
+    /// written; whether it had any. Lock held exclusively, between batches.
+    func dropStoredRows() -> Bool
 }
 
 /// A live view's state as it was when a checkpoint of it started: encoded off the writer.
@@ -123,7 +128,7 @@ final class LiveView<P: ViewProjection>: LiveViewBox, @unchecked Sendable {
 
     func commitBatch() {
         committed = (summary, seq)
-        view.commitBatch(of: rows)
+        view.liveRows.commitBatch(rows)
     }
 
     func discardBatch() {
@@ -139,7 +144,7 @@ final class LiveView<P: ViewProjection>: LiveViewBox, @unchecked Sendable {
             frozen = (committed.seq, committed.summary)
         }
         guard let frozen else { return nil }
-        let changed = rows.freeze()
+        guard let changed = view.liveRows.freeze(rows) as? [(key: ByteKey, slot: RowSlot<P.Row>)] else { preconditionFailure("rows of another type") }
         let summary = frozen.summary
         return FrozenView(view: view, seq: frozen.seq) {
             let encoded = try changed.sorted { $0.key.precedes($1.key) }.map { change in
@@ -154,7 +159,7 @@ final class LiveView<P: ViewProjection>: LiveViewBox, @unchecked Sendable {
         self.frozen = nil
         markerSeq = seq
         self.stored = StoredRowStorage(stored, context: self.stored.context)
-        rows.frozenStored(below: self.stored)
+        view.liveRows.frozenStored(rows, self.stored)
         self.summaryBytes = max(summaryBytes, 64)
         if rowBytes > 0 { self.rowBytes = rowBytes }
     }
@@ -176,7 +181,14 @@ final class LiveView<P: ViewProjection>: LiveViewBox, @unchecked Sendable {
         return answer
     }
 
-    var estimatedBytes: Int { 2 * summaryBytes + rows.heldCount * (2 * rowBytes + 160) }
+    var estimatedBytes: Int { 2 * summaryBytes + rows.heldCount * (2 * rowBytes + LiveConfiguration.rowOverheadBytes) }
+
+    var heldRows: Int { rows.heldCount }
+
+    func dropStoredRows() -> Bool {
+        guard frozen == nil, rows.storedCount > 0 else { return false }
+        return view.liveRows.dropStored(rows) > 0
+    }
 
     /// A merge's scratch copy: the working summary, and changes over the live rows.
     private final class Scratch: ScratchView {

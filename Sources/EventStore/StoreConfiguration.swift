@@ -29,9 +29,15 @@ public struct StoreConfiguration: Sendable {
     /// requests left wait for the next one, so a heavy object never holds the others' appends
     /// for longer (a single request is never split).
     public var transactionWorkMaxMicroseconds: Int = 5_000
-    /// Requests bringing more than this (bytes of events, or of a command's body) wait in the
-    /// heavy lane, which the writer serves after the light one (see ``transactionWorkMaxMicroseconds``).
-    public var heavyRequestBytes: Int = 64 << 10
+    /// The work one writer transaction may take on, in bytes of requests (see
+    /// ``heavyRequestBytes``): past it, it commits, so no sync has megabytes to write (a merge,
+    /// a rebuild's chunk, an object's deletion count as past it: each has a transaction of its
+    /// own).
+    public var transactionWeightMax: Int = 1 << 20
+    /// Requests bringing more than this (bytes of events, of a command's body, of a checkpoint's
+    /// rows) wait in the heavy lane: each transaction takes the oldest heavy request, then the
+    /// light ones, then more heavy ones while its time lasts (see ``transactionWorkMaxMicroseconds``).
+    public var heavyRequestBytes: Int = 16 << 10
     /// The memory live objects may hold and when their views are checkpointed.
     public var live = LiveConfiguration()
 

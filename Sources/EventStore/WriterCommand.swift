@@ -53,11 +53,14 @@ enum WriterCommand {
     }
 
     /// The work it brings, in bytes: an append's events, a command's body (estimated from its
-    /// tree), a merge or an import as heavy as any; the engine's own writes and small requests 0.
+    /// tree), a checkpoint chunk's rows; a merge, an object's deletion and a rebuild's chunk as
+    /// heavy as any; other writes (a fork, a consumer's acknowledgement...) 0.
     var weight: Int {
         switch self {
         case .append(let request, _): request.events.storage.count
         case .command(let request, _): request.weight
+        case .checkpoint(let write, _): write.bytes
+        case .merge, .deleteObject, .job: .max
         default: 0
         }
     }

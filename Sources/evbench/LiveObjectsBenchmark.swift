@@ -77,15 +77,17 @@ struct LiveObjectsBenchmark: AsyncParsableCommand {
         return try EventStore(configuration: configuration, objectTypes: BundledTypes.all, holder: "evbench", logger: logger, observer: counter)
     }
 
-    /// Appends `events` (type, data JSON) to `stream`, 5,000 per request.
-    private static func bulk(_ store: EventStore, _ stream: StreamName, _ events: [(String, String)]) async throws {
+    /// Appends `count` events to `stream`, 5,000 per request: event `i` is `event(i)`, a type and
+    /// its data as JSON, made as the request is built (a million of them are never held at once).
+    private static func bulk(_ store: EventStore, _ stream: StreamName, count: Int, _ event: (Int) -> (type: String, data: String)) async throws {
         var index = 0
-        while index < events.count {
+        while index < count {
             var batch = EventBatch(limits: store.configuration.limits)
-            for (type, data) in events[index..<min(events.count, index + 5_000)] {
-                try Array(type.utf8).withUnsafeBytes { type in
-                    try Array(data.utf8).withUnsafeBytes { data in
-                        try batch.add(id: nil, type: type, data: data, metadata: UnsafeRawBufferPointer(start: nil, count: 0))
+            for number in index..<min(count, index + 5_000) {
+                var (type, data) = event(number)
+                try type.withUTF8 { type in
+                    try data.withUTF8 { data in
+                        try batch.add(id: nil, type: UnsafeRawBufferPointer(type), data: UnsafeRawBufferPointer(data), metadata: UnsafeRawBufferPointer(start: nil, count: 0))
                     }
                 }
             }
@@ -118,11 +120,18 @@ struct LiveObjectsBenchmark: AsyncParsableCommand {
         var store = try open()
         let sku = StreamName(object: try ObjectKey(parsing: "inventory/flash"))
         let farAway = Int64(Date().timeIntervalSince1970 * 1000) + 86_400_000 * 365
-        var preload = [("Restocked", #"{"qty":1000000000}"#)]
-        preload += (0..<pending).map { ("Reserved", #"{"orderId":"pre-\#($0)","qty":1,"expiresAt":\#(farAway)}"#) }
         let filled = ContinuousClock.now
-        try await Self.bulk(store, sku, preload)
+        try await Self.bulk(store, sku, count: pending + 1) { index in
+            index == 0 ? ("Restocked", #"{"qty":1000000000}"#) : ("Reserved", #"{"orderId":"pre-\#(index - 1)","qty":1,"expiresAt":\#(farAway)}"#)
+        }
         let fillSeconds = BenchmarkClock.seconds(since: filled)
+        if verbose {
+            let live = store.liveStatistics
+            FileHandle.standardError.write(Data("filled: live_objects=\(live.objects) live_rows=\(live.rows) live_mb=\(live.bytes >> 20) rss_anon_mb=\(ResidentMemory.anonymousMegabytes)\n".utf8))
+            try await store.checkpoint()
+            let after = store.liveStatistics
+            FileHandle.standardError.write(Data("checkpointed: live_objects=\(after.objects) live_rows=\(after.rows) live_mb=\(after.bytes >> 20) rss_anon_mb=\(ResidentMemory.anonymousMegabytes)\n".utf8))
+        }
         let engine = store
         var rates: [Double] = []
         var calls = 0
@@ -235,9 +244,11 @@ struct LiveObjectsBenchmark: AsyncParsableCommand {
             }
             return digits + "V"
         }
-        var preload = [("Joined", #"{"userId":"u1","userName":"Ann"}"#)]
-        preload += (0..<blocks).map { ("BlockInserted", #"{"userId":"u1","blockId":"b\#($0)","position":"\#(position($0))","text":"block \#($0)"}"#) }
-        try await Self.bulk(store, doc, preload)
+        try await Self.bulk(store, doc, count: blocks + 1) { index in
+            index == 0
+                ? ("Joined", #"{"userId":"u1","userName":"Ann"}"#)
+                : ("BlockInserted", #"{"userId":"u1","blockId":"b\#(index - 1)","position":"\#(position(index - 1))","text":"block \#(index - 1)"}"#)
+        }
         let blockCount = blocks
         let (calls, elapsed) = try await load { caller, n in
             _ = try await store.run(

@@ -168,6 +168,34 @@ struct StorageTests {
         #expect(queue.takeBatch(requestsMax: 10, bytesMax: 1 << 20)?.count == 1)
         #expect(queue.takeBatch(requestsMax: 10, bytesMax: 1 << 20) == nil)
     }
+
+    @Test("a batch takes the oldest heavy request, then the light ones, then the heavy ones; what is put back keeps its turn")
+    func lanes() async throws {
+        let queue = AppendQueue(requestsMax: 100, bytesMax: 1 << 20, heavyBytes: 100)
+        var sent: [String: Int] = [:]
+        for (object, events) in [("heavy-1", 20), ("light-1", 1), ("heavy-2", 20), ("light-2", 1), ("heavy-3", 20), ("light-3", 1)] {
+            let request = try TestEvents.deposits("account/\(object)", count: events)
+            sent[object] = request.events.storage.count
+            let refusal = await withUnsafeContinuation { (continuation: UnsafeContinuation<Result<AppendOutcome, EventStoreError>, Never>) in
+                let command = WriterCommand.append(request, WriterReply(continuation: continuation))
+                let refusal = queue.enqueue(PendingWrite(command: command, bytes: 10, enqueuedNanoseconds: 0, weight: command.weight))
+                continuation.resume(returning: refusal.map { .failure($0) } ?? .failure(.closed))  // answered at once: no writer here
+            }.failureValue
+            #expect(refusal == .closed, "queued")
+        }
+        #expect(sent["heavy-1"]! > 100 && sent["light-1"]! <= 100, "the weights straddle the line")
+        let objects = { (batch: [PendingWrite]) in
+            batch.map { pending -> String in
+                guard case .append(let request, _) = pending.command else { return "?" }
+                return request.stream.object.id.value
+            }
+        }
+        let first = try #require(queue.takeBatch(requestsMax: 4, bytesMax: 1 << 20))
+        #expect(objects(first) == ["heavy-1", "light-1", "light-2", "light-3"])
+        queue.putBack(Array(first[2...]))
+        let second = try #require(queue.takeBatch(requestsMax: 10, bytesMax: 1 << 20))
+        #expect(objects(second) == ["heavy-2", "light-2", "light-3", "heavy-3"])
+    }
 }
 
 extension Result {

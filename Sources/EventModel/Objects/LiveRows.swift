@@ -44,7 +44,7 @@ public final class LiveRows<Row>: RowStorage, @unchecked Sendable {
     /// stored (the rows changing now are likely to change again), older ones leave.
     @usableFromInline var cycle = 0
     /// The keys the checkpoint before the last one stored: those not changed since leave next.
-    var storedBefore: [ByteKey] = []
+    @usableFromInline var storedBefore: [ByteKey] = []
 
     /// Rows over `below`, with `changes` committed already (and not checkpointed).
     public init(below: any RowStorage<Row>, changes: [ByteKey: RowSlot<Row>] = [:]) {
@@ -126,7 +126,8 @@ public final class LiveRows<Row>: RowStorage, @unchecked Sendable {
         return RowLayers.neighbour(of: key, within: prefix, after: after, layers: [layer]) { belowRows.neighbour(of: $0, within: prefix, after: after) }
     }
 
-    /// Makes the batch's changes committed. Lock held exclusively.
+    /// Makes the batch's changes committed, and sweeps a few cells stored long enough ago
+    /// (``sweep(_:)``). Lock held exclusively.
     @inlinable
     public func commitBatch() {
         for cell in touched {
@@ -143,6 +144,7 @@ public final class LiveRows<Row>: RowStorage, @unchecked Sendable {
             for (key, cell) in newCells { cells[key] = cell }
             newCells.removeAll(keepingCapacity: true)
         }
+        sweep(Self.sweepPerBatch)
     }
 
     /// Forgets the batch's changes (its transaction failed).
@@ -157,15 +159,21 @@ public final class LiveRows<Row>: RowStorage, @unchecked Sendable {
     }
 
     /// Rows committed since the last ``freeze()``.
+    @inlinable
     public var changedCount: Int { dirty.count }
     /// Cells held in memory.
+    @inlinable
     public var heldCount: Int { cells.count + newCells.count }
+    /// Cells held whose rows are stored already (``dropStored()`` lets them go).
+    @inlinable
+    public var storedCount: Int { cells.count - dirty.count }
     /// Whether a checkpoint's changes are being written.
     public var hasFrozen: Bool { frozen != nil }
 
     /// Starts a checkpoint: the rows committed since the last one, in no order (sort them off
     /// the writer; also kept until ``frozenStored(below:)``). Lock held exclusively, between
     /// batches.
+    @inlinable
     public func freeze() -> [(key: ByteKey, slot: RowSlot<Row>)] {
         if let frozen { return frozen }
         precondition(touched.isEmpty, "a checkpoint starts between batches")
@@ -183,14 +191,75 @@ public final class LiveRows<Row>: RowStorage, @unchecked Sendable {
 
     /// The checkpoint's rows are stored, and `below` reads them: cells not changed in the last
     /// two checkpoint cycles leave memory (every one of them is stored). Lock held exclusively.
+    @inlinable
     public func frozenStored(below: any RowStorage<Row>) {
         belowRows = below
-        for key in storedBefore {
-            guard let cell = cells[key], !cell.isDirty, cell.pending == nil, cell.changedCycle < cycle - 1 else { continue }
-            cells[key] = nil
-        }
+        sweeping.append(contentsOf: storedBefore)
         storedBefore = (frozen ?? []).map { $0.key }
         frozen = nil
+    }
+
+    /// Cells to look at, a few per batch (``sweep(_:)``): those of keys stored two checkpoints
+    /// ago, which leave memory unless changed since.
+    @usableFromInline var sweeping: [ByteKey] = []
+    @usableFromInline var sweepIndex = 0
+
+    /// Lets go of up to `limit` of the cells ``sweeping`` names that no checkpoint cycle since the
+    /// one before the last changed: a checkpoint of ten thousand rows does not stall the writer
+    /// for milliseconds at once. Lock held exclusively, between batches.
+    @inlinable
+    func sweep(_ limit: Int) {
+        guard sweepIndex < sweeping.count else { return }
+        let end = min(sweeping.count, sweepIndex + limit)
+        var leaving: [Cell] = []
+        for key in sweeping[sweepIndex..<end] {
+            guard let cell = cells[key], !cell.isDirty, cell.pending == nil, cell.changedCycle < cycle - 1 else { continue }
+            cells[key] = nil
+            leaving.append(cell)
+        }
+        Self.release(leaving)
+        sweepIndex = end
+        if sweepIndex == sweeping.count {
+            sweeping.removeAll()
+            sweepIndex = 0
+        }
+    }
+
+    /// Cells swept per batch, at most.
+    @usableFromInline static var sweepPerBatch: Int { 512 }
+
+    /// Lets go of `cells` on another thread: freeing thousands of rows (their cells, their
+    /// values) costs milliseconds the writer does not have to spend.
+    @inlinable
+    static func release(_ cells: [Cell]) {
+        guard !cells.isEmpty else { return }
+        let box = UncheckedCells(cells)
+        Task.detached(priority: .background) { box.drop() }
+    }
+
+    /// Cells handed to another thread to be freed there, no longer reachable from the rows.
+    @usableFromInline
+    final class UncheckedCells: @unchecked Sendable {
+        @usableFromInline var cells: [Cell]
+        @inlinable init(_ cells: [Cell]) { self.cells = cells }
+        @inlinable func drop() { cells = [] }
+    }
+
+    /// Lets go of every cell whose row is stored already (not changed since the last
+    /// checkpoint): reads find those rows below. Returns how many left. Lock held exclusively,
+    /// between batches, with no checkpoint being written (its rows are not below yet).
+    @inlinable
+    public func dropStored() -> Int {
+        precondition(frozen == nil && touched.isEmpty && newCells.isEmpty, "stored rows leave between batches, with no checkpoint being written")
+        var leaving: [Cell] = []
+        leaving.reserveCapacity(cells.count - dirty.count)
+        for cell in cells.values where !cell.isDirty { leaving.append(cell) }
+        for cell in leaving { cells[cell.key] = nil }
+        Self.release(leaving)
+        storedBefore = []
+        sweeping = []
+        sweepIndex = 0
+        return leaving.count
     }
 
     /// The committed row under `key`: nil when the cells have none (read below), `.some(nil)`
@@ -208,5 +277,32 @@ public final class LiveRows<Row>: RowStorage, @unchecked Sendable {
             if let committed = cell.committed { found.append((key, committed)) }
         }
         return found.sorted { $0.key.precedes($1.key) }
+    }
+}
+
+/// What the engine's writer does to a live keyed view's rows between batches, as code
+/// specialized for the row type: made (inlined) where the view's type is known, as
+/// ``AnyProjection`` does, because the engine holds its views with their types erased and a
+/// loop over rows of an unknown type costs a call per value copied.
+public struct LiveRowsOperations: Sendable {
+    /// ``LiveRows/commitBatch()``.
+    public let commitBatch: @Sendable (AnyObject) -> Void
+    /// ``LiveRows/freeze()``: its array, to cast back to `[(key: ByteKey, slot: RowSlot<Row>)]`.
+    public let freeze: @Sendable (AnyObject) -> Any
+    /// ``LiveRows/frozenStored(below:)``, `below` an `any RowStorage<Row>`.
+    public let frozenStored: @Sendable (AnyObject, AnyObject) -> Void
+    /// ``LiveRows/dropStored()``.
+    public let dropStored: @Sendable (AnyObject) -> Int
+
+    /// The operations on `LiveRows<Row>`.
+    @inlinable
+    public init<Row>(_: LiveRows<Row>.Type) {
+        commitBatch = { unsafeDowncast($0, to: LiveRows<Row>.self).commitBatch() }
+        freeze = { unsafeDowncast($0, to: LiveRows<Row>.self).freeze() }
+        frozenStored = { rows, below in
+            guard let below = below as? any RowStorage<Row> else { preconditionFailure("rows below of another row type") }
+            unsafeDowncast(rows, to: LiveRows<Row>.self).frozenStored(below: below)
+        }
+        dropStored = { unsafeDowncast($0, to: LiveRows<Row>.self).dropStored() }
     }
 }

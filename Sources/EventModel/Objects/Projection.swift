@@ -14,7 +14,8 @@ public struct AnyProjection: Sendable {
     public let isKeyed: Bool
     /// The projection.
     public let projection: any ViewProjection
-    @usableFromInline let commitRows: @Sendable (AnyObject) -> Void
+    /// The writer's work on this view's live rows, specialized for its row type.
+    public let liveRows: LiveRowsOperations
 
     /// Wraps `projection`. Inlined where the projection's type is known, so the work the engine
     /// does on its rows for every batch runs as code specialized for its row type.
@@ -27,11 +28,8 @@ public struct AnyProjection: Sendable {
         snapshotIntervalEvents = projection.snapshotIntervalEvents
         isKeyed = P.Row.self != NoRow.self
         self.projection = projection
-        commitRows = { rows in unsafeDowncast(rows, to: LiveRows<P.Row>.self).commitBatch() }
+        liveRows = LiveRowsOperations(LiveRows<P.Row>.self)
     }
-
-    /// Commits the batch of `rows`, this view's ``LiveRows`` (see ``LiveRows/commitBatch()``).
-    public func commitBatch(of rows: AnyObject) { commitRows(rows) }
 
     /// A typed state of this view, folded from `start` (nil: the initial state) into rows kept
     /// in memory.
