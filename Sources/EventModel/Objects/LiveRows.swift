@@ -25,6 +25,8 @@ public final class LiveRows<Row>: RowStorage, @unchecked Sendable {
         @usableFromInline var isDirty = false
         /// The checkpoint cycle it was last changed in (see ``LiveRows/cycle``).
         @usableFromInline var changedCycle = 0
+        /// The batch it was last changed in (see ``LiveRows/batch``).
+        @usableFromInline var changedBatch = 0
 
         @usableFromInline
         init(key: ByteKey) { self.key = key }
@@ -40,11 +42,12 @@ public final class LiveRows<Row>: RowStorage, @unchecked Sendable {
     /// The changes a checkpoint is writing.
     @usableFromInline var frozen: [(key: ByteKey, slot: RowSlot<Row>)]?
     @usableFromInline var belowRows: any RowStorage<Row>
-    /// Checkpoints started so far: a cell changed in the last two cycles stays in memory once
-    /// stored (the rows changing now are likely to change again), older ones leave.
+    /// Checkpoints started so far.
     @usableFromInline var cycle = 0
-    /// The keys the checkpoint before the last one stored: those not changed since leave next.
-    @usableFromInline var storedBefore: [ByteKey] = []
+    /// Batches committed so far: a stored cell no batch changed for ``keptBatches`` of them
+    /// leaves memory (the rows changing now are likely to change again; the others are read
+    /// from storage when asked for).
+    @usableFromInline var batch = 0
 
     /// Rows over `below`, with `changes` committed already (and not checkpointed).
     public init(below: any RowStorage<Row>, changes: [ByteKey: RowSlot<Row>] = [:]) {
@@ -80,6 +83,7 @@ public final class LiveRows<Row>: RowStorage, @unchecked Sendable {
         if !cell.isTouched {
             cell.isTouched = true
             cell.changedCycle = cycle
+            cell.changedBatch = batch
             touched.append(cell)
         }
         return cell
@@ -144,6 +148,7 @@ public final class LiveRows<Row>: RowStorage, @unchecked Sendable {
             for (key, cell) in newCells { cells[key] = cell }
             newCells.removeAll(keepingCapacity: true)
         }
+        batch += 1
         sweep(Self.sweepPerBatch)
     }
 
@@ -189,44 +194,52 @@ public final class LiveRows<Row>: RowStorage, @unchecked Sendable {
         return changes
     }
 
-    /// The checkpoint's rows are stored, and `below` reads them: cells not changed in the last
-    /// two checkpoint cycles leave memory (every one of them is stored). Lock held exclusively.
+    /// The checkpoint's rows are stored, and `below` reads them: their cells are swept from now
+    /// on (``sweep(_:)``). Lock held exclusively.
     @inlinable
     public func frozenStored(below: any RowStorage<Row>) {
         belowRows = below
-        sweeping.append(contentsOf: storedBefore)
-        storedBefore = (frozen ?? []).map { $0.key }
-        frozen = nil
+        if let frozen, !frozen.isEmpty { sweeping.append((batch, frozen.map { $0.key })) }
+        self.frozen = nil
     }
 
-    /// Cells to look at, a few per batch (``sweep(_:)``): those of keys stored two checkpoints
-    /// ago, which leave memory unless changed since.
-    @usableFromInline var sweeping: [ByteKey] = []
+    /// Keys of cells to look at (``sweep(_:)``): each checkpoint's, with the batch it was
+    /// stored after, oldest first.
+    @usableFromInline var sweeping: [(batch: Int, keys: [ByteKey])] = []
     @usableFromInline var sweepIndex = 0
 
-    /// Lets go of up to `limit` of the cells ``sweeping`` names that no checkpoint cycle since the
-    /// one before the last changed: a checkpoint of ten thousand rows does not stall the writer
-    /// for milliseconds at once. Lock held exclusively, between batches.
+    /// Looks at up to `limit` keys of the checkpoints stored ``keptBatches`` batches ago or
+    /// more: a cell not changed since its checkpoint leaves memory (reads find its row below);
+    /// a cell changed since is left (the next checkpoint lists it again). A few per batch, so a
+    /// checkpoint of ten thousand rows does not stall the writer for milliseconds. Lock held
+    /// exclusively, between batches.
     @inlinable
     func sweep(_ limit: Int) {
-        guard sweepIndex < sweeping.count else { return }
-        let end = min(sweeping.count, sweepIndex + limit)
+        var budget = limit
         var leaving: [Cell] = []
-        for key in sweeping[sweepIndex..<end] {
-            guard let cell = cells[key], !cell.isDirty, cell.pending == nil, cell.changedCycle < cycle - 1 else { continue }
-            cells[key] = nil
-            leaving.append(cell)
+        while budget > 0, let first = sweeping.first, first.batch + Self.keptBatches < batch {
+            let end = min(first.keys.count, sweepIndex + budget)
+            for key in first.keys[sweepIndex..<end] {
+                // A cell changed in the cycle a checkpoint under way writes is not stored yet.
+                guard let cell = cells[key], !cell.isDirty, cell.pending == nil, frozen == nil || cell.changedCycle < cycle - 1 else { continue }
+                cells[key] = nil
+                leaving.append(cell)
+            }
+            budget -= end - sweepIndex
+            if end == first.keys.count {
+                sweeping.removeFirst()
+                sweepIndex = 0
+            } else {
+                sweepIndex = end
+            }
         }
         Self.release(leaving)
-        sweepIndex = end
-        if sweepIndex == sweeping.count {
-            sweeping.removeAll()
-            sweepIndex = 0
-        }
     }
 
-    /// Cells swept per batch, at most.
+    /// Keys looked at per batch, at most.
     @usableFromInline static var sweepPerBatch: Int { 512 }
+    /// The batches a stored cell stays in memory after it last changed.
+    @usableFromInline static var keptBatches: Int { 64 }
 
     /// Lets go of `cells` on another thread: freeing thousands of rows (their cells, their
     /// values) costs milliseconds the writer does not have to spend.
@@ -256,7 +269,6 @@ public final class LiveRows<Row>: RowStorage, @unchecked Sendable {
         for cell in cells.values where !cell.isDirty { leaving.append(cell) }
         for cell in leaving { cells[cell.key] = nil }
         Self.release(leaving)
-        storedBefore = []
         sweeping = []
         sweepIndex = 0
         return leaving.count
