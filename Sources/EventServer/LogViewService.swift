@@ -4,7 +4,8 @@ import Prometheus
 import ServiceLifecycle
 
 /// Keeps the store's cross-object views caught up with the log while the server runs (after a
-/// restart, from their stored checkpoints), and their lag in `/metrics` as
+/// restart, from their stored checkpoints), folding in memory and storing them at most once a
+/// second (and when it stops), and their lag in `/metrics` as
 /// `evlog_log_view_lag_events{view="..."}`.
 public struct LogViewService: Service {
     let store: EventStore
@@ -26,7 +27,7 @@ public struct LogViewService: Service {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 do {
-                    let folded = try await store.catchUpLogViews()
+                    let folded = try await store.catchUpLogViews(writeIntervalMilliseconds: Self.writeIntervalMilliseconds)
                     for (name, lag) in try store.logViewLag() { gauges[name]?.set(Double(lag)) }
                     if folded > 0 { continue }
                 } catch EventStoreError.closed {
@@ -43,5 +44,12 @@ public struct LogViewService: Service {
                 }
             }
         }
+        // What was folded since the last write is stored before the store closes.
+        do { try await store.catchUpLogViews(limit: 0) } catch .closed {} catch {
+            logger.warning("cross-object views not stored at shutdown; they fold again from their last stored position", metadata: ["error": "\(error)"])
+        }
     }
+
+    /// How often the views folded in memory are stored, at most.
+    static let writeIntervalMilliseconds: Int64 = 1_000
 }

@@ -19,6 +19,9 @@ final class DataFolderLock: @unchecked Sendable {
             var buffer = [UInt8](repeating: 0, count: 256)
             let count = pread(descriptor, &buffer, buffer.count, 0)
             close(descriptor)
+            // Swift runs deinit when an init throws after every stored property is set: release()
+            // must not close this number again (by then another thread may own it).
+            descriptor = -1
             let text = count > 0 ? String(decoding: buffer[..<count], as: UTF8.self) : "another process"
             throw .dataFolderInUse(path: directory, holder: text.trimmingTrailingNewlines)
         }

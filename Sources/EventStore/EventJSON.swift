@@ -57,7 +57,8 @@ public enum EventJSON {
             writer.ascii("\",\"type\":")
             writer.string(event.type)
             writer.ascii(",\"data\":")
-            writer.value(event.data)
+            // A decided event's data as stored, not parsed back into a tree to be written again.
+            if let json = event.decidedJSON { writer.raw(json) } else { writer.value(event.data) }
             writer.ascii(",\"time\":")
             writer.integer(event.timeMilliseconds)
             writer.byte(UInt8(ascii: "}"))

@@ -24,6 +24,8 @@ public final class EventStore: Sendable {
     public let objectTypes: [String: ObjectTypeDefinition]
     /// The views over the whole log (see ``catchUpLogViews(limit:)``).
     public let logViews: [AnyLogProjection]
+    /// Their typed states between catch-ups.
+    let logViewCache = LogViewCache()
     let environment: Environment
     let layout: StoreLayout
     private let queue: AppendQueue

@@ -25,6 +25,14 @@ struct StoredView {
         )
     }
 
+    /// The version and seq stored, without reading the state.
+    static func header(stream: UInt64, name: String, layout: StoreLayout, transaction: some ReadableTransaction) throws -> (version: Int, seq: Seq)? {
+        try withKey(stream: stream, name: name) { key in
+            guard let value = try transaction.get(layout.views, key: key), let parts = parts(value) else { return nil }
+            return (parts.version, parts.seq)
+        }
+    }
+
     static func read(stream: UInt64, name: String, layout: StoreLayout, transaction: some ReadableTransaction) throws -> StoredView? {
         try withKey(stream: stream, name: name) { key in
             guard let value = try transaction.get(layout.views, key: key), let parts = parts(value) else { return nil }

@@ -66,6 +66,43 @@ struct LogViewTests {
         await reopened.destroy()
     }
 
+    @Test("folded in memory between writes: reads see the fold at once, storage catches up when due, a restart folds the rest once")
+    func deferredWrites() async throws {
+        let test = try TestStore.open(objectTypes: BundledTypes.all, logViews: BundledTypes.logViews)
+        try await drive(test.store, seed: 3, steps: 120, skus: 5)
+        let head = test.store.commits.committedPosition
+        // The first call reads storage and writes once it is due: a minute from now.
+        #expect(try await test.store.catchUpLogViews(limit: 40, writeIntervalMilliseconds: 60_000) == 40)
+        while try await test.store.catchUpLogViews(limit: 40, writeIntervalMilliseconds: 60_000) > 0 {}
+        #expect(try test.store.readLogView("fleet")?.position == head, "reads see what was folded")
+        #expect(try test.store.logViewLag() == ["fleet": 0])
+        let stored = try test.store.read { transaction in
+            try StoredView.header(stream: EventStore.logViewStream, name: "fleet", layout: test.store.layout, transaction: transaction)?.seq
+        }
+        #expect(stored == nil, "nothing was due to be written")
+        // Written when due (now, with no interval), even with nothing new to fold.
+        #expect(try await test.store.catchUpLogViews(limit: 0) == 0)
+        let written = try test.store.read { transaction in
+            try StoredView.header(stream: EventStore.logViewStream, name: "fleet", layout: test.store.layout, transaction: transaction)?.seq
+        }
+        #expect(written == head)
+
+        // More events folded in memory only, then a restart: they are folded again from storage, once.
+        try await drive(test.store, seed: 4, steps: 60, skus: 5)
+        while try await test.store.catchUpLogViews(writeIntervalMilliseconds: 60_000) > 0 {}
+        let inMemory = try #require(try test.store.readLogView("fleet"))
+        await test.close()
+        let reopened = try test.reopened()
+        #expect(try reopened.store.readLogView("fleet")?.position == head, "storage holds the last write")
+        while try await reopened.store.catchUpLogViews() > 0 {}
+        #expect(try reopened.store.readLogView("fleet") == inMemory)
+        let state = try inMemory.state.withUnsafeBytes { try JSONValue(parsing: $0) }
+        let expected = try expectedTotals(reopened.store, skus: 5)
+        #expect(state["available"]?.integerValue == expected.available && state["reserved"]?.integerValue == expected.reserved)
+        #expect(state["sold"]?.integerValue == expected.sold)
+        await reopened.destroy()
+    }
+
     @Test("GET /v1/views/fleet answers the view with its position and lag; an unknown view is 404")
     func http() async throws {
         try await withServer { client, test, _ in

@@ -3,15 +3,6 @@ import Testing
 
 @testable import Projections
 
-/// Hides a value's ``JSONBytesEncodable`` and ``JSONValueFastDecodable`` conformances, so it is
-/// encoded and decoded through its `Codable` conformance alone.
-private struct CodableOnly<Value: Codable>: Codable {
-    let value: Value
-    init(_ value: Value) { self.value = value }
-    init(from decoder: any Decoder) throws { value = try Value(from: decoder) }
-    func encode(to encoder: any Encoder) throws { try value.encode(to: encoder) }
-}
-
 /// The building's hand-written JSON (`BuildingJSON.swift`) against its `Codable` form.
 @Suite("building: hand-written JSON equals the Codable form")
 struct BuildingJSONTests {

@@ -38,7 +38,7 @@ public protocol LogProjection: Sendable {
     func apply(_ state: inout State, _ event: LogEvent)
 }
 
-/// A cross-object view with its state type erased to JSON, for the engine.
+/// A cross-object view with its state type erased, for the engine.
 public struct AnyLogProjection: Sendable {
     /// The view's name.
     public let name: String
@@ -46,20 +46,56 @@ public struct AnyLogProjection: Sendable {
     public let version: Int
     /// The object types it reads, as UTF-8; nil: every type.
     public let objectTypes: [[UInt8]]?
-    private let foldEvents: @Sendable (JSONValue?, [LogEvent]) throws -> JSONValue
+    private let makeState: @Sendable (JSONValue?) throws -> LogViewState
 
     /// Wraps `projection`.
     public init<P: LogProjection>(_ projection: P) {
         name = projection.name
         version = projection.version
         objectTypes = projection.objectTypes?.map { Array($0.utf8) }
-        foldEvents = { stored, events in
-            var state = try stored.map { try JSONValueDecoder().decode(P.State.self, from: $0) } ?? projection.initialState
-            for event in events { projection.apply(&state, event) }
-            return try JSONValueEncoder().encode(state)
+        makeState = { stored in
+            let box = StateBox(try stored.map { try JSONValueDecoder().decode(P.State.self, from: $0) } ?? projection.initialState)
+            return LogViewState(
+                fold: { events in for event in events { projection.apply(&box.value, event) } },
+                json: { try JSONValueEncoder().encode(box.value) })
         }
     }
 
+    /// The typed state `stored` decodes to (nil: the initial state), to fold events into.
+    /// - Throws: when `stored` does not decode as the view's state.
+    public func state(from stored: JSONValue?) throws -> LogViewState { try makeState(stored) }
+
     /// Folds `events` into `stored` (nil: the initial state).
-    public func fold(_ stored: JSONValue?, _ events: [LogEvent]) throws -> JSONValue { try foldEvents(stored, events) }
+    public func fold(_ stored: JSONValue?, _ events: [LogEvent]) throws -> JSONValue {
+        let state = try makeState(stored)
+        state.fold(events)
+        return try state.json()
+    }
+}
+
+/// A cross-object view's typed state, kept between folds (its type erased): folding events into
+/// it changes it in place, whatever its size; only ``json()`` costs the whole state.
+///
+/// Not synchronized: one caller at a time.
+public final class LogViewState: @unchecked Sendable {
+    private let foldEvents: ([LogEvent]) -> Void
+    private let encode: () throws -> JSONValue
+
+    init(fold: @escaping ([LogEvent]) -> Void, json: @escaping () throws -> JSONValue) {
+        foldEvents = fold
+        encode = json
+    }
+
+    /// Folds `events`, in order.
+    public func fold(_ events: [LogEvent]) { foldEvents(events) }
+
+    /// The state as JSON.
+    /// - Throws: when it holds a number JSON cannot (a reducer's bug).
+    public func json() throws -> JSONValue { try encode() }
+}
+
+/// A value changed in place by the closures that share it.
+private final class StateBox<Value>: @unchecked Sendable {
+    var value: Value
+    init(_ value: Value) { self.value = value }
 }

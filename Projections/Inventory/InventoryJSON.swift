@@ -1,0 +1,52 @@
+import EventModel
+
+// The inventory's events write their own JSON (the same their `Codable` conformances make,
+// member for member, `nil` members left out): a flash sale decides them by the ten thousand a
+// second on one writer, and a keyed encoding container per event would cost a fifth of it.
+// `InventoryJSONTests` checks each against its `Codable` form.
+
+extension Restocked: JSONBytesEncodable {
+    func writeJSON(into writer: inout JSONWriter) {
+        writer.ascii("{\"qty\":")
+        writer.integer(qty)
+        if let note {
+            writer.ascii(",\"note\":")
+            writer.string(note)
+        }
+        writer.byte(UInt8(ascii: "}"))
+    }
+}
+
+extension Reserved: JSONBytesEncodable {
+    func writeJSON(into writer: inout JSONWriter) {
+        writer.ascii("{\"orderId\":")
+        writer.string(orderId)
+        writer.ascii(",\"qty\":")
+        writer.integer(qty)
+        writer.ascii(",\"expiresAt\":")
+        writer.integer(expiresAt)
+        writer.byte(UInt8(ascii: "}"))
+    }
+}
+
+extension OrderReference: JSONBytesEncodable {
+    func writeJSON(into writer: inout JSONWriter) {
+        writer.ascii("{\"orderId\":")
+        writer.string(orderId)
+        if let reason {
+            writer.ascii(",\"reason\":")
+            writer.string(reason)
+        }
+        writer.byte(UInt8(ascii: "}"))
+    }
+}
+
+extension Adjusted: JSONBytesEncodable {
+    func writeJSON(into writer: inout JSONWriter) {
+        writer.ascii("{\"delta\":")
+        writer.integer(delta)
+        writer.ascii(",\"reason\":")
+        writer.string(reason)
+        writer.byte(UInt8(ascii: "}"))
+    }
+}

@@ -1,0 +1,37 @@
+import EventModel
+import Foundation
+
+/// The cross-object views' typed states between catch-ups: each folded on from where the last
+/// catch-up left it, written to storage (state and position in one transaction) at most once per
+/// interval, and read by ``EventStore/readLogView(_:)`` ahead of storage.
+///
+/// Without it every catch-up would decode the stored state, fold a few events and encode it
+/// again: a cost that grows with the state (the fleet's open reservations) paid on every commit.
+final class LogViewCache: @unchecked Sendable {
+    /// One view's state in memory.
+    final class Entry {
+        /// The typed state, folded through ``position``.
+        let state: LogViewState
+        /// The last log position folded in.
+        var position: Position
+        /// The position of the state in storage this one was read from or last written as.
+        var storedPosition: Position
+        /// When it was last written (or read from storage).
+        var storedAt: ContinuousClock.Instant
+
+        init(state: LogViewState, position: Position) {
+            self.state = state
+            self.position = position
+            storedPosition = position
+            storedAt = .now
+        }
+    }
+
+    private let lock = NSLock()
+    private var entries: [String: Entry] = [:]
+
+    /// Runs `body` with the entry of `name` (nil when there is none), the cache locked.
+    func with<R>(_ name: String, _ body: (inout Entry?) throws -> R) rethrows -> R {
+        try lock.withLock { try body(&entries[name]) }
+    }
+}
