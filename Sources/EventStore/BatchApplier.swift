@@ -69,10 +69,11 @@ struct BatchApplier {
         case .job(let write, let reply): return reply.completion(try apply(write))
         case .storeLogView(let write, let reply): return reply.completion(try apply(write))
         case .checkpoint(let write, let reply): return reply.completion(try apply(write))
-        case .checkpointEnded(let job, let failure, let reply):
+        case .checkpointEnded(let job, let snapshots, let failure, let reply):
+            for snapshot in snapshots { _ = try apply(snapshot) }
             let live = live
             afterCommit.append {
-                live.finishCheckpoint(job.object)
+                live.finishCheckpoint(job.object, failed: failure == nil ? nil : job)
                 live.checkpoints.ended(job, failure: failure)
             }
             return reply.completion(.success(()))

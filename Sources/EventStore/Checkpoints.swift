@@ -57,10 +57,11 @@ struct CheckpointWrite: Sendable {
 ///
 /// Its queue is the writer's: every method but the running jobs is called on the writer thread.
 final class Checkpoints: @unchecked Sendable {
-    /// How a job reaches the writer: a chunk, and the end of a job.
+    /// How a job reaches the writer: a chunk of rows, and the end of a job (its views'
+    /// snapshots with their last rows, or what stopped it).
     struct Writer: Sendable {
         let write: @Sendable (CheckpointWrite) async throws(EventStoreError) -> Void
-        let finish: @Sendable (CheckpointJob, EventStoreError?) async -> Void
+        let finish: @Sendable (CheckpointJob, [CheckpointWrite], EventStoreError?) async -> Void
     }
 
     let layout: StoreLayout
@@ -101,8 +102,10 @@ final class Checkpoints: @unchecked Sendable {
             let logger = logger
             // Below requests: a checkpoint only has to keep up, a request has someone waiting.
             Task.detached(priority: .background) {
-                let failure = await Self.run(job, writer: writer, chunkRows: chunkRows, chunkBytes: chunkBytes, logger: logger)
-                await writer.finish(job, failure)
+                switch await Self.run(job, writer: writer, chunkRows: chunkRows, chunkBytes: chunkBytes, logger: logger) {
+                case .success(let snapshots): await writer.finish(job, snapshots, nil)
+                case .failure(let failure): await writer.finish(job, [], failure)
+                }
             }
         }
     }
@@ -117,31 +120,36 @@ final class Checkpoints: @unchecked Sendable {
     /// (and their syncs) instead of waiting for each other.
     static let chunksInFlightMax = 16
 
-    /// Encodes and writes one job, view after view; the error that stopped it, if any. A view's
-    /// chunks of rows go in any order, up to ``chunksInFlightMax`` at once; its summary, which
-    /// makes the checkpoint count, only once every one of them is written.
-    private static func run(_ job: CheckpointJob, writer: Writer, chunkRows: Int, chunkBytes: Int, logger: Logger) async -> EventStoreError? {
+    /// Encodes one job and writes its chunks of rows, in any order, up to ``chunksInFlightMax``
+    /// at once; returns the writes of its views' snapshots (with their last rows), which make
+    /// the checkpoint count and go with its end once every other row is written (so a job of
+    /// small views costs one trip through the writer), or the error that stopped it.
+    private static func run(
+        _ job: CheckpointJob, writer: Writer, chunkRows: Int, chunkBytes: Int, logger: Logger
+    ) async -> Result<[CheckpointWrite], EventStoreError> {
         let object = job.object
         do {
+            var chunks: [CheckpointWrite] = []
+            var summaries: [CheckpointWrite] = []
             for frozen in job.frozen {
                 let encoded = try frozen.encode()
                 var parts = try Self.parts(
                     stream: object.number, storageKey: object.stream.storageKey, frozen: frozen, summary: encoded.summary, rows: encoded.rows,
                     object: object, chunkRows: chunkRows, chunkBytes: chunkBytes)
-                let last = parts.removeLast()
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    for (index, part) in parts.enumerated() {
-                        if index >= chunksInFlightMax { try await group.next() }
-                        group.addTask { try await writer.write(part) }
-                    }
-                    try await group.waitForAll()
-                }
-                try await writer.write(last)
+                summaries.append(parts.removeLast())
+                chunks += parts
             }
-            return nil
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for (index, part) in chunks.enumerated() {
+                    if index >= chunksInFlightMax { try await group.next() }
+                    group.addTask { try await writer.write(part) }
+                }
+                try await group.waitForAll()
+            }
+            return .success(summaries)
         } catch {
             logger.warning("checkpoint failed; it is tried again later", metadata: ["object": "\(object.stream)", "error": "\(error)"])
-            return error as? EventStoreError ?? .corruptRecord(position: 0, reason: "a view state does not encode: \(error)")
+            return .failure(error as? EventStoreError ?? .corruptRecord(position: 0, reason: "a view state does not encode: \(error)"))
         }
     }
 

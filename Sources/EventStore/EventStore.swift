@@ -94,15 +94,21 @@ public final class EventStore: Sendable {
             configuration: configuration, objectTypes: objectTypes, logger: logger, observer: observer, state: state, live: live)
         live.checkpoints.writer = Checkpoints.Writer(
             write: { [unowned self] write throws(EventStoreError) in try await submit { .checkpoint(write, $0) } },
-            finish: { [unowned self] job, failure in
+            finish: { [unowned self] job, snapshots, failure in
                 // The writer must hear of the end, or the object would wait for ever: tried
-                // until it does, or the store is closed.
+                // until it does, or the store is closed; snapshots that cannot be written make
+                // it a failed one.
+                var (snapshots, failure) = (snapshots, failure)
                 while true {
                     do throws(EventStoreError) {
-                        return try await submit { .checkpointEnded(job, failure, $0) }
+                        return try await submit { [snapshots, failure] in .checkpointEnded(job, snapshots, failure, $0) }
                     } catch .closed {
                         return
                     } catch {
+                        if !snapshots.isEmpty {
+                            (snapshots, failure) = ([], error)
+                            continue
+                        }
                         try? await Task.sleep(for: .milliseconds(100))
                     }
                 }

@@ -20,6 +20,9 @@ final class LiveObject: @unchecked Sendable {
     var lastUsedBatch: UInt64 = 0
     /// A checkpoint of it is being written. Writer only.
     var isCheckpointing = false
+    /// Checkpoints of it captured and waiting to be written, in order: started while one was
+    /// written, or failed and to be tried again. Writer only.
+    var queued: [CheckpointJob] = []
     /// It leaves memory once its checkpoint is written, unless it is used again meanwhile.
     /// Writer only.
     var isEvicting = false

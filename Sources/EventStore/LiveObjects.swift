@@ -171,7 +171,7 @@ final class LiveObjects: @unchecked Sendable {
         }
         let used = Array(touched.values)
         finishBatch()
-        for object in used where !object.isCheckpointing && isDue(object, nowMilliseconds: nowMilliseconds, timed: false) {
+        for object in used where isDue(object, nowMilliseconds: nowMilliseconds, timed: false) {
             checkpoint(object, nowMilliseconds: nowMilliseconds)
         }
         evictIfOverBudget(nowMilliseconds: nowMilliseconds)
@@ -203,40 +203,67 @@ final class LiveObjects: @unchecked Sendable {
     /// Time-based checkpoints and eviction, between batches (the writer calls it when idle too).
     func maintain(nowMilliseconds: Int64) {
         for number in dirty {
-            guard let object = objects[number], !object.isCheckpointing, isDue(object, nowMilliseconds: nowMilliseconds, timed: true) else { continue }
+            guard let object = objects[number], isDue(object, nowMilliseconds: nowMilliseconds, timed: true) else { continue }
             checkpoint(object, nowMilliseconds: nowMilliseconds)
         }
         evictIfOverBudget(nowMilliseconds: nowMilliseconds)
         checkpoints.startWaiting()
     }
 
+    /// Whether a checkpoint of `object` should start: a view passed its interval of events or
+    /// rows since its last one started (even while that one is written: checkpoints stay an
+    /// interval apart, so an as-of read folds no more), or `timed` and its time is up with no
+    /// checkpoint under way; or a checkpoint of it failed and waits to be tried again.
     private func isDue(_ object: LiveObject, nowMilliseconds: Int64, timed: Bool) -> Bool {
+        if object.isCheckpointing {
+            guard object.queued.count < Self.queuedCheckpointsMax else { return false }
+        } else if !object.queued.isEmpty {
+            return true
+        }
         let interval = objectTypes[object.stream.object.type.name]?.snapshotIntervalEvents
         for view in object.views {
             let changes = view.changes
-            if changes.writing { continue }
-            let events = view.seq - view.markerSeq
+            let events = view.seq - view.frozenSeq
             guard events > 0 else { continue }
             if events >= max(1, view.view.snapshotIntervalEvents ?? interval ?? snapshotIntervalEvents) || changes.rows >= configuration.checkpointRowsMax {
                 return true
             }
-            if timed, nowMilliseconds - object.checkpointedMilliseconds >= configuration.checkpointIntervalMilliseconds { return true }
+            if timed, !object.isCheckpointing, nowMilliseconds - object.checkpointedMilliseconds >= configuration.checkpointIntervalMilliseconds {
+                return true
+            }
         }
         return false
     }
 
-    /// Starts a checkpoint of every view of `object` that changed since its last one; `done` is
-    /// called once it is written (true) or failed (false), at once when there is nothing to
-    /// write.
-    func checkpoint(_ object: LiveObject, nowMilliseconds: Int64, done: (@Sendable (EventStoreError?) -> Void)? = nil) {
+    /// Checkpoints of one object started while one of it is written, waiting their turn, at
+    /// most: past it, the next starts once one is stored.
+    static let queuedCheckpointsMax = 3
+
+    /// Starts a checkpoint of every view of `object` that changed since its last one started.
+    /// While one is written, it is captured now (a few at most) and written after it; a
+    /// checkpoint that failed is tried again first.
+    func checkpoint(_ object: LiveObject, nowMilliseconds: Int64) {
         if object.isCheckpointing {
-            checkpoints.whenDone(object.number, done)
-            return
+            guard object.queued.count < Self.queuedCheckpointsMax else { return }
+            let frozen = object.lock.withExclusive { object.views.compactMap { $0.freeze() } }
+            guard !frozen.isEmpty else { return }
+            object.checkpointedMilliseconds = nowMilliseconds
+            object.queued.append(CheckpointJob(object: object, frozen: frozen))
+        } else if !object.queued.isEmpty {
+            object.isCheckpointing = true
+            checkpoints.enqueue(object.queued.removeFirst(), done: nil)
+        } else {
+            start(object, nowMilliseconds: nowMilliseconds, done: nil)
         }
+    }
+
+    /// Starts a checkpoint of the committed state of `object`, none being under way or queued;
+    /// `done` gets the error that stopped it, or nil (at once when there is nothing to write).
+    private func start(_ object: LiveObject, nowMilliseconds: Int64, done: (@Sendable (EventStoreError?) -> Void)?) {
         let frozen = object.lock.withExclusive { object.views.compactMap { $0.freeze() } }
         guard !frozen.isEmpty else {
             done?(nil)
-            finishCheckpoint(object)
+            finishCheckpoint(object, failed: nil)
             return
         }
         object.isCheckpointing = true
@@ -244,28 +271,42 @@ final class LiveObjects: @unchecked Sendable {
         checkpoints.enqueue(CheckpointJob(object: object, frozen: frozen), done: done)
     }
 
-    /// A checkpoint of `object` ended (the writer runs this).
-    func finishCheckpoint(_ object: LiveObject) {
+    /// A checkpoint of `object` ended (the writer runs this): the next one captured starts; a
+    /// `failed` one waits to be tried again, first.
+    func finishCheckpoint(_ object: LiveObject, failed: CheckpointJob?) {
         object.isCheckpointing = false
         guard objects[object.number] === object else { return }
+        if let failed {
+            object.queued.insert(failed, at: 0)
+        } else if !object.queued.isEmpty {
+            object.isCheckpointing = true
+            checkpoints.enqueue(object.queued.removeFirst(), done: nil)
+        }
         if object.isClean { dirty.remove(object.number) }
         recount(object)
         if object.isEvicting, object.isClean { remove(object.number) }
         checkpoints.startWaiting()
     }
 
-    /// Checkpoints `object` as it is committed now, after the checkpoint under way if there is
-    /// one; `done` gets the error that stopped it, or nil.
+    /// Checkpoints `object` as it is committed now, after the checkpoints under way or queued
+    /// (a failed one tried again: if it fails again, `done` gets its error); `done` gets the
+    /// error that stopped it, or nil.
     func checkpointNow(_ object: LiveObject, nowMilliseconds: Int64, done: @escaping @Sendable (EventStoreError?) -> Void) {
-        guard object.isCheckpointing else {
-            checkpoint(object, nowMilliseconds: nowMilliseconds, done: done)
-            checkpoints.startWaiting()
-            return
+        if object.isCheckpointing {
+            // Runs on the writer thread, when the checkpoint under way ends.
+            checkpoints.whenDone(object.number) { [unowned self] _ in
+                checkpointNow(object, nowMilliseconds: nowMilliseconds, done: done)
+            }
+        } else if !object.queued.isEmpty {
+            object.isCheckpointing = true
+            checkpoints.enqueue(object.queued.removeFirst()) { [unowned self] failure in
+                if let failure { return done(failure) }
+                checkpointNow(object, nowMilliseconds: nowMilliseconds, done: done)
+            }
+        } else {
+            start(object, nowMilliseconds: nowMilliseconds, done: done)
         }
-        // Runs on the writer thread, when the checkpoint under way ends.
-        checkpoints.whenDone(object.number) { [unowned self] _ in
-            checkpointNow(object, nowMilliseconds: nowMilliseconds, done: done)
-        }
+        checkpoints.startWaiting()
     }
 
     /// Checkpoints every live object that has changes and calls `done` once all are written

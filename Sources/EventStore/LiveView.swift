@@ -32,12 +32,17 @@ protocol LiveViewBox: AnyObject, Sendable {
     func commitBatch()
     /// Goes back to the committed state (its batch failed).
     func discardBatch()
-    /// Rows changed since the last checkpoint, and whether a checkpoint is being written.
+    /// Rows changed since the last checkpoint started, and whether checkpoints are being
+    /// written.
     var changes: (rows: Int, writing: Bool) { get }
-    /// Starts a checkpoint of the committed state (or the one still being written): nil when
-    /// the checkpoint is current. Lock held exclusively, between batches.
+    /// The seq of the last checkpoint started (stored or not); 0 for none.
+    var frozenSeq: Seq { get }
+    /// Starts a checkpoint of the committed state, even while earlier ones are written (they
+    /// are stored in the order they start): nil when the last one started is current. Lock
+    /// held exclusively, between batches.
     func freeze() -> FrozenView?
-    /// The checkpoint at `seq` is stored; `stored` reads its rows. Lock held exclusively.
+    /// The oldest checkpoint started, at `seq`, is stored; `stored` reads its rows. Lock held
+    /// exclusively.
     func checkpointStored(at seq: Seq, stored: StoredRows, summaryBytes: Int, rowBytes: Int)
     /// The committed seq, and the committed summary to encode (after the lock is let go). Lock
     /// held (shared).
@@ -86,8 +91,8 @@ final class LiveView<P: ViewProjection>: LiveViewBox, @unchecked Sendable {
     private(set) var seq: Seq
     /// The committed summary and seq (lock).
     private var committed: (summary: P.Summary, seq: Seq)
-    /// The checkpoint being written: its seq and summary (lock).
-    private var frozen: (seq: Seq, summary: P.Summary)?
+    /// The seqs of the checkpoints started and not stored yet, oldest first (lock).
+    private var frozen: [Seq] = []
     private(set) var markerSeq: Seq
     private let eventTypes: Set<String>?
     private var summaryBytes: Int
@@ -136,17 +141,16 @@ final class LiveView<P: ViewProjection>: LiveViewBox, @unchecked Sendable {
         rows.discardBatch()
     }
 
-    var changes: (rows: Int, writing: Bool) { (rows.changedCount, frozen != nil) }
+    var changes: (rows: Int, writing: Bool) { (rows.changedCount, !frozen.isEmpty) }
+
+    var frozenSeq: Seq { frozen.last ?? markerSeq }
 
     func freeze() -> FrozenView? {
-        if frozen == nil {
-            guard committed.seq > markerSeq else { return nil }
-            frozen = (committed.seq, committed.summary)
-        }
-        guard let frozen else { return nil }
+        guard committed.seq > frozenSeq else { return nil }
+        frozen.append(committed.seq)
         guard let changed = view.liveRows.freeze(rows) as? [(key: ByteKey, slot: RowSlot<P.Row>)] else { preconditionFailure("rows of another type") }
-        let summary = frozen.summary
-        return FrozenView(view: view, seq: frozen.seq) {
+        let summary = committed.summary
+        return FrozenView(view: view, seq: committed.seq) {
             let encoded = try changed.sorted { $0.key.precedes($1.key) }.map { change in
                 ChangedRow(key: change.key.string, json: try change.slot.row.map(ViewCoding.rowJSON), seq: change.slot.seq)
             }
@@ -155,8 +159,8 @@ final class LiveView<P: ViewProjection>: LiveViewBox, @unchecked Sendable {
     }
 
     func checkpointStored(at seq: Seq, stored: StoredRows, summaryBytes: Int, rowBytes: Int) {
-        guard let frozen, frozen.seq == seq else { return }
-        self.frozen = nil
+        guard frozen.first == seq else { return }
+        frozen.removeFirst()
         markerSeq = seq
         self.stored = StoredRowStorage(stored, context: self.stored.context)
         view.liveRows.frozenStored(rows, self.stored)
@@ -186,7 +190,7 @@ final class LiveView<P: ViewProjection>: LiveViewBox, @unchecked Sendable {
     var heldRows: Int { rows.heldCount }
 
     func dropStoredRows() -> Bool {
-        guard frozen == nil, rows.storedCount > 0 else { return false }
+        guard frozen.isEmpty, rows.storedCount > 0 else { return false }
         return view.liveRows.dropStored(rows) > 0
     }
 

@@ -65,7 +65,8 @@ extension StoreLayout {
     func snapshot(
         of view: AnyProjection, stream: UInt64, atMost seq: Seq, in transaction: some ReadableTransaction, skipped: (Seq) -> Void = { _ in }
     ) throws -> (seq: Seq, summary: JSONValue)? {
-        // Made on the first snapshot met: most reads of a young object meet none.
+        // Made on the first snapshot of the view's version met: most reads of a young object,
+        // and a rebuild's of every object, meet none.
         var decompressor: ZstdDecompressor?
         return try transaction.withCursor(snapshots) { cursor in
             var entry = try SnapshotKeys.withKey(stream: stream, name: view.name, seq: seq) { try cursor.seek(atMost: $0) }
@@ -76,9 +77,10 @@ extension StoreLayout {
                 }
                 guard matches else { return nil }
                 let snapshotSeq = StoreKeys.integer(current.key, at: prefixCount)
-                if decompressor == nil { decompressor = ZstdDecompressor() }
                 if current.value.count >= 4, Int(UInt32(littleEndian: current.value.loadUnaligned(as: UInt32.self))) == view.version {
-                    if let decompressor, let decoded = Self.decodeSnapshot(current.value, decompressor: decompressor) {
+                    let made = decompressor ?? ZstdDecompressor()
+                    decompressor = made
+                    if let decoded = Self.decodeSnapshot(current.value, decompressor: made) {
                         return (snapshotSeq, decoded)
                     }
                     skipped(snapshotSeq)

@@ -74,9 +74,10 @@ final class ViewFold<P: ViewProjection>: FoldedView {
     }
 
     func fold(_ events: [RecordedEvent]) throws {
+        let rows = Rows(overlay, seq: seq)
         for event in events {
             if eventTypes?.contains(event.type) ?? true {
-                projection.fold(&summary, Rows(overlay, seq: event.seq), event)
+                projection.fold(&summary, rows.written(by: event.seq), event)
             }
             seq = event.seq
         }

@@ -39,8 +39,9 @@ enum WriterCommand {
     case storeLogView(LogViewWrite, WriterReply<Void>)
     /// Store part of a view's checkpoint: rows, and with the last part its snapshot.
     case checkpoint(CheckpointWrite, WriterReply<Void>)
-    /// A checkpoint job ended (nil: written; else what stopped it).
-    case checkpointEnded(CheckpointJob, EventStoreError?, WriterReply<Void>)
+    /// A checkpoint job ended: its views' snapshots (with their last rows) to store, which make
+    /// it count; or what stopped it (no snapshots then).
+    case checkpointEnded(CheckpointJob, [CheckpointWrite], EventStoreError?, WriterReply<Void>)
     /// Checkpoint every live object with changes (what closing the store waits for).
     case checkpointAll(WriterReply<Void>)
 
@@ -60,6 +61,7 @@ enum WriterCommand {
         case .append(let request, _): request.events.storage.count
         case .command(let request, _): request.weight
         case .checkpoint(let write, _): write.bytes
+        case .checkpointEnded(_, let snapshots, _, _): snapshots.reduce(0) { $0 + $1.bytes }
         case .merge, .deleteObject, .job: .max
         default: 0
         }
@@ -101,7 +103,7 @@ enum WriterCommand {
         case .job(_, let reply): reply.completion(.failure(error))
         case .storeLogView(_, let reply): reply.completion(.failure(error))
         case .checkpoint(_, let reply): reply.completion(.failure(error))
-        case .checkpointEnded(_, _, let reply): reply.completion(.failure(error))
+        case .checkpointEnded(_, _, _, let reply): reply.completion(.failure(error))
         case .checkpointAll(let reply): reply.completion(.failure(error))
         }
     }

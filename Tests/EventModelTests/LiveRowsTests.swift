@@ -1,9 +1,10 @@
 import EventModel
 import Testing
 
-/// `LiveRows` as the writer drives it: batches committed or discarded, checkpoints frozen,
-/// stored a few batches later (the rows below replaced by the stored ones), cells swept and
-/// stored rows dropped, against a dictionary of what every row should read.
+/// `LiveRows` as the writer drives it: batches committed or discarded, checkpoints frozen (up
+/// to three at once, a new one while the ones before are written), stored in order a few
+/// batches later (the rows below replaced by the stored ones), cells swept and stored rows
+/// dropped, against a dictionary of what every row should read.
 @Suite("Live rows: cells over stored rows")
 struct LiveRowsTests {
     @Test("every row reads as written, committed rows as committed, through checkpoints, sweeps and drops", arguments: [UInt64(1), 2, 3])
@@ -12,8 +13,10 @@ struct LiveRowsTests {
         var stored: [String: Int] = [:]
         var committed: [String: Int] = [:]
         let rows = LiveRows<Int>(below: MemoryRows<Int>())
-        // A checkpoint under way: its changes, and the batches left before it is stored.
-        var inFlight: (changes: [(key: ByteKey, slot: RowSlot<Int>)], batchesLeft: Int)?
+        // Checkpoints under way, oldest first: their changes, and the batches left before each
+        // is stored (each after the one before).
+        var inFlight: [(changes: [(key: ByteKey, slot: RowSlot<Int>)], batchesLeft: Int)] = []
+        var overlapped = 0
         var seq: Seq = 0
         let keys = (0..<300).map { "k\($0)" }
         var peakHeld = 0
@@ -42,19 +45,20 @@ struct LiveRowsTests {
                 rows.commitBatch()
                 committed = working
             }
-            if var checkpoint = inFlight {
-                checkpoint.batchesLeft -= 1
-                inFlight = checkpoint
-                if checkpoint.batchesLeft == 0 {
-                    for change in checkpoint.changes { stored[change.key.string] = change.slot.row }
+            if !inFlight.isEmpty {
+                inFlight[0].batchesLeft -= 1
+                if inFlight[0].batchesLeft <= 0 {
+                    for change in inFlight.removeFirst().changes { stored[change.key.string] = change.slot.row }
                     rows.frozenStored(below: MemoryRows(stored))
-                    inFlight = nil
                 }
-            } else if Int.random(in: 0..<15, using: &generator) == 0 {
-                inFlight = (rows.freeze(), Int.random(in: 1...5, using: &generator))
-            } else if step % 500 == 499 {
+            }
+            if inFlight.count < 3, Int.random(in: 0..<(inFlight.isEmpty ? 15 : 4), using: &generator) == 0 {
+                if !inFlight.isEmpty { overlapped += 1 }
+                inFlight.append((rows.freeze(), Int.random(in: 1...5, using: &generator)))
+            } else if inFlight.isEmpty, step % 500 == 499 {
                 _ = rows.dropStored()
             }
+            #expect(rows.hasFrozen == !inFlight.isEmpty)
             peakHeld = max(peakHeld, rows.heldCount)
             for key in keys {
                 guard rows.row(key) == committed[key] else {
@@ -65,6 +69,7 @@ struct LiveRowsTests {
                 #expect(slot == nil || slot?.row == committed[key], "a committed change reads as committed")
             }
         }
+        #expect(overlapped > 50, "checkpoints started while others were written (\(overlapped))")
         #expect(peakHeld > 100 && rows.heldCount < 60, "cells of rows no longer changing left memory (held \(rows.heldCount), peak \(peakHeld))")
     }
 }

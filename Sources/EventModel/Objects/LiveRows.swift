@@ -39,11 +39,14 @@ public final class LiveRows<Row>: RowStorage, @unchecked Sendable {
     @usableFromInline var touched: [Cell] = []
     /// Cells committed since the last ``freeze()``.
     @usableFromInline var dirty: [Cell] = []
-    /// The changes a checkpoint is writing.
-    @usableFromInline var frozen: [(key: ByteKey, slot: RowSlot<Row>)]?
+    /// The changes of each checkpoint started and not stored yet, oldest first (a checkpoint
+    /// can start while the one before is written, so checkpoints stay an interval apart).
+    @usableFromInline var frozen: [[(key: ByteKey, slot: RowSlot<Row>)]] = []
     @usableFromInline var belowRows: any RowStorage<Row>
     /// Checkpoints started so far.
     @usableFromInline var cycle = 0
+    /// Checkpoints stored so far: a cell changed in cycle `c` is stored once `c < storedCycles`.
+    @usableFromInline var storedCycles = 0
     /// Batches committed so far: a stored cell no batch changed for ``keptBatches`` of them
     /// leaves memory (the rows changing now are likely to change again; the others are read
     /// from storage when asked for).
@@ -173,14 +176,13 @@ public final class LiveRows<Row>: RowStorage, @unchecked Sendable {
     @inlinable
     public var storedCount: Int { cells.count - dirty.count }
     /// Whether a checkpoint's changes are being written.
-    public var hasFrozen: Bool { frozen != nil }
+    public var hasFrozen: Bool { !frozen.isEmpty }
 
-    /// Starts a checkpoint: the rows committed since the last one, in no order (sort them off
-    /// the writer; also kept until ``frozenStored(below:)``). Lock held exclusively, between
-    /// batches.
+    /// Starts a checkpoint: the rows committed since the last one started, in no order (sort
+    /// them off the writer; their keys are kept until ``frozenStored(below:)``). Checkpoints
+    /// are stored in the order they start. Lock held exclusively, between batches.
     @inlinable
     public func freeze() -> [(key: ByteKey, slot: RowSlot<Row>)] {
-        if let frozen { return frozen }
         precondition(touched.isEmpty, "a checkpoint starts between batches")
         var changes: [(key: ByteKey, slot: RowSlot<Row>)] = []
         changes.reserveCapacity(dirty.count)
@@ -189,18 +191,20 @@ public final class LiveRows<Row>: RowStorage, @unchecked Sendable {
             if let committed = cell.committed { changes.append((cell.key, committed)) }
         }
         dirty.removeAll(keepingCapacity: true)
-        frozen = changes
+        frozen.append(changes)
         cycle += 1
         return changes
     }
 
-    /// The checkpoint's rows are stored, and `below` reads them: their cells are swept from now
-    /// on (``sweep(_:)``). Lock held exclusively.
+    /// The oldest checkpoint started is stored, and `below` reads its rows: their cells are
+    /// swept from now on (``sweep(_:)``). Lock held exclusively.
     @inlinable
     public func frozenStored(below: any RowStorage<Row>) {
         belowRows = below
-        if let frozen, !frozen.isEmpty { sweeping.append((batch, frozen.map { $0.key })) }
-        self.frozen = nil
+        guard !frozen.isEmpty else { return }
+        let changes = frozen.removeFirst()
+        storedCycles += 1
+        if !changes.isEmpty { sweeping.append((batch, changes.map { $0.key })) }
     }
 
     /// Keys of cells to look at (``sweep(_:)``): each checkpoint's, with the batch it was
@@ -220,8 +224,8 @@ public final class LiveRows<Row>: RowStorage, @unchecked Sendable {
         while budget > 0, let first = sweeping.first, first.batch + Self.keptBatches < batch {
             let end = min(first.keys.count, sweepIndex + budget)
             for key in first.keys[sweepIndex..<end] {
-                // A cell changed in the cycle a checkpoint under way writes is not stored yet.
-                guard let cell = cells[key], !cell.isDirty, cell.pending == nil, frozen == nil || cell.changedCycle < cycle - 1 else { continue }
+                // A cell changed in the cycle of a checkpoint not stored yet is not below yet.
+                guard let cell = cells[key], !cell.isDirty, cell.pending == nil, cell.changedCycle < storedCycles else { continue }
                 cells[key] = nil
                 leaving.append(cell)
             }
@@ -263,7 +267,7 @@ public final class LiveRows<Row>: RowStorage, @unchecked Sendable {
     /// between batches, with no checkpoint being written (its rows are not below yet).
     @inlinable
     public func dropStored() -> Int {
-        precondition(frozen == nil && touched.isEmpty && newCells.isEmpty, "stored rows leave between batches, with no checkpoint being written")
+        precondition(frozen.isEmpty && touched.isEmpty && newCells.isEmpty, "stored rows leave between batches, with no checkpoint being written")
         var leaving: [Cell] = []
         leaving.reserveCapacity(cells.count - dirty.count)
         for cell in cells.values where !cell.isDirty { leaving.append(cell) }

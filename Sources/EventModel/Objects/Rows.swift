@@ -45,6 +45,25 @@ public struct Rows<Row>: Sendable {
         self.seq = seq
     }
 
+    /// The engine's live rows, written by the event `seq` (no cast: the writer's path).
+    public init(_ live: LiveRows<Row>, seq: Seq) {
+        storage = live
+        self.live = live
+        self.seq = seq
+    }
+
+    @usableFromInline
+    init(storage: any RowStorage<Row>, live: LiveRows<Row>?, seq: Seq) {
+        self.storage = storage
+        self.live = live
+        self.seq = seq
+    }
+
+    /// The same rows, written by the event `seq`: what a fold hands each event, made without
+    /// looking at the storage's type again.
+    @inlinable
+    public func written(by seq: Seq) -> Rows { Rows(storage: storage, live: live, seq: seq) }
+
     /// The row under `key`; setting nil removes it.
     @inlinable
     public subscript(key: String) -> Row? {
