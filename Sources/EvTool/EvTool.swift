@@ -19,12 +19,13 @@ public struct EvTool: AsyncParsableCommand {
               evtool serve                                  # serve ./data on 127.0.0.1:8080
               evtool append inventory/sku-42 --type Restocked --payload '{"qty":10}'
               evtool read inventory/sku-42 --format table
+              evtool ls inventory --prefix sku- --format table  # the objects of a type
               evtool log --url http://127.0.0.1:8080 --follow
               evtool replay inventory/sku-42 --to 10 --step  # the state after every event
               evtool fork inventory/sku-42 what-if --at 10   # a branch of its past
               evtool tail --url http://127.0.0.1:8080 --consumer audit --format table
             """,
-        subcommands: [ServeCommand.self, AppendCommand.self, ReadCommand.self, LogCommand.self, StatsCommand.self, ViewCommand.self, ReplayCommand.self, ForkCommand.self, BranchesCommand.self, DiffCommand.self, MergeCommand.self, ExportCommand.self, ImportCommand.self, RebuildCommand.self, VerifyCommand.self, TailCommand.self, SinkCommand.self, SnapshotCommand.self, SchemaCommand.self]
+        subcommands: [ServeCommand.self, AppendCommand.self, ReadCommand.self, LogCommand.self, StatsCommand.self, ListCommand.self, ViewCommand.self, ReplayCommand.self, ForkCommand.self, BranchesCommand.self, DiffCommand.self, MergeCommand.self, ExportCommand.self, ImportCommand.self, RebuildCommand.self, VerifyCommand.self, TailCommand.self, SinkCommand.self, SnapshotCommand.self, SchemaCommand.self]
     )
 
     public init() {}

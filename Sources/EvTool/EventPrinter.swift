@@ -50,6 +50,12 @@ struct EventPrinter {
         }
     }
 
+    /// Prints bytes as they are (a line its caller formatted).
+    mutating func print(raw bytes: [UInt8]) {
+        output.append(contentsOf: bytes)
+        if output.count > 1 << 16 { flush() }
+    }
+
     /// Writes what is buffered to standard output.
     mutating func flush() {
         output.withUnsafeBytes { bytes in

@@ -22,6 +22,12 @@ enum RequestParsing {
         }
     }
 
+    /// The object type named by `/v1/objects/{type}`.
+    static func objectType(_ context: some RequestContext) throws -> ObjectType {
+        let type = try decodedParameter("type", context)
+        do throws(NameError) { return try ObjectType(type) } catch { throw Problem.invalidName(error) }
+    }
+
     private static func decodedParameter(_ name: String, _ context: some RequestContext) throws -> String {
         guard let raw = context.parameters.get(name) else { throw Problem.invalidField(name, "is missing") }
         guard let decoded = raw.removingPercentEncoding else {

@@ -82,7 +82,9 @@ extension BatchApplier {
     /// named there `BRANCH~deleted` (`~` is never in a branch name), so a branch created later
     /// with the same name is never mistaken for it.
     private mutating func removeStream(_ number: UInt64, storageKey: [UInt8]) throws {
-        _ = try storageKey.withUnsafeBytes { try transaction.delete(layout.streamNames, key: $0) }
+        if try storageKey.withUnsafeBytes({ try transaction.delete(layout.streamNames, key: $0) }) {
+            try layout.countObject(storageKey, by: -1, in: transaction)
+        }
         if let record = try StoreKeys.withKey(number, { try transaction.get(layout.streams, key: $0).map(Array.init) }) {
             let renamed = record + Array(StreamRecord.deletedSuffix.utf8)
             try StoreKeys.withKey(number) { key in try renamed.withUnsafeBytes { try transaction.put(layout.streams, key: key, value: $0) } }

@@ -209,6 +209,7 @@ struct BatchApplier {
         try storageKey.withUnsafeBytes { key in
             try withUnsafeBytes(of: &number) { try transaction.put(layout.streamNames, key: key, value: $0, flags: .noOverwrite) }
         }
+        try layout.countObject(storageKey, by: 1, in: transaction)
         return stream
     }
 

@@ -6,10 +6,13 @@ import Synchronization
 final class CheckpointJob: @unchecked Sendable {
     let object: LiveObject
     let frozen: [FrozenView]
+    /// The memory its object was counted at when it started: what encoding it may take.
+    let bytes: Int
 
     init(object: LiveObject, frozen: [FrozenView]) {
         self.object = object
         self.frozen = frozen
+        bytes = object.countedBytes
     }
 }
 
@@ -70,7 +73,9 @@ final class Checkpoints: @unchecked Sendable {
     /// Set by the store before its writer starts.
     var writer: Writer?
     private var waiting: [CheckpointJob] = []
+    private var waitingStart = 0
     private var running = 0
+    private var runningBytes = 0
     private var callbacks: [UInt64: [@Sendable (EventStoreError?) -> Void]] = [:]
 
     init(layout: StoreLayout, configuration: LiveConfiguration, logger: Logger) {
@@ -94,9 +99,20 @@ final class Checkpoints: @unchecked Sendable {
     /// Starts waiting jobs while fewer than the maximum run.
     func startWaiting() {
         guard let writer else { return }
-        while running < configuration.checkpointsInFlightMax, !waiting.isEmpty {
-            let job = waiting.removeFirst()
+        while waitingStart < waiting.count {
+            let job = waiting[waitingStart]
+            // A few large ones at once, or many small ones (a shutdown, or evictions, of
+            // thousands of small objects share transactions instead of taking one each).
+            let fits = running < configuration.checkpointsInFlightMax
+                || (running < Self.smallJobsInFlightMax && runningBytes + job.bytes <= Self.smallJobsBytesMax)
+            guard fits else { break }
+            waitingStart += 1
+            if waitingStart == waiting.count || waitingStart >= 1_024 {
+                waiting.removeFirst(waitingStart)
+                waitingStart = 0
+            }
             running += 1
+            runningBytes += job.bytes
             let chunkRows = configuration.checkpointChunkRowsMax
             let chunkBytes = configuration.checkpointChunkBytesMax
             let logger = logger
@@ -113,8 +129,14 @@ final class Checkpoints: @unchecked Sendable {
     /// A job ended (the writer runs this): calls who waited for it.
     func ended(_ job: CheckpointJob, failure: EventStoreError?) {
         running -= 1
+        runningBytes -= job.bytes
         for callback in callbacks.removeValue(forKey: job.object.number) ?? [] { callback(failure) }
     }
+
+    /// Checkpoints written at once when they are small: at most this many, holding at most
+    /// ``smallJobsBytesMax`` together.
+    static let smallJobsInFlightMax = 512
+    static let smallJobsBytesMax = 16 << 20
 
     /// Chunks of rows of one checkpoint sent to the writer at once: they share its transactions
     /// (and their syncs) instead of waiting for each other.
@@ -180,7 +202,7 @@ final class Checkpoints: @unchecked Sendable {
             }
         }
         let snapshot = CheckpointWrite.Snapshot(
-            seq: frozen.seq, value: try SnapshotWriter().value(version: view.version, summary: summary), summaryBytes: summary.count,
+            seq: frozen.seq, value: try SnapshotWriter.pooledValue(version: view.version, summary: summary), summaryBytes: summary.count,
             rowBytes: rows.isEmpty ? 0 : jsonBytes / rows.count)
         let live = object?.view(view.name)
         parts.append(CheckpointWrite(stream: stream, storageKey: storageKey, view: view, rows: chunk, snapshot: snapshot, object: object, liveView: live))

@@ -62,6 +62,12 @@ enum EventRecord {
             UInt64(littleEndian: record.loadUnaligned(fromByteOffset: 16, as: UInt64.self))
         )
     }
+
+    /// The commit time of a record, ms since the epoch, without checking it (for listings).
+    static func commitTime(_ record: UnsafeRawBufferPointer) -> Int64? {
+        guard record.count >= headerBytes else { return nil }
+        return Int64(littleEndian: record.loadUnaligned(fromByteOffset: 24, as: Int64.self))
+    }
 }
 
 /// Checks and decodes records, decompressing payloads into a scratch buffer it reuses; one per

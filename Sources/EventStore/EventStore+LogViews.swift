@@ -78,7 +78,7 @@ extension EventStore {
                     return fresh
                 }
                 let events = try logEvents(for: view, after: entry.position, limit: limit, in: transaction)
-                try logViewCache.with(view.name) { _ in
+                logViewCache.with(view.name) { _ in
                     if !events.events.isEmpty { entry.state.fold(events.events) }
                     folded += Int(events.through - entry.position)
                     entry.position = events.through

@@ -131,7 +131,7 @@ public final class EventStore: Sendable {
         }
         if let stored {
             guard stored != StoreLayout.formatVersion else { return }
-            guard stored == 1 || stored == 2 else {
+            guard (1..<StoreLayout.formatVersion).contains(stored) else {
                 throw EventStoreError.dataFolderUnusable(
                     path: directory, reason: "it holds format \(stored); this build reads formats 1 to \(StoreLayout.formatVersion)")
             }

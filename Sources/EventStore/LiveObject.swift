@@ -29,6 +29,11 @@ final class LiveObject: @unchecked Sendable {
     /// When its last checkpoint started, ms on the store's clock (when it woke up, before one).
     /// Writer only.
     var checkpointedMilliseconds: Int64
+    /// Its neighbours in the writer's least-recently-used order (not linked while it is being
+    /// evicted). Writer only.
+    var lessRecent: LiveObject?
+    var moreRecent: LiveObject?
+    var isInRecencyOrder = false
     /// Its estimated memory, as last counted. Writer only.
     var countedBytes = 0
     /// The rows it held, as last counted. Writer only.

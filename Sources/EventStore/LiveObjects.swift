@@ -16,7 +16,9 @@ public struct LiveConfiguration: Sendable, Equatable {
     public var checkpointIntervalMilliseconds: Int64 = 30_000
     /// A keyed view is checkpointed once this many of its rows changed since the last one.
     public var checkpointRowsMax: Int = 10_000
-    /// Checkpoints written at once; more wait their turn.
+    /// Checkpoints written at once, whatever their size; more wait their turn, unless they are
+    /// small (then up to 512 at once, holding 16 MiB together, share the writer's
+    /// transactions).
     public var checkpointsInFlightMax: Int = 4
     /// Rows per writer command of a checkpoint, at most, so writing one never holds the writer
     /// long.
@@ -65,7 +67,20 @@ final class LiveObjects: @unchecked Sendable {
     private var fresh: Set<UInt64> = []
     /// Objects with changes not checkpointed.
     private var dirty: Set<UInt64> = []
+    /// When each dirty object is next looked at for a timed checkpoint (its last checkpoint's
+    /// start plus the interval), in about that order: ``maintain(nowMilliseconds:)`` looks only
+    /// at those due, so a million objects with changes cost nothing per batch.
+    private var timedChecks: [(dueMilliseconds: Int64, number: UInt64)] = []
+    /// The first entry of ``timedChecks`` not looked at yet.
+    private var timedChecksStart = 0
     private(set) var batchNumber: UInt64 = 0
+    /// Live objects not being evicted, least recently used first (a list through the objects,
+    /// so using one and finding the next to evict cost the same with a million live).
+    private var leastRecent: LiveObject?
+    private var mostRecent: LiveObject?
+    /// Objects being evicted (waiting for their checkpoint), and objects holding rows.
+    private var evicting: Set<UInt64> = []
+    private var holdingRows: Set<UInt64> = []
     private var countedBytes = 0
     private var countedRows = 0
     /// The counts as of the writer's last change, for other threads.
@@ -129,9 +144,8 @@ final class LiveObjects: @unchecked Sendable {
             views.append(folded.fold.liveView(summaryBytes: 256))
             repairs += folded.repairs
         }
-        let writer = SnapshotWriter()
         for repair in repairs {
-            try writer.write(
+            try SnapshotWriter().write(
                 stream: repair.stream, name: repair.viewName, version: repair.version, seq: repair.seq, summary: repair.summary, layout: layout,
                 transaction: transaction)
         }
@@ -145,13 +159,21 @@ final class LiveObjects: @unchecked Sendable {
 
     private func use(_ object: LiveObject) {
         object.lastUsedBatch = batchNumber
-        object.isEvicting = false
+        if object.isEvicting {
+            object.isEvicting = false
+            evicting.remove(object.number)
+        }
+        unlink(object)
+        link(object)
         touched[object.number] = object
     }
 
     /// Forgets the live object of a stream deleted in this batch.
     func remove(_ number: UInt64) {
         guard let object = objects.removeValue(forKey: number) else { return }
+        unlink(object)
+        evicting.remove(number)
+        holdingRows.remove(number)
         published.withLock { $0[object.stream.storageKey] = nil }
         touched[number] = nil
         dirty.remove(number)
@@ -166,7 +188,9 @@ final class LiveObjects: @unchecked Sendable {
             object.lock.withExclusive {
                 for view in object.views { view.commitBatch() }
             }
-            if !object.isClean { dirty.insert(object.number) }
+            if !object.isClean, dirty.insert(object.number).inserted {
+                timedChecks.append((object.checkpointedMilliseconds + configuration.checkpointIntervalMilliseconds, object.number))
+            }
             recount(object)
         }
         let used = Array(touched.values)
@@ -174,7 +198,7 @@ final class LiveObjects: @unchecked Sendable {
         for object in used where isDue(object, nowMilliseconds: nowMilliseconds, timed: false) {
             checkpoint(object, nowMilliseconds: nowMilliseconds)
         }
-        evictIfOverBudget(nowMilliseconds: nowMilliseconds)
+        evictIfOverBudget(nowMilliseconds: nowMilliseconds, used: used)
     }
 
     /// The batch failed: what it folded is forgotten, and the objects it woke or created leave
@@ -202,9 +226,19 @@ final class LiveObjects: @unchecked Sendable {
 
     /// Time-based checkpoints and eviction, between batches (the writer calls it when idle too).
     func maintain(nowMilliseconds: Int64) {
-        for number in dirty {
-            guard let object = objects[number], isDue(object, nowMilliseconds: nowMilliseconds, timed: true) else { continue }
-            checkpoint(object, nowMilliseconds: nowMilliseconds)
+        while timedChecksStart < timedChecks.count, timedChecks[timedChecksStart].dueMilliseconds <= nowMilliseconds {
+            let first = timedChecks[timedChecksStart]
+            timedChecksStart += 1
+            if timedChecksStart >= 4_096, timedChecksStart * 2 >= timedChecks.count {
+                timedChecks.removeFirst(timedChecksStart)
+                timedChecksStart = 0
+            }
+            guard dirty.contains(first.number), let object = objects[first.number] else { continue }
+            if isDue(object, nowMilliseconds: nowMilliseconds, timed: true) { checkpoint(object, nowMilliseconds: nowMilliseconds) }
+            // Still changed (checkpointed since, or under way, or its checkpoint failed): looked
+            // at again an interval after its last checkpoint began, or a second from now.
+            let due = max(object.checkpointedMilliseconds + configuration.checkpointIntervalMilliseconds, nowMilliseconds + 1_000)
+            timedChecks.append((due, first.number))
         }
         evictIfOverBudget(nowMilliseconds: nowMilliseconds)
         checkpoints.startWaiting()
@@ -284,8 +318,43 @@ final class LiveObjects: @unchecked Sendable {
         }
         if object.isClean { dirty.remove(object.number) }
         recount(object)
-        if object.isEvicting, object.isClean { remove(object.number) }
+        if object.isEvicting {
+            if object.isClean {
+                remove(object.number)
+            } else if failed != nil {
+                // Stays until its checkpoint is written: first in line to leave again.
+                object.isEvicting = false
+                evicting.remove(object.number)
+                link(object, leastRecent: true)
+            }
+        }
         checkpoints.startWaiting()
+    }
+
+    /// Puts `object` at the most recently used end of the order (or the least, to leave first).
+    private func link(_ object: LiveObject, leastRecent asLeast: Bool = false) {
+        guard !object.isInRecencyOrder else { return }
+        object.isInRecencyOrder = true
+        if asLeast {
+            object.moreRecent = leastRecent
+            leastRecent?.lessRecent = object
+            leastRecent = object
+            if mostRecent == nil { mostRecent = object }
+        } else {
+            object.lessRecent = mostRecent
+            mostRecent?.moreRecent = object
+            mostRecent = object
+            if leastRecent == nil { leastRecent = object }
+        }
+    }
+
+    private func unlink(_ object: LiveObject) {
+        guard object.isInRecencyOrder else { return }
+        object.isInRecencyOrder = false
+        if let less = object.lessRecent { less.moreRecent = object.moreRecent } else { leastRecent = object.moreRecent }
+        if let more = object.moreRecent { more.lessRecent = object.lessRecent } else { mostRecent = object.lessRecent }
+        object.lessRecent = nil
+        object.moreRecent = nil
     }
 
     /// Checkpoints `object` as it is committed now, after the checkpoints under way or queued
@@ -334,6 +403,7 @@ final class LiveObjects: @unchecked Sendable {
         let rows = object.heldRows
         countedRows += rows - object.countedRows
         object.countedRows = rows
+        if rows > 0 { holdingRows.insert(object.number) } else { holdingRows.remove(object.number) }
     }
 
     /// Past the budget (between batches), enough memory leaves to come back under 90% of it:
@@ -341,30 +411,32 @@ final class LiveObjects: @unchecked Sendable {
     /// recently used objects (at once when clean, else once their checkpoint is written); an
     /// object the last batch used stays, but is checkpointed now when its changes are what
     /// fills the budget, so that they can leave next.
-    private func evictIfOverBudget(nowMilliseconds: Int64) {
+    ///
+    /// Its cost follows what leaves, not how many objects are live: objects holding rows and
+    /// objects being evicted are kept in sets, the others in least-recently-used order.
+    private func evictIfOverBudget(nowMilliseconds: Int64, used: [LiveObject] = []) {
         defer { publishStatistics() }
         guard countedBytes > configuration.bytesMax else { return }
         let target = configuration.bytesMax / 10 * 9
-        for object in objects.values where !object.isCheckpointing {
+        for number in holdingRows {
+            guard let object = objects[number], !object.isCheckpointing else { continue }
             let dropped = object.lock.withExclusive { object.views.reduce(false) { $1.dropStoredRows() || $0 } }
             if dropped { recount(object) }
         }
-        var leaving = objects.values.reduce(0) { $0 + ($1.isEvicting ? $1.countedBytes : 0) }
-        guard countedBytes - leaving > target else { return }
-        let candidates = objects.values.filter { !$0.isEvicting && $0.lastUsedBatch < batchNumber }.sorted { $0.lastUsedBatch < $1.lastUsedBatch }
-        for object in candidates {
-            guard countedBytes - leaving > target else { break }
-            leaving += object.countedBytes
-            object.isEvicting = true
+        var leaving = evicting.reduce(0) { $0 + (objects[$1]?.countedBytes ?? 0) }
+        while countedBytes - leaving > target, let object = leastRecent, object.lastUsedBatch < batchNumber {
+            unlink(object)
             if object.isClean, !object.isCheckpointing {
                 remove(object.number)
-                leaving -= object.countedBytes
-            } else if !object.isCheckpointing {
-                checkpoint(object, nowMilliseconds: nowMilliseconds)
+                continue
             }
+            leaving += object.countedBytes
+            object.isEvicting = true
+            evicting.insert(object.number)
+            if !object.isCheckpointing { checkpoint(object, nowMilliseconds: nowMilliseconds) }
         }
         guard countedBytes - leaving > target else { return }
-        for object in objects.values where object.lastUsedBatch == batchNumber && !object.isCheckpointing && !object.isClean {
+        for object in used where objects[object.number] === object && !object.isCheckpointing && !object.isClean {
             checkpoint(object, nowMilliseconds: nowMilliseconds)
         }
     }

@@ -1,5 +1,6 @@
 import EventModel
 import LMDB
+import Synchronization
 import Zstd
 
 /// A snapshot to write again because the one stored was damaged (a failed checksum or frame):
@@ -32,7 +33,23 @@ enum SnapshotKeys {
 
 /// Writes snapshots; one per write transaction that needs it.
 struct SnapshotWriter {
-    private let compressor = ZstdCompressor(level: 3)
+    private let compressor: ZstdCompressor
+
+    init() { compressor = ZstdCompressor(level: 3) }
+
+    private init(compressor: ZstdCompressor) { self.compressor = compressor }
+
+    /// Compressors of finished ``pooledValue(version:summary:)`` calls: making one costs more
+    /// than compressing a small summary.
+    private static let pool = Mutex<[ZstdCompressor]>([])
+
+    /// ``value(version:summary:)`` with a compressor taken from a pool shared by every thread
+    /// (checkpoints encode many small summaries, each on whichever thread runs its job).
+    static func pooledValue(version: Int, summary json: [UInt8]) throws -> [UInt8] {
+        let compressor = pool.withLock { $0.popLast() } ?? ZstdCompressor(level: 3)
+        defer { pool.withLock { if $0.count < 8 { $0.append(compressor) } } }
+        return try SnapshotWriter(compressor: compressor).value(version: version, summary: json)
+    }
 
     /// The stored value of a snapshot of `summary` (compact JSON) by view `version`.
     func value(version: Int, summary json: [UInt8]) throws -> [UInt8] {

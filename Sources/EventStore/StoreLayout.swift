@@ -21,6 +21,7 @@ import LMDB
 /// | `parked` | sink name + 0 + first position (8, BE) | a batch a sink could not deliver, as JSON |
 /// | `merges` | see ``MergeLedger`` | the roots of copies, where each line holds them, merge records |
 /// | `idempotency` | see ``IdempotencyLedger`` | the answers to requests sent with an idempotency key |
+/// | `objects` | type name | its objects (8, LE): every `main` branch made and not deleted |
 ///
 /// `log` is written in key order with `MDB_APPEND`. `seqs` holds one entry per *run*: events
 /// of a stream with consecutive seqs at consecutive positions share one entry, so reading an
@@ -28,11 +29,12 @@ import LMDB
 struct StoreLayout {
     static let databaseNames = [
         "log", "seqs", "ids", "streams", "stream-names", "meta", "views", "timers", "timer-ids", "snapshots", "jobs", "consumers", "parked", "merges",
-        "idempotency", "rows",
+        "idempotency", "rows", "objects",
     ]
-    /// 3: per-object views are checkpointed (snapshots, and keyed views' rows in `rows`), not
-    /// stored whole in `views`; format 1 and 2 stores are upgraded on open (``StoreMigration``).
-    static let formatVersion: UInt64 = 3
+    /// 4: objects counted per type in `objects`. 3: per-object views are checkpointed
+    /// (snapshots, and keyed views' rows in `rows`), not stored whole in `views`. Stores of
+    /// formats 1 to 3 are upgraded on open (``StoreMigration``).
+    static let formatVersion: UInt64 = 4
 
     let log: Database
     let seqs: Database
@@ -50,6 +52,7 @@ struct StoreLayout {
     let merges: Database
     let idempotency: Database
     let rows: Database
+    let objects: Database
 
     init(_ environment: Environment) {
         log = environment.database("log")
@@ -68,6 +71,7 @@ struct StoreLayout {
         merges = environment.database("merges")
         idempotency = environment.database("idempotency")
         rows = environment.database("rows")
+        objects = environment.database("objects")
     }
 
     /// The stream number stored for `storageKey`, if the stream exists.

@@ -4,6 +4,9 @@ import LMDB
 /// Upgrades a store written by an earlier build to ``StoreLayout/formatVersion``, in one write
 /// transaction (all or nothing), when it is opened.
 ///
+/// Format 3 → 4: objects are counted per type (`objects`), from `stream-names`: one object per
+/// `main` branch.
+///
 /// Format 2 → 3: per-object views are no longer stored whole with every append (they are
 /// checkpointed: snapshots, and the rows of keyed views in `rows`); the states format 2 kept
 /// in `views` (every stream but 0, the cross-object views') are deleted. Snapshots stay: those
@@ -18,9 +21,29 @@ import LMDB
 enum StoreMigration {
     /// Brings the store from `version` to the current format.
     static func upgrade(from version: UInt64, layout: StoreLayout, transaction: WriteTransaction) throws {
-        precondition(version == 1 || version == 2, "only formats 1 and 2 are upgraded")
+        precondition((1...3).contains(version), "only formats 1 to 3 are upgraded")
         if version == 1 { try upgradeMerges(layout: layout, transaction: transaction) }
-        try dropStoredViews(layout: layout, transaction: transaction)
+        if version <= 2 { try dropStoredViews(layout: layout, transaction: transaction) }
+        try countObjects(layout: layout, transaction: transaction)
+    }
+
+    private static func countObjects(layout: StoreLayout, transaction: WriteTransaction) throws {
+        var counts: [[UInt8]: UInt64] = [:]
+        try transaction.withCursor(layout.streamNames) { cursor in
+            var entry = try cursor.first()
+            while let current = entry {
+                if let slash = current.key.firstIndex(of: UInt8(ascii: "/")), let zero = current.key.firstIndex(of: 0),
+                    current.key[(zero + 1)...].elementsEqual(BranchName.main.name.utf8)
+                {
+                    counts[Array(current.key[..<slash]), default: 0] += 1
+                }
+                entry = try cursor.next()
+            }
+        }
+        for (type, count) in counts {
+            var value = count.littleEndian
+            try type.withUnsafeBytes { key in try withUnsafeBytes(of: &value) { try transaction.put(layout.objects, key: key, value: $0) } }
+        }
     }
 
     private static func dropStoredViews(layout: StoreLayout, transaction: WriteTransaction) throws {

@@ -15,10 +15,11 @@ struct EvBench: AsyncParsableCommand {
               evbench replay --events 1000000 --dir /tmp/b2
               evbench time-travel --events 1000000 --dir /tmp/b3
               evbench rebuild --objects 100000 --events-per-object 100 --dir /tmp/b4
+              evbench listing --objects 1000000 --dir /tmp/b5
               evbench hello-server --port 8081
             """,
         subcommands: [
-            AppendBenchmark.self, ReplayBenchmark.self, TimeTravelBenchmark.self, RebuildBenchmark.self, ChangeCaptureBenchmark.self, LiveObjectsBenchmark.self,
+            AppendBenchmark.self, ReplayBenchmark.self, TimeTravelBenchmark.self, RebuildBenchmark.self, ChangeCaptureBenchmark.self, LiveObjectsBenchmark.self, ListingBenchmark.self,
             HelloServer.self,
         ])
 }
