@@ -56,13 +56,9 @@ struct ConsumerRoutes<Context: RequestContext> {
         let body = try await RequestParsing.jsonObject(request, store: store, members: ["filters", "start"])
         var filter = ConsumerFilter()
         if let value = body["filters"] {
-            guard case .object(let members) = value, let parsed = ConsumerFilter(json: value) else {
-                throw Problem.invalidField("/filters", "must be {\"objectTypes\": [...], \"eventTypes\": [...], \"branches\": [...]}, lists of strings")
+            do throws(ConsumerFilterError) { filter = try ConsumerFilter(json: value) } catch {
+                throw Problem.invalidField(error.member.isEmpty ? "/filters" : "/filters/\(error.member)", error.reason)
             }
-            if let unknown = members.keys.sorted().first(where: { !["objectTypes", "eventTypes", "branches"].contains($0) }) {
-                throw Problem.invalidField("/filters/\(unknown)", "is not a filter; filters are objectTypes, eventTypes and branches")
-            }
-            filter = parsed
         }
         var start: ConsumerStart?
         switch body["start"] {
@@ -206,13 +202,7 @@ struct ConsumerRoutes<Context: RequestContext> {
     private func stream(_ request: Request, _ context: Context) throws -> Response {
         let name = try name(context)
         guard (try? store.consumer(name)) ?? nil != nil else { throw Problem(EventStoreError.consumerNotFound(name)) }
-        var after: Position?
-        if let lastEventID = request.headers[HTTPField.Name("Last-Event-ID")!] {
-            guard let resumed = UInt64(lastEventID.trimmingCharacters(in: .whitespaces)) else {
-                throw Problem.invalidField("Last-Event-ID", "must be the position of the last event received")
-            }
-            after = resumed
-        }
+        let after: Position? = try RequestParsing.resumePoint(request, unit: "position", takesAfter: false, default: nil)
         let store = store
         let streams = streams
         let resumeAfter = after

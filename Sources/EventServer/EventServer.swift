@@ -19,6 +19,7 @@ public enum EventServer {
         EventRoutes(store: store, configuration: configuration).register(on: router)
         ObjectRoutes(store: store, configuration: configuration).register(on: router)
         ObjectListingRoutes(store: store, configuration: configuration).register(on: router)
+        ObjectStreamRoutes(store: store, configuration: configuration, streams: streams).register(on: router)
         BranchRoutes(store: store, configuration: configuration).register(on: router)
         JobRoutes(store: store, runner: rebuilds ?? RebuildRunner(store: store, logger: Logger(label: "evlog.rebuild"))).register(on: router)
         LogRoutes(store: store, configuration: configuration, streams: streams, metrics: metrics).register(on: router)

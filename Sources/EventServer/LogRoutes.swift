@@ -48,10 +48,27 @@ struct LogRoutes<Context: RequestContext> {
         return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: writer.bytes)))
     }
 
+    /// The filter a log stream's query asks for: `?objectType=`, `?eventType=`, `?branch=`,
+    /// `?object=TYPE/ID` and `?objectPrefix=TYPE/START` (each repeatable), checked as a
+    /// consumer's are; 400 `invalid-query` naming the parameter.
+    static func filter(_ request: Request) throws -> ConsumerFilter {
+        let parameters = request.uri.queryParameters
+        var json: [String: JSONValue] = [:]
+        for (parameter, member) in [("objectType", "objectTypes"), ("eventType", "eventTypes"), ("branch", "branches"), ("object", "objects"), ("objectPrefix", "objectPrefixes")] {
+            let values = parameters.getAll(parameter).map { JSONValue.string(String($0)) }
+            if !values.isEmpty { json[member] = .array(values) }
+        }
+        do throws(ConsumerFilterError) { return try ConsumerFilter(json: .object(json)) } catch {
+            let parameter = ["objectTypes": "objectType", "eventTypes": "eventType", "branches": "branch", "objects": "object", "objectPrefixes": "objectPrefix"][
+                String(error.member.prefix { $0 != "/" })] ?? error.member
+            throw Problem.invalidField(parameter, error.reason, type: "invalid-query")
+        }
+    }
+
     /// Every event after `after` (or the `Last-Event-ID` a reconnecting client sends), then each
     /// new one as it commits; a heartbeat comment while idle. Ends when the server shuts down.
-    /// `?format=cloudevents` frames CloudEvents; `?objectType=` and `?eventType=` (repeatable)
-    /// keep only those.
+    /// `?format=cloudevents` frames CloudEvents; `?objectType=`, `?eventType=`, `?branch=`,
+    /// `?object=` and `?objectPrefix=` (each repeatable) keep only those.
     private func stream(_ request: Request) throws -> Response {
         let cloudEvents: Bool
         switch request.uri.queryParameters.get("format") {
@@ -59,17 +76,8 @@ struct LogRoutes<Context: RequestContext> {
         case "cloudevents": cloudEvents = true
         case let other: throw Problem.invalidField("format", "is \(other ?? ""); formats are evlog and cloudevents")
         }
-        let filter = ConsumerFilter(
-            objectTypes: request.uri.queryParameters.getAll("objectType").map { String($0) },
-            eventTypes: request.uri.queryParameters.getAll("eventType").map { String($0) })
-        var after = try RequestParsing.integer("after", request, default: 0, range: 0...Int64.max)
-        if let lastEventID = request.headers[HTTPField.Name("Last-Event-ID")!] {
-            guard let resumed = Int64(lastEventID.trimmingCharacters(in: .whitespaces)), resumed >= 0 else {
-                throw Problem.invalidField("Last-Event-ID", "must be the position of the last event received")
-            }
-            after = resumed
-        }
-        let start = UInt64(after)
+        let filter = try Self.filter(request)
+        let start = try RequestParsing.resumePoint(request, unit: "position") ?? 0
         let store = store
         let streams = streams
         let metrics = metrics

@@ -42,10 +42,7 @@ struct ObjectRoutes<Context: RequestContext> {
         let definition = try definition(of: stream)
         let name = context.parameters.get("view") ?? ""
         guard let projection = definition.views.first(where: { $0.name == name }) else {
-            throw Problem(
-                .notFound, type: "view-not-found", title: "The view does not exist",
-                detail: "\(stream.object.type) has no view \(name); it has \(definition.views.map(\.name).joined(separator: ", "))",
-                extensions: [Problem.string("field", "view")])
+            throw Problem.viewNotFound(name, of: stream.object.type, views: definition.views.map(\.name))
         }
         let point = try RequestParsing.historyPoint(request)
         let query: ViewQuery
@@ -214,6 +211,14 @@ extension Problem {
     }
 
     /// 404 for an object with no events, or a branch that does not exist.
+    /// 404 `view-not-found` for an object type's view that does not exist (`field`: `view`).
+    static func viewNotFound(_ name: String, of type: ObjectType, views: [String]) -> Problem {
+        Problem(
+            .notFound, type: "view-not-found", title: "The view does not exist",
+            detail: "\(type) has no view \(name); it has \(views.isEmpty ? "none" : views.joined(separator: ", "))",
+            extensions: [Problem.string("field", "view")])
+    }
+
     static func objectNotFound(_ stream: StreamName) -> Problem {
         guard stream.branch == .main else { return Problem(EventStoreError.branchNotFound(stream)) }
         return Problem(

@@ -174,10 +174,7 @@ struct ObjectSocket {
     private func read(_ name: String, at pointer: String, into writer: inout JSONWriter) {
         do {
             guard let view = definition.views.first(where: { $0.name == name }) else {
-                throw Problem(
-                    .notFound, type: "view-not-found", title: "The view does not exist",
-                    detail: "\(stream.object.type) has no view \(name); it has \(definition.views.map(\.name).joined(separator: ", "))",
-                    extensions: [Problem.string("field", "view")])
+                throw Problem.viewNotFound(name, of: stream.object.type, views: definition.views.map(\.name))
             }
             let part: (version: Seq, value: JSONValue)
             do { part = try store.viewPart(view, of: stream, pointer: pointer) } catch { throw Problem(error) }

@@ -22,6 +22,20 @@ enum RequestParsing {
         }
     }
 
+    /// Where a Server-Sent Events stream resumes: the `Last-Event-ID` a reconnecting client
+    /// sends (the `unit` of the last event it received: a position, or a seq), else `?after=`
+    /// when `takesAfter` (`fallback` when neither is given).
+    static func resumePoint(_ request: Request, unit: String, takesAfter: Bool = true, default fallback: UInt64? = 0) throws -> UInt64? {
+        if let lastEventID = request.headers[HTTPField.Name("Last-Event-ID")!] {
+            guard let resumed = UInt64(lastEventID.trimmingCharacters(in: .whitespaces)) else {
+                throw Problem.invalidField("Last-Event-ID", "must be the \(unit) of the last event received")
+            }
+            return resumed
+        }
+        guard takesAfter, request.uri.queryParameters.get("after") != nil else { return fallback }
+        return UInt64(try integer("after", request, default: 0, range: 0...Int64.max))
+    }
+
     /// The object type named by `/v1/objects/{type}`.
     static func objectType(_ context: some RequestContext) throws -> ObjectType {
         let type = try decodedParameter("type", context)

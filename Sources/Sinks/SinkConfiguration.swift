@@ -133,13 +133,9 @@ public struct SinkConfiguration: Sendable, Equatable {
         }
         var filter = ConsumerFilter()
         if let value = entry["filters"] {
-            guard case .object(let given) = value, let parsed = ConsumerFilter(json: value) else {
-                throw FileError(pointer: "\(pointer)/filters", reason: "must hold lists of strings")
+            do throws(ConsumerFilterError) { filter = try ConsumerFilter(json: value) } catch {
+                throw FileError(pointer: "\(pointer)/filters" + (error.member.isEmpty ? "" : "/\(error.member)"), reason: error.reason)
             }
-            if let unknown = given.keys.sorted().first(where: { !["objectTypes", "eventTypes", "branches"].contains($0) }) {
-                throw FileError(pointer: "\(pointer)/filters/\(unknown)", reason: "is not a filter; filters are objectTypes, eventTypes and branches")
-            }
-            filter = parsed
         }
         let start: ConsumerStart
         switch entry["start"] {

@@ -47,6 +47,33 @@ struct ConsumerTests {
         await reopened.destroy()
     }
 
+    @Test("objects and object prefixes filter alone and with the other lists; a filter's JSON is checked member by member")
+    func objectFilters() async throws {
+        let test = try TestStore.open()
+        let filter = try ConsumerFilter(json: ["objects": ["inventory/sku-1"], "objectPrefixes": ["inventory/sku-2"], "branches": ["main"]])
+        _ = try await test.store.putConsumer("some", filter: filter)
+        let objects = ["inventory/sku-1", "inventory/sku-10", "inventory/sku-2", "inventory/sku-25", "inventory/sku-3", "building/sku-1", "inventory/sku-1x"]
+        for object in objects { _ = try await test.store.append(try TestEvents.request(object, [("Noted", "{}")])) }
+        _ = try await test.store.createBranch(try BranchName("b"), of: try ObjectKey(parsing: "inventory/sku-1"), at: 1)
+        _ = try await test.store.append(try TestEvents.request("inventory/sku-1", [("Noted", "{}")], branch: try BranchName("b")))
+        var names: [String] = []
+        _ = try test.store.readConsumer("some", limit: 100) { _, name in names.append(String(decoding: name.object, as: UTF8.self)) }
+        #expect(names == ["inventory/sku-1", "inventory/sku-2", "inventory/sku-25"], "the object exactly, the prefix's objects, main only")
+        #expect(try test.store.consumer("some")?.filter == filter, "kept as given")
+
+        for (json, member) in [
+            (["objects": ["inventory"]] as JSONValue, "objects/0"), (["objects": ["inventory/sku 1"]], "objects/0"),
+            (["objectPrefixes": ["sku-"]], "objectPrefixes/0"), (["objectPrefixes": ["inventory/sku 1"]], "objectPrefixes/0"),
+            (["objectTypes": ["Inventory"]], "objectTypes/0"), (["branches": ["main", "no branch"]], "branches/1"),
+            (["objects": "inventory/sku-1"], "objects"), (["colors": []], "colors"), (["objects": [1]], "objects/0"),
+        ] {
+            #expect(throws: ConsumerFilterError.self, "\(json)") { _ = try ConsumerFilter(json: json) }
+            do { _ = try ConsumerFilter(json: json) } catch { #expect(error.member == member, "\(json)") }
+        }
+        #expect(try ConsumerFilter(json: ["objectPrefixes": ["inventory/"]]).objectPrefixes == ["inventory/"], "a whole type as a prefix")
+        await test.destroy()
+    }
+
     @Test("start: earliest, latest, or a position; a replaced filter keeps the position")
     func starts() async throws {
         let test = try TestStore.open()
@@ -132,9 +159,11 @@ struct ConsumerRouteTests {
                 try await client.execute(uri: "/v1/consumers/c", method: .put, headers: [.contentType: "application/json"], body: ByteBuffer(string: body))
             }
             for (body, field) in [
-                (#"{"start": "yesterday"}"#, "/start"), (#"{"filters": {"objectTypes": "inventory"}}"#, "/filters"),
+                (#"{"start": "yesterday"}"#, "/start"), (#"{"filters": {"objectTypes": "inventory"}}"#, "/filters/objectTypes"), (#"{"filters": []}"#, "/filters"),
                 (#"{"filters": {"colors": []}}"#, "/filters/colors"), (#"{"start": 5}"#, "/start"), (#"{"begin": 0}"#, "/begin"),
                 (#"{"start": 1e20}"#, "/start"), (#"{"start": 2.5}"#, "/start"),
+                (#"{"filters": {"objects": ["inventory"]}}"#, "/filters/objects/0"),
+                (#"{"filters": {"objectPrefixes": ["sku-"]}}"#, "/filters/objectPrefixes/0"),
             ] {
                 let response = try await put(body)
                 #expect(response.status == .badRequest && response.json["field"] as? String == field, "\(body): \(response.text)")

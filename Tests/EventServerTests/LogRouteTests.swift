@@ -44,6 +44,58 @@ struct LogRouteTests {
         }
     }
 
+    @Test("the stream keeps only the objects, prefixes and branches asked for; a bad one is 400 naming the parameter")
+    func streamFilters() async throws {
+        try await withServer(server: { $0.heartbeatSeconds = 1 }) { client, test, streams in
+            for object in ["account/a-1", "account/a-10", "account/b-1", "ledger/a-1"] {
+                _ = try await test.store.append(TestEvents.deposits(object, count: 1))
+            }
+            let stopper = Task {
+                try await Task.sleep(for: .milliseconds(500))
+                streams.close()
+            }
+            let response = try await client.get("/v1/log/stream?object=account/a-1&objectPrefix=account/b-")
+            try await stopper.value
+            let text = response.text
+            #expect(text.contains("id: 1\n") && text.contains("id: 3\n"))
+            #expect(!text.contains("id: 2\n") && !text.contains("id: 4\n"), "not a-10 (a longer id), not another type's a-1")
+            for (query, field) in [("object=account", "object"), ("objectPrefix=a-", "objectPrefix"), ("branch=no%20branch", "branch"), ("objectType=Account", "objectType")] {
+                let bad = try await client.get("/v1/log/stream?\(query)")
+                #expect(bad.status == .badRequest && bad.json["field"] as? String == field, "\(query)")
+            }
+        }
+    }
+
+    @Test("one object's stream: its events from its own stream with seqs as ids, resumed after Last-Event-ID, its view after each batch")
+    func objectStream() async throws {
+        try await withServer(server: { $0.heartbeatSeconds = 1 }) { client, test, streams in
+            for _ in 0..<2 {
+                #expect(try await client.post("/v1/objects/inventory/sku-1/commands/restock", #"{"qty": 5}"#).status == .ok)
+                #expect(try await client.post("/v1/objects/inventory/sku-2/commands/restock", #"{"qty": 1}"#).status == .ok)
+            }
+            let stopper = Task {
+                try await Task.sleep(for: .milliseconds(300))
+                _ = try await client.post("/v1/objects/inventory/sku-1/commands/restock", #"{"qty": 7}"#)
+                try await Task.sleep(for: .milliseconds(700))
+                streams.close()
+            }
+            let response = try await client.get(
+                "/v1/objects/inventory/sku-1/stream?view=stock", headers: [HTTPField.Name("Last-Event-ID")!: "1"])
+            try await stopper.value
+            #expect(response.headers[.contentType] == "text/event-stream")
+            let text = response.text
+            #expect(!text.contains("id: 1\n") && text.contains("id: 2\nevent: Restocked\ndata: {\"seq\":2") && text.contains("id: 3\n"))
+            #expect(!text.contains("\"qty\":1"), "no other object's events")
+            #expect(text.contains("event: view\ndata: {\"view\":\"stock\",\"version\":2"), "the view after the first batch")
+            #expect(text.contains("event: view\ndata: {\"view\":\"stock\",\"version\":3"), "and after the live one")
+
+            let noView = try await client.get("/v1/objects/inventory/sku-1/stream?view=nope")
+            #expect(noView.status == .notFound && noView.json["field"] as? String == "view")
+            let noBranch = try await client.get("/v1/objects/inventory/sku-1/stream?branch=nope")
+            #expect(noBranch.status == .notFound && noBranch.json["type"] as? String == "/problems/branch-not-found")
+        }
+    }
+
     @Test("health and metrics")
     func healthAndMetrics() async throws {
         try await withServer { client, test, _ in

@@ -44,6 +44,18 @@ struct SinkTests {
         var refused = 0
     }
 
+    @Test("a sinks file's filters take objects and object prefixes; a bad one is named by its pointer")
+    func fileFilters() throws {
+        let file: JSONValue = [
+            "sinks": [["name": "lake", "type": "jsonl", "path": "/tmp/x", "filters": ["objects": ["inventory/sku-1"], "objectPrefixes": ["building/hq-"]]]]
+        ]
+        let sinks = try SinkConfiguration.parse(file)
+        #expect(sinks.first?.filter == ConsumerFilter(objects: ["inventory/sku-1"], objectPrefixes: ["building/hq-"]))
+        let bad: JSONValue = ["sinks": [["name": "lake", "type": "jsonl", "path": "/tmp/x", "filters": ["objectPrefixes": ["hq-"]]]]]
+        #expect(throws: SinkConfiguration.FileError.self) { _ = try SinkConfiguration.parse(bad) }
+        do { _ = try SinkConfiguration.parse(bad) } catch { #expect(error.pointer == "/sinks/0/filters/objectPrefixes/0") }
+    }
+
     @Test("the webhook sink delivers every event at least once, in order, through a receiver failing 30% of requests")
     func webhookThroughFailures() async throws {
         let test = try TestStore.open()
