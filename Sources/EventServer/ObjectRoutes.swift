@@ -13,6 +13,7 @@ struct ObjectRoutes<Context: RequestContext> {
         router.get("/v1/objects/:type/:id/views/:view") { request, context in try view(request, context) }
         router.post("/v1/objects/:type/:id/commands/:name") { request, context in try await command(request, context) }
         router.post("/v1/objects/:type/:id/snapshots") { request, context in try await snapshot(request, context) }
+        router.get("/v1/views") { _, _ in try logViews() }
         router.get("/v1/views/:view") { _, context in try logView(context) }
     }
 
@@ -61,6 +62,20 @@ struct ObjectRoutes<Context: RequestContext> {
             parameters[String(name)] = String(value)
         }
         return parameters
+    }
+
+    /// The cross-object views: `{"views": [{"view", "version", "position", "lag"}]}`.
+    private func logViews() throws -> Response {
+        let positions: [LogViewPosition]
+        do { positions = try store.logViewPositions() } catch { throw Problem(error) }
+        var writer = JSONWriter(capacity: 64 + positions.count * 80)
+        writer.ascii("{\"views\":[")
+        for (index, position) in positions.enumerated() {
+            if index > 0 { writer.byte(UInt8(ascii: ",")) }
+            position.write(into: &writer)
+        }
+        writer.ascii("]}")
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: writer.bytes)))
     }
 
     /// A cross-object view: `{"view", "version", "position", "lag", "state"}`, as of the log

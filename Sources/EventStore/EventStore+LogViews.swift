@@ -11,6 +11,31 @@ public struct LogViewRead: Sendable, Equatable {
     public let state: [UInt8]
 }
 
+/// Where a cross-object view is in the log.
+public struct LogViewPosition: Sendable, Equatable {
+    /// Its name.
+    public let view: String
+    /// Its version.
+    public let version: Int
+    /// The last log position folded into it.
+    public let position: Position
+    /// Positions committed and not folded yet.
+    public let lag: UInt64
+
+    /// As JSON: `{"view", "version", "position", "lag"}`.
+    public func write(into writer: inout JSONWriter) {
+        writer.ascii("{\"view\":")
+        writer.string(view)
+        writer.ascii(",\"version\":")
+        writer.integer(version)
+        writer.ascii(",\"position\":")
+        writer.integer(position)
+        writer.ascii(",\"lag\":")
+        writer.integer(lag)
+        writer.byte(UInt8(ascii: "}"))
+    }
+}
+
 /// A cross-object view's new state, from folding the log from `from` through `through`.
 struct LogViewWrite {
     let view: AnyLogProjection
@@ -151,9 +176,14 @@ extension EventStore {
 
     /// How far each cross-object view is behind the log: `name` → positions not folded yet.
     public func logViewLag() throws(EventStoreError) -> [String: UInt64] {
+        Dictionary(uniqueKeysWithValues: try logViewPositions().map { ($0.view, $0.lag) })
+    }
+
+    /// Every cross-object view, in name order, with its version, the last log position folded
+    /// into it and how far it is behind the log (read without its state).
+    public func logViewPositions() throws(EventStoreError) -> [LogViewPosition] {
         let head = commits.committedPosition
-        var lag: [String: UInt64] = [:]
-        for view in logViews {
+        return try logViews.sorted { $0.name < $1.name }.map { view throws(EventStoreError) in
             var position = logViewCache.with(view.name) { $0?.position }
             if position == nil {
                 position = try read { transaction in
@@ -161,9 +191,9 @@ extension EventStore {
                         .flatMap { $0.version == view.version ? $0.seq : nil }
                 }
             }
-            lag[view.name] = head - min(head, position ?? 0)
+            let folded = position ?? 0
+            return LogViewPosition(view: view.name, version: view.version, position: folded, lag: head - min(head, folded))
         }
-        return lag
     }
 }
 

@@ -103,14 +103,18 @@ struct LogViewTests {
         await reopened.destroy()
     }
 
-    @Test("GET /v1/views/fleet answers the view with its position and lag; an unknown view is 404")
+    @Test("GET /v1/views lists the cross-object views with position and lag; GET /v1/views/fleet answers the view; an unknown view is 404")
     func http() async throws {
         try await withServer { client, test, _ in
             _ = try await client.post("/v1/objects/inventory/a/commands/restock", #"{"qty": 5}"#)
             _ = try await client.post("/v1/objects/inventory/b/commands/restock", #"{"qty": 7}"#)
             let behind = try await client.get("/v1/views/fleet")
             #expect(behind.json["position"] as? Int == 0 && behind.json["lag"] as? Int == 2)
+            let listedBehind = (try await client.get("/v1/views")).json["views"] as? [[String: Any]]
+            #expect(listedBehind?.map { "\($0["view"] ?? "") \($0["position"] ?? "") \($0["lag"] ?? "")" } == ["fleet 0 2"])
             while try await test.store.catchUpLogViews() > 0 {}
+            let listed = (try await client.get("/v1/views")).json["views"] as? [[String: Any]]
+            #expect(listed?.map { "\($0["view"] ?? "") \($0["position"] ?? "") \($0["lag"] ?? "")" } == ["fleet 2 0"])
             let fleet = try await client.get("/v1/views/fleet")
             #expect(fleet.json["position"] as? Int == 2 && fleet.json["lag"] as? Int == 0)
             #expect((fleet.json["state"] as? [String: Any])?["available"] as? Int == 12)
