@@ -29,8 +29,7 @@ struct EventRoutes<Context: RequestContext> {
             body = try await request.body.collect(upTo: limits.requestBytesMax)
         } catch is NIOTooManyBytesError {
             throw Problem(
-                .contentTooLarge, type: "payload-too-large", title: "The request is too large",
-                detail: "the body is larger than the limit of \(limits.requestBytesMax) bytes",
+                .contentTooLarge, type: .payloadTooLarge, detail: "the body is larger than the limit of \(limits.requestBytesMax) bytes",
                 extensions: [Problem.string("field", "request"), Problem.number("limit", UInt64(limits.requestBytesMax))])
         }
         let parsed: ParsedAppend
@@ -117,8 +116,7 @@ extension Problem {
     static func undeclaredType(_ type: ObjectType, _ schemas: SchemaCatalog) -> Problem {
         let known = schemas.types.keys.sorted().joined(separator: ", ")
         return Problem(
-            .notFound, type: "unknown-object-type", title: "The object type is not declared",
-            detail: "no schema declares the object type \(type); declared: \(known.isEmpty ? "none" : known) (add Schemas/\(type).schema.json, or start the server with --allow-undeclared)",
+            .notFound, type: .unknownObjectType, detail: "no schema declares the object type \(type); declared: \(known.isEmpty ? "none" : known) (add Schemas/\(type).schema.json, or start the server with --allow-undeclared)",
             extensions: [Problem.string("field", "type")])
     }
 
@@ -141,8 +139,7 @@ extension Problem {
         list.byte(UInt8(ascii: "]"))
         let first = violations[0]
         return Problem(
-            .unprocessableContent, type: "schema-violation", title: "Events do not match their schemas",
-            detail: "\(violations.count) violation\(violations.count == 1 ? "" : "s"), first: \(first.pointer) \(first.message); nothing was written",
+            .unprocessableContent, type: .schemaViolation, detail: "\(violations.count) violation\(violations.count == 1 ? "" : "s"), first: \(first.pointer) \(first.message); nothing was written",
             extensions: [Problem.string("field", first.pointer), ("errors", list.bytes)])
     }
 
@@ -151,7 +148,7 @@ extension Problem {
         switch error {
         case .malformedJSON(let syntax):
             self.init(
-                .badRequest, type: "malformed-json", title: "The body is not valid JSON", detail: syntax.description,
+                .badRequest, type: .malformedJSON, detail: syntax.description,
                 extensions: [Problem.string("field", ""), Problem.number("offset", UInt64(syntax.offset))])
         case .invalidField(let pointer, let reason):
             self = .invalidField(pointer, reason)

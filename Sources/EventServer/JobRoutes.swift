@@ -49,7 +49,7 @@ struct JobRoutes<Context: RequestContext> {
         let job: RebuildJob?
         do { job = try store.rebuildJob(id) } catch { throw Problem(error) }
         guard let job else {
-            throw Problem(.notFound, type: "job-not-found", title: "No such job", detail: "there is no job \(id)", extensions: [Problem.string("field", "id")])
+            throw Problem(.notFound, type: .jobNotFound, detail: "there is no job \(id)", extensions: [Problem.string("field", "id")])
         }
         return Response(
             status: .ok, headers: [.contentType: "application/json"],

@@ -61,7 +61,7 @@ struct LogRoutes<Context: RequestContext> {
         do throws(ConsumerFilterError) { return try ConsumerFilter(json: .object(json)) } catch {
             let parameter = ["objectTypes": "objectType", "eventTypes": "eventType", "branches": "branch", "objects": "object", "objectPrefixes": "objectPrefix"][
                 String(error.member.prefix { $0 != "/" })] ?? error.member
-            throw Problem.invalidField(parameter, error.reason, type: "invalid-query")
+            throw Problem.invalidField(parameter, error.reason, type: .invalidQuery)
         }
     }
 

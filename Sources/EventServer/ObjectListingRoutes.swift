@@ -41,13 +41,13 @@ struct ObjectListingRoutes<Context: RequestContext> {
         let limit = try RequestParsing.integer("limit", request, default: Self.limitDefault, range: 1...Int64(EventStore.listingLimitMax))
         let prefix = request.uri.queryParameters.get("prefix").map { String($0) } ?? ""
         if let bad = prefix.unicodeScalars.first(where: { !Self.isIDCharacter($0) }) {
-            throw Problem.invalidField("prefix", "holds \"\(bad)\"; ids hold only A-Z, a-z, 0-9, '.', '_', ':' and '-'", type: "invalid-query")
+            throw Problem.invalidField("prefix", "holds \"\(bad)\"; ids hold only A-Z, a-z, 0-9, '.', '_', ':' and '-'", type: .invalidQuery)
         }
         var after: String?
         if let text = request.uri.queryParameters.get("after") {
             let id: ObjectID
             do throws(NameError) { id = try ObjectID(String(text)) } catch {
-                throw Problem.invalidField("after", "must be an object id (the next of the page before): \(error.reason)", type: "invalid-query")
+                throw Problem.invalidField("after", "must be an object id (the next of the page before): \(error.reason)", type: .invalidQuery)
             }
             after = id.value
         }

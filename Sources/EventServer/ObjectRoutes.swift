@@ -20,8 +20,7 @@ struct ObjectRoutes<Context: RequestContext> {
     private func definition(of stream: StreamName) throws -> ObjectTypeDefinition {
         guard let definition = store.objectTypes[stream.object.type.name] else {
             throw Problem(
-                .notFound, type: "no-views", title: "The object type has no views or commands",
-                detail: "\(stream.object.type) has no views or commands; types with them: \(store.objectTypes.keys.sorted().joined(separator: ", "))",
+                .notFound, type: .noViews, detail: "\(stream.object.type) has no views or commands; types with them: \(store.objectTypes.keys.sorted().joined(separator: ", "))",
                 extensions: [Problem.string("field", "type")])
         }
         return definition
@@ -86,8 +85,7 @@ struct ObjectRoutes<Context: RequestContext> {
         do { read = try store.readLogView(name) } catch { throw Problem(error) }
         guard let read else {
             throw Problem(
-                .notFound, type: "view-not-found", title: "The view does not exist",
-                detail: "there is no cross-object view \(name); there are \(store.logViews.map(\.name).joined(separator: ", "))",
+                .notFound, type: .viewNotFound, detail: "there is no cross-object view \(name); there are \(store.logViews.map(\.name).joined(separator: ", "))",
                 extensions: [Problem.string("field", "view")])
         }
         var writer = JSONWriter(capacity: read.state.count + 96)
@@ -127,8 +125,7 @@ struct ObjectRoutes<Context: RequestContext> {
         let name = context.parameters.get("name") ?? ""
         guard definition.commands[name] != nil else {
             throw Problem(
-                .notFound, type: "command-not-found", title: "The command does not exist",
-                detail: "\(stream.object.type) has no command \(name); it has \(definition.commands.keys.sorted().joined(separator: ", "))",
+                .notFound, type: .commandNotFound, detail: "\(stream.object.type) has no command \(name); it has \(definition.commands.keys.sorted().joined(separator: ", "))",
                 extensions: [Problem.string("field", "name")])
         }
         try RequestParsing.requireJSON(request)
@@ -191,8 +188,7 @@ extension Problem {
             extensions.append((key, writer.bytes))
         }
         self.init(
-            HTTPResponse.Status(code: rejection.status), type: "command-rejected", title: "The command was refused",
-            detail: rejection.message, extensions: extensions)
+            HTTPResponse.Status(code: rejection.status), type: .commandRejected, detail: rejection.message, extensions: extensions)
     }
 
     /// A view read without an answer: 400 `invalid-request` for a parameter, 404
@@ -204,11 +200,11 @@ extension Problem {
         case .objectNotFound(let stream): self = .objectNotFound(stream)
         case .rowNotFound(let key, let view, let stream):
             self.init(
-                .notFound, type: "row-not-found", title: "The view has no such row", detail: "the view \(view) of \(stream) has no row \(key)",
+                .notFound, type: .rowNotFound, detail: "the view \(view) of \(stream) has no row \(key)",
                 extensions: [Problem.string("field", "key"), Problem.string("key", key)])
         case .pointerNotFound(let pointer, let reason):
             self.init(
-                .notFound, type: "pointer-not-found", title: "The view has nothing there", detail: "\(pointer): \(reason)",
+                .notFound, type: .pointerNotFound, detail: "\(pointer): \(reason)",
                 extensions: [Problem.string("field", "pointer")])
         case .refused(let rejection):
             var extensions: [(name: String, json: [UInt8])] = [Problem.string("code", rejection.code)]
@@ -219,8 +215,7 @@ extension Problem {
             }
             let notFound = rejection.status == 404
             self.init(
-                notFound ? .notFound : .badRequest, type: notFound ? "row-not-found" : "invalid-query",
-                title: notFound ? "The view has no such row" : "The view read is invalid", detail: rejection.message, extensions: extensions)
+                notFound ? .notFound : .badRequest, type: notFound ? .rowNotFound : .invalidQuery, detail: rejection.message, extensions: extensions)
         case .store(let error): self.init(error)
         }
     }
@@ -229,15 +224,14 @@ extension Problem {
     /// 404 `view-not-found` for an object type's view that does not exist (`field`: `view`).
     static func viewNotFound(_ name: String, of type: ObjectType, views: [String]) -> Problem {
         Problem(
-            .notFound, type: "view-not-found", title: "The view does not exist",
-            detail: "\(type) has no view \(name); it has \(views.isEmpty ? "none" : views.joined(separator: ", "))",
+            .notFound, type: .viewNotFound, detail: "\(type) has no view \(name); it has \(views.isEmpty ? "none" : views.joined(separator: ", "))",
             extensions: [Problem.string("field", "view")])
     }
 
     static func objectNotFound(_ stream: StreamName) -> Problem {
         guard stream.branch == .main else { return Problem(EventStoreError.branchNotFound(stream)) }
         return Problem(
-            .notFound, type: "object-not-found", title: "The object has no events", detail: "\(stream) has no events yet",
+            .notFound, type: .objectNotFound, detail: "\(stream) has no events yet",
             extensions: [Problem.string("object", stream.object.description)])
     }
 
@@ -245,7 +239,7 @@ extension Problem {
     static func preconditionFailed(_ error: EventStoreError) -> Problem {
         let problem = Problem(error)
         return Problem(
-            .preconditionFailed, type: "precondition-failed", title: "If-Match does not match the object's version", detail: problem.detail,
+            .preconditionFailed, type: .preconditionFailed, detail: problem.detail,
             extensions: problem.extensions)
     }
 }

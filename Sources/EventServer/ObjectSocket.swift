@@ -145,8 +145,7 @@ struct ObjectSocket {
             writer.ascii(",\"ok\":false,\"problem\":")
             writer.bytes.append(
                 contentsOf: Problem(
-                    .notFound, type: "command-not-found", title: "The command does not exist",
-                    detail: "\(stream.object.type) has no command \(name)", extensions: [Problem.string("field", "command")]
+                    .notFound, type: .commandNotFound, detail: "\(stream.object.type) has no command \(name)", extensions: [Problem.string("field", "command")]
                 ).body)
             writer.byte(UInt8(ascii: "}"))
             return writer.bytes
@@ -189,7 +188,7 @@ struct ObjectSocket {
             let problem = switch error {
             case let problem as Problem: problem
             case let error as EventStoreError: Problem(error)
-            default: Problem(.internalServerError, type: "internal-error", title: "Internal server error", detail: "\(error)")
+            default: Problem(.internalServerError, type: .internalError, detail: "\(error)")
             }
             writer.bytes.append(contentsOf: problem.body)
         }

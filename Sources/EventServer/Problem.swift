@@ -9,10 +9,8 @@ import Hummingbird
 public struct Problem: HTTPResponseError, Sendable {
     /// The HTTP status.
     public let status: HTTPResponse.Status
-    /// The stable problem type: a relative URI such as `/problems/version-conflict`.
-    public let type: String
-    /// A short summary that does not change between occurrences.
-    public let title: String
+    /// The stable problem type, answered as a relative URI such as `/problems/version-conflict`.
+    public let type: ProblemType
     /// What happened this time, in words a user can act on.
     public let detail: String
     /// Extra members, each already written as JSON.
@@ -20,14 +18,12 @@ public struct Problem: HTTPResponseError, Sendable {
     /// Extra response headers (e.g. `Retry-After`).
     public let headers: HTTPFields
 
-    /// A problem with a stable `type` name (the part after `/problems/`).
+    /// A problem of `type` (its title is the type's).
     public init(
-        _ status: HTTPResponse.Status, type: String, title: String, detail: String,
-        extensions: [(name: String, json: [UInt8])] = [], headers: HTTPFields = [:]
+        _ status: HTTPResponse.Status, type: ProblemType, detail: String, extensions: [(name: String, json: [UInt8])] = [], headers: HTTPFields = [:]
     ) {
         self.status = status
-        self.type = "/problems/\(type)"
-        self.title = title
+        self.type = type
         self.detail = detail
         self.extensions = extensions
         self.headers = headers
@@ -51,9 +47,9 @@ public struct Problem: HTTPResponseError, Sendable {
     public var body: [UInt8] {
         var writer = JSONWriter(capacity: 256)
         writer.ascii("{\"type\":")
-        writer.string(type)
+        writer.string(type.uri)
         writer.ascii(",\"title\":")
-        writer.string(title)
+        writer.string(type.title)
         writer.ascii(",\"status\":")
         writer.integer(Int(status.code))
         writer.ascii(",\"detail\":")
@@ -77,17 +73,16 @@ public struct Problem: HTTPResponseError, Sendable {
 
 extension Problem {
     /// A request field that is wrong: 400 with `field` (a JSON Pointer or parameter name).
-    static func invalidField(_ field: String, _ reason: String, type: String = "invalid-request") -> Problem {
+    static func invalidField(_ field: String, _ reason: String, type: ProblemType = .invalidRequest) -> Problem {
         Problem(
-            .badRequest, type: type, title: "The request is invalid", detail: "\(field.isEmpty ? "the body" : field) \(reason)",
+            .badRequest, type: type, detail: "\(field.isEmpty ? "the body" : field) \(reason)",
             extensions: [string("field", field)])
     }
 
     /// An object type, id or branch in the path that is not valid.
     static func invalidName(_ error: NameError) -> Problem {
         Problem(
-            .badRequest, type: "invalid-object-key", title: "The object type, id or branch is invalid",
-            detail: error.description, extensions: [string("field", error.field)])
+            .badRequest, type: .invalidObjectKey, detail: error.description, extensions: [string("field", error.field)])
     }
 
     /// The problem for each engine error: one status and one stable type per case.
@@ -95,8 +90,7 @@ extension Problem {
         switch error {
         case .versionConflict(let stream, let expected, let actual):
             self.init(
-                .conflict, type: "version-conflict", title: "The object is not at the expected version",
-                detail: "expected version \(expected), but \(stream) is at version \(actual)",
+                .conflict, type: .versionConflict, detail: "expected version \(expected), but \(stream) is at version \(actual)",
                 extensions: [Problem.string("object", stream.object.description), Problem.number("expectedVersion", expected), Problem.number("actualVersion", actual)])
         case .eventIDConflict(let stream, let ids):
             var list = JSONWriter()
@@ -107,13 +101,11 @@ extension Problem {
             }
             list.byte(UInt8(ascii: "]"))
             self.init(
-                .conflict, type: "event-id-conflict", title: "Event ids were already used by another append",
-                detail: "\(ids.count) of the event ids were appended before, but not as this same request to \(stream); use new ids or retry the original request unchanged",
+                .conflict, type: .eventIDConflict, detail: "\(ids.count) of the event ids were appended before, but not as this same request to \(stream); use new ids or retry the original request unchanged",
                 extensions: [("eventIds", list.bytes)])
         case .requestTooLarge(let field, let limit, let actual):
             self.init(
-                .contentTooLarge, type: "payload-too-large", title: "The request is too large",
-                detail: "\(field) is \(actual), above the limit of \(limit)",
+                .contentTooLarge, type: .payloadTooLarge, detail: "\(field) is \(actual), above the limit of \(limit)",
                 extensions: [Problem.string("field", field), Problem.number("limit", UInt64(limit))])
         case .invalidRequest(let field, let reason):
             self = .invalidField(field, reason)
@@ -121,39 +113,36 @@ extension Problem {
             self.init(rejection)
         case .queueFull:
             self.init(
-                .serviceUnavailable, type: "queue-full", title: "The write queue is full",
-                detail: "too many appends are waiting for the writer; retry after the delay in Retry-After",
+                .serviceUnavailable, type: .queueFull, detail: "too many appends are waiting for the writer; retry after the delay in Retry-After",
                 headers: [.retryAfter: "1"])
         case .storageFull(let reason):
-            self.init(HTTPResponse.Status(code: 507, reasonPhrase: "Insufficient Storage"), type: "storage-full", title: "Storage is full", detail: "\(reason); nothing of this request was written; reads keep working")
+            self.init(HTTPResponse.Status(code: 507, reasonPhrase: "Insufficient Storage"), type: .storageFull, detail: "\(reason); nothing of this request was written; reads keep working")
         case .storageFailure(let underlying):
-            self.init(.internalServerError, type: "storage-failure", title: "The storage failed", detail: underlying.description)
+            self.init(.internalServerError, type: .storageFailure, detail: underlying.description)
         case .corruptRecord(let position, let reason):
             self.init(
-                .internalServerError, type: "corrupt-record", title: "A stored record is damaged",
-                detail: "position \(position): \(reason); run `evtool verify` and restore from a replica or backup",
+                .internalServerError, type: .corruptRecord, detail: "position \(position): \(reason); run `evtool verify` and restore from a replica or backup",
                 extensions: [Problem.number("position", position)])
         case .branchNotFound(let stream):
             self.init(
-                .notFound, type: stream.branch == .main ? "object-not-found" : "branch-not-found",
-                title: stream.branch == .main ? "No such object" : "No such branch", detail: error.description,
+                .notFound, type: stream.branch == .main ? .objectNotFound : .branchNotFound, detail: error.description,
                 extensions: [
                     Problem.string("field", "branch"), Problem.string("object", stream.object.description),
                     Problem.string("branch", stream.branch.name),
                 ])
         case .branchExists(let stream):
             self.init(
-                .conflict, type: "branch-exists", title: "The branch exists already", detail: error.description,
+                .conflict, type: .branchExists, detail: error.description,
                 extensions: [Problem.string("branch", stream.branch.name)])
         case .branchHasChildren(let stream, let children):
             var list = JSONWriter()
             list.value(.array(children.map(JSONValue.string)))
             self.init(
-                .conflict, type: "branch-has-children", title: "The branch has branches of its own", detail: error.description,
+                .conflict, type: .branchHasChildren, detail: error.description,
                 extensions: [Problem.string("branch", stream.branch.name), ("children", list.bytes)])
         case .invariantBroken(let breach):
             self.init(
-                .conflict, type: "invariant-broken", title: "The merge would break an invariant", detail: error.description,
+                .conflict, type: .invariantBroken, detail: error.description,
                 extensions: [
                     Problem.string("invariant", breach.invariant), Problem.string("summary", breach.summary),
                     Problem.string("branch", breach.stream.branch.name), Problem.number("seq", breach.seq),
@@ -161,16 +150,16 @@ extension Problem {
                 ])
         case .idempotencyKeyReused:
             self.init(
-                .unprocessableContent, type: "idempotency-key-reused", title: "The idempotency key names another request", detail: error.description,
+                .unprocessableContent, type: .idempotencyKeyReused, detail: error.description,
                 extensions: [Problem.string("field", "Idempotency-Key")])
         case .consumerNotFound(let name):
             self.init(
-                .notFound, type: "consumer-not-found", title: "No such consumer", detail: error.description,
+                .notFound, type: .consumerNotFound, detail: error.description,
                 extensions: [Problem.string("field", "name"), Problem.string("consumer", name)])
         case .closed:
-            self.init(.serviceUnavailable, type: "shutting-down", title: "The server is shutting down", detail: "retry against the restarted server", headers: [.retryAfter: "1"])
+            self.init(.serviceUnavailable, type: .shuttingDown, detail: "retry against the restarted server", headers: [.retryAfter: "1"])
         case .dataFolderInUse, .dataFolderUnusable:
-            self.init(.internalServerError, type: "data-folder", title: "The data folder cannot be used", detail: error.description)
+            self.init(.internalServerError, type: .dataFolder, detail: error.description)
         }
     }
 }

@@ -10,14 +10,14 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let problem as Problem {
             throw problem
         } catch is NIOTooManyBytesError {
-            throw Problem(.contentTooLarge, type: "payload-too-large", title: "The request is too large", detail: "the body is above the request limit")
+            throw Problem(.contentTooLarge, type: .payloadTooLarge, detail: "the body is above the request limit")
         } catch let error as HTTPError {
             throw Problem(
-                error.status, type: error.status == .notFound ? "not-found" : "http-error", title: error.status.reasonPhrase,
+                error.status, type: error.status == .notFound ? .notFound : .httpError,
                 detail: error.body ?? "\(request.method) \(request.uri.path): \(error.status.reasonPhrase)")
         } catch {
             context.logger.error("request failed", metadata: ["error": "\(error)"])
-            throw Problem(.internalServerError, type: "internal-error", title: "Internal server error", detail: "\(error)")
+            throw Problem(.internalServerError, type: .internalError, detail: "\(error)")
         }
     }
 }

@@ -46,8 +46,7 @@ enum RequestParsing {
         guard let raw = context.parameters.get(name) else { throw Problem.invalidField(name, "is missing") }
         guard let decoded = raw.removingPercentEncoding else {
             throw Problem(
-                .badRequest, type: "invalid-object-key", title: "The object type, id or branch is invalid",
-                detail: "\(name) has an invalid percent-encoding", extensions: [Problem.string("field", name)])
+                .badRequest, type: .invalidObjectKey, detail: "\(name) has an invalid percent-encoding", extensions: [Problem.string("field", name)])
         }
         return decoded
     }
@@ -124,8 +123,7 @@ enum RequestParsing {
         let mediaType = contentType.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
         guard mediaType == "application/json" || (mediaType.hasPrefix("application/") && mediaType.hasSuffix("+json")) else {
             throw Problem(
-                .unsupportedMediaType, type: "unsupported-media-type", title: "The body must be JSON",
-                detail: contentType.isEmpty
+                .unsupportedMediaType, type: .unsupportedMediaType, detail: contentType.isEmpty
                     ? "send Content-Type: application/json" : "Content-Type is \(contentType); send application/json",
                 extensions: [Problem.string("field", "Content-Type")])
         }

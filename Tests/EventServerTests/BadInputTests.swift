@@ -123,6 +123,6 @@ struct BadInputTests {
         let problem = Problem(EventStoreError.queueFull)
         #expect(problem.status == .serviceUnavailable)
         #expect(problem.headers[.retryAfter] == "1")
-        #expect(problem.type == "/problems/queue-full")
+        #expect(problem.type == .queueFull)
     }
 }
