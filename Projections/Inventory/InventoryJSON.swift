@@ -50,3 +50,35 @@ extension Adjusted: JSONBytesEncodable {
         writer.byte(UInt8(ascii: "}"))
     }
 }
+
+// And they read themselves from a parsed tree, member by member, as their `Decodable`
+// conformances would: a rebuild folds millions of them.
+
+extension Restocked: JSONTreeDecodable {
+    init?(tree: JSONValue) {
+        guard let qty = tree.requiredInteger("qty"), let note = tree.optionalString("note") else { return nil }
+        self.init(qty: qty, note: note)
+    }
+}
+
+extension Reserved: JSONTreeDecodable {
+    init?(tree: JSONValue) {
+        guard let orderId = tree.requiredString("orderId"), let qty = tree.requiredInteger("qty"), let expiresAt = tree.requiredInteger("expiresAt")
+        else { return nil }
+        self.init(orderId: orderId, qty: qty, expiresAt: Int64(expiresAt))
+    }
+}
+
+extension OrderReference: JSONTreeDecodable {
+    init?(tree: JSONValue) {
+        guard let orderId = tree.requiredString("orderId"), let reason = tree.optionalString("reason") else { return nil }
+        self.init(orderId: orderId, reason: reason)
+    }
+}
+
+extension Adjusted: JSONTreeDecodable {
+    init?(tree: JSONValue) {
+        guard let delta = tree.requiredInteger("delta"), let reason = tree.requiredString("reason") else { return nil }
+        self.init(delta: delta, reason: reason)
+    }
+}
