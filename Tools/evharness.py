@@ -380,6 +380,7 @@ class Verification:
     phantoms: int = 0          # refused, yet found in the log
     crc_failures: int = 0      # log positions answered 500 with a problem type containing "corrupt"
     log_events: int = 0
+    listed: int = 0            # objects whose listing was checked against the log
     unreadable: set[int] = field(default_factory=set)  # the positions of those CRC failures
     problems: list[str] = field(default_factory=list)  # the first few, human-readable
     problems_not_kept: int = 0
@@ -571,6 +572,59 @@ def _spot_check_objects(connection: http.client.HTTPConnection, log: list[dict],
                         f"the log has {len(in_log)} events for it, or different ones")
 
 
+def _check_listings(connection: http.client.HTTPConnection, log: list[dict], result: Verification) -> None:
+    """The object listings must be what the log says: GET /v1/objects counts, per type, the
+    objects with events on main; GET /v1/objects/{type} (paged) lists exactly those ids in byte
+    order, each with its main head as `version`, its newest commit time on any live branch as
+    `lastCommitTime`, and at least as many branches as have events of their own."""
+    expected: dict[str, dict[str, dict]] = {}
+    for event in log:
+        if event["branch"].endswith("~deleted"):
+            continue
+        object_type, _, object_id = event["object"].partition("/")
+        entry = expected.setdefault(object_type, {}).setdefault(
+            object_id, {"version": 0, "lastCommitTime": 0, "branches": set()})
+        if event["branch"] == "main":
+            entry["version"] = max(entry["version"], event["seq"])
+        entry["lastCommitTime"] = max(entry["lastCommitTime"], event["time"])
+        entry["branches"].add(event["branch"])
+    for objects in expected.values():
+        for object_id in [key for key, entry in objects.items() if entry["version"] == 0]:
+            del objects[object_id]  # only branches left: the object was deleted
+    status, counts = _get_json(connection, "/v1/objects")
+    listed_counts = ({entry["type"]: entry["objects"] for entry in counts.get("types", []) if entry["objects"] > 0}
+                     if status == 200 and isinstance(counts, dict) else None)
+    wanted_counts = {object_type: len(objects) for object_type, objects in expected.items() if objects}
+    if listed_counts != wanted_counts:
+        result.note(f"GET /v1/objects counts {listed_counts}, the log says {wanted_counts}")
+    for object_type, objects in expected.items():
+        listed: list[dict] = []
+        after = None
+        while True:
+            path = f"/v1/objects/{urllib.parse.quote(object_type)}?limit=1000" + (f"&after={urllib.parse.quote(after)}" if after else "")
+            status, page = _get_json(connection, path)
+            if status != 200 or not isinstance(page, dict):
+                result.note(f"GET {path} answered {status}: {str(page)[:300]}")
+                return
+            listed += page["objects"]
+            after = page["next"]
+            if after is None:
+                break
+        want = sorted(objects, key=lambda object_id: object_id.encode())
+        if [entry["id"] for entry in listed] != want:
+            result.note(f"GET /v1/objects/{object_type} lists {len(listed)} objects, the log has {len(want)}: "
+                        f"first difference at {next((i for i, (a, b) in enumerate(zip([e['id'] for e in listed], want)) if a != b), min(len(listed), len(want)))}")
+            continue
+        result.listed += len(listed)
+        for entry in listed:
+            known = objects[entry["id"]]
+            if (entry["version"], entry["lastCommitTime"]) != (known["version"], known["lastCommitTime"]) \
+                    or entry["branches"] < len(known["branches"]):
+                result.note(f"{object_type}/{entry['id']} is listed as {entry}, the log says version {known['version']}, "
+                            f"last commit {known['lastCommitTime']}, {len(known['branches'])} branches with events")
+                break
+
+
 def _check_refused(log: list[dict], refused_ids: list[str], result: Verification) -> None:
     """No event the server refused (said it did not write) may be in the log."""
     by_id = {event["id"]: event for event in log}
@@ -584,7 +638,8 @@ def _check_refused(log: list[dict], refused_ids: list[str], result: Verification
 def verify(port: int, acknowledged: list[AckedEvent], spot_checks: int = 5,
            seed: int = 0, refused_ids: list[str] | None = None) -> Verification:
     """Reads the server's whole log and checks it against `acknowledged` (see _read_log,
-    _check_log, _check_acknowledged) and `refused_ids` (_check_refused), then spot-checks
+    _check_log, _check_acknowledged) and `refused_ids` (_check_refused), the object listings
+    against the log (_check_listings), then spot-checks
     `spot_checks` objects drawn with `seed` (_spot_check_objects). Raises HarnessError only if
     the server cannot be reached at all."""
     result = Verification(acknowledged=len(acknowledged), refused=len(refused_ids or []))
@@ -595,6 +650,8 @@ def verify(port: int, acknowledged: list[AckedEvent], spot_checks: int = 5,
         _check_log(log, result)
         _check_acknowledged(log, acknowledged, result)
         _check_refused(log, refused_ids or [], result)
+        if not result.unreadable:
+            _check_listings(connection, log, result)
         objects = sorted({event["object"] for event in log if event["branch"] == "main"})
         chosen = random.Random(seed).sample(objects, min(spot_checks, len(objects)))
         _spot_check_objects(connection, log, chosen, result)
@@ -670,5 +727,5 @@ def describe(result: Verification) -> str:
     """One line of a verification's counts (refused ones only when verify checked some)."""
     refused = (f", refused yet present {result.phantoms} of {result.refused}"
                if result.refused else "")
-    return (f"log {result.log_events} events; lost {result.lost}, gaps {result.gaps}, "
+    return (f"log {result.log_events} events, {result.listed} objects listed as it says; lost {result.lost}, gaps {result.gaps}, "
             f"mismatches {result.mismatches}, crc failures {result.crc_failures}{refused}")
