@@ -82,3 +82,17 @@ extension Adjusted: JSONTreeDecodable {
         self.init(delta: delta, reason: reason)
     }
 }
+
+// A SKU's order rows are checkpointed by the ten thousand.
+
+extension StockView.Order: JSONBytesEncodable {
+    public func writeJSON(into writer: inout JSONWriter) {
+        writer.ascii("{\"qty\":")
+        writer.integer(qty)
+        writer.ascii(",\"expiresAt\":")
+        writer.integer(expiresAt)
+        writer.ascii(",\"status\":")
+        writer.string(status.rawValue)
+        writer.byte(UInt8(ascii: "}"))
+    }
+}

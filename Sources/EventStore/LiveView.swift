@@ -151,8 +151,12 @@ final class LiveView<P: ViewProjection>: LiveViewBox, @unchecked Sendable {
         guard let changed = view.liveRows.freeze(rows) as? [(key: ByteKey, slot: RowSlot<P.Row>)] else { preconditionFailure("rows of another type") }
         let summary = committed.summary
         return FrozenView(view: view, seq: committed.seq) {
-            let encoded = try changed.sorted { $0.key.precedes($1.key) }.map { change in
-                ChangedRow(key: change.key.string, json: try change.slot.row.map(ViewCoding.rowJSON), seq: change.slot.seq)
+            // Positions sorted, not the rows: moving a row costs its reference counts.
+            let keys = changed.map(\.key)
+            let order = keys.withUnsafeBufferPointer { keys in keys.indices.sorted { keys[$0].precedes(keys[$1]) } }
+            let encoded = try order.map { index in
+                let change = changed[index]
+                return ChangedRow(key: change.key.string, json: try change.slot.row.map(ViewCoding.rowJSON), seq: change.slot.seq)
             }
             return (try ViewCoding.summaryJSON(summary), encoded)
         }

@@ -372,4 +372,21 @@ struct CodableTests {
         #expect(try JSONValueEncoder(userInfo: [key: "kg"]).encode(Unit(name: "")) == .string("kg"))
         #expect(try JSONValueDecoder(userInfo: [key: "lb"]).decode(Unit.self, from: .null).name == "lb")
     }
+    @Test("a pending timer writes the bytes its Codable form writes")
+    func timerJSON() throws {
+        /// Encodes through `Codable`, never the hand-written path.
+        struct ThroughCodable: Encodable {
+            let timer: PendingTimers.Timer
+            func encode(to encoder: any Encoder) throws { try timer.encode(to: encoder) }
+        }
+        let payloads: [JSONValue] = [.null, ["orderId": "o-1", "b": [1, 2.5, "x"], "a": ["z": true, "y": .null]], "text \" \\ é", 12]
+        for (index, payload) in payloads.enumerated() {
+            let timer = try JSONValueDecoder().decode(
+                PendingTimers.Timer.self, from: ["dueAt": .number(Double(index * 1_796_461_889_997 - 5)), "payload": payload])
+            var writer = JSONWriter()
+            timer.writeJSON(into: &writer)
+            let codable = try JSONBytesEncoder().encode(ThroughCodable(timer: timer))
+            #expect(String(decoding: writer.bytes, as: UTF8.self) == String(decoding: codable, as: UTF8.self))
+        }
+    }
 }

@@ -24,7 +24,7 @@ struct InventoryJSONTests {
         #expect(again.bytes == writer.bytes, sourceLocation: sourceLocation)
     }
 
-    @Test("Restocked, Reserved, Confirmed/Released/Expired and Adjusted write the bytes Codable writes", arguments: 0..<4)
+    @Test("Restocked, Reserved, Confirmed/Released/Expired, Adjusted and the order rows write the bytes Codable writes", arguments: 0..<4)
     func events(seed: UInt64) throws {
         var generator = SplitMix64(seed: seed)
         for _ in 0..<50 {
@@ -35,6 +35,8 @@ struct InventoryJSONTests {
             try expectSameJSON(Reserved(orderId: text, qty: number, expiresAt: Int64(number)))
             try expectSameJSON(OrderReference(orderId: text, reason: optional))
             try expectSameJSON(Adjusted(delta: number, reason: text))
+            let statuses: [StockView.Order.Status] = [.pending, .confirmed, .released, .expired]
+            try expectSameJSON(StockView.Order(qty: number, expiresAt: Int64(number), status: statuses.randomElement(using: &generator)!))
         }
     }
     /// `init(tree:)` refuses what `Decodable` refuses and reads the same value from the rest.

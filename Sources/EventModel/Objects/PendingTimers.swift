@@ -50,3 +50,15 @@ public struct PendingTimers: KeyedProjection {
         }
     }
 }
+
+extension PendingTimers.Timer: JSONBytesEncodable {
+    /// `{"dueAt", "payload"}`, as its `Codable` form writes it (the payload sorted, as
+    /// ``JSONWriter/value(_:)`` writes every tree): a checkpoint writes one per pending timer.
+    public func writeJSON(into writer: inout JSONWriter) {
+        writer.ascii("{\"dueAt\":")
+        writer.integer(dueAt)
+        writer.ascii(",\"payload\":")
+        writer.value(payload)
+        writer.byte(UInt8(ascii: "}"))
+    }
+}
