@@ -51,7 +51,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ]
+            ],
+            // The OpenAPI document of every route, served at /openapi.json.
+            resources: [.copy("Resources/openapi.json")]
         ),
         .target(
             name: "EvTool",

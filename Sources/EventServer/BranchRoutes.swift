@@ -15,7 +15,7 @@ struct BranchRoutes<Context: RequestContext> {
     let store: EventStore
     let configuration: ServerConfiguration
 
-    func register(on router: Router<Context>) {
+    func register(on router: some RouterMethods<Context>) {
         router.post("/v1/objects/:type/:id/branches") { request, context in try await create(request, context) }
         router.get("/v1/objects/:type/:id/branches") { request, context in try list(request, context) }
         router.delete("/v1/objects/:type/:id/branches/:branch") { request, context in try await delete(request, context) }

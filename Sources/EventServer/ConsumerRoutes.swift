@@ -24,7 +24,7 @@ struct ConsumerRoutes<Context: RequestContext> {
     /// The longest a long poll waits, in ms.
     static var waitMax: Int64 { 60_000 }
 
-    func register(on router: Router<Context>) {
+    func register(on router: some RouterMethods<Context>) {
         router.put("/v1/consumers/:name") { request, context in try await put(request, context) }
         router.get("/v1/consumers") { _, _ in try list() }
         router.get("/v1/consumers/:name") { _, context in try one(context) }

@@ -8,7 +8,7 @@ struct EventRoutes<Context: RequestContext> {
     let store: EventStore
     let configuration: ServerConfiguration
 
-    func register(on router: Router<Context>) {
+    func register(on router: some RouterMethods<Context>) {
         router.post("/v1/objects/:type/:id/events") { request, context in try await append(request, context) }
         router.get("/v1/objects/:type/:id/events") { request, context in try read(request, context) }
     }

@@ -14,19 +14,37 @@ public enum EventServer {
         store: EventStore, configuration: ServerConfiguration, metrics: ServerMetrics, streams: LogStreamHub,
         rebuilds: RebuildRunner? = nil
     ) -> Router<BasicRequestContext> {
+        routeTable(store: store, configuration: configuration, metrics: metrics, streams: streams, rebuilds: rebuilds).router
+    }
+
+    /// Every HTTP route of the server, as `METHOD /path/{parameter}` (OpenAPI's way of writing
+    /// paths), in the order they are added: what the OpenAPI document must describe, no more
+    /// and no less (the WebSocket route aside).
+    public static func routes(store: EventStore) -> [String] {
+        routeTable(store: store, configuration: ServerConfiguration(), metrics: ServerMetrics(), streams: LogStreamHub(), rebuilds: nil).routes.map { route in
+            let path = route.path.split(separator: "/").map { $0.hasPrefix(":") ? "{\($0.dropFirst())}" : String($0) }.joined(separator: "/")
+            return "\(route.method) /\(path)"
+        }
+    }
+
+    private static func routeTable(
+        store: EventStore, configuration: ServerConfiguration, metrics: ServerMetrics, streams: LogStreamHub, rebuilds: RebuildRunner?
+    ) -> RouteTable<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: ProblemMiddleware())
-        EventRoutes(store: store, configuration: configuration).register(on: router)
-        ObjectRoutes(store: store, configuration: configuration).register(on: router)
-        ObjectListingRoutes(store: store, configuration: configuration).register(on: router)
-        ObjectStreamRoutes(store: store, configuration: configuration, streams: streams).register(on: router)
-        BranchRoutes(store: store, configuration: configuration).register(on: router)
-        JobRoutes(store: store, runner: rebuilds ?? RebuildRunner(store: store, logger: Logger(label: "evlog.rebuild"))).register(on: router)
-        LogRoutes(store: store, configuration: configuration, streams: streams, metrics: metrics).register(on: router)
-        ConsumerRoutes(store: store, configuration: configuration, streams: streams).register(on: router)
-        ParkedRoutes(store: store).register(on: router)
-        HealthRoutes(store: store, metrics: metrics).register(on: router)
-        return router
+        let table = RouteTable(router)
+        EventRoutes(store: store, configuration: configuration).register(on: table)
+        ObjectRoutes(store: store, configuration: configuration).register(on: table)
+        ObjectListingRoutes(store: store, configuration: configuration).register(on: table)
+        ObjectStreamRoutes(store: store, configuration: configuration, streams: streams).register(on: table)
+        BranchRoutes(store: store, configuration: configuration).register(on: table)
+        JobRoutes(store: store, runner: rebuilds ?? RebuildRunner(store: store, logger: Logger(label: "evlog.rebuild"))).register(on: table)
+        LogRoutes(store: store, configuration: configuration, streams: streams, metrics: metrics).register(on: table)
+        ConsumerRoutes(store: store, configuration: configuration, streams: streams).register(on: table)
+        ParkedRoutes(store: store).register(on: table)
+        HealthRoutes(store: store, metrics: metrics).register(on: table)
+        ContractRoutes().register(on: table)
+        return table
     }
 
     /// The WebSocket routes: `/v1/objects/{type}/{id}/ws` for object types with views

@@ -7,7 +7,7 @@ struct HealthRoutes<Context: RequestContext> {
     let store: EventStore
     let metrics: ServerMetrics
 
-    func register(on router: Router<Context>) {
+    func register(on router: some RouterMethods<Context>) {
         router.get("/healthz") { _, _ in try health() }
         router.get("/metrics") { _, _ in metricsPage() }
     }

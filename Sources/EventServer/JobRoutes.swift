@@ -9,7 +9,7 @@ struct JobRoutes<Context: RequestContext> {
     let store: EventStore
     let runner: RebuildRunner
 
-    func register(on router: Router<Context>) {
+    func register(on router: some RouterMethods<Context>) {
         router.post("/v1/projections/:view/rebuild") { request, context in try await rebuild(request, context) }
         router.get("/v1/jobs/:id") { request, context in try job(request, context) }
         router.get("/v1/jobs") { _, _ in try list() }

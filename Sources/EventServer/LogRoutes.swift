@@ -15,7 +15,7 @@ struct LogRoutes<Context: RequestContext> {
     /// Events read per LMDB transaction and written to the socket in one write.
     static var streamPageEvents: Int { 512 }
 
-    func register(on router: Router<Context>) {
+    func register(on router: some RouterMethods<Context>) {
         router.get("/v1/log") { request, _ in try page(request) }
         router.get("/v1/log/stream") { request, _ in try stream(request) }
     }

@@ -13,7 +13,7 @@ struct ObjectListingRoutes<Context: RequestContext> {
     /// Objects listed when `?limit=` is not given.
     static var limitDefault: Int64 { 100 }
 
-    func register(on router: Router<Context>) {
+    func register(on router: some RouterMethods<Context>) {
         router.get("/v1/objects") { _, _ in try types() }
         router.get("/v1/objects/:type") { request, context in try objects(request, context) }
     }

@@ -9,7 +9,7 @@ struct ObjectRoutes<Context: RequestContext> {
     let store: EventStore
     let configuration: ServerConfiguration
 
-    func register(on router: Router<Context>) {
+    func register(on router: some RouterMethods<Context>) {
         router.get("/v1/objects/:type/:id/views/:view") { request, context in try view(request, context) }
         router.post("/v1/objects/:type/:id/commands/:name") { request, context in try await command(request, context) }
         router.post("/v1/objects/:type/:id/snapshots") { request, context in try await snapshot(request, context) }

@@ -15,7 +15,7 @@ struct ObjectStreamRoutes<Context: RequestContext> {
     /// Events read per LMDB transaction and written to the socket in one write.
     static var pageEvents: Int { 512 }
 
-    func register(on router: Router<Context>) {
+    func register(on router: some RouterMethods<Context>) {
         router.get("/v1/objects/:type/:id/stream") { request, context in try stream(request, context) }
     }
 

@@ -9,7 +9,7 @@ import NIOCore
 struct ParkedRoutes<Context: RequestContext> {
     let store: EventStore
 
-    func register(on router: Router<Context>) {
+    func register(on router: some RouterMethods<Context>) {
         router.get("/v1/sinks/parked") { request, _ in try list(request) }
         router.delete("/v1/sinks/:name/parked/:position") { _, context in try await drop(context) }
     }

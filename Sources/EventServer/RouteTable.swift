@@ -1,0 +1,31 @@
+import HTTPTypes
+import Hummingbird
+
+/// A router that remembers every route added to it, in order: the server's own list of its
+/// routes, which the OpenAPI document is checked against (so a new route cannot be left out of
+/// it). Routes are added to `router` as they are recorded.
+final class RouteTable<Context: RequestContext>: RouterMethods, @unchecked Sendable {
+    /// One route: its method and its path as Hummingbird writes it (`/v1/objects/:type`).
+    struct Route: Hashable {
+        let method: String
+        let path: String
+    }
+
+    let router: Router<Context>
+    private(set) var routes: [Route] = []
+
+    init(_ router: Router<Context>) { self.router = router }
+
+    @discardableResult
+    func on<Responder: HTTPResponder>(_ path: RouterPath, method: HTTPRequest.Method, responder: Responder) -> Self
+    where Responder.Context == Context {
+        routes.append(Route(method: method.rawValue, path: path.description))
+        router.on(path, method: method, responder: responder)
+        return self
+    }
+
+    func add(middleware: any MiddlewareProtocol<Request, Response, Context>) -> Self {
+        router.add(middleware: middleware)
+        return self
+    }
+}
