@@ -21,18 +21,16 @@ public enum EventServer {
     /// paths), in the order they are added: what the OpenAPI document must describe, no more
     /// and no less (the WebSocket route aside).
     public static func routes(store: EventStore) -> [String] {
-        routeTable(store: store, configuration: ServerConfiguration(), metrics: ServerMetrics(), streams: LogStreamHub(), rebuilds: nil).routes.map { route in
-            let path = route.path.split(separator: "/").map { $0.hasPrefix(":") ? "{\($0.dropFirst())}" : String($0) }.joined(separator: "/")
-            return "\(route.method) /\(path)"
+        routeTable(store: store, configuration: ServerConfiguration(), metrics: ServerMetrics(), streams: LogStreamHub(), rebuilds: nil).routes.map {
+            "\($0.method) \($0.path)"
         }
     }
 
     private static func routeTable(
         store: EventStore, configuration: ServerConfiguration, metrics: ServerMetrics, streams: LogStreamHub, rebuilds: RebuildRunner?
     ) -> RouteTable<BasicRequestContext> {
-        let router = Router(context: BasicRequestContext.self)
-        router.add(middleware: ProblemMiddleware())
-        let table = RouteTable(router)
+        let table = RouteTable(Router(context: BasicRequestContext.self))
+        table.add(middleware: ProblemMiddleware(routes: table))
         EventRoutes(store: store, configuration: configuration).register(on: table)
         ObjectRoutes(store: store, configuration: configuration).register(on: table)
         ObjectListingRoutes(store: store, configuration: configuration).register(on: table)

@@ -35,6 +35,7 @@ public enum ProblemType: String, CaseIterable, Sendable {
     case dataFolder = "data-folder"
     case internalError = "internal-error"
     case shuttingDown = "shutting-down"
+    case methodNotAllowed = "method-not-allowed"
     case httpError = "http-error"
 
     /// The type as answered: `/problems/NAME`.
@@ -76,6 +77,7 @@ public enum ProblemType: String, CaseIterable, Sendable {
         case .dataFolder: "The data folder cannot be used"
         case .internalError: "Internal server error"
         case .shuttingDown: "The server is shutting down"
+        case .methodNotAllowed: "The path does not take this method"
         case .httpError: "The HTTP request failed"
         }
     }

@@ -5,7 +5,8 @@ import Hummingbird
 /// routes, which the OpenAPI document is checked against (so a new route cannot be left out of
 /// it). Routes are added to `router` as they are recorded.
 final class RouteTable<Context: RequestContext>: RouterMethods, @unchecked Sendable {
-    /// One route: its method and its path as Hummingbird writes it (`/v1/objects/:type`).
+    /// One route: its method and its path as Hummingbird writes it, parameters in braces
+    /// (`/v1/objects/{type}`, as OpenAPI writes them too).
     struct Route: Hashable {
         let method: String
         let path: String
@@ -22,6 +23,19 @@ final class RouteTable<Context: RequestContext>: RouterMethods, @unchecked Senda
         routes.append(Route(method: method.rawValue, path: path.description))
         router.on(path, method: method, responder: responder)
         return self
+    }
+
+    /// The methods of the routes whose paths match `path` (a request's), in the order added;
+    /// empty when no route has that path.
+    func methods(for path: String) -> [String] {
+        let parts = path.split(separator: "/", omittingEmptySubsequences: true)
+        var methods: [String] = []
+        for route in routes where !methods.contains(route.method) {
+            let pattern = route.path.split(separator: "/", omittingEmptySubsequences: true)
+            guard pattern.count == parts.count else { continue }
+            if zip(pattern, parts).allSatisfy({ $0.hasPrefix("{") || $0 == $1 }) { methods.append(route.method) }
+        }
+        return methods
     }
 
     func add(middleware: any MiddlewareProtocol<Request, Response, Context>) -> Self {

@@ -79,7 +79,7 @@ struct BadInputTests {
         }
     }
 
-    @Test("bad query parameters and unknown routes")
+    @Test("bad query parameters, unknown routes, and known paths with other methods")
     func queries() async throws {
         try await withServer { client, _, _ in
             let from = try await client.get("/v1/objects/inventory/sku-1/events?from=0")
@@ -90,6 +90,15 @@ struct BadInputTests {
             #expect(missing.status == .notFound && missing.json["type"] as? String == "/problems/object-not-found")
             let route = try await client.get("/v2/whatever")
             #expect(route.status == .notFound && route.headers[.contentType] == "application/problem+json")
+            #expect(route.json["type"] as? String == "/problems/not-found")
+            // A path a route has, with a method it does not take: 405 with what it takes.
+            let method = try await client.execute(uri: "/v1/objects/inventory/sku-1/events", method: .put)
+            #expect(method.status == .methodNotAllowed && method.json["type"] as? String == "/problems/method-not-allowed")
+            #expect(method.headers[.allow] == "POST, GET")
+            let consumer = try await client.execute(uri: "/v1/consumers/c-1/ack", method: .get)
+            #expect(consumer.status == .methodNotAllowed && consumer.headers[.allow] == "POST")
+            let deeper = try await client.execute(uri: "/v1/objects/inventory/sku-1/events/more", method: .get)
+            #expect(deeper.status == .notFound, "a longer path is no route's")
         }
     }
 
