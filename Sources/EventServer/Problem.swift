@@ -156,6 +156,10 @@ extension Problem {
             self.init(
                 .notFound, type: .consumerNotFound, detail: error.description,
                 extensions: [Problem.string("field", "name"), Problem.string("consumer", name)])
+        case .parkedBatchNotFound(let sink, let position):
+            self.init(
+                .notFound, type: .parkedBatchNotFound, detail: error.description,
+                extensions: [Problem.string("field", "position"), Problem.string("sink", sink), Problem.number("position", position)])
         case .closed:
             self.init(.serviceUnavailable, type: .shuttingDown, detail: "retry against the restarted server", headers: [.retryAfter: "1"])
         case .dataFolderInUse, .dataFolderUnusable:

@@ -62,7 +62,7 @@ extension BatchApplier {
             }
         case .unpark(let sink, let firstPosition):
             let deleted = try ConsumerKeys.withParkedKey(sink: sink, position: firstPosition) { try transaction.delete(layout.parked, key: $0) }
-            if !deleted { return .failure(.invalidRequest(field: "position", reason: "\(sink) has no batch parked at \(firstPosition)")) }
+            if !deleted { return .failure(.parkedBatchNotFound(sink: sink, position: firstPosition)) }
         }
         return .success(())
     }

@@ -36,6 +36,8 @@ public enum EventStoreError: Error, Sendable, Equatable {
     case invariantBroken(InvariantBreach)
     /// No consumer has that name.
     case consumerNotFound(String)
+    /// The sink has no batch parked at that first position.
+    case parkedBatchNotFound(sink: String, position: Position)
     /// The idempotency key was used, within the window, for another request (another body,
     /// command or kind) on the same object branch. Nothing was written.
     case idempotencyKeyReused(key: String)
@@ -70,6 +72,7 @@ extension EventStoreError: CustomStringConvertible {
         case .invariantBroken(let breach):
             "merging would break \(breach.invariant) (\(breach.summary)) after event \(breach.seq) (\(breach.eventType), \(breach.eventID)) of \(breach.stream); nothing was written"
         case .consumerNotFound(let name): "there is no consumer \(name); create it with PUT /v1/consumers/\(name)"
+        case .parkedBatchNotFound(let sink, let position): "\(sink) has no batch parked at \(position); GET /v1/sinks/parked lists them"
         case .idempotencyKeyReused(let key):
             "the idempotency key \(key) was used for another request on this object; send a new key for a new request"
         case .closed: "the store is closed"

@@ -139,6 +139,9 @@ struct SinkTests {
                     }, next: 20))
             try await test.store.unpark(sink: "hook", firstPosition: 11)
             #expect(try test.store.parkedBatches().isEmpty)
+            await #expect(throws: EventStoreError.parkedBatchNotFound(sink: "hook", position: 11), "dropped once only") {
+                try await test.store.unpark(sink: "hook", firstPosition: 11)
+            }
             #expect(accepted.withLock { $0 }.sorted() == Array(1...30))
         }
     }
