@@ -62,7 +62,8 @@ struct StoreOptions: ParsableArguments {
         var logger = Logger(label: "evtool")
         logger.logLevel = .warning
         do {
-            return try EventStore(configuration: StoreConfiguration(directory: data), objectTypes: BundledTypes.all, holder: holder, logger: logger)
+            return try EventStore(
+                configuration: StoreConfiguration(directory: data), objectTypes: BundledTypes.all, logViews: BundledTypes.logViews, holder: holder, logger: logger)
         } catch {
             throw CommandFailure(error.description)
         }

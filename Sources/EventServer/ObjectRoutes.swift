@@ -67,14 +67,7 @@ struct ObjectRoutes<Context: RequestContext> {
     private func logViews() throws -> Response {
         let positions: [LogViewPosition]
         do { positions = try store.logViewPositions() } catch { throw Problem(error) }
-        var writer = JSONWriter(capacity: 64 + positions.count * 80)
-        writer.ascii("{\"views\":[")
-        for (index, position) in positions.enumerated() {
-            if index > 0 { writer.byte(UInt8(ascii: ",")) }
-            position.write(into: &writer)
-        }
-        writer.ascii("]}")
-        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: writer.bytes)))
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: LogViewPosition.json(positions))))
     }
 
     /// A cross-object view: `{"view", "version", "position", "lag", "state"}`, as of the log
@@ -88,19 +81,8 @@ struct ObjectRoutes<Context: RequestContext> {
                 .notFound, type: .viewNotFound, detail: "there is no cross-object view \(name); there are \(store.logViews.map(\.name).joined(separator: ", "))",
                 extensions: [Problem.string("field", "view")])
         }
-        var writer = JSONWriter(capacity: read.state.count + 96)
-        writer.ascii("{\"view\":")
-        writer.string(name)
-        writer.ascii(",\"version\":")
-        writer.integer(read.version)
-        writer.ascii(",\"position\":")
-        writer.integer(read.position)
-        writer.ascii(",\"lag\":")
-        writer.integer(store.commits.committedPosition - min(store.commits.committedPosition, read.position))
-        writer.ascii(",\"state\":")
-        writer.bytes.append(contentsOf: read.state)
-        writer.byte(UInt8(ascii: "}"))
-        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: writer.bytes)))
+        let json = read.json(name: name, head: store.commits.committedPosition)
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: json)))
     }
 
     /// Snapshots every view of the object at its head: 201 `{"object", "branch", "version",

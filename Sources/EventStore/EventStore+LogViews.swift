@@ -9,6 +9,24 @@ public struct LogViewRead: Sendable, Equatable {
     public let position: Position
     /// The state, compact JSON with sorted keys.
     public let state: [UInt8]
+
+    /// `{"view", "version", "position", "lag", "state"}`, the lag against the log's `head`:
+    /// over HTTP and from `evtool views` alike.
+    public func json(name: String, head: Position) -> [UInt8] {
+        var writer = JSONWriter(capacity: state.count + 96)
+        writer.ascii("{\"view\":")
+        writer.string(name)
+        writer.ascii(",\"version\":")
+        writer.integer(version)
+        writer.ascii(",\"position\":")
+        writer.integer(position)
+        writer.ascii(",\"lag\":")
+        writer.integer(head - min(head, position))
+        writer.ascii(",\"state\":")
+        writer.bytes.append(contentsOf: state)
+        writer.byte(UInt8(ascii: "}"))
+        return writer.bytes
+    }
 }
 
 /// Where a cross-object view is in the log.
@@ -21,6 +39,18 @@ public struct LogViewPosition: Sendable, Equatable {
     public let position: Position
     /// Positions committed and not folded yet.
     public let lag: UInt64
+
+    /// Every view's position as `{"views": [{"view", "version", "position", "lag"}]}`.
+    public static func json(_ positions: [LogViewPosition]) -> [UInt8] {
+        var writer = JSONWriter(capacity: 64 + positions.count * 80)
+        writer.ascii("{\"views\":[")
+        for (index, position) in positions.enumerated() {
+            if index > 0 { writer.byte(UInt8(ascii: ",")) }
+            position.write(into: &writer)
+        }
+        writer.ascii("]}")
+        return writer.bytes
+    }
 
     /// As JSON: `{"view", "version", "position", "lag"}`.
     public func write(into writer: inout JSONWriter) {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import EventModel
 import EventStore
 import EventStoreTesting
 import Foundation
@@ -87,6 +88,26 @@ struct EvToolTests {
         #expect(throws: (any Error).self) { _ = try EvTool.parseAsRoot(["view", "inventory/sku-1", "stock", "--key", "a", "--param", "key=b"]) }
     }
 
+    @Test("ls lists types and objects, views lists and reads cross-object views, on a data folder; unknown names fail clearly")
+    func listings() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let data = directory.appending("data")
+        for sku in ["sku-2", "sku-1", "sku-10"] {
+            try await run(["append", "inventory/\(sku)", "--type", "Restocked", "--payload", #"{"qty": 1}"#, "--data", data])
+        }
+        try await run(["ls", "--data", data])
+        try await run(["ls", "inventory", "--prefix", "sku-1", "--format", "table", "--data", data])
+        try await run(["ls", "inventory", "--all", "--limit", "1", "--data", data])
+        try await run(["views", "--data", data])
+        try await run(["views", "fleet", "--data", data])
+        let missing = await #expect(throws: CommandFailure.self) { try await run(["views", "nope", "--data", data]) }
+        #expect(missing?.description.contains("there are fleet") == true)
+        let store = try EventStore(configuration: StoreConfiguration(directory: data), logger: quietLogger)
+        #expect(try store.listObjects(of: try ObjectType("inventory"), limit: 10).objects.map(\.id) == ["sku-1", "sku-10", "sku-2"])
+        await store.close()
+    }
+
     @Test("sizes are bytes or whole KiB, MiB, GiB")
     func sizes() {
         #expect(ByteSize.parse("512MiB") == 512 << 20 && ByteSize.parse("2GiB") == 2 << 30 && ByteSize.parse("0") == 0 && ByteSize.parse("1000") == 1000)
@@ -116,16 +137,23 @@ struct EvToolTests {
         ["serve", "--live-bytes-max", "-1"],
         ["serve", "--checkpoint-rows-max", "0"],
         ["read", "inventory/sku-1", "--url", "ftp://x"],
+        ["ls", "inventory", "--limit", "0"],
+        ["ls", "--prefix", "sku-"],
+        ["ls", "Bad Type"],
+        ["ls", "inventory", "--after", "a b"],
+        ["tail", "--url", "http://x", "--object", "inventory"],
+        ["tail", "--url", "http://x", "--object-prefix", "sku-"],
     ])
     func usageErrors(arguments: [String]) {
         #expect(throws: (any Error).self) { _ = try EvTool.parseAsRoot(arguments) }
     }
 
-    @Test("every command's help teaches with examples", arguments: ["serve", "append", "read", "log", "stats", "schema", "view", "replay", "snapshot"])
+    @Test("every command's help teaches with examples", arguments: ["serve", "append", "read", "log", "stats", "schema", "view", "replay", "snapshot", "ls", "views", "tail"])
     func help(command: String) throws {
         let types: [String: any ParsableCommand.Type] = [
             "serve": ServeCommand.self, "append": AppendCommand.self, "read": ReadCommand.self, "log": LogCommand.self, "stats": StatsCommand.self,
             "schema": SchemaCommand.self, "view": ViewCommand.self, "replay": ReplayCommand.self, "snapshot": SnapshotCommand.self,
+            "ls": ListCommand.self, "views": ViewsCommand.self, "tail": TailCommand.self,
         ]
         let help = EvTool.helpMessage(for: try #require(types[command]))
         #expect(help.contains("Examples:"))
