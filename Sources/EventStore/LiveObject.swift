@@ -29,6 +29,8 @@ final class LiveObject: @unchecked Sendable {
     /// When its last checkpoint started, ms on the store's clock (when it woke up, before one).
     /// Writer only.
     var checkpointedMilliseconds: Int64
+    /// When its entry in the writer's timed checks is due (nil: it has none). Writer only.
+    var timedCheckDue: Int64?
     /// Its neighbours in the writer's least-recently-used order (not linked while it is being
     /// evicted). Writer only.
     var lessRecent: LiveObject?

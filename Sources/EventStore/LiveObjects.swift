@@ -188,8 +188,8 @@ final class LiveObjects: @unchecked Sendable {
             object.lock.withExclusive {
                 for view in object.views { view.commitBatch() }
             }
-            if !object.isClean, dirty.insert(object.number).inserted {
-                timedChecks.append((object.checkpointedMilliseconds + configuration.checkpointIntervalMilliseconds, object.number))
+            if !object.isClean, dirty.insert(object.number).inserted, object.timedCheckDue == nil {
+                scheduleTimedCheck(object, at: object.checkpointedMilliseconds + configuration.checkpointIntervalMilliseconds)
             }
             recount(object)
         }
@@ -224,6 +224,15 @@ final class LiveObjects: @unchecked Sendable {
 
     // MARK: - Checkpoints and eviction
 
+    /// Entries of ``timedChecks`` not looked at yet (read once the writer has stopped).
+    var timedCheckEntries: Int { timedChecks.count - timedChecksStart }
+
+    /// Puts `object` in ``timedChecks`` at `due`: one entry per object at a time.
+    private func scheduleTimedCheck(_ object: LiveObject, at due: Int64) {
+        object.timedCheckDue = due
+        timedChecks.append((due, object.number))
+    }
+
     /// Time-based checkpoints and eviction, between batches (the writer calls it when idle too).
     func maintain(nowMilliseconds: Int64) {
         while timedChecksStart < timedChecks.count, timedChecks[timedChecksStart].dueMilliseconds <= nowMilliseconds {
@@ -233,12 +242,14 @@ final class LiveObjects: @unchecked Sendable {
                 timedChecks.removeFirst(timedChecksStart)
                 timedChecksStart = 0
             }
-            guard dirty.contains(first.number), let object = objects[first.number] else { continue }
+            // An entry of an object that left (or of one woken again since) is dropped.
+            guard let object = objects[first.number], object.timedCheckDue == first.dueMilliseconds else { continue }
+            object.timedCheckDue = nil
+            guard dirty.contains(first.number) else { continue }
             if isDue(object, nowMilliseconds: nowMilliseconds, timed: true) { checkpoint(object, nowMilliseconds: nowMilliseconds) }
             // Still changed (checkpointed since, or under way, or its checkpoint failed): looked
             // at again an interval after its last checkpoint began, or a second from now.
-            let due = max(object.checkpointedMilliseconds + configuration.checkpointIntervalMilliseconds, nowMilliseconds + 1_000)
-            timedChecks.append((due, first.number))
+            scheduleTimedCheck(object, at: max(object.checkpointedMilliseconds + configuration.checkpointIntervalMilliseconds, nowMilliseconds + 1_000))
         }
         evictIfOverBudget(nowMilliseconds: nowMilliseconds)
         checkpoints.startWaiting()
@@ -321,7 +332,10 @@ final class LiveObjects: @unchecked Sendable {
         if object.isEvicting {
             if object.isClean {
                 remove(object.number)
-            } else if failed != nil {
+            } else if failed == nil {
+                // Changed while this checkpoint was written: checkpointed again, to leave then.
+                if !object.isCheckpointing { checkpoint(object, nowMilliseconds: object.checkpointedMilliseconds) }
+            } else {
                 // Stays until its checkpoint is written: first in line to leave again.
                 object.isEvicting = false
                 evicting.remove(object.number)

@@ -150,6 +150,40 @@ struct LiveObjectTests {
         await test.destroy()
     }
 
+    @Test("a changed object is checkpointed once its time is up, and however often it changes it waits in the timed checks once")
+    func timedCheckpoints() async throws {
+        var test = try TestStore.open(objectTypes: BundledTypes.all) {
+            $0.snapshotIntervalEvents = 1_000_000
+            $0.live.checkpointRowsMax = 1_000_000
+            $0.live.checkpointIntervalMilliseconds = 30_000
+        }
+        let stream = StreamName(object: try ObjectKey(parsing: "inventory/sku-t"))
+        let snapshotSeq = { (store: EventStore) throws -> Seq? in
+            try store.read { transaction in
+                guard let number = try store.layout.streamNumber(stream.storageKey, in: transaction) else { return nil }
+                return try store.layout.snapshot(of: self.stock, stream: number, atMost: .max, in: transaction)?.seq
+            }
+        }
+        _ = try await test.store.run(CommandRequest(stream: stream, command: "restock", body: ["qty": 5]))
+        #expect(try snapshotSeq(test.store) == nil, "not yet: neither events nor time are up")
+        var version: Seq = 1
+        for _ in 0..<4 {
+            test.clock.advance(byMilliseconds: 31_000)
+            // The writer looks at the timed checks about once a second.
+            var waited = 0
+            while try snapshotSeq(test.store) != version, waited < 40 {
+                try await Task.sleep(for: .milliseconds(100))
+                waited += 1
+            }
+            #expect(try snapshotSeq(test.store) == version, "checkpointed once its time was up")
+            version = try await test.store.run(CommandRequest(stream: stream, command: "restock", body: ["qty": 1])).version
+        }
+        await test.close()
+        #expect(test.store.live.timedCheckEntries <= 1, "one entry for the one changed object, not one per change")
+        test = try test.reopened()
+        await test.destroy()
+    }
+
     @Test("with a live budget of one byte, objects leave after every batch and wake for the next: every answer and state is as with room")
     func tinyBudget() async throws {
         let roomy = try TestStore.open(objectTypes: BundledTypes.all)
