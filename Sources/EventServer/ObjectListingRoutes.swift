@@ -40,8 +40,11 @@ struct ObjectListingRoutes<Context: RequestContext> {
         let type = try RequestParsing.objectType(context)
         let limit = try RequestParsing.integer("limit", request, default: Self.limitDefault, range: 1...Int64(EventStore.listingLimitMax))
         let prefix = request.uri.queryParameters.get("prefix").map { String($0) } ?? ""
-        if let bad = prefix.unicodeScalars.first(where: { !Self.isIDCharacter($0) }) {
-            throw Problem.invalidField("prefix", "holds \"\(bad)\"; ids hold only A-Z, a-z, 0-9, '.', '_', ':' and '-'", type: .invalidQuery)
+        if !prefix.isEmpty {
+            // A start of ids is checked as an id is.
+            do throws(NameError) { _ = try ObjectID(prefix) } catch {
+                throw Problem.invalidField("prefix", "must be the start of object ids: \(error.reason)", type: .invalidQuery)
+            }
         }
         var after: String?
         if let text = request.uri.queryParameters.get("after") {
@@ -58,12 +61,5 @@ struct ObjectListingRoutes<Context: RequestContext> {
             throw Problem.undeclaredType(type, schemas)
         }
         return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: listing.json())))
-    }
-
-    private static func isIDCharacter(_ scalar: Unicode.Scalar) -> Bool {
-        switch scalar {
-        case "A"..."Z", "a"..."z", "0"..."9", ".", "_", ":", "-": true
-        default: false
-        }
     }
 }

@@ -35,7 +35,6 @@ public final class EventStore: Sendable {
     private let lock: DataFolderLock
     let clock: any Clock
     let logger: Logger
-    private let compressors = Mutex<[ZstdCompressor]>([])
     private let isClosed = Mutex(false)
 
     /// Opens (or creates) the store in `configuration.directory` and starts its writer.
@@ -167,9 +166,7 @@ public final class EventStore: Sendable {
         }
         let threshold = configuration.compressionThresholdBytes
         if request.events.slots.contains(where: { $0.payloadCount > threshold }) {
-            let compressor = compressors.withLock { $0.popLast() } ?? ZstdCompressor(level: 3)
-            request.events.compress(thresholdBytes: threshold, using: compressor)
-            compressors.withLock { $0.append(compressor) }
+            CompressorPool.shared.with { request.events.compress(thresholdBytes: threshold, using: $0) }
         }
         let pending = request
         return try await submit { .append(pending, $0) }

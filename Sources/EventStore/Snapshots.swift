@@ -1,6 +1,5 @@
 import EventModel
 import LMDB
-import Synchronization
 import Zstd
 
 /// A snapshot to write again because the one stored was damaged (a failed checksum or frame):
@@ -39,16 +38,11 @@ struct SnapshotWriter {
 
     private init(compressor: ZstdCompressor) { self.compressor = compressor }
 
-    /// Compressors of finished ``pooledValue(version:summary:)`` calls: making one costs more
-    /// than compressing a small summary.
-    private static let pool = Mutex<[ZstdCompressor]>([])
-
-    /// ``value(version:summary:)`` with a compressor taken from a pool shared by every thread
-    /// (checkpoints encode many small summaries, each on whichever thread runs its job).
+    /// ``value(version:summary:)`` with a compressor from ``CompressorPool`` (checkpoints encode
+    /// many small summaries, each on whichever thread runs its job; making a compressor costs
+    /// more than compressing one).
     static func pooledValue(version: Int, summary json: [UInt8]) throws -> [UInt8] {
-        let compressor = pool.withLock { $0.popLast() } ?? ZstdCompressor(level: 3)
-        defer { pool.withLock { if $0.count < 8 { $0.append(compressor) } } }
-        return try SnapshotWriter(compressor: compressor).value(version: version, summary: json)
+        try CompressorPool.shared.with { try SnapshotWriter(compressor: $0).value(version: version, summary: json) }
     }
 
     /// The stored value of a snapshot of `summary` (compact JSON) by view `version`.
