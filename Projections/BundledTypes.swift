@@ -7,7 +7,7 @@ public enum BundledTypes {
         name: "inventory", views: [AnyProjection(StockView())],
         commands: [
             AnyDecider(RestockCommand()), AnyDecider(ReserveCommand()), AnyDecider(CloseReservationCommand.confirm),
-            AnyDecider(CloseReservationCommand.release), AnyDecider(AdjustCommand()),
+            AnyDecider(CloseReservationCommand.release), AnyDecider(AdjustCommand()), AnyDecider(SetReorderPointCommand()),
         ],
         timerHandler: AnyTimerHandler(ReservationExpiry()),
         invariants: [
@@ -37,8 +37,12 @@ public enum BundledTypes {
     /// for ``DocumentType/idleMillisecondsDefault`` are dropped by the idle timer.
     public static let document = DocumentType.definition()
 
-    /// The bundled views over the whole log: `fleet`.
-    public static let logViews: [AnyLogProjection] = [AnyLogProjection(FleetView())]
+    /// The bundled views over the whole log: `fleet`, `low-stock`, `orders-by-customer` and
+    /// `sensor-leaderboard`.
+    public static let logViews: [AnyLogProjection] = [
+        AnyLogProjection(FleetView()), AnyLogProjection(LowStockView()), AnyLogProjection(OrdersByCustomerView()),
+        AnyLogProjection(SensorLeaderboardView()),
+    ]
 
     /// Every bundled type, by name.
     public static let all: [String: ObjectTypeDefinition] = [inventory.name: inventory, building.name: building, document.name: document]

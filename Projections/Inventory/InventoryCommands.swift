@@ -128,6 +128,28 @@ public struct AdjustCommand: Decider {
     }
 }
 
+/// `setReorderPoint {point}`: the available units under which the SKU is low on stock (the
+/// `low-stock` cross-object view lists it); 0 clears it.
+public struct SetReorderPointCommand: Decider {
+    public struct Command: Codable, Sendable {
+        public var point: Int
+    }
+
+    public let name = "setReorderPoint"
+    public let source = StockView()
+    public init() {}
+
+    public func decide(_ command: Command, state: KeyedState<StockView.Summary, StockView.Order>, context: DecisionContext) -> Result<[NewEvent], Rejection> {
+        guard (0...1_000_000_000).contains(command.point) else {
+            return .failure(
+                Rejection(
+                    code: "INVALID_QUANTITY", status: 422, message: "point must be from 0 to 1000000000, got \(command.point)",
+                    facts: ["point": .number(Double(command.point))]))
+        }
+        return events { [try NewEvent(type: "ReorderPointSet", payload: ReorderPointSet(point: command.point))] }
+    }
+}
+
 /// Wraps event construction: encoding plain Codable structs cannot fail, so a failure is a
 /// programming error reported as a 500 rejection rather than a crash of the writer.
 func events(_ make: () throws -> [NewEvent]) -> Result<[NewEvent], Rejection> {

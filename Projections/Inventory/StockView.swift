@@ -109,3 +109,7 @@ struct Adjusted: Codable, Sendable {
     var delta: Int
     var reason: String
 }
+
+struct ReorderPointSet: Codable, Sendable {
+    var point: Int
+}

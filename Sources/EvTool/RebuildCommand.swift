@@ -16,11 +16,16 @@ struct RebuildCommand: AsyncParsableCommand {
             again, and never leaves a view half old, half new. The server starts one by itself \
             when a view's version changes.
 
+            A cross-object view (fleet, low-stock, ...) is rebuilt by forgetting what is stored \
+            of it and folding the whole log again (a server does it in the background); the \
+            bar follows its lag to 0.
+
             Examples:
               evtool rebuild stock
               evtool rebuild stock --type inventory --jobs 2
               evtool rebuild stock --force        # fold every object again
               evtool rebuild alerts --url http://127.0.0.1:8080
+              evtool rebuild low-stock
             """)
 
     @Argument(help: ArgumentHelp("The view, e.g. stock.", valueName: "view"))
@@ -47,7 +52,12 @@ struct RebuildCommand: AsyncParsableCommand {
             var members: [String: JSONValue] = ["jobs": .number(Double(jobs)), "force": .bool(force)]
             if let type { members["type"] = .string(type) }
             let started = try await remote.send(.POST, "/v1/projections/\(view)/rebuild", body: Array(JSONValue.object(members).jsonText.utf8))
-            guard let id = (try? started.body.withUnsafeBytes { try JSONValue(parsing: $0) })?["id"]?.integerValue else {
+            let answer = try? started.body.withUnsafeBytes { try JSONValue(parsing: $0) }
+            if answer?["id"] == nil, answer?["view"] != nil {
+                try await followLogView(remote)
+                return
+            }
+            guard let id = answer?["id"]?.integerValue else {
                 throw CommandFailure("the server answered without a job id")
             }
             var bar = ProgressBar()
@@ -66,6 +76,14 @@ struct RebuildCommand: AsyncParsableCommand {
             }
         } else {
             let engine = try store.openStore(holder: "evtool rebuild", mustExist: true)
+            if engine.logViews.contains(where: { $0.name == view }) {
+                do { try await rebuildLogView(engine) } catch {
+                    await engine.close()
+                    throw CommandFailure("\(error)")
+                }
+                await engine.close()
+                return
+            }
             let bar = Mutex(ProgressBar())
             do {
                 let job = try await engine.startRebuild(view: view, type: type, jobs: jobs, force: force)
@@ -91,5 +109,53 @@ struct RebuildCommand: AsyncParsableCommand {
         }
         print(finished.jsonText)
         if finished["state"]?.stringValue != "done" { throw ExitCode(1) }
+    }
+
+    /// Forgets the cross-object view and folds the whole log again, storing it once a second;
+    /// prints its position.
+    private func rebuildLogView(_ engine: EventStore) async throws {
+        guard type == nil else { throw ValidationError("--type is for a view of objects; \(view) is a cross-object view, folded from the whole log") }
+        try await engine.resetLogView(view)
+        var bar = ProgressBar()
+        let started = Date()
+        let head = engine.commits.committedPosition
+        var folded: UInt64 = 0
+        while true {
+            let step = try await engine.catchUpLogViews(writeIntervalMilliseconds: 1_000)
+            let lag = try engine.logViewLag()[view] ?? 0
+            folded = head - min(head, lag)
+            let elapsed = max(0.001, Date().timeIntervalSince(started))
+            bar.draw(
+                fraction: head == 0 ? 1 : Double(folded) / Double(head), events: folded, rate: Double(folded) / elapsed,
+                secondsLeft: folded > 0 ? elapsed * Double(lag) / Double(folded) : nil, final: step == 0)
+            if step == 0 { break }
+        }
+        try await engine.catchUpLogViews(limit: 0)
+        guard let position = try engine.logViewPositions().first(where: { $0.view == view }) else { return }
+        var writer = JSONWriter()
+        position.write(into: &writer)
+        print(String(decoding: writer.bytes, as: UTF8.self))
+    }
+
+    /// Follows a cross-object view the server folds again until it has caught up with the log;
+    /// prints its position.
+    private func followLogView(_ remote: RemoteStore) async throws {
+        var bar = ProgressBar()
+        while true {
+            let body = try await remote.send(.GET, "/v1/views").body
+            let listed = try body.withUnsafeBytes { try JSONValue(parsing: $0) }
+            guard case .array(let views)? = listed["views"], let entry = views.first(where: { $0["view"]?.stringValue == view }) else {
+                throw CommandFailure("the server does not list the view \(view)")
+            }
+            let position = UInt64(entry["position"]?.integerValue ?? 0)
+            let lag = UInt64(entry["lag"]?.integerValue ?? 0)
+            let total = position + lag
+            bar.draw(fraction: total == 0 ? 1 : Double(position) / Double(total), events: position, rate: 0, secondsLeft: nil, final: lag == 0)
+            if lag == 0 {
+                print(entry.jsonText)
+                return
+            }
+            try await Task.sleep(for: .milliseconds(500))
+        }
     }
 }

@@ -123,7 +123,7 @@ struct ViewCommand: AsyncParsableCommand {
     }
 
     /// `text` percent-encoded for a query (RFC 3986 unreserved characters kept).
-    private static func encoded(_ text: String) -> String {
+    static func encoded(_ text: String) -> String {
         text.addingPercentEncoding(withAllowedCharacters: CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~/")) ?? text
     }
 }

@@ -4,7 +4,7 @@ import Hummingbird
 import NIOCore
 
 /// `POST /v1/projections/{view}/rebuild {"type", "jobs", "force"}` → 202 with the job (`Location:
-/// /v1/jobs/{id}`); `GET /v1/jobs/{id}` → its progress, rate and time left; `GET /v1/jobs`.
+/// /v1/jobs/{id}`), or for a cross-object view 202 with its position (`Location: /v1/views/{view}`); `GET /v1/jobs/{id}` → its progress, rate and time left; `GET /v1/jobs`.
 struct JobRoutes<Context: RequestContext> {
     let store: EventStore
     let runner: RebuildRunner
@@ -37,11 +37,31 @@ struct JobRoutes<Context: RequestContext> {
             guard case .bool(let flag) = value else { throw Problem.invalidField("/force", "must be true or false") }
             force = flag
         }
+        if store.logViews.contains(where: { $0.name == view }) {
+            guard type == nil else { throw Problem.invalidField("/type", "is for a view of objects; \(view) is a cross-object view, folded from the whole log") }
+            return try await resetLogView(view)
+        }
         let job: RebuildJob
         do { job = try await runner.start(view: view, type: type, jobs: jobs, force: force) } catch { throw Problem(error) }
         return Response(
             status: .accepted, headers: [.contentType: "application/json", .location: "/v1/jobs/\(job.id)"],
             body: .init(byteBuffer: ByteBuffer(bytes: Array(Self.json(job, now: store.clockMilliseconds).jsonText.utf8))))
+    }
+
+    /// A cross-object view is rebuilt by forgetting what is stored of it; the server's fold
+    /// starts it again from the log's first event. 202 with its position (`Location:
+    /// /v1/views/{view}`, whose lag shows the progress).
+    private func resetLogView(_ view: String) async throws -> Response {
+        let position: LogViewPosition?
+        do {
+            try await store.resetLogView(view)
+            position = try store.logViewPositions().first { $0.view == view }
+        } catch { throw Problem(error) }
+        var writer = JSONWriter()
+        position?.write(into: &writer)
+        return Response(
+            status: .accepted, headers: [.contentType: "application/json", .location: "/v1/views/\(view)"],
+            body: .init(byteBuffer: ByteBuffer(bytes: writer.bytes)))
     }
 
     private func job(_ request: Request, _ context: Context) throws -> Response {

@@ -14,7 +14,7 @@ struct ObjectRoutes<Context: RequestContext> {
         router.post("/v1/objects/:type/:id/commands/:name") { request, context in try await command(request, context) }
         router.post("/v1/objects/:type/:id/snapshots") { request, context in try await snapshot(request, context) }
         router.get("/v1/views") { _, _ in try logViews() }
-        router.get("/v1/views/:view") { _, context in try logView(context) }
+        router.get("/v1/views/:view") { request, context in try logView(request, context) }
     }
 
     private func definition(of stream: StreamName) throws -> ObjectTypeDefinition {
@@ -70,18 +70,34 @@ struct ObjectRoutes<Context: RequestContext> {
         return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: LogViewPosition.json(positions))))
     }
 
-    /// A cross-object view: `{"view", "version", "position", "lag", "state"}`, as of the log
-    /// position it has folded.
-    private func logView(_ context: Context) throws -> Response {
+    /// A cross-object view, as far as it has folded the log, or as of `?at=POSITION`:
+    /// - `{"view", "version", "position", "lag", "state"}`: its summary;
+    /// - `?key=K`, `?prefix=P`, `?from=A&to=B` (keys from A, before B), with `?limit=` (100, at
+    ///   most 1,000) and `?after=` (the `next` of the page before): `{"view", "version",
+    ///   "position", "lag", "rows": [{"key", "row"}], "next"}`, in key order;
+    /// - `?order=asc|desc` with `?limit=` and `?after=`: the rows in the view's order, each with
+    ///   its `sortKey`, and `"orderedBy"` (top-N reads: `?order=desc&limit=10`).
+    private func logView(_ request: Request, _ context: Context) throws -> Response {
         let name = context.parameters.get("view") ?? ""
-        let read: LogViewRead?
-        do { read = try store.readLogView(name) } catch { throw Problem(error) }
-        guard let read else {
+        guard let view = store.logViews.first(where: { $0.name == name }) else {
             throw Problem(
                 .notFound, type: .viewNotFound, detail: "there is no cross-object view \(name); there are \(store.logViews.map(\.name).joined(separator: ", "))",
                 extensions: [Problem.string("field", "view")])
         }
-        let json = read.json(name: name, head: store.commits.committedPosition)
+        var parameters: [String: String] = [:]
+        for (key, value) in request.uri.queryParameters {
+            let field = String(key)
+            guard LogViewQuery.parameters.contains(field) else {
+                throw Problem.invalidField(field, "is not a parameter of a cross-object view's read; it takes \(LogViewQuery.parameters.sorted().joined(separator: ", "))")
+            }
+            parameters[field] = String(value)
+        }
+        let query: LogViewQuery
+        do { query = try LogViewQuery(parameters: parameters, view: view) } catch { throw Problem.invalidField(error.field, error.reason) }
+        let answer: LogViewAnswer?
+        do { answer = try store.readLogView(name, query) } catch { throw Problem(error) }
+        guard let answer else { throw Problem(.notFound, type: .viewNotFound, detail: "there is no cross-object view \(name)", extensions: [Problem.string("field", "view")]) }
+        let json = answer.json(view: view, head: store.commits.committedPosition)
         return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: json)))
     }
 
@@ -97,7 +113,8 @@ struct ObjectRoutes<Context: RequestContext> {
             body: .init(byteBuffer: ByteBuffer(bytes: taken.json())))
     }
 
-    /// Runs a command through the object's single writer: 200 `{"object", "events", "version"}`,
+    /// Runs a command through the object's single writer (its events stored with the
+    /// `Event-Metadata` header's JSON object as metadata): 200 `{"object", "events", "version"}`,
     /// with `"state"` (the view the decider read, after the events) only when asked for with
     /// `Prefer: return=representation` or `?include=state`; or the decider's refusal as
     /// problem+json with its `code` and facts.
@@ -113,8 +130,14 @@ struct ObjectRoutes<Context: RequestContext> {
         try RequestParsing.requireJSON(request)
         let ifMatch = try RequestParsing.ifMatchVersion(request)
         let representation = try RequestParsing.representation(request)
+        let metadata = try RequestParsing.eventMetadata(request)
         let body = try await request.body.collect(upTo: store.configuration.limits.requestBytesMax)
-        let idempotencyKey = try RequestParsing.idempotencyKey(request, parts: [Array("command \(name) \(ifMatch.map(String.init) ?? "")".utf8), Array(buffer: body)])
+        let idempotencyKey = try RequestParsing.idempotencyKey(
+            request,
+            parts: [
+                Array("command \(name) \(ifMatch.map(String.init) ?? "")".utf8), Array(buffer: body),
+                Array((request.headers[RequestParsing.eventMetadata] ?? "").utf8),
+            ])
         let command: JSONValue
         do {
             command = try body.withUnsafeReadableBytes { bytes throws(JSONSyntaxError) in try JSONValue(parsing: bytes) }
@@ -126,7 +149,7 @@ struct ObjectRoutes<Context: RequestContext> {
             outcome = try await store.run(
                 CommandRequest(
                     stream: stream, expectedVersion: ifMatch.map { .exactly($0) } ?? .any, command: name, body: command, idempotencyKey: idempotencyKey,
-                    includeState: representation != .minimal))
+                    includeState: representation != .minimal, metadata: metadata))
         } catch {
             if case .rejected(let rejection) = error { throw Problem(rejection) }
             if ifMatch != nil, case .versionConflict = error { throw Problem.preconditionFailed(error) }

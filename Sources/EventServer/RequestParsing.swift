@@ -65,6 +65,10 @@ enum RequestParsing {
     static let prefer = HTTPField.Name("Prefer")!
     static let preferenceApplied = HTTPField.Name("Preference-Applied")!
     static let idempotencyKey = HTTPField.Name("Idempotency-Key")!
+    /// The metadata a command's events are stored with: a JSON object.
+    static let eventMetadata = HTTPField.Name("Event-Metadata")!
+    /// The longest `Event-Metadata`, in bytes.
+    static let eventMetadataBytesMax = 4_096
     /// Says an answer is the remembered one of an earlier request with the same key.
     static let idempotentReplayed = HTTPField.Name("Idempotent-Replayed")!
 
@@ -74,6 +78,19 @@ enum RequestParsing {
         guard var value = request.headers[idempotencyKey] else { return nil }
         if value.count >= 2, value.hasPrefix("\""), value.hasSuffix("\"") { value = String(value.dropFirst().dropLast()) }
         do { return try IdempotencyKey(value, request: parts) } catch { throw Problem(error) }
+    }
+
+    /// The `Event-Metadata` header's JSON object (empty without one).
+    /// - Throws: a 400 naming the header when it is not a JSON object or is too long.
+    static func eventMetadata(_ request: Request) throws -> [String: JSONValue] {
+        guard let text = request.headers[eventMetadata] else { return [:] }
+        guard text.utf8.count <= eventMetadataBytesMax else {
+            throw Problem.invalidField("Event-Metadata", "is \(text.utf8.count) bytes, more than \(eventMetadataBytesMax)")
+        }
+        guard case .object(let members)? = try? Array(text.utf8).withUnsafeBytes({ try JSONValue(parsing: $0) }) else {
+            throw Problem.invalidField("Event-Metadata", "must be a JSON object, such as {\"customer\": \"c-1\"}")
+        }
+        return members
     }
 
     /// What `?include=` (a comma-separated list; `state` is the one member there is) and the

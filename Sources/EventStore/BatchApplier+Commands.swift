@@ -52,7 +52,7 @@ extension BatchApplier {
             let state = request.includeState ? try stateJSON(of: view.name, stream: request.stream, at: place, definition: definition) : nil
             return .success(CommandOutcome(stream: request.stream, events: [], firstPosition: 0, version: place.head, state: state))
         case .success(let decided):
-            let written = try write(decidedRequest(for: request.stream, decided), at: place, definition: definition)
+            let written = try write(decidedRequest(for: request.stream, decided, metadata: request.metadata), at: place, definition: definition)
             let state = request.includeState ? try written.object?.view(view.name)?.workingSummaryJSON() : nil
             return .success(
                 CommandOutcome(
@@ -161,13 +161,15 @@ extension BatchApplier {
     }
 
     /// The request that appends to `stream` what a decider decided, with generated ids.
-    mutating func decidedRequest(for stream: StreamName, _ decided: [NewEvent]) throws -> AppendRequest {
+    mutating func decidedRequest(for stream: StreamName, _ decided: [NewEvent], metadata: [UInt8] = []) throws -> AppendRequest {
         var batch = EventBatch()
         for event in decided {
             var type = event.type
             try type.withUTF8 { type in
                 try event.json.withUnsafeBytes { data in
-                    try batch.add(id: nil, type: UnsafeRawBufferPointer(type), data: data, metadata: UnsafeRawBufferPointer(start: nil, count: 0))
+                    try metadata.withUnsafeBytes { metadata in
+                        try batch.add(id: nil, type: UnsafeRawBufferPointer(type), data: data, metadata: metadata)
+                    }
                 }
             }
         }

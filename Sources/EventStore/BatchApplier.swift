@@ -68,6 +68,7 @@ struct BatchApplier {
         case .createJob(let job, let reply): return reply.completion(try createJob(job))
         case .job(let write, let reply): return reply.completion(try apply(write))
         case .storeLogView(let write, let reply): return reply.completion(try apply(write))
+        case .resetLogView(let view, let reply): return reply.completion(try reset(view))
         case .checkpoint(let write, let reply): return reply.completion(try apply(write))
         case .checkpointEnded(let job, let snapshots, let failure, let reply):
             for snapshot in snapshots { _ = try apply(snapshot) }

@@ -16,16 +16,19 @@ public struct CommandRequest: Sendable {
     public let idempotencyKey: IdempotencyKey?
     /// Whether the answer carries the state of the view the decider read, after the command.
     public let includeState: Bool
+    /// The metadata every event it decides is stored with: a compact JSON object, or empty for
+    /// none (cross-object views read it: the customer of an order).
+    public let metadata: [UInt8]
     /// The body decoded into the decider's command (on the caller's task, never by the writer).
     var prepared: PreparedCommand?
     /// The body's size, estimated when it is prepared: what the writer's queue weighs it by.
     var weight = 0
 
     /// A request to run the command `name` with `body` on `stream`; with `includeState`, the
-    /// answer carries the decider's view after it.
+    /// answer carries the decider's view after it; its events carry `metadata` (a JSON object).
     public init(
         stream: StreamName, expectedVersion: ExpectedVersion = .any, command name: String, body: JSONValue, idempotencyKey: IdempotencyKey? = nil,
-        includeState: Bool = false
+        includeState: Bool = false, metadata: [String: JSONValue] = [:]
     ) {
         self.stream = stream
         self.expectedVersion = expectedVersion
@@ -33,5 +36,12 @@ public struct CommandRequest: Sendable {
         self.body = body
         self.idempotencyKey = idempotencyKey
         self.includeState = includeState
+        if metadata.isEmpty {
+            self.metadata = []
+        } else {
+            var writer = JSONWriter()
+            writer.value(.object(metadata))
+            self.metadata = writer.bytes
+        }
     }
 }

@@ -1,77 +1,14 @@
 import EventModel
 import LMDB
 
-/// A cross-object view as read: the position of the log it reflects and its state.
-public struct LogViewRead: Sendable, Equatable {
-    /// The view's version.
-    public let version: Int
-    /// The last log position folded into it.
-    public let position: Position
-    /// The state, compact JSON with sorted keys.
-    public let state: [UInt8]
-
-    /// `{"view", "version", "position", "lag", "state"}`, the lag against the log's `head`:
-    /// over HTTP and from `evtool views` alike.
-    public func json(name: String, head: Position) -> [UInt8] {
-        var writer = JSONWriter(capacity: state.count + 96)
-        writer.ascii("{\"view\":")
-        writer.string(name)
-        writer.ascii(",\"version\":")
-        writer.integer(version)
-        writer.ascii(",\"position\":")
-        writer.integer(position)
-        writer.ascii(",\"lag\":")
-        writer.integer(head - min(head, position))
-        writer.ascii(",\"state\":")
-        writer.bytes.append(contentsOf: state)
-        writer.byte(UInt8(ascii: "}"))
-        return writer.bytes
-    }
-}
-
-/// Where a cross-object view is in the log.
-public struct LogViewPosition: Sendable, Equatable {
-    /// Its name.
-    public let view: String
-    /// Its version.
-    public let version: Int
-    /// The last log position folded into it.
-    public let position: Position
-    /// Positions committed and not folded yet.
-    public let lag: UInt64
-
-    /// Every view's position as `{"views": [{"view", "version", "position", "lag"}]}`.
-    public static func json(_ positions: [LogViewPosition]) -> [UInt8] {
-        var writer = JSONWriter(capacity: 64 + positions.count * 80)
-        writer.ascii("{\"views\":[")
-        for (index, position) in positions.enumerated() {
-            if index > 0 { writer.byte(UInt8(ascii: ",")) }
-            position.write(into: &writer)
-        }
-        writer.ascii("]}")
-        return writer.bytes
-    }
-
-    /// As JSON: `{"view", "version", "position", "lag"}`.
-    public func write(into writer: inout JSONWriter) {
-        writer.ascii("{\"view\":")
-        writer.string(view)
-        writer.ascii(",\"version\":")
-        writer.integer(version)
-        writer.ascii(",\"position\":")
-        writer.integer(position)
-        writer.ascii(",\"lag\":")
-        writer.integer(lag)
-        writer.byte(UInt8(ascii: "}"))
-    }
-}
-
-/// A cross-object view's new state, from folding the log from `from` through `through`.
+/// A cross-object view's new state, from folding the log from `from` through `through`: its
+/// summary and the rows changed since `from`.
 struct LogViewWrite {
     let view: AnyLogProjection
     let from: Position
     let through: Position
     let state: JSONValue
+    let rows: [LogRowChange]
 }
 
 extension EventStore {
@@ -79,36 +16,6 @@ extension EventStore {
     static let logViewStream: UInt64 = 0
     /// Event data folded into a cross-object view per transaction, at most (about).
     static let logViewBytesMax = 16 << 20
-
-    /// The cross-object view `name` (nil for an unknown view): as folded so far by
-    /// ``catchUpLogViews(limit:writeIntervalMilliseconds:)`` in this process, else as stored; a
-    /// view not folded yet, or folded by another version, reads as its initial state at position 0.
-    public func readLogView(_ name: String) throws(EventStoreError) -> LogViewRead? {
-        guard let view = logViews.first(where: { $0.name == name }) else { return nil }
-        do {
-            let folded = try logViewCache.with(name) { entry throws -> LogViewRead? in
-                guard let entry else { return nil }
-                var writer = JSONWriter()
-                writer.value(try entry.state.json())
-                return LogViewRead(version: view.version, position: entry.position, state: writer.bytes)
-            }
-            if let folded { return folded }
-        } catch {
-            throw .corruptRecord(position: 0, reason: "the view \(name) does not encode: \(error)")
-        }
-        return try read { transaction in
-            if let stored = try StoredView.read(stream: Self.logViewStream, name: name, layout: layout, transaction: transaction),
-                stored.version == view.version
-            {
-                var writer = JSONWriter()
-                writer.value(stored.state)
-                return LogViewRead(version: view.version, position: stored.seq, state: writer.bytes)
-            }
-            var writer = JSONWriter()
-            writer.value(try view.fold(nil, []))
-            return LogViewRead(version: view.version, position: 0, state: writer.bytes)
-        }
-    }
 
     /// Folds up to `limit` log positions (and about 16 MiB of event data) after each cross-object
     /// view's position into its typed state, kept in memory from one call to the next (read from
@@ -126,22 +33,34 @@ extension EventStore {
                 let storedPosition = header.flatMap { $0.version == view.version ? $0.seq : nil } ?? 0
                 let entry = try logViewCache.with(view.name) { entry throws -> LogViewCache.Entry in
                     if let current = entry, current.storedPosition == storedPosition { return current }
-                    let stored = storedPosition > 0
-                        ? try StoredView.read(stream: Self.logViewStream, name: view.name, layout: layout, transaction: transaction)?.state : nil
-                    let fresh = LogViewCache.Entry(state: try view.state(from: stored), position: storedPosition)
+                    let fresh = try logViewEntry(view, storedPosition: storedPosition, in: transaction)
                     entry = fresh
                     return fresh
                 }
                 let events = try logEvents(for: view, after: entry.position, limit: limit, in: transaction)
-                logViewCache.with(view.name) { _ in
+                try logViewCache.with(view.name) { cached in
+                    entry.context.transaction = transaction
+                    defer { entry.context.transaction = nil }
                     if !events.events.isEmpty { entry.state.fold(events.events) }
+                    do { try entry.context.check() } catch {
+                        // Folded in part: start again from storage next time.
+                        cached = nil
+                        throw error
+                    }
                     folded += Int(events.through - entry.position)
                     entry.position = events.through
                 }
                 let due = ContinuousClock.now - entry.storedAt >= .milliseconds(writeIntervalMilliseconds)
                 guard entry.position > entry.storedPosition, due else { return nil }
-                let state = try logViewCache.with(view.name) { _ in try entry.state.json() }
-                return LogViewWrite(view: view, from: entry.storedPosition, through: entry.position, state: state)
+                return try logViewCache.with(view.name) { cached in
+                    do {
+                        return LogViewWrite(
+                            view: view, from: entry.storedPosition, through: entry.position, state: try entry.state.json(), rows: try entry.state.freeze())
+                    } catch {
+                        cached = nil
+                        throw error
+                    }
+                }
             }
             guard let write else { continue }
             do {
@@ -152,16 +71,37 @@ extension EventStore {
                 throw error
             }
             logViewCache.with(view.name) { entry in
-                entry?.storedPosition = write.through
-                entry?.storedAt = .now
+                guard let current = entry else { return }
+                current.state.frozenStored(rows: logViewRows(view, bound: write.through, context: current.context))
+                current.storedPosition = write.through
+                current.storedAt = .now
             }
         }
         return folded
     }
 
-    /// The events of the log after `position` that `view` reads (up to `limit` positions and
-    /// about ``logViewBytesMax`` of data), and the last position looked at.
-    private func logEvents(for view: AnyLogProjection, after position: Position, limit: Int, in transaction: ReadTransaction) throws
+    /// A view's typed state as stored at `storedPosition` (0: the initial state).
+    func logViewEntry(_ view: AnyLogProjection, storedPosition: Position, in transaction: ReadTransaction) throws -> LogViewCache.Entry {
+        var stored: JSONValue?
+        if storedPosition > 0 {
+            guard let read = try StoredView.read(stream: Self.logViewStream, name: view.name, layout: layout, transaction: transaction) else {
+                throw EventStoreError.corruptRecord(position: storedPosition, reason: "the stored state of the view \(view.name) does not parse")
+            }
+            stored = read.state
+        }
+        let context = RowReadContext()
+        let state = try view.state(from: stored, rows: logViewRows(view, bound: storedPosition, context: context))
+        return LogViewCache.Entry(state: state, context: context, position: storedPosition)
+    }
+
+    /// The rows of `view` in storage as of `bound`, read through `context`'s transaction.
+    func logViewRows(_ view: AnyLogProjection, bound: Position, context: RowReadContext) -> LogViewRowSource {
+        LogViewRowSource(rows: StoredRows(layout: layout, logView: view.name, version: view.version, bound: bound), context: context)
+    }
+
+    /// The events of the log after `position` that `view` reads (up to `limit` positions, about
+    /// ``logViewBytesMax`` of data, and `upTo`), and the last position looked at.
+    func logEvents(for view: AnyLogProjection, after position: Position, upTo last: Position = .max, limit: Int, in transaction: ReadTransaction) throws
         -> (events: [LogEvent], through: Position)
     {
         let decoder = RecordDecoder()
@@ -172,7 +112,7 @@ extension EventStore {
             var entry = try StoreKeys.withKey(position + 1) { try log.seek(atLeast: $0) }
             var scanned = 0
             var bytes = 0
-            while let current = entry, scanned < limit, bytes < Self.logViewBytesMax {
+            while let current = entry, scanned < limit, bytes < Self.logViewBytesMax, StoreKeys.integer(current.key) <= last {
                 let position = StoreKeys.integer(current.key)
                 let event = try decoder.decode(position: position, record: current.value)
                 // Each stream's name is read and parsed once per fold, not per event; nil
@@ -184,7 +124,10 @@ extension EventStore {
                     names[event.stream] = wanted ? Self.parse(name) : .some(nil)
                 }
                 if case .some(.some(let name)) = names[event.stream] {
-                    events.append(LogEvent(object: name.object, branch: name.branch, position: position, event: try RecordedEvent(event)))
+                    events.append(
+                        LogEvent(
+                            object: name.object, branch: name.branch, position: position, event: try RecordedEvent(event),
+                            metadataJSON: event.metadata.count > 2 ? Array(event.metadata) : []))
                 }
                 through = position
                 scanned += 1
@@ -195,13 +138,27 @@ extension EventStore {
         return (events, through)
     }
 
-    /// A stream's object and branch; nil for a name that does not parse (a deleted branch's
-    /// `NAME~deleted`).
+    /// A stream's object and branch; nil for a name that does not parse. A branch deleted since
+    /// (`NAME~deleted`) reads as the branch it was: its events were committed there, and a
+    /// view folds the same whether it reached them before the deletion or after.
     private static func parse(_ name: StoredStreamName) -> (object: ObjectKey, branch: BranchName)? {
-        guard let object = try? ObjectKey(parsing: String(decoding: name.object, as: UTF8.self)),
-            let branch = try? BranchName(String(decoding: name.branch, as: UTF8.self))
+        var branchName = String(decoding: name.branch, as: UTF8.self)
+        if branchName.hasSuffix(StreamRecord.deletedSuffix) { branchName.removeLast(StreamRecord.deletedSuffix.count) }
+        guard let object = try? ObjectKey(parsing: String(decoding: name.object, as: UTF8.self)), let branch = try? BranchName(branchName)
         else { return nil }
         return (object, branch)
+    }
+
+    /// Forgets everything stored of the cross-object view `name` (its summary, snapshots, rows
+    /// and order, in one transaction): it is folded again from the log's first event by the
+    /// next catch-ups (a server's, in the background). What `verify` finding it damaged calls for.
+    /// - Throws: ``EventStoreError/invalidRequest(field:reason:)`` for an unknown view.
+    public func resetLogView(_ name: String) async throws(EventStoreError) {
+        guard let view = logViews.first(where: { $0.name == name }) else {
+            throw .invalidRequest(field: "view", reason: "there is no cross-object view \(name); there are \(logViews.map(\.name).joined(separator: ", "))")
+        }
+        try await submit { .resetLogView(view, $0) }
+        logViewCache.with(name) { $0 = nil }
     }
 
     /// How far each cross-object view is behind the log: `name` → positions not folded yet.
@@ -228,17 +185,69 @@ extension EventStore {
 }
 
 extension BatchApplier {
-    /// Stores a cross-object view's state with its checkpoint, if the checkpoint is still the one
-    /// the fold started from.
+    /// Positions between the snapshots of a cross-object view's summary, at least: what a read
+    /// as of a position folds on top of the newest one before it, at most (about).
+    static let logViewSnapshotInterval: Position = 16_384
+
+    /// Deletes what is stored of `view` at its version: its summary and checkpoint, snapshots,
+    /// rows and order.
+    func reset(_ view: AnyLogProjection) throws -> Result<Void, EventStoreError> {
+        try StoredView.withKey(stream: EventStore.logViewStream, name: view.name) { _ = try transaction.delete(layout.views, key: $0) }
+        var prefixes = [RowKeys.prefix(stream: EventStore.logViewStream, view: view.name, version: view.version)]
+        let order = LogViewOrderIndex(layout: layout, view: view.name, version: view.version)
+        prefixes += [order.orderPrefix, order.keyPrefix]
+        for prefix in prefixes { try deleteAll(in: layout.rows, prefix: prefix) }
+        let snapshots = SnapshotKeys.withKey(stream: EventStore.logViewStream, name: view.name, seq: 0) { Array($0.dropLast(8)) }
+        try deleteAll(in: layout.snapshots, prefix: snapshots)
+        return .success(())
+    }
+
+    /// Deletes every entry of `database` whose key starts with `prefix`.
+    private func deleteAll(in database: Database, prefix: [UInt8]) throws {
+        var keys: [[UInt8]] = []
+        try transaction.withCursor(database) { cursor in
+            var entry = try prefix.withUnsafeBytes { try cursor.seek(atLeast: $0) }
+            while let current = entry, current.key.starts(with: prefix) {
+                keys.append(Array(current.key))
+                entry = try cursor.next()
+            }
+        }
+        for key in keys { _ = try key.withUnsafeBytes { try transaction.delete(database, key: $0) } }
+    }
+
+    /// Stores a cross-object view's summary and changed rows with its checkpoint, if the
+    /// checkpoint is still the one the fold started from; every so often a snapshot of the
+    /// summary too, which reads as of a position start from.
     func apply(_ write: LogViewWrite) throws -> Result<Void, EventStoreError> {
-        let stored = try StoredView.header(stream: EventStore.logViewStream, name: write.view.name, layout: layout, transaction: transaction)
-        let current = stored.flatMap { $0.version == write.view.version ? $0.seq : nil } ?? 0
+        let view = write.view
+        let stored = try StoredView.header(stream: EventStore.logViewStream, name: view.name, layout: layout, transaction: transaction)
+        let current = stored.flatMap { $0.version == view.version ? $0.seq : nil } ?? 0
         guard current == write.from else {
-            return .failure(.invalidRequest(field: "view", reason: "\(write.view.name) moved to \(current) while it was folded from \(write.from)"))
+            return .failure(.invalidRequest(field: "view", reason: "\(view.name) moved to \(current) while it was folded from \(write.from)"))
         }
         try StoredView.write(
-            stream: EventStore.logViewStream, name: write.view.name, version: write.view.version, seq: write.through, state: write.state,
+            stream: EventStore.logViewStream, name: view.name, version: view.version, seq: write.through, state: write.state,
             layout: layout, transaction: transaction)
+        if !write.rows.isEmpty {
+            let prefix = RowKeys.prefix(stream: EventStore.logViewStream, view: view.name, version: view.version)
+            let order = view.orderedBy == nil ? nil : LogViewOrderIndex(layout: layout, view: view.name, version: view.version)
+            var escaped: [UInt8] = []
+            for change in write.rows {
+                escaped.removeAll(keepingCapacity: true)
+                let isLong = RowKeys.appendEscaped(change.key, to: &escaped)
+                let key = escaped.withUnsafeBytes { RowKeys.recordKey(prefix: prefix, escaped: $0, seq: write.through) }
+                let value = RowRecord.encode(json: change.json, key: change.key, longKey: isLong)
+                try key.withUnsafeBytes { key in try value.withUnsafeBytes { try transaction.put(layout.rows, key: key, value: $0) } }
+                try order?.set(change.key, sortKey: change.sortKey, in: transaction)
+            }
+        }
+        if write.from == 0 || write.through / Self.logViewSnapshotInterval != write.from / Self.logViewSnapshotInterval {
+            var summary = JSONWriter()
+            summary.value(write.state)
+            try SnapshotWriter().write(
+                stream: EventStore.logViewStream, name: view.name, version: view.version, seq: write.through, summary: summary.bytes, layout: layout,
+                transaction: transaction)
+        }
         return .success(())
     }
 }

@@ -6,12 +6,15 @@ import Foundation
 /// interval, and read by ``EventStore/readLogView(_:)`` ahead of storage.
 ///
 /// Without it every catch-up would decode the stored state, fold a few events and encode it
-/// again: a cost that grows with the state (the fleet's open reservations) paid on every commit.
+/// again: a cost that grows with the state paid on every commit. Rows changed since the last
+/// write stay here too (read ahead of storage), the others are read from storage.
 final class LogViewCache: @unchecked Sendable {
     /// One view's state in memory.
     final class Entry {
         /// The typed state, folded through ``position``.
         let state: LogViewState
+        /// The transaction its rows below read through while it folds.
+        let context: RowReadContext
         /// The last log position folded in.
         var position: Position
         /// The position of the state in storage this one was read from or last written as.
@@ -19,8 +22,9 @@ final class LogViewCache: @unchecked Sendable {
         /// When it was last written (or read from storage).
         var storedAt: ContinuousClock.Instant
 
-        init(state: LogViewState, position: Position) {
+        init(state: LogViewState, context: RowReadContext, position: Position) {
             self.state = state
+            self.context = context
             self.position = position
             storedPosition = position
             storedAt = .now

@@ -76,19 +76,27 @@ extension StoreLayout {
     func snapshot(
         of view: AnyProjection, stream: UInt64, atMost seq: Seq, in transaction: some ReadableTransaction, skipped: (Seq) -> Void = { _ in }
     ) throws -> (seq: Seq, summary: JSONValue)? {
+        try snapshot(name: view.name, version: view.version, stream: stream, atMost: seq, in: transaction, skipped: skipped)
+    }
+
+    /// The newest usable snapshot of the view `name` at `version` for `stream` at or below `seq`
+    /// (for a cross-object view, stream 0 and a log position), as above.
+    func snapshot(
+        name: String, version: Int, stream: UInt64, atMost seq: Seq, in transaction: some ReadableTransaction, skipped: (Seq) -> Void = { _ in }
+    ) throws -> (seq: Seq, summary: JSONValue)? {
         // Made on the first snapshot of the view's version met: most reads of a young object,
         // and a rebuild's of every object, meet none.
         var decompressor: ZstdDecompressor?
         return try transaction.withCursor(snapshots) { cursor in
-            var entry = try SnapshotKeys.withKey(stream: stream, name: view.name, seq: seq) { try cursor.seek(atMost: $0) }
-            let prefixCount = 8 + view.name.utf8.count + 1
+            var entry = try SnapshotKeys.withKey(stream: stream, name: name, seq: seq) { try cursor.seek(atMost: $0) }
+            let prefixCount = 8 + name.utf8.count + 1
             while let current = entry, current.key.count == prefixCount + 8 {
-                let matches = SnapshotKeys.withKey(stream: stream, name: view.name, seq: 0) { prefix in
+                let matches = SnapshotKeys.withKey(stream: stream, name: name, seq: 0) { prefix in
                     current.key.prefix(prefixCount).elementsEqual(prefix.prefix(prefixCount))
                 }
                 guard matches else { return nil }
                 let snapshotSeq = StoreKeys.integer(current.key, at: prefixCount)
-                if current.value.count >= 4, Int(UInt32(littleEndian: current.value.loadUnaligned(as: UInt32.self))) == view.version {
+                if current.value.count >= 4, Int(UInt32(littleEndian: current.value.loadUnaligned(as: UInt32.self))) == version {
                     let made = decompressor ?? ZstdDecompressor()
                     decompressor = made
                     if let decoded = Self.decodeSnapshot(current.value, decompressor: made) {

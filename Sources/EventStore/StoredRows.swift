@@ -28,6 +28,13 @@ struct StoredRows: Sendable {
         }
     }
 
+    /// The rows of the cross-object view `view` (at `version`) as of the log position `bound`:
+    /// one stream (``EventStore/logViewStream``), its row versions stored at log positions.
+    init(layout: StoreLayout, logView view: String, version: Int, bound: Position) {
+        database = layout.rows
+        segments = [Segment(prefix: RowKeys.prefix(stream: EventStore.logViewStream, view: view, version: version), bound: bound)]
+    }
+
     /// The stored version of the row `key`: its JSON, or nil JSON when it was removed; nil when
     /// no stream of the line has a version of it at or below the bound.
     /// - Throws: ``EventStoreError/corruptRecord(position:reason:)`` for a damaged record, or

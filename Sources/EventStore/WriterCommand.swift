@@ -37,6 +37,9 @@ enum WriterCommand {
     case job(JobWrite, WriterReply<Void>)
     /// Store a cross-object view's state and checkpoint.
     case storeLogView(LogViewWrite, WriterReply<Void>)
+    /// Forget everything stored of a cross-object view's version (to fold it again from the
+    /// log's start).
+    case resetLogView(AnyLogProjection, WriterReply<Void>)
     /// Store part of a view's checkpoint: rows, and with the last part its snapshot.
     case checkpoint(CheckpointWrite, WriterReply<Void>)
     /// A checkpoint job ended: its views' snapshots (with their last rows) to store, which make
@@ -102,6 +105,7 @@ enum WriterCommand {
         case .createJob(_, let reply): reply.completion(.failure(error))
         case .job(_, let reply): reply.completion(.failure(error))
         case .storeLogView(_, let reply): reply.completion(.failure(error))
+        case .resetLogView(_, let reply): reply.completion(.failure(error))
         case .checkpoint(_, let reply): reply.completion(.failure(error))
         case .checkpointEnded(_, _, _, let reply): reply.completion(.failure(error))
         case .checkpointAll(let reply): reply.completion(.failure(error))

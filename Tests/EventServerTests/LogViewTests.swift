@@ -1,3 +1,5 @@
+import Foundation
+import HTTPTypes
 import EventModel
 import EventStoreTesting
 import Projections
@@ -48,7 +50,7 @@ struct LogViewTests {
 
     @Test("fleet equals the sum of every SKU's stock view, folded in pieces across a restart, each event once", arguments: [1, 2] as [UInt64])
     func fleetTotals(seed: UInt64) async throws {
-        let test = try TestStore.open(objectTypes: BundledTypes.all, logViews: BundledTypes.logViews)
+        let test = try TestStore.open(objectTypes: BundledTypes.all, logViews: [AnyLogProjection(FleetView())])
         try await drive(test.store, seed: seed, steps: 200, skus: 12)
         // Part of the log, then a restart, then the rest: nothing folded twice or skipped.
         #expect(try await test.store.catchUpLogViews(limit: 37) == 37)
@@ -68,7 +70,7 @@ struct LogViewTests {
 
     @Test("folded in memory between writes: reads see the fold at once, storage catches up when due, a restart folds the rest once")
     func deferredWrites() async throws {
-        let test = try TestStore.open(objectTypes: BundledTypes.all, logViews: BundledTypes.logViews)
+        let test = try TestStore.open(objectTypes: BundledTypes.all, logViews: [AnyLogProjection(FleetView())])
         try await drive(test.store, seed: 3, steps: 120, skus: 5)
         let head = test.store.commits.committedPosition
         // The first call reads storage and writes once it is due: a minute from now.
@@ -111,15 +113,88 @@ struct LogViewTests {
             let behind = try await client.get("/v1/views/fleet")
             #expect(behind.json["position"] as? Int == 0 && behind.json["lag"] as? Int == 2)
             let listedBehind = (try await client.get("/v1/views")).json["views"] as? [[String: Any]]
-            #expect(listedBehind?.map { "\($0["view"] ?? "") \($0["position"] ?? "") \($0["lag"] ?? "")" } == ["fleet 0 2"])
+            #expect(listedBehind?.map { "\($0["view"] ?? "") \($0["position"] ?? "") \($0["lag"] ?? "")" } == ["fleet 0 2", "low-stock 0 2", "orders-by-customer 0 2", "sensor-leaderboard 0 2"])
             while try await test.store.catchUpLogViews() > 0 {}
             let listed = (try await client.get("/v1/views")).json["views"] as? [[String: Any]]
-            #expect(listed?.map { "\($0["view"] ?? "") \($0["position"] ?? "") \($0["lag"] ?? "")" } == ["fleet 2 0"])
+            #expect(listed?.map { "\($0["view"] ?? "") \($0["position"] ?? "") \($0["lag"] ?? "")" } == ["fleet 2 0", "low-stock 2 0", "orders-by-customer 2 0", "sensor-leaderboard 2 0"])
             let fleet = try await client.get("/v1/views/fleet")
             #expect(fleet.json["position"] as? Int == 2 && fleet.json["lag"] as? Int == 0)
             #expect((fleet.json["state"] as? [String: Any])?["available"] as? Int == 12)
             let missing = try await client.get("/v1/views/nope")
             #expect(missing.status == .notFound && missing.json["field"] as? String == "view")
+        }
+    }
+
+    @Test("the bundled keyed views over HTTP: low-stock by shortfall, a customer's orders by prefix, the alert leaderboard top-N, as of a position")
+    func keyedViews() async throws {
+        try await withServer { client, test, _ in
+            // Stock: a has 5 (point 10: short 5), b has 7 (point 8: short 1), c has 20 (point 3).
+            for (sku, qty, point) in [("a", 5, 10), ("b", 7, 8), ("c", 20, 3)] {
+                _ = try await client.post("/v1/objects/inventory/\(sku)/commands/restock", #"{"qty": \#(qty)}"#)
+                let set = try await client.post("/v1/objects/inventory/\(sku)/commands/setReorderPoint", #"{"point": \#(point)}"#)
+                #expect(set.status == .ok, "\(set.json)")
+            }
+            var metadata: HTTPFields = [.contentType: "application/json"]
+            metadata[HTTPField.Name("Event-Metadata")!] = #"{"customer": "c-1"}"#
+            #expect(try await client.post("/v1/objects/inventory/c/commands/reserve", #"{"orderId": "o1", "qty": 18}"#, headers: metadata).status == .ok)
+            #expect(try await client.post("/v1/objects/inventory/a/commands/reserve", #"{"orderId": "o2", "qty": 1}"#, headers: metadata).status == .ok)
+            _ = try await client.post("/v1/objects/inventory/a/commands/release", #"{"orderId": "o2"}"#)
+            var bad: HTTPFields = [.contentType: "application/json"]
+            bad[HTTPField.Name("Event-Metadata")!] = "[1]"
+            let refused = try await client.post("/v1/objects/inventory/a/commands/restock", #"{"qty": 1}"#, headers: bad)
+            #expect(refused.status == .badRequest && refused.json["field"] as? String == "Event-Metadata")
+            let afterStock = test.store.commits.committedPosition
+            // Alerts: building x raises two, y one.
+            for building in ["x", "y"] {
+                let rule = #"{"ruleId": "hot", "sensorType": "temperature", "condition": "gt", "threshold": 30, "severity": "warning", "cooldownSeconds": 0}"#
+                #expect(try await client.post("/v1/objects/building/\(building)/commands/addRule", rule).status == .ok)
+            }
+            for (building, sensors) in [("x", ["t1", "t2"]), ("y", ["t1"])] {
+                let readings = sensors.map { #"{"sensorId": "\#($0)", "sensorType": "temperature", "unit": "C", "value": 40, "timestamp": 1767225600000}"# }
+                let recorded = try await client.post("/v1/objects/building/\(building)/commands/record", #"{"readings": [\#(readings.joined(separator: ","))]}"#)
+                #expect(recorded.status == .ok, "\(recorded.json)")
+            }
+            while try await test.store.catchUpLogViews() > 0 {}
+
+            let low = try await client.get("/v1/views/low-stock?order=desc&limit=10")
+            #expect(low.json["orderedBy"] as? String == "shortfall")
+            let lowRows = low.json["rows"] as? [[String: Any]] ?? []
+            #expect(lowRows.map { "\($0["key"] ?? "") \($0["sortKey"] ?? "")" } == ["a 5", "c 1", "b 1"], "most short first, ties by key, descending")
+            let one = try await client.get("/v1/views/low-stock?key=c")
+            #expect(((one.json["rows"] as? [[String: Any]])?.first?["row"] as? [String: Any])?["available"] as? Int == 2)
+            #expect((try await client.get("/v1/views/low-stock")).json["state"] as? [String: Int] == ["lowSkus": 3])
+
+            let orders = try await client.get("/v1/views/orders-by-customer?prefix=c-1/")
+            let orderRows = (orders.json["rows"] as? [[String: Any]] ?? []).map { "\($0["key"] ?? "") \(($0["row"] as? [String: Any])?["status"] ?? "")" }
+            #expect(orderRows == ["c-1/a/o2 released", "c-1/c/o1 pending"])
+
+            let leaders = try await client.get("/v1/views/sensor-leaderboard?order=desc&limit=1")
+            let leaderRows = leaders.json["rows"] as? [[String: Any]] ?? []
+            #expect(leaderRows.map { "\($0["key"] ?? "") \($0["sortKey"] ?? "")" } == ["x 2"])
+            let next = try #require(leaders.json["next"] as? String)
+            let rest = try await client.get("/v1/views/sensor-leaderboard?order=desc&limit=5&after=\(next.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)")
+            #expect((rest.json["rows"] as? [[String: Any]])?.map { $0["key"] as? String } == ["y"] && rest.json["next"] is NSNull)
+
+            // As of the position before the alerts: no building listed yet, stock as it was.
+            let before = try await client.get("/v1/views/sensor-leaderboard?prefix=&at=\(afterStock)")
+            #expect(before.json["position"] as? Int == Int(afterStock) && (before.json["rows"] as? [Any])?.isEmpty == true)
+            let stockThen = try await client.get("/v1/views/low-stock?key=a&at=\(afterStock)")
+            #expect(((stockThen.json["rows"] as? [[String: Any]])?.first?["row"] as? [String: Any])?["available"] as? Int == 5)
+
+            // A rebuild forgets the view; the fold starts again from the log's start.
+            let rebuilt = try await client.post("/v1/projections/low-stock/rebuild", "{}")
+            #expect(rebuilt.status == .accepted && rebuilt.json["position"] as? Int == 0 && rebuilt.headers[.location] == "/v1/views/low-stock")
+            while try await test.store.catchUpLogViews() > 0 {}
+            #expect((try await client.get("/v1/views/low-stock?order=desc&limit=10")).json["rows"] as? [[String: AnyHashable]] == lowRows as? [[String: AnyHashable]])
+            #expect(try test.store.verifyLogViews().findings == [])
+
+            for (uri, field) in [
+                ("/v1/views/fleet?order=desc", "order"), ("/v1/views/low-stock?order=sideways", "order"), ("/v1/views/low-stock?limit=0", "limit"),
+                ("/v1/views/low-stock?at=999999", "at"), ("/v1/views/low-stock?colour=red", "colour"), ("/v1/views/low-stock?order=asc&at=2", "at"),
+            ] {
+                let refused = try await client.get(uri)
+                #expect(refused.status == .badRequest && refused.json["field"] as? String == field, "\(uri): \(refused.json)")
+            }
         }
     }
 }

@@ -22,7 +22,7 @@ struct SchemaValidationTests {
     func bundled() throws {
         let catalog = try catalog()
         #expect(Set(catalog.types.keys) == ["inventory", "document", "building"])
-        #expect(catalog.types["inventory"]?.events.keys.sorted() == ["Adjusted", "Confirmed", "Expired", "Released", "Reserved", "Restocked"])
+        #expect(catalog.types["inventory"]?.events.keys.sorted() == ["Adjusted", "Confirmed", "Expired", "Released", "ReorderPointSet", "Reserved", "Restocked"])
     }
 
     @Test("a valid append passes; 422 lists every violation with its event and pointer; nothing is written")

@@ -282,6 +282,11 @@ public final class LiveRows<Row>: RowStorage, @unchecked Sendable {
     /// when it was removed. Lock held (shared).
     public func committedRow(_ key: String) -> RowSlot<Row>? { cells[ByteKey(key)]?.committed }
 
+    /// Calls `body` with every committed change, in no order. Lock held (shared).
+    public func forEachCommitted(_ body: (ByteKey, RowSlot<Row>) throws -> Void) rethrows {
+        for (key, cell) in cells { if let committed = cell.committed { try body(key, committed) } }
+    }
+
     /// The committed changes `query` matches, in key order. Lock held (shared).
     public func committedMatches(_ query: RowQuery) -> [(key: ByteKey, slot: RowSlot<Row>)] {
         var found: [(key: ByteKey, slot: RowSlot<Row>)] = []

@@ -1,5 +1,5 @@
 /// An event of the global log as a cross-object view sees it: the event, its object and branch,
-/// and its position.
+/// its position and its metadata.
 public struct LogEvent: Sendable {
     /// The object the event belongs to.
     public let object: ObjectKey
@@ -9,24 +9,40 @@ public struct LogEvent: Sendable {
     public let position: Position
     /// The event.
     public let event: RecordedEvent
+    /// The event's metadata as stored: a compact JSON object (empty when it has none).
+    public let metadataJSON: [UInt8]
 
     /// An event of the log.
-    public init(object: ObjectKey, branch: BranchName, position: Position, event: RecordedEvent) {
+    public init(object: ObjectKey, branch: BranchName, position: Position, event: RecordedEvent, metadataJSON: [UInt8] = []) {
         self.object = object
         self.branch = branch
         self.position = position
         self.event = event
+        self.metadataJSON = metadataJSON
+    }
+
+    /// The metadata's member `name` (parsed when asked for; nil when absent or not JSON).
+    public func metadata(_ name: String) -> JSONValue? {
+        guard !metadataJSON.isEmpty, let tree = try? metadataJSON.withUnsafeBytes({ try JSONValue(parsing: $0) }) else { return nil }
+        return tree[name]
     }
 }
 
-/// A view over the global log, across objects (stock totals across every SKU, active alerts
-/// across every building): a deterministic fold of every committed event in position order.
-/// The engine stores its state with the position it reflects, both in one transaction, so each
-/// event is folded exactly once, and catches up after restarts.
+/// A view over the global log, across objects (stock totals across every SKU, the SKUs low on
+/// stock, the buildings with most active alerts): a deterministic fold of every committed event
+/// in position order into a summary and, for a keyed view, rows by key (a secondary index).
+/// The engine stores summary, changed rows and the position they reflect in one transaction,
+/// so each event is folded exactly once, and catches up after restarts.
+///
+/// Rows are read by key, prefix and range in key order; those a view gives a sort key
+/// (``sortKey(of:)``) are also read in that order (top-N reads).
 public protocol LogProjection: Sendable {
-    /// The state; stored as JSON.
+    /// The summary; stored as JSON, whole, at every write: keep it small, and what grows with
+    /// the log in rows.
     associatedtype State: Codable & Sendable & Equatable
-    /// The view's name in URLs (`/v1/views/{name}`).
+    /// The rows' type (``NoRow``: a view without rows).
+    associatedtype Row: Codable & Sendable & Equatable = NoRow
+    /// The view's name in URLs (`/v1/views/{name}`): lowercase letters, digits and `-`.
     var name: String { get }
     /// Bumped whenever `apply` changes meaning (the view is then folded again from the start).
     var version: Int { get }
@@ -34,8 +50,45 @@ public protocol LogProjection: Sendable {
     var initialState: State { get }
     /// The object types it reads; nil: every type. Events of others are skipped unparsed.
     var objectTypes: [String]? { get }
-    /// Folds one event into the state.
-    func apply(_ state: inout State, _ event: LogEvent)
+    /// Folds one event into the summary and the rows.
+    func apply(_ state: inout State, _ rows: Rows<Row>, _ event: LogEvent)
+    /// What the rows' order sorts by, in a word (`activeAlerts`); nil (the default): the rows
+    /// have no order but their keys'.
+    var orderedBy: String? { get }
+    /// Where `row` sorts in the view's order (`?order=asc|desc`), ties by key; nil leaves it
+    /// out of that order. The default leaves every row out.
+    func sortKey(of row: Row) -> Int64?
+}
+
+extension LogProjection {
+    /// No order but the keys'.
+    public var orderedBy: String? { nil }
+    /// No row has a place in an order.
+    public func sortKey(of row: Row) -> Int64? { nil }
+}
+
+/// Makes the storage a cross-object view's rows are read from below its changes in memory;
+/// the engine's is its `rows` database as of the view's stored position.
+public protocol LogRowSource: Sendable {
+    /// The rows below, typed.
+    func storage<Row: Codable & Sendable>(of type: Row.Type) -> any RowStorage<Row>
+}
+
+/// A row of a cross-object view changed since its last write, encoded for storage.
+public struct LogRowChange: Sendable {
+    /// Its key.
+    public let key: String
+    /// The row as compact JSON; nil when it was removed.
+    public let json: [UInt8]?
+    /// Its sort key (nil: not in the view's order, or removed).
+    public let sortKey: Int64?
+
+    /// A change of the row `key` to `json` (nil: removed), at `sortKey` in the order.
+    public init(key: String, json: [UInt8]?, sortKey: Int64?) {
+        self.key = key
+        self.json = json
+        self.sortKey = sortKey
+    }
 }
 
 /// A cross-object view with its state type erased, for the engine.
@@ -46,56 +99,159 @@ public struct AnyLogProjection: Sendable {
     public let version: Int
     /// The object types it reads, as UTF-8; nil: every type.
     public let objectTypes: [[UInt8]]?
-    private let makeState: @Sendable (JSONValue?) throws -> LogViewState
+    /// Whether it keeps rows.
+    public let isKeyed: Bool
+    /// What its rows' order sorts by (``LogProjection/orderedBy``); nil for a view without
+    /// rows or without an order.
+    public let orderedBy: String?
+    private let makeState: @Sendable (JSONValue?, any LogRowSource) throws -> LogViewState
 
     /// Wraps `projection`.
     public init<P: LogProjection>(_ projection: P) {
+        precondition(
+            !projection.name.isEmpty && projection.name.utf8.allSatisfy { ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2D },
+            "a cross-object view's name is lowercase letters, digits and -: \(projection.name)")
         name = projection.name
         version = projection.version
         objectTypes = projection.objectTypes?.map { Array($0.utf8) }
-        makeState = { stored in
-            let box = StateBox(try stored.map { try JSONValueDecoder().decode(P.State.self, from: $0) } ?? projection.initialState)
-            return LogViewState(
-                fold: { events in for event in events { projection.apply(&box.value, event) } },
-                json: { try JSONValueEncoder().encode(box.value) })
+        isKeyed = P.Row.self != NoRow.self
+        orderedBy = isKeyed ? projection.orderedBy : nil
+        makeState = { stored, source in
+            let summary = try stored.map { try JSONValueDecoder().decode(P.State.self, from: $0) } ?? projection.initialState
+            return LogViewState(TypedLogViewState(projection, summary: summary, rows: LiveRows(below: source.storage(of: P.Row.self))))
         }
     }
 
-    /// The typed state `stored` decodes to (nil: the initial state), to fold events into.
+    /// The typed state `stored` decodes to (nil: the initial state), its rows read from `source`
+    /// below the changes folded into it.
     /// - Throws: when `stored` does not decode as the view's state.
-    public func state(from stored: JSONValue?) throws -> LogViewState { try makeState(stored) }
-
-    /// Folds `events` into `stored` (nil: the initial state).
-    public func fold(_ stored: JSONValue?, _ events: [LogEvent]) throws -> JSONValue {
-        let state = try makeState(stored)
-        state.fold(events)
-        return try state.json()
-    }
+    public func state(from stored: JSONValue?, rows source: any LogRowSource) throws -> LogViewState { try makeState(stored, source) }
 }
 
 /// A cross-object view's typed state, kept between folds (its type erased): folding events into
-/// it changes it in place, whatever its size; only ``json()`` costs the whole state.
+/// it changes it in place, whatever its size; only ``json()`` costs the whole summary, and a
+/// write costs the rows changed since the last.
 ///
 /// Not synchronized: one caller at a time.
 public final class LogViewState: @unchecked Sendable {
-    private let foldEvents: ([LogEvent]) -> Void
-    private let encode: () throws -> JSONValue
+    private let typed: any AnyTypedLogViewState
 
-    init(fold: @escaping ([LogEvent]) -> Void, json: @escaping () throws -> JSONValue) {
-        foldEvents = fold
-        encode = json
+    init(_ typed: any AnyTypedLogViewState) { self.typed = typed }
+
+    /// Folds `events`, in order, and makes their row changes visible to ``changes(matching:)``.
+    public func fold(_ events: [LogEvent]) { typed.fold(events) }
+
+    /// The summary as JSON.
+    /// - Throws: when it holds a number JSON cannot (a reducer's bug).
+    public func json() throws -> JSONValue { try typed.json() }
+
+    /// Starts a write: the rows changed since the last one started, encoded, in no order.
+    /// - Throws: when a row holds a number JSON cannot.
+    public func freeze() throws -> [LogRowChange] { try typed.freeze() }
+
+    /// The oldest write started is stored; rows below are read from `source` from now on.
+    public func frozenStored(rows source: any LogRowSource) { typed.frozenStored(source) }
+
+    /// The rows changed in memory (not read from below) that `query` matches, in key order,
+    /// encoded; a nil row was removed.
+    /// - Throws: when a row holds a number JSON cannot.
+    public func changes(matching query: RowQuery) throws -> [(key: ByteKey, slot: RowSlot<[UInt8]>)] { try typed.changes(matching: query) }
+
+    /// The first `limit` rows changed in memory in the view's order (ascending or
+    /// `descending` sort key, ties by key) past `after`, encoded, with their sort keys: the
+    /// rows in memory are looked at, only those returned are encoded.
+    /// - Throws: when a row holds a number JSON cannot.
+    public func orderedChanges(descending: Bool, after: (sortKey: Int64, key: String)?, limit: Int) throws -> [LogRowChange] {
+        try typed.orderedChanges(descending: descending, after: after, limit: limit)
     }
 
-    /// Folds `events`, in order.
-    public func fold(_ events: [LogEvent]) { foldEvents(events) }
+    /// Whether the row `key` is held in memory (changed since the last write): the stored order
+    /// does not know where it is now.
+    public func holds(_ key: String) -> Bool { typed.holds(key) }
 
-    /// The state as JSON.
-    /// - Throws: when it holds a number JSON cannot (a reducer's bug).
-    public func json() throws -> JSONValue { try encode() }
+    /// The rows in memory, for `verify`: every row when they were all folded in memory from
+    /// the initial state, encoded, in key order.
+    /// - Throws: when a row holds a number JSON cannot.
+    public func allChanges() throws -> [LogRowChange] { try typed.allChanges() }
 }
 
-/// A value changed in place by the closures that share it.
-private final class StateBox<Value>: @unchecked Sendable {
-    var value: Value
-    init(_ value: Value) { self.value = value }
+protocol AnyTypedLogViewState: AnyObject {
+    func fold(_ events: [LogEvent])
+    func json() throws -> JSONValue
+    func freeze() throws -> [LogRowChange]
+    func frozenStored(_ source: any LogRowSource)
+    func changes(matching query: RowQuery) throws -> [(key: ByteKey, slot: RowSlot<[UInt8]>)]
+    func orderedChanges(descending: Bool, after: (sortKey: Int64, key: String)?, limit: Int) throws -> [LogRowChange]
+    func holds(_ key: String) -> Bool
+    func allChanges() throws -> [LogRowChange]
+}
+
+/// A cross-object view's summary and rows, typed.
+final class TypedLogViewState<P: LogProjection>: AnyTypedLogViewState {
+    let projection: P
+    var summary: P.State
+    let rows: LiveRows<P.Row>
+
+    init(_ projection: P, summary: P.State, rows: LiveRows<P.Row>) {
+        self.projection = projection
+        self.summary = summary
+        self.rows = rows
+    }
+
+    func fold(_ events: [LogEvent]) {
+        let base = Rows(rows, seq: 0)
+        for event in events { projection.apply(&summary, base.written(by: event.position), event) }
+        rows.commitBatch()
+    }
+
+    func json() throws -> JSONValue { try JSONValueEncoder().encode(summary) }
+
+    func freeze() throws -> [LogRowChange] { try rows.freeze().map { try change($0.key.string, $0.slot.row) } }
+
+    /// The rows stored leave memory at once (they are read from storage, where the order is
+    /// too): memory holds the rows changed since the last write, no more.
+    func frozenStored(_ source: any LogRowSource) {
+        rows.frozenStored(below: source.storage(of: P.Row.self))
+        if !rows.hasFrozen { _ = rows.dropStored() }
+    }
+
+    func changes(matching query: RowQuery) throws -> [(key: ByteKey, slot: RowSlot<[UInt8]>)] {
+        try rows.committedMatches(query).map { ($0.key, RowSlot(row: try $0.slot.row.map(encode), seq: $0.slot.seq)) }
+    }
+
+    func orderedChanges(descending: Bool, after: (sortKey: Int64, key: String)?, limit: Int) throws -> [LogRowChange] {
+        func precedes(_ a: (Int64, ByteKey), _ b: (Int64, ByteKey)) -> Bool {
+            if a.0 != b.0 { return descending ? a.0 > b.0 : a.0 < b.0 }
+            return descending ? b.1.precedes(a.1) : a.1.precedes(b.1)
+        }
+        let start = after.map { ($0.sortKey, ByteKey($0.key)) }
+        // The best `limit` so far, in order: a page is small, the rows in memory may be many.
+        var best: [(sortKey: Int64, key: ByteKey, row: P.Row)] = []
+        rows.forEachCommitted { key, slot in
+            guard let row = slot.row, let sortKey = projection.sortKey(of: row) else { return }
+            if let start, !precedes(start, (sortKey, key)) { return }
+            if best.count == limit, let last = best.last, !precedes((sortKey, key), (last.sortKey, last.key)) { return }
+            let index = best.firstIndex { precedes((sortKey, key), ($0.sortKey, $0.key)) } ?? best.endIndex
+            best.insert((sortKey, key, row), at: index)
+            if best.count > limit { best.removeLast() }
+        }
+        return try best.map { LogRowChange(key: $0.key.string, json: try encode($0.row), sortKey: $0.sortKey) }
+    }
+
+    func holds(_ key: String) -> Bool { rows.committedRow(key) != nil }
+
+    func allChanges() throws -> [LogRowChange] {
+        try rows.committedMatches(RowQuery(.prefix(""), limit: .max)).map { try change($0.key.string, $0.slot.row) }
+    }
+
+    private func change(_ key: String, _ row: P.Row?) throws -> LogRowChange {
+        guard let row else { return LogRowChange(key: key, json: nil, sortKey: nil) }
+        return LogRowChange(key: key, json: try encode(row), sortKey: projection.sortKey(of: row))
+    }
+
+    private func encode(_ row: P.Row) throws -> [UInt8] {
+        var writer = JSONWriter()
+        writer.value(try JSONValueEncoder().encode(row))
+        return writer.bytes
+    }
 }

@@ -1,0 +1,96 @@
+import EventModel
+import LMDB
+
+/// The order of a cross-object view's rows by sort key (``LogProjection/sortKey(of:)``), kept in
+/// the `rows` database next to the rows as of the view's stored position, written with them:
+///
+/// - by order: `prefix(view + 0x01 "order") + sort key (8, BE, sign flipped) + escaped row key`
+///   → the row key, UTF-8;
+/// - by key: `prefix(view + 0x01 "sort-key") + escaped row key` → the sort key (8 bytes as
+///   above), so a changed row's old entry is found without reading its old version.
+///
+/// (`prefix` is ``RowKeys/prefix(stream:view:version:)`` for stream 0; view names are
+/// lowercase letters, digits and `-`, so these never meet a view's own rows.) Only rows with a
+/// sort key are in it; a top-N read walks it from either end.
+struct LogViewOrderIndex {
+    let orderPrefix: [UInt8]
+    let keyPrefix: [UInt8]
+    let database: Database
+
+    init(layout: StoreLayout, view: String, version: Int) {
+        orderPrefix = RowKeys.prefix(stream: EventStore.logViewStream, view: view + "\u{1}order", version: version)
+        keyPrefix = RowKeys.prefix(stream: EventStore.logViewStream, view: view + "\u{1}sort-key", version: version)
+        database = layout.rows
+    }
+
+    /// `sortKey` as 8 bytes that sort as the numbers do.
+    static func sortable(_ sortKey: Int64) -> [UInt8] {
+        withUnsafeBytes(of: (UInt64(bitPattern: sortKey) ^ (1 << 63)).bigEndian) { Array($0) }
+    }
+
+    static func sortKey(_ bytes: UnsafeRawBufferPointer) -> Int64 {
+        Int64(bitPattern: StoreKeys.integer(bytes, at: 0) ^ (1 << 63))
+    }
+
+    /// Moves `key` to `sortKey` in the order (nil: out of it).
+    func set(_ key: String, sortKey: Int64?, in transaction: WriteTransaction) throws {
+        var escaped: [UInt8] = []
+        RowKeys.appendEscaped(key, to: &escaped)
+        let byKey = keyPrefix + escaped
+        let old = try byKey.withUnsafeBytes { key in try transaction.get(database, key: key).map { Array($0) } }
+        if let old, let sortKey, old == Self.sortable(sortKey) { return }
+        if let old {
+            try (orderPrefix + old + escaped).withUnsafeBytes { _ = try transaction.delete(database, key: $0) }
+        }
+        guard let sortKey else {
+            if old != nil { try byKey.withUnsafeBytes { _ = try transaction.delete(database, key: $0) } }
+            return
+        }
+        let sortable = Self.sortable(sortKey)
+        try byKey.withUnsafeBytes { key in try sortable.withUnsafeBytes { try transaction.put(database, key: key, value: $0) } }
+        try (orderPrefix + sortable + escaped).withUnsafeBytes { entry in
+            try Array(key.utf8).withUnsafeBytes { try transaction.put(database, key: entry, value: $0) }
+        }
+    }
+
+    /// Walks the order from its start (or end, `descending`), past `after`, calling `body` with
+    /// each row key and sort key until it returns false.
+    func walk(
+        descending: Bool, after: LogViewOrderCursor?, in transaction: some ReadableTransaction, _ body: (String, Int64) throws -> Bool
+    ) throws {
+        try transaction.withCursor(database) { cursor in
+            var entry: Entry?
+            if let after {
+                var escaped: [UInt8] = []
+                RowKeys.appendEscaped(after.key, to: &escaped)
+                let start = orderPrefix + Self.sortable(after.sortKey) + escaped
+                if descending {
+                    entry = try start.withUnsafeBytes { try cursor.seek(atMost: $0) }
+                } else {
+                    entry = try start.withUnsafeBytes { try cursor.seek(atLeast: $0) }
+                }
+                if let found = entry, found.key.elementsEqual(start) { entry = descending ? try cursor.previous() : try cursor.next() }
+            } else if descending {
+                var end = orderPrefix
+                end.append(contentsOf: [UInt8](repeating: 0xFF, count: 9))
+                entry = try end.withUnsafeBytes { try cursor.seek(atMost: $0) }
+            } else {
+                entry = try orderPrefix.withUnsafeBytes { try cursor.seek(atLeast: $0) }
+            }
+            while let current = entry, current.key.starts(with: orderPrefix), current.key.count >= orderPrefix.count + 8 {
+                let sortKey = Self.sortKey(UnsafeRawBufferPointer(rebasing: current.key[orderPrefix.count...]))
+                guard try body(String(decoding: current.value, as: UTF8.self), sortKey) else { return }
+                entry = descending ? try cursor.previous() : try cursor.next()
+            }
+        }
+    }
+}
+
+/// A cross-object view's rows in storage as of a position, for the rows kept in memory to read
+/// below their changes.
+struct LogViewRowSource: LogRowSource {
+    let rows: StoredRows
+    let context: RowReadContext
+
+    func storage<Row: Codable & Sendable>(of type: Row.Type) -> any RowStorage<Row> { StoredRowStorage<Row>(rows, context: context) }
+}

@@ -1,0 +1,154 @@
+import ArgumentParser
+import EventModel
+import EventStore
+import Logging
+import Projections
+import Synchronization
+
+/// Keyed cross-object views at scale: a top-10 read of `low-stock` over a million rows, and how
+/// far the bundled views fall behind the log while it takes appends at a steady rate.
+struct LogViewBenchmark: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "log-views",
+        abstract: "Time top-10 reads of low-stock over --rows rows, and the bundled views' lag at --rate appends/s.",
+        discussion: """
+            Makes --rows inventory objects with one ReorderPointSet event each (every one \\
+            short: low-stock holds --rows rows, all in its order) and folds the four bundled \\
+            cross-object views to the head (timed). Then reads the top 10 by shortfall --reads \\
+            times (and a page after a random place). Then appends Restocked events to random \\
+            SKUs at --rate events/s (requests of 10) for --seconds while the views are folded \\
+            as a server folds them (stored once a second), sampling the largest view lag every \\
+            10 ms.
+
+            Examples:
+              evbench log-views --rows 1000000 --dir /tmp/bench-log-views
+            """)
+
+    @Option(help: "SKUs, so rows of low-stock.") var rows = 1_000_000
+    @Option(help: "Top-10 reads timed.") var reads = 1_000
+    @Option(help: "Events appended per second while the lag is sampled.") var rate = 100_000
+    @Option(help: "Seconds of appends while the lag is sampled.") var seconds = 10
+    @Option(help: "A data folder.") var dir: String
+
+    func run() async throws {
+        var logger = Logger(label: "evbench")
+        logger.logLevel = .warning
+        let store = try EventStore(
+            configuration: StoreConfiguration(directory: dir), objectTypes: BundledTypes.all, logViews: BundledTypes.logViews, holder: "evbench",
+            logger: logger)
+        let fillStart = ContinuousClock.now
+        let total = rows
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for appender in 0..<64 {
+                group.addTask {
+                    var index = appender
+                    var generator = SplitMix64(seed: UInt64(appender))
+                    while index < total {
+                        var batch = EventBatch()
+                        let data = Array("{\"point\":\(Int.random(in: 1...1_000, using: &generator))}".utf8)
+                        try Array("ReorderPointSet".utf8).withUnsafeBytes { type in
+                            try data.withUnsafeBytes { try batch.add(id: nil, type: type, data: $0, metadata: UnsafeRawBufferPointer(start: nil, count: 0)) }
+                        }
+                        _ = try await store.append(AppendRequest(stream: StreamName(object: try ObjectKey(parsing: "inventory/sku-\(index)")), events: batch))
+                        index += 64
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let fillSeconds = BenchmarkClock.seconds(since: fillStart)
+        let foldStart = ContinuousClock.now
+        var folded = 0
+        while true {
+            let step = try await store.catchUpLogViews(writeIntervalMilliseconds: 1_000)
+            folded += step
+            if step == 0 { break }
+        }
+        try await store.catchUpLogViews(limit: 0)
+        let foldSeconds = BenchmarkClock.seconds(since: foldStart)
+
+        // Top 10, from the start of the order and from a random place in it.
+        var topSeconds: [Double] = []
+        var pageSeconds: [Double] = []
+        var generator = SystemRandomNumberGenerator()
+        var listed = 0
+        for _ in 0..<reads {
+            let start = ContinuousClock.now
+            guard case .rows(let page)? = try store.readLogView("low-stock", LogViewQuery(.ordered(descending: true, after: nil, limit: 10))) else {
+                throw ValidationError("low-stock answered no rows")
+            }
+            topSeconds.append(BenchmarkClock.seconds(since: start))
+            listed = page.rows.count
+            let after = LogViewOrderCursor(sortKey: Int64.random(in: 1...1_000, using: &generator), key: "sku-\(Int.random(in: 0..<rows, using: &generator))")
+            let pageStart = ContinuousClock.now
+            _ = try store.readLogView("low-stock", LogViewQuery(.ordered(descending: true, after: after, limit: 10)))
+            pageSeconds.append(BenchmarkClock.seconds(since: pageStart))
+        }
+
+        // The lag at a steady append rate, the views folded as the server folds them.
+        let stop = StopFlag()
+        let folder = Task {
+            while !stop.isSet {
+                if try await store.catchUpLogViews(writeIntervalMilliseconds: 1_000) > 0 { continue }
+                let position = store.commits.committedPosition
+                await withTaskGroup(of: Void.self) { group in
+                    group.addTask { await store.commits.wait(after: position) }
+                    group.addTask { try? await Task.sleep(for: .milliseconds(20)) }
+                    await group.next()
+                    group.cancelAll()
+                }
+            }
+        }
+        let sampler = Task {
+            var lags: [Double] = []
+            while !stop.isSet {
+                lags.append(Double(try store.logViewLag().values.max() ?? 0))
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            return lags
+        }
+        let appendStart = ContinuousClock.now
+        let startPosition = store.commits.committedPosition
+        let perTick = max(1, rate / 100 / 10)
+        let skus = rows
+        for tick in 0..<(seconds * 100) {
+            let due = appendStart + .milliseconds(10 * (tick + 1))
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for request in 0..<perTick {
+                    group.addTask {
+                        var batch = EventBatch()
+                        var local = SplitMix64(seed: UInt64(tick * 10_007 + request))
+                        for _ in 0..<10 {
+                            try Array("Restocked".utf8).withUnsafeBytes { type in
+                                try Array("{\"qty\":1}".utf8).withUnsafeBytes { try batch.add(id: nil, type: type, data: $0, metadata: UnsafeRawBufferPointer(start: nil, count: 0)) }
+                            }
+                        }
+                        let sku = "inventory/sku-\(Int.random(in: 0..<skus, using: &local))"
+                        _ = try await store.append(AppendRequest(stream: StreamName(object: try ObjectKey(parsing: sku)), events: batch))
+                    }
+                }
+                try await group.waitForAll()
+            }
+            if ContinuousClock.now < due { try await Task.sleep(until: due) }
+        }
+        let appendSeconds = BenchmarkClock.seconds(since: appendStart)
+        let appended = store.commits.committedPosition - startPosition
+        stop.set()
+        let lags = try await sampler.value
+        try await folder.value
+        await store.close()
+        let micro = { (values: [Double], fraction: Double) in Int(BenchmarkClock.percentile(values, fraction) * 1e6) }
+        print(
+            "log-views rows=\(rows) listed=\(listed) fill_s=\(String(format: "%.1f", fillSeconds)) fold_events=\(folded) fold_s=\(String(format: "%.1f", foldSeconds))"
+                + " top10_us=\(micro(topSeconds, 0.5)) top10_p99_us=\(micro(topSeconds, 0.99)) page_us=\(micro(pageSeconds, 0.5))"
+                + " rate=\(Int(Double(appended) / appendSeconds)) lag_p50=\(Int(BenchmarkClock.percentile(lags, 0.5))) lag_p99=\(Int(BenchmarkClock.percentile(lags, 0.99)))"
+                + " lag_max=\(Int(lags.max() ?? 0)) samples=\(lags.count)")
+    }
+}
+
+/// A flag the benchmark's tasks poll to stop.
+private final class StopFlag: Sendable {
+    private let value = Atomic<Bool>(false)
+    var isSet: Bool { value.load(ordering: .relaxed) }
+    func set() { value.store(true, ordering: .relaxed) }
+}

@@ -1,0 +1,221 @@
+import EventModel
+import EventStoreTesting
+import Testing
+
+@testable import EventStore
+
+/// A keyed, ordered cross-object view: a row per object and branch of the types it reads, with
+/// its events counted and their `n` summed (the order); `Cleared` removes the row.
+private struct TallyView: LogProjection {
+    struct State: Codable, Sendable, Equatable {
+        var events = 0
+        var rows = 0
+    }
+
+    struct Row: Codable, Sendable, Equatable {
+        var count: Int
+        var sum: Int
+    }
+
+    let name = "tally"
+    let version = 1
+    var initialState: State { State() }
+    var objectTypes: [String]? { ["alpha", "beta"] }
+    var orderedBy: String? { "sum" }
+
+    func sortKey(of row: Row) -> Int64? { row.count % 3 == 0 ? nil : Int64(row.sum) }
+
+    func apply(_ state: inout State, _ rows: Rows<Row>, _ event: LogEvent) {
+        state.events += 1
+        let key = "\(event.object)@\(event.branch)"
+        if event.event.type == "Cleared" {
+            if rows[key] != nil { state.rows -= 1 }
+            rows[key] = nil
+            return
+        }
+        let n = event.event.data["n"]?.integerValue ?? 0
+        rows.update(key) { row in
+            if row == nil { state.rows += 1 }
+            row = Row(count: (row?.count ?? 0) + 1, sum: (row?.sum ?? 0) + n)
+        }
+    }
+}
+
+/// Keyed cross-object views against a recomputation from the log: every read (by key, prefix,
+/// range, in order, as of a past position) over a seeded random walk of appends, forks, folds
+/// in pieces, deferred writes and restarts.
+@Suite("Keyed cross-object views: rows by key and in order, equal to a recomputation from the log")
+struct KeyedLogViewTests {
+    private static let types = ["alpha", "beta", "gamma"]
+    private static let ids = ["a", "a-b", "ab", "b", "b9", "sku-1", "sku-10", "sku-2", "z"]
+
+    /// The view folded from the log's first event through `position`, in memory.
+    private func recomputed(_ store: EventStore, through position: Position) throws -> (state: TallyView.State, rows: [String: TallyView.Row]) {
+        let view = TallyView()
+        var state = view.initialState
+        let rows = MemoryRows<TallyView.Row>()
+        for event in try store.wholeLog() where event.position <= position && !event.object.hasPrefix("gamma/") {
+            let data = try Array(event.data.utf8).withUnsafeBytes { try JSONValue(parsing: $0) }
+            let logEvent = LogEvent(
+                object: try ObjectKey(parsing: event.object), branch: try BranchName(event.branch), position: event.position,
+                event: RecordedEvent(seq: event.seq, id: event.id, type: event.type, data: data, timeMilliseconds: event.timeMilliseconds))
+            view.apply(&state, Rows(rows, seq: event.position), logEvent)
+        }
+        return (state, Dictionary(uniqueKeysWithValues: rows.rows.map { ($0.key.string, $0.value) }))
+    }
+
+    private func decode<T: Decodable>(_ json: [UInt8], as type: T.Type) throws -> T {
+        try JSONValueDecoder().decode(type, from: try json.withUnsafeBytes { try JSONValue(parsing: $0) })
+    }
+
+    /// Every row `read` pages through with `limit` a page.
+    private func paged(_ store: EventStore, _ make: (String?) -> LogViewQuery) throws -> [LogViewRows.Row] {
+        var all: [LogViewRows.Row] = []
+        var after: String?
+        var pages = 0
+        repeat {
+            guard case .rows(let page)? = try store.readLogView("tally", make(after)) else { Issue.record("not rows"); return all }
+            all += page.rows
+            after = page.next
+            pages += 1
+        } while after != nil && pages < 500
+        return all
+    }
+
+    private func check(_ store: EventStore, _ generator: inout SplitMix64) throws {
+        guard case .state(let read)? = try store.readLogView("tally", LogViewQuery(.state)) else { Issue.record("no state"); return }
+        let expected = try recomputed(store, through: read.position)
+        #expect(try decode(read.state, as: TallyView.State.self) == expected.state, "summary at \(read.position)")
+        let sortedKeys = expected.rows.keys.sorted { ByteKey($0).precedes(ByteKey($1)) }
+        let limit = Int.random(in: 1...6, using: &generator)
+        func rows(_ query: RowQuery.Match, at: Position? = nil) throws -> [String: TallyView.Row] {
+            let listed = try paged(store) { LogViewQuery(.rows(RowQuery(query, after: $0, limit: limit)), at: at) }
+            #expect(listed.map(\.key) == listed.map(\.key).sorted { ByteKey($0).precedes(ByteKey($1)) }, "key order")
+            return Dictionary(uniqueKeysWithValues: try listed.map { ($0.key, try decode($0.json, as: TallyView.Row.self)) })
+        }
+        #expect(try rows(.prefix("")) == expected.rows, "every row, \(limit) a page")
+        #expect(try rows(.prefix("alpha/a")) == expected.rows.filter { $0.key.hasPrefix("alpha/a") })
+        #expect(try rows(.range(prefix: "beta/", from: "beta/a-b", to: "beta/sku-10")) == expected.rows.filter { $0.key.hasPrefix("beta/") && $0.key >= "beta/a-b" && $0.key < "beta/sku-10" })
+        if let key = sortedKeys.randomElement(using: &generator) {
+            #expect(try rows(.key(key)) == [key: expected.rows[key]!])
+        }
+        #expect(try rows(.key("alpha/none@main")).isEmpty)
+        // In order, both ways: rows with a sort key, by it, ties by key.
+        let ordered = expected.rows.filter { TallyView().sortKey(of: $0.value) != nil }.sorted {
+            $0.value.sum != $1.value.sum ? $0.value.sum < $1.value.sum : ByteKey($0.key).precedes(ByteKey($1.key))
+        }
+        for descending in [false, true] {
+            let listed = try paged(store) { after in
+                LogViewQuery(.ordered(descending: descending, after: after.flatMap(LogViewOrderCursor.init), limit: limit))
+            }
+            let keys = ordered.map(\.key)
+            #expect(listed.map(\.key) == (descending ? keys.reversed() : keys), "ordered, descending \(descending), \(limit) a page")
+            #expect(listed.map(\.sortKey) == (descending ? ordered.reversed() : ordered).map { Int64($0.value.sum) })
+        }
+        // As of a past position: summary and rows.
+        guard read.position > 0 else { return }
+        let at = UInt64.random(in: 1...read.position, using: &generator)
+        let past = try recomputed(store, through: at)
+        guard case .state(let then)? = try store.readLogView("tally", LogViewQuery(.state, at: at)) else { Issue.record("no state at \(at)"); return }
+        #expect(then.position == at)
+        #expect(try decode(then.state, as: TallyView.State.self) == past.state, "summary as of \(at)")
+        #expect(try rows(.prefix(""), at: at) == past.rows, "rows as of \(at)")
+    }
+
+    @Test("reads equal a recomputation, folded in pieces with deferred writes, across restarts", arguments: [UInt64(21), 22, 23])
+    func walk(seed: UInt64) async throws {
+        var generator = SplitMix64(seed: seed)
+        var test = try TestStore.open(logViews: [AnyLogProjection(TallyView())])
+        var branches: [String: [String]] = [:]
+        var done = (restarts: 0, writes: 0, forks: 0)
+        for step in 1...300 {
+            let object = "\(Self.types.randomElement(using: &generator)!)/\(Self.ids.randomElement(using: &generator)!)"
+            switch Int.random(in: 0..<100, using: &generator) {
+            case 0..<70:
+                let branch = (branches[object] ?? ["main"]).randomElement(using: &generator)!
+                let events = (0..<Int.random(in: 1...3, using: &generator)).map { _ in
+                    Int.random(in: 0..<10, using: &generator) == 0 ? ("Cleared", "{}") : ("Noted", "{\"n\":\(Int.random(in: -50...50, using: &generator))}")
+                }
+                _ = try await test.store.append(try TestEvents.request(object, events, branch: try BranchName(branch)))
+                if branches[object] == nil { branches[object] = ["main"] }
+            case 70..<78 where branches[object] != nil:
+                let name = "f\(step)"
+                _ = try await test.store.createBranch(try BranchName(name), of: try ObjectKey(parsing: object), at: 0)
+                branches[object]?.append(name)
+                done.forks += 1
+            case 78..<92:
+                let interval: Int64 = Bool.random(using: &generator) ? 0 : 60_000
+                try await test.store.catchUpLogViews(limit: Int.random(in: 1...40, using: &generator), writeIntervalMilliseconds: interval)
+                if interval == 0 { done.writes += 1 }
+            case 92..<95:
+                await test.close()
+                test = try test.reopened()
+                done.restarts += 1
+            default: break
+            }
+            if step % 50 == 0 { try check(test.store, &generator) }
+        }
+        while try await test.store.catchUpLogViews(limit: 64) > 0 {}
+        #expect(try test.store.logViewLag() == ["tally": 0])
+        try check(test.store, &generator)
+        await test.close()
+        test = try test.reopened()
+        try check(test.store, &generator)
+        let verified = try test.store.verifyLogViews()
+        #expect(verified.findings == [] && verified.views == 1 && verified.rows > 10 && verified.events > 100, "\(verified)")
+        #expect(done.restarts > 2 && done.writes > 5 && done.forks > 3, "the walk did each thing: \(done)")
+        await test.destroy()
+    }
+
+    @Test("verify finds a stored row, a place in the order and a summary that the log does not fold to")
+    func verifyFindsDamage() async throws {
+        let test = try TestStore.open(logViews: [AnyLogProjection(TallyView())])
+        for n in 1...5 { _ = try await test.store.append(try TestEvents.request("alpha/a\(n)", [("Noted", "{\"n\":\(n)}")])) }
+        while try await test.store.catchUpLogViews() > 0 {}
+        #expect(try test.store.verifyLogViews().findings == [])
+        let view = AnyLogProjection(TallyView())
+        let position = test.store.commits.committedPosition
+        try await test.store.submit { reply in
+            .storeLogView(
+                LogViewWrite(
+                    view: view, from: position, through: position + 0, state: ["events": 9, "rows": 5],
+                    rows: [LogRowChange(key: "alpha/a2@main", json: Array(#"{"count":1,"sum":7}"#.utf8), sortKey: 2)]), reply)
+        }
+        let findings = try test.store.verifyLogViews().findings.map(\.subject)
+        #expect(findings == ["state", "row alpha/a2@main"], "the sort key was left as it was")
+
+        // A rebuild forgets what was stored and folds the log again.
+        try await test.store.resetLogView("tally")
+        #expect(try test.store.logViewLag() == ["tally": position])
+        while try await test.store.catchUpLogViews(limit: 2) > 0 {}
+        #expect(try test.store.verifyLogViews().findings == [])
+        guard case .rows(let page)? = try test.store.readLogView("tally", LogViewQuery(.rows(RowQuery(.key("alpha/a2@main"))))) else {
+            Issue.record("no rows")
+            return
+        }
+        #expect(page.rows.map { String(decoding: $0.json, as: UTF8.self) } == [#"{"count":1,"sum":2}"#])
+        await test.destroy()
+    }
+
+    @Test("a read's parameters are checked, naming the one that cannot be taken")
+    func parameters() throws {
+        let view = AnyLogProjection(TallyView())
+        let cases: [([String: String], String)] = [
+            (["limit": "0"], "limit"), (["limit": "1001"], "limit"), (["order": "up"], "order"), (["order": "asc", "prefix": "a"], "prefix"),
+            (["order": "asc", "at": "3"], "at"), (["order": "desc", "after": "nope"], "after"), (["key": "a", "limit": "3"], "limit"),
+            (["at": "0"], "at"), (["at": "x"], "at"),
+        ]
+        for (parameters, field) in cases {
+            do throws(ViewQueryError) {
+                _ = try LogViewQuery(parameters: parameters, view: view)
+                Issue.record("\(parameters) was taken")
+            } catch {
+                #expect(error.field == field, "\(parameters)")
+            }
+        }
+        #expect(try LogViewQuery(parameters: ["order": "desc", "limit": "10"], view: view) == LogViewQuery(.ordered(descending: true, after: nil, limit: 10)))
+        #expect(try LogViewQuery(parameters: ["order": "asc", "after": "-3:alpha/a@main"], view: view).read
+            == .ordered(descending: false, after: LogViewOrderCursor(sortKey: -3, key: "alpha/a@main"), limit: 100))
+        #expect(try LogViewQuery(parameters: [:], view: view) == LogViewQuery(.state))
+    }
+}
