@@ -83,6 +83,13 @@ extension Adjusted: JSONTreeDecodable {
     }
 }
 
+extension ReorderPointSet: JSONTreeDecodable {
+    init?(tree: JSONValue) {
+        guard let point = tree.requiredInteger("point") else { return nil }
+        self.init(point: point)
+    }
+}
+
 // A SKU's order rows are checkpointed by the ten thousand.
 
 extension StockView.Order: JSONBytesEncodable {

@@ -119,7 +119,7 @@ struct BranchRoutes<Context: RequestContext> {
         var view: AnyProjection?
         if let viewName = request.uri.queryParameters.get("view") {
             guard let found = definition?.views.first(where: { $0.name == viewName }) else {
-                throw Problem.invalidField("view", "\(object.type) has no view \(viewName); it has \(definition?.views.map(\.name).joined(separator: ", ") ?? "none")")
+                throw Problem.viewNotFound(viewName, of: object.type, views: definition?.views.map(\.name) ?? [])
             }
             view = found
         } else {

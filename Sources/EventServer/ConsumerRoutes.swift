@@ -159,7 +159,8 @@ struct ConsumerRoutes<Context: RequestContext> {
         }
     }
 
-    /// `?include=view:NAME`: the view to add to each event, by name.
+    /// `?include=view:NAME`: the view to add to each event, by name (404 `view-not-found` when no
+    /// type has it).
     private func includedView(_ request: Request) throws -> String? {
         guard let include = request.uri.queryParameters.get("include") else { return nil }
         guard include.hasPrefix("view:"), include.count > 5 else {
@@ -168,7 +169,9 @@ struct ConsumerRoutes<Context: RequestContext> {
         let name = String(include.dropFirst(5))
         guard store.objectTypes.values.contains(where: { $0.views.contains { $0.name == name } }) else {
             let views = Set(store.objectTypes.values.flatMap { $0.views.map(\.name) }).sorted()
-            throw Problem.invalidField("include", "no object type has a view \(name); views: \(views.joined(separator: ", "))")
+            throw Problem(
+                .notFound, type: .viewNotFound, detail: "no object type has a view \(name); views: \(views.joined(separator: ", "))",
+                extensions: [Problem.string("field", "include")])
         }
         return name
     }

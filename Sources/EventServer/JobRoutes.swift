@@ -41,6 +41,15 @@ struct JobRoutes<Context: RequestContext> {
             guard type == nil else { throw Problem.invalidField("/type", "is for a view of objects; \(view) is a cross-object view, folded from the whole log") }
             return try await resetLogView(view)
         }
+        let owners = store.objectTypes.values.filter { $0.views.contains { $0.name == view } }.map(\.name)
+        guard !owners.isEmpty, type.map(owners.contains) ?? true else {
+            let known = store.objectTypes.values.flatMap { definition in definition.views.map { "\(definition.name)/\($0.name)" } }.sorted()
+                + store.logViews.map(\.name)
+            throw Problem(
+                .notFound, type: .viewNotFound,
+                detail: "\(type.map { "\($0) has no view" } ?? "no object type has a view") \(view) (views: \(known.joined(separator: ", ")))",
+                extensions: [Problem.string("field", owners.isEmpty ? "view" : "/type")])
+        }
         let job: RebuildJob
         do { job = try await runner.start(view: view, type: type, jobs: jobs, force: force) } catch { throw Problem(error) }
         return Response(

@@ -4,8 +4,9 @@ import Prometheus
 import ServiceLifecycle
 
 /// Keeps the store's cross-object views caught up with the log while the server runs (after a
-/// restart, from their stored checkpoints), folding in memory and storing them at most once a
-/// second (and when it stops), and their lag in `/metrics` as
+/// restart, from their stored checkpoints), folding in memory on a thread of its own
+/// (``LogViewFolder``) and storing them at most once a second (and when it stops; folding goes
+/// on while a write commits), and their lag in `/metrics` as
 /// `evlog_log_view_lag_events{view="..."}`.
 public struct LogViewService: Service {
     let store: EventStore
@@ -24,30 +25,28 @@ public struct LogViewService: Service {
         let gauges = Dictionary(uniqueKeysWithValues: store.logViews.map { view in
             (view.name, metrics.registry.makeGauge(name: "evlog_log_view_lag_events", labels: [("view", view.name)], help: "Log positions a cross-object view has not folded yet"))
         })
+        let store = store
+        let logger = logger
+        let folder = LogViewFolder(store: store, writeIntervalMilliseconds: Self.writeIntervalMilliseconds)
+        let setGauges: @Sendable () -> Void = {
+            guard let lags = try? store.logViewLag() else { return }
+            for (name, lag) in lags { gauges[name]?.set(Double(lag)) }
+        }
+        setGauges()
         await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                do {
-                    let folded = try await store.catchUpLogViews(writeIntervalMilliseconds: Self.writeIntervalMilliseconds)
-                    for (name, lag) in try store.logViewLag() { gauges[name]?.set(Double(lag)) }
-                    if folded > 0 { continue }
-                } catch EventStoreError.closed {
-                    return
-                } catch {
+            await withTaskCancellationHandler {
+                await folder.run(folded: setGauges) { error in
                     logger.error("folding cross-object views failed", metadata: ["error": "\(error)"])
                 }
-                await withTaskGroup(of: Void.self) { group in
-                    let position = store.commits.committedPosition
-                    group.addTask { await store.commits.wait(after: position) }
-                    group.addTask { try? await Task.sleep(for: .seconds(1)) }
-                    await group.next()
-                    group.cancelAll()
-                }
+            } onCancel: {
+                folder.stop()
             }
         }
         // What was folded since the last write is stored before the store closes.
         do { try await store.catchUpLogViews(limit: 0) } catch .closed {} catch {
             logger.warning("cross-object views not stored at shutdown; they fold again from their last stored position", metadata: ["error": "\(error)"])
         }
+        setGauges()
     }
 
     /// How often the views folded in memory are stored, at most.

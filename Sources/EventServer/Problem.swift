@@ -160,6 +160,8 @@ extension Problem {
             self.init(
                 .notFound, type: .parkedBatchNotFound, detail: error.description,
                 extensions: [Problem.string("field", "position"), Problem.string("sink", sink), Problem.number("position", position)])
+        case .positionPastHead(let field, _, let head):
+            self.init(.conflict, type: .positionPastHead, detail: error.description, extensions: [Problem.string("field", field), Problem.number("head", head)])
         case .closed:
             self.init(.serviceUnavailable, type: .shuttingDown, detail: "retry against the restarted server", headers: [.retryAfter: "1"])
         case .dataFolderInUse, .dataFolderUnusable:

@@ -26,14 +26,16 @@ enum RequestParsing {
     /// sends (the `unit` of the last event it received: a position, or a seq), else `?after=`
     /// when `takesAfter` (`fallback` when neither is given).
     static func resumePoint(_ request: Request, unit: String, takesAfter: Bool = true, default fallback: UInt64? = 0) throws -> UInt64? {
+        // Checked even when Last-Event-ID wins, so a wrong one is never silently ignored.
+        let after = takesAfter && request.uri.queryParameters.get("after") != nil ? UInt64(try integer("after", request, default: 0, range: 0...Int64.max)) : nil
         if let lastEventID = request.headers[HTTPField.Name("Last-Event-ID")!] {
-            guard let resumed = UInt64(lastEventID.trimmingCharacters(in: .whitespaces)) else {
+            let digits = lastEventID.trimmingCharacters(in: .whitespaces)
+            guard (1...19).contains(digits.utf8.count), digits.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let resumed = UInt64(digits) else {
                 throw Problem.invalidField("Last-Event-ID", "must be the \(unit) of the last event received")
             }
             return resumed
         }
-        guard takesAfter, request.uri.queryParameters.get("after") != nil else { return fallback }
-        return UInt64(try integer("after", request, default: 0, range: 0...Int64.max))
+        return after ?? fallback
     }
 
     /// The object type named by `/v1/objects/{type}`.
@@ -125,13 +127,10 @@ enum RequestParsing {
         if at != nil { return .seq(UInt64(try integer("at", request, default: 0, range: 0...Int64.max))) }
         guard let asOf else { return .head }
         if let milliseconds = Int64(asOf), milliseconds >= 0 { return .time(milliseconds) }
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        let plain = ISO8601DateFormatter()
-        guard let date = formatter.date(from: String(asOf)) ?? plain.date(from: String(asOf)) else {
+        guard let milliseconds = RFC3339.milliseconds(parsing: String(asOf)) else {
             throw Problem.invalidField("asOf", "must be an RFC 3339 time (2026-11-23T10:00:00Z) or milliseconds since the epoch, got \"\(asOf)\"")
         }
-        return .time(Int64((date.timeIntervalSince1970 * 1000).rounded(.down)))
+        return .time(milliseconds)
     }
 
     /// Refuses a body that is not declared as JSON (415).
@@ -168,7 +167,8 @@ enum RequestParsing {
     static func ifMatchVersion(_ request: Request) throws -> UInt64? {
         guard let value = request.headers[.ifMatch] else { return nil }
         let trimmed = value.trimmingCharacters(in: .whitespaces)
-        guard trimmed.count >= 3, trimmed.first == "\"", trimmed.last == "\"",
+        let digits = trimmed.utf8.dropFirst().dropLast()
+        guard trimmed.utf8.count >= 3, trimmed.first == "\"", trimmed.last == "\"", digits.count <= 18, digits.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
             let version = UInt64(trimmed.dropFirst().dropLast())
         else {
             throw Problem.invalidField("If-Match", "must be one version in quotes, e.g. \"3\" (the ETag of an earlier answer)")

@@ -25,7 +25,7 @@ extension BatchApplier {
         case .latest: position = lastPosition
         case .position(let requested):
             guard requested <= lastPosition else {
-                return .failure(.invalidRequest(field: "/start", reason: "is position \(requested), past the last committed one (\(lastPosition))"))
+                return .failure(.positionPastHead(field: "/start", position: requested, head: lastPosition))
             }
             position = requested
         }
@@ -41,7 +41,7 @@ extension BatchApplier {
             return .failure(.consumerNotFound(name))
         }
         guard position <= lastPosition else {
-            return .failure(.invalidRequest(field: "/position", reason: "is \(position), past the last committed position (\(lastPosition))"))
+            return .failure(.positionPastHead(field: "/position", position: position, head: lastPosition))
         }
         if position > consumer.position {
             consumer.position = position

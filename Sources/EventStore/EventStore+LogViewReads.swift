@@ -41,13 +41,13 @@ extension EventStore {
     /// read from memory, the others from storage as of that write. With `at`, as of that log
     /// position: folded from the newest snapshot of the summary at or before it, with the rows
     /// stored then, over the events after it (a fold of up to a write's worth of events).
-    /// - Throws: ``EventStoreError/invalidRequest(field:reason:)`` for an `at` past the log's
-    ///   head; ``EventStoreError/corruptRecord(position:reason:)`` for a damaged record.
+    /// - Throws: ``EventStoreError/positionPastHead(field:position:head:)`` for an `at` past the
+    ///   log's head; ``EventStoreError/corruptRecord(position:reason:)`` for a damaged record.
     public func readLogView(_ name: String, _ query: LogViewQuery) throws(EventStoreError) -> LogViewAnswer? {
         guard let view = logViews.first(where: { $0.name == name }) else { return nil }
         if let at = query.at {
             let head = commits.committedPosition
-            guard at <= head else { throw .invalidRequest(field: "at", reason: "is past the log's head, \(head)") }
+            guard at <= head else { throw .positionPastHead(field: "at", position: at, head: head) }
             return try readLogView(view, query.read, at: at)
         }
         if case .ordered(let descending, let after, let limit) = query.read {
@@ -99,12 +99,6 @@ extension EventStore {
                 preconditionFailure("read above")
             }
         }
-    }
-
-    /// The position `view` is stored at (0: not stored, or by another version).
-    private func storedPosition(of view: AnyLogProjection, in transaction: ReadTransaction) throws -> Position {
-        try StoredView.header(stream: Self.logViewStream, name: view.name, layout: layout, transaction: transaction)
-            .flatMap { $0.version == view.version ? $0.seq : nil } ?? 0
     }
 
     /// The rows in `view`'s order, read with the view's memory locked: the first rows of those

@@ -11,6 +11,15 @@ struct LogViewWrite {
     let rows: [LogRowChange]
 }
 
+/// A write as the fold leaves it: its rows not encoded yet.
+private struct PendingLogViewWrite: Sendable {
+    let view: AnyLogProjection
+    let from: Position
+    let through: Position
+    let state: JSONValue
+    let rows: FrozenLogRows
+}
+
 extension EventStore {
     /// Stored under stream number 0 in `views` (stream numbers start at 1).
     static let logViewStream: UInt64 = 0
@@ -19,65 +28,136 @@ extension EventStore {
 
     /// Folds up to `limit` log positions (and about 16 MiB of event data) after each cross-object
     /// view's position into its typed state, kept in memory from one call to the next (read from
-    /// storage the first time, or when storage moved under it), and stores state and position in
-    /// one transaction (so every event is folded exactly once, whatever crashes) when
-    /// `writeIntervalMilliseconds` have passed since it last did (0: every time). Returns the
-    /// positions folded in all. Call it again while it returns more than 0; one caller at a
+    /// storage the first time, or when storage moved under it), and stores state, changed rows
+    /// and position in one transaction (so every event is folded exactly once, whatever crashes)
+    /// when `writeIntervalMilliseconds` have passed since it last did (0: every time). Returns
+    /// the positions folded in all. Call it again while it returns more than 0; one caller at a
     /// time (a second one's writes are refused, not doubled).
+    ///
+    /// With `waitingForWrites` false, a write is left to commit while the next calls fold on
+    /// (a view has one write in flight at most): the fold does not stop for the writer's queue.
+    /// A call that waits first waits for the writes in flight, so when it returns everything it
+    /// wrote is stored.
     @discardableResult
-    public func catchUpLogViews(limit: Int = 16_384, writeIntervalMilliseconds: Int64 = 0) async throws(EventStoreError) -> Int {
+    public func catchUpLogViews(limit: Int = 16_384, writeIntervalMilliseconds: Int64 = 0, waitingForWrites: Bool = true) async throws(EventStoreError) -> Int {
+        guard !logViews.isEmpty else { return 0 }
+        if waitingForWrites { try await waitForLogViewWrites() }
+        let folded = try foldLogViews(limit: limit, writeIntervalMilliseconds: writeIntervalMilliseconds)
+        if waitingForWrites { try await waitForLogViewWrites() }
+        return folded
+    }
+
+    /// ``catchUpLogViews(limit:writeIntervalMilliseconds:waitingForWrites:)`` without waiting for
+    /// anything: the writes it starts commit in the background. For a thread of its own that
+    /// folds (the server's), which no task scheduling delays.
+    @discardableResult
+    public func foldLogViews(limit: Int = 16_384, writeIntervalMilliseconds: Int64 = 0) throws(EventStoreError) -> Int {
+        guard !logViews.isEmpty else { return 0 }
         var folded = 0
-        for view in logViews {
-            let write: LogViewWrite? = try read { transaction in
-                let header = try StoredView.header(stream: Self.logViewStream, name: view.name, layout: layout, transaction: transaction)
-                let storedPosition = header.flatMap { $0.version == view.version ? $0.seq : nil } ?? 0
-                let entry = try logViewCache.with(view.name) { entry throws -> LogViewCache.Entry in
-                    if let current = entry, current.storedPosition == storedPosition { return current }
-                    let fresh = try logViewEntry(view, storedPosition: storedPosition, in: transaction)
-                    entry = fresh
-                    return fresh
-                }
-                let events = try logEvents(for: view, after: entry.position, limit: limit, in: transaction)
+        // One scan of the log for every view: they are most often at the same position, and
+        // reading and parsing each event once, not once per view, is most of the work.
+        let writes: [PendingLogViewWrite] = try read { transaction in
+            var entries: [LogViewCache.Entry] = []
+            for view in logViews {
+                let storedPosition = try storedPosition(of: view, in: transaction)
+                entries.append(
+                    try logViewCache.with(view.name) { entry throws -> LogViewCache.Entry in
+                        // A write in flight may have committed before its answer came back.
+                        if let current = entry, current.storedPosition == storedPosition || current.writing?.through == storedPosition {
+                            return current
+                        }
+                        let fresh = try logViewEntry(view, storedPosition: storedPosition, in: transaction)
+                        entry = fresh
+                        return fresh
+                    })
+            }
+            let from = entries.map(\.position).min() ?? 0
+            let scan = try logViewCache.withStreamNames { names in
+                try logEvents(for: logViews, after: from, limit: limit, names: &names, in: transaction)
+            }
+            var writes: [PendingLogViewWrite] = []
+            for (index, view) in logViews.enumerated() {
+                let entry = entries[index]
+                let bit = UInt64(1) << UInt64(index)
                 try logViewCache.with(view.name) { cached in
+                    guard scan.through > entry.position else { return }
+                    let after = entry.position
                     entry.context.transaction = transaction
                     defer { entry.context.transaction = nil }
-                    if !events.events.isEmpty { entry.state.fold(events.events) }
+                    entry.state.fold(scan.events) { scan.views[$0] & bit != 0 && scan.events[$0].position > after }
                     do { try entry.context.check() } catch {
                         // Folded in part: start again from storage next time.
                         cached = nil
                         throw error
                     }
-                    folded += Int(events.through - entry.position)
-                    entry.position = events.through
+                    folded += Int(scan.through - entry.position)
+                    entry.position = scan.through
                 }
-                let due = ContinuousClock.now - entry.storedAt >= .milliseconds(writeIntervalMilliseconds)
-                guard entry.position > entry.storedPosition, due else { return nil }
-                return try logViewCache.with(view.name) { cached in
+                try logViewCache.with(view.name) { cached in
+                    let due = ContinuousClock.now - entry.storedAt >= .milliseconds(writeIntervalMilliseconds)
+                    guard entry.position > entry.storedPosition, entry.writing == nil, due else { return }
                     do {
-                        return LogViewWrite(
-                            view: view, from: entry.storedPosition, through: entry.position, state: try entry.state.json(), rows: try entry.state.freeze())
+                        let state = try entry.state.json()
+                        writes.append(
+                            PendingLogViewWrite(view: view, from: entry.storedPosition, through: entry.position, state: state, rows: entry.state.freeze()))
                     } catch {
                         cached = nil
                         throw error
                     }
                 }
             }
-            guard let write else { continue }
-            do {
-                try await submit { .storeLogView(write, $0) }
-            } catch {
-                // Storage moved (another caller) or the write failed: read it again next time.
-                logViewCache.with(view.name) { $0 = nil }
-                throw error
-            }
-            logViewCache.with(view.name) { entry in
-                guard let current = entry else { return }
-                current.state.frozenStored(rows: logViewRows(view, bound: write.through, context: current.context))
-                current.storedPosition = write.through
-                current.storedAt = .now
-            }
+            return writes
+        }
+        for write in writes {
+            // Marked under the lock the write's end takes too, so the end always finds it.
+            logViewCache.with(write.view.name) { entry in entry?.writing = (write.through, Task { await self.store(write) }) }
         }
         return folded
+    }
+
+    /// Waits for every cross-object view's write in flight; throws the first one's failure.
+    private func waitForLogViewWrites() async throws(EventStoreError) {
+        var failure: EventStoreError?
+        for view in logViews {
+            guard let task = logViewCache.with(view.name, { $0?.writing?.task }) else { continue }
+            if let error = await task.value, failure == nil { failure = error }
+        }
+        if let failure { throw failure }
+    }
+
+    /// Encodes the rows of `pending` and stores it, then moves its view's memory on (its rows
+    /// stored leave memory); on a failure forgets what memory holds of the view, which folds
+    /// again from storage.
+    private func store(_ pending: PendingLogViewWrite) async -> EventStoreError? {
+        let view = pending.view
+        do {
+            let rows: [LogRowChange]
+            do { rows = try pending.rows.encoded() } catch {
+                throw EventStoreError.corruptRecord(position: pending.through, reason: "a row of the view \(view.name) does not encode: \(error)")
+            }
+            let write = LogViewWrite(view: view, from: pending.from, through: pending.through, state: pending.state, rows: rows)
+            try await submit { .storeLogView(write, $0) }
+        } catch let error as EventStoreError {
+            logViewCache.with(view.name) { $0 = nil }
+            return error
+        } catch {
+            logViewCache.with(view.name) { $0 = nil }
+            return .corruptRecord(position: pending.through, reason: "\(error)")
+        }
+        logViewCache.with(view.name) { entry in
+            guard let current = entry, current.writing?.through == pending.through else { return }
+            current.state.frozenStored(rows: logViewRows(view, bound: pending.through, context: current.context))
+            current.storedPosition = pending.through
+            current.storedAt = .now
+            current.writing = nil
+        }
+        return nil
+    }
+
+    /// The position `view` is stored at (0: not stored, or by another version).
+    func storedPosition(of view: AnyLogProjection, in transaction: ReadTransaction) throws -> Position {
+        try StoredView.header(stream: Self.logViewStream, name: view.name, layout: layout, transaction: transaction)
+            .flatMap { $0.version == view.version ? $0.seq : nil } ?? 0
     }
 
     /// A view's typed state as stored at `storedPosition` (0: the initial state).
@@ -104,9 +184,26 @@ extension EventStore {
     func logEvents(for view: AnyLogProjection, after position: Position, upTo last: Position = .max, limit: Int, in transaction: ReadTransaction) throws
         -> (events: [LogEvent], through: Position)
     {
-        let decoder = RecordDecoder()
         var names: [UInt64: (object: ObjectKey, branch: BranchName)?] = [:]
+        let scan = try logEvents(for: [view], after: position, upTo: last, limit: limit, names: &names, in: transaction)
+        return (scan.events, scan.through)
+    }
+
+    /// The events of the log after `position` that any of `views` (at most 64) reads, with the
+    /// views that read each (`views[i]`: bit `j` for `views[j]`), up to `limit` positions, about
+    /// ``logViewBytesMax`` of data and `upTo`; and the last position looked at. Each event is
+    /// read and parsed once, whatever the number of views; `names` keeps the streams' names
+    /// read (from one scan to the next, when the caller keeps them).
+    func logEvents(
+        for views: [AnyLogProjection], after position: Position, upTo last: Position = .max, limit: Int,
+        names: inout [UInt64: (object: ObjectKey, branch: BranchName)?], in transaction: ReadTransaction
+    ) throws -> (events: [LogEvent], views: [UInt64], through: Position) {
+        precondition(views.count <= 64, "at most 64 cross-object views")
+        let decoder = RecordDecoder()
+        // The views reading each stream, for this scan's views.
+        var readers: [UInt64: UInt64] = [:]
         var events: [LogEvent] = []
+        var eventViews: [UInt64] = []
         var through = position
         try transaction.withCursor(layout.log) { log in
             var entry = try StoreKeys.withKey(position + 1) { try log.seek(atLeast: $0) }
@@ -115,19 +212,29 @@ extension EventStore {
             while let current = entry, scanned < limit, bytes < Self.logViewBytesMax, StoreKeys.integer(current.key) <= last {
                 let position = StoreKeys.integer(current.key)
                 let event = try decoder.decode(position: position, record: current.value)
-                // Each stream's name is read and parsed once per fold, not per event; nil
-                // for a stream of a type the view does not read.
+                // Each stream's name is read and parsed once (not per event), and the views that
+                // read its type found once per scan.
                 if names[event.stream] == nil {
-                    let name = try streamName(event.stream, in: transaction, position: position)
-                    let type = UnsafeRawBufferPointer(rebasing: name.object[..<(name.object.firstIndex(of: UInt8(ascii: "/")) ?? name.object.endIndex)])
-                    let wanted = view.objectTypes?.contains(where: { $0.elementsEqual(type) }) ?? true
-                    names[event.stream] = wanted ? Self.parse(name) : .some(nil)
+                    names[event.stream] = .some(Self.parse(try streamName(event.stream, in: transaction, position: position)))
                 }
-                if case .some(.some(let name)) = names[event.stream] {
+                let wanted: UInt64
+                if let known = readers[event.stream] {
+                    wanted = known
+                } else {
+                    var found: UInt64 = 0
+                    if case .some(.some(let name)) = names[event.stream] {
+                        let type = Array(name.object.type.name.utf8)
+                        for (index, view) in views.enumerated() where view.objectTypes?.contains(type) ?? true { found |= UInt64(1) << UInt64(index) }
+                    }
+                    readers[event.stream] = found
+                    wanted = found
+                }
+                if wanted != 0, case .some(.some(let name)) = names[event.stream] {
                     events.append(
                         LogEvent(
                             object: name.object, branch: name.branch, position: position, event: try RecordedEvent(event),
                             metadataJSON: event.metadata.count > 2 ? Array(event.metadata) : []))
+                    eventViews.append(wanted)
                 }
                 through = position
                 scanned += 1
@@ -135,7 +242,7 @@ extension EventStore {
                 entry = try log.next()
             }
         }
-        return (events, through)
+        return (events, eventViews, through)
     }
 
     /// A stream's object and branch; nil for a name that does not parse. A branch deleted since

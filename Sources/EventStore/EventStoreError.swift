@@ -38,6 +38,9 @@ public enum EventStoreError: Error, Sendable, Equatable {
     case consumerNotFound(String)
     /// The sink has no batch parked at that first position.
     case parkedBatchNotFound(sink: String, position: Position)
+    /// A request names a log position past the last committed one (a consumer's start or
+    /// acknowledgement, a view read's `at`); `field` says where. Nothing was written.
+    case positionPastHead(field: String, position: Position, head: Position)
     /// The idempotency key was used, within the window, for another request (another body,
     /// command or kind) on the same object branch. Nothing was written.
     case idempotencyKeyReused(key: String)
@@ -73,6 +76,7 @@ extension EventStoreError: CustomStringConvertible {
             "merging would break \(breach.invariant) (\(breach.summary)) after event \(breach.seq) (\(breach.eventType), \(breach.eventID)) of \(breach.stream); nothing was written"
         case .consumerNotFound(let name): "there is no consumer \(name); create it with PUT /v1/consumers/\(name)"
         case .parkedBatchNotFound(let sink, let position): "\(sink) has no batch parked at \(position); GET /v1/sinks/parked lists them"
+        case .positionPastHead(let field, let position, let head): "\(field) is position \(position), past the last committed one (\(head))"
         case .idempotencyKeyReused(let key):
             "the idempotency key \(key) was used for another request on this object; send a new key for a new request"
         case .closed: "the store is closed"

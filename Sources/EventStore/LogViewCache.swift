@@ -21,6 +21,8 @@ final class LogViewCache: @unchecked Sendable {
         var storedPosition: Position
         /// When it was last written (or read from storage).
         var storedAt: ContinuousClock.Instant
+        /// The write in flight, if any: the position it stores, and the task that waits for it.
+        var writing: (through: Position, task: Task<EventStoreError?, Never>)?
 
         init(state: LogViewState, context: RowReadContext, position: Position) {
             self.state = state
@@ -33,6 +35,26 @@ final class LogViewCache: @unchecked Sendable {
 
     private let lock = NSLock()
     private var entries: [String: Entry] = [:]
+    /// Streams' objects and branches, as the catch-ups have read them (nil: a name that does not
+    /// parse): a stream's name never changes (a deleted branch's reads as the branch it was),
+    /// so the fold reads each one from storage once, not once per scan.
+    private var streamNames: [UInt64: (object: ObjectKey, branch: BranchName)?] = [:]
+    /// The most stream names kept; past it they are forgotten and read again as needed.
+    static let streamNamesMax = 262_144
+
+    /// Runs `body` with the stream names read so far (the cache unlocked meanwhile: one catch-up
+    /// at a time uses them; another caller gets none and keeps its own).
+    func withStreamNames<R>(_ body: (inout [UInt64: (object: ObjectKey, branch: BranchName)?]) throws -> R) rethrows -> R {
+        var names = lock.withLock { () -> [UInt64: (object: ObjectKey, branch: BranchName)?] in
+            defer { streamNames = [:] }
+            return streamNames
+        }
+        defer {
+            if names.count > Self.streamNamesMax { names = [:] }
+            lock.withLock { if streamNames.count < names.count { streamNames = names } }
+        }
+        return try body(&names)
+    }
 
     /// Runs `body` with the entry of `name` (nil when there is none), the cache locked.
     func with<R>(_ name: String, _ body: (inout Entry?) throws -> R) rethrows -> R {

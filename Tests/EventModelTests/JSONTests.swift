@@ -63,10 +63,21 @@ struct JSONTests {
             try scanner.expectEnd()
         }
         #expect(seen == ["name": "a\"bé😀", "n": "-42", "ok": "true", "skip": #"{"x": [1, 2]}"#, "nothing": "true"])
-        var big = Array("99999999999999999999".utf8)
-        big.withUnsafeMutableBytes { buffer in
-            var scanner = JSONScanner(UnsafeRawBufferPointer(buffer))
-            #expect(throws: JSONSyntaxError.self) { try scanner.readInteger() }
+        for refused in ["99999999999999999999", "1.5", "1e300", "9007199254740994.0", "-0.25"] {
+            var bytes = Array(refused.utf8)
+            bytes.withUnsafeMutableBytes { buffer in
+                var scanner = JSONScanner(UnsafeRawBufferPointer(buffer))
+                #expect(throws: JSONSyntaxError.self, "\(refused)") { try scanner.readInteger() }
+            }
+        }
+        // Whole numbers written with a fraction or an exponent are whole numbers (JSON Schema's integer).
+        for (text, value) in [("4585.0", Int64(4585)), ("1e3", 1_000), ("-2.00", -2), ("0.0", 0)] {
+            var bytes = Array(text.utf8)
+            let read = try bytes.withUnsafeMutableBytes { buffer throws -> Int64 in
+                var scanner = JSONScanner(UnsafeRawBufferPointer(buffer))
+                return try scanner.readInteger()
+            }
+            #expect(read == value, "\(text)")
         }
     }
 

@@ -40,7 +40,7 @@ struct ConsumerTests {
         #expect(seen == expected, "every inventory event, in order, no gap and no duplicate")
         // An ack below the position changes nothing; one past the head is refused.
         #expect(try await reopened.store.ack("search", position: 3).position == 30)
-        await #expect(throws: EventStoreError.invalidRequest(field: "/position", reason: "is 31, past the last committed position (30)")) {
+        await #expect(throws: EventStoreError.positionPastHead(field: "/position", position: 31, head: 30)) {
             try await reopened.store.ack("search", position: 31)
         }
         await #expect(throws: EventStoreError.consumerNotFound("nobody")) { try await reopened.store.ack("nobody", position: 1) }
@@ -160,7 +160,7 @@ struct ConsumerRouteTests {
             }
             for (body, field) in [
                 (#"{"start": "yesterday"}"#, "/start"), (#"{"filters": {"objectTypes": "inventory"}}"#, "/filters/objectTypes"), (#"{"filters": []}"#, "/filters"),
-                (#"{"filters": {"colors": []}}"#, "/filters/colors"), (#"{"start": 5}"#, "/start"), (#"{"begin": 0}"#, "/begin"),
+                (#"{"filters": {"colors": []}}"#, "/filters/colors"), (#"{"begin": 0}"#, "/begin"),
                 (#"{"start": 1e20}"#, "/start"), (#"{"start": 2.5}"#, "/start"),
                 (#"{"filters": {"objects": ["inventory"]}}"#, "/filters/objects/0"),
                 (#"{"filters": {"objectPrefixes": ["sku-"]}}"#, "/filters/objectPrefixes/0"),
@@ -168,6 +168,9 @@ struct ConsumerRouteTests {
                 let response = try await put(body)
                 #expect(response.status == .badRequest && response.json["field"] as? String == field, "\(body): \(response.text)")
             }
+            // A start past the head can be asked again once the log has grown: 409.
+            let ahead = try await put(#"{"start": 5}"#)
+            #expect(ahead.status == .conflict && ahead.json["field"] as? String == "/start" && ahead.json["type"] as? String == "/problems/position-past-head")
             _ = try await put("{}")
             let ack = try await client.post("/v1/consumers/c/ack", #"{"position": "x"}"#)
             #expect(ack.status == .badRequest && ack.json["field"] as? String == "/position")
@@ -176,7 +179,7 @@ struct ConsumerRouteTests {
             let include = try await client.get("/v1/consumers/c/events?include=stock")
             #expect(include.status == .badRequest && include.json["field"] as? String == "include")
             let unknownView = try await client.get("/v1/consumers/c/events?include=view:nope")
-            #expect(unknownView.status == .badRequest && unknownView.json["field"] as? String == "include")
+            #expect(unknownView.status == .notFound && unknownView.json["field"] as? String == "include" && unknownView.json["type"] as? String == "/problems/view-not-found")
             // Past the head: nothing, and no arithmetic going below zero.
             let past = try await client.get("/v1/consumers/c/events?after=999999999")
             #expect(past.status == .ok && (past.json["events"] as? [Any])?.isEmpty == true && past.json["lag"] as? Int == 0)

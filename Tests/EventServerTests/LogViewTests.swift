@@ -190,11 +190,13 @@ struct LogViewTests {
 
             for (uri, field) in [
                 ("/v1/views/fleet?order=desc", "order"), ("/v1/views/low-stock?order=sideways", "order"), ("/v1/views/low-stock?limit=0", "limit"),
-                ("/v1/views/low-stock?at=999999", "at"), ("/v1/views/low-stock?colour=red", "colour"), ("/v1/views/low-stock?order=asc&at=2", "at"),
+                ("/v1/views/low-stock?colour=red", "colour"), ("/v1/views/low-stock?order=asc&at=2", "at"),
             ] {
                 let refused = try await client.get(uri)
                 #expect(refused.status == .badRequest && refused.json["field"] as? String == field, "\(uri): \(refused.json)")
             }
+            let ahead = try await client.get("/v1/views/low-stock?at=999999")
+            #expect(ahead.status == .conflict && ahead.json["field"] as? String == "at" && ahead.json["type"] as? String == "/problems/position-past-head")
         }
     }
 }

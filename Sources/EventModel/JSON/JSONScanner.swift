@@ -80,11 +80,21 @@ public struct JSONScanner {
         return Self.unescape(raw)
     }
 
-    /// Reads a JSON number that is a whole number within `Int64` (no fraction, no exponent).
+    /// Reads a JSON number that is a whole number within `Int64` (written with a fraction or an
+    /// exponent only when its value is whole and at most 2^53).
     public mutating func readInteger() throws(JSONSyntaxError) -> Int64 {
         skipWhitespace()
         let start = offset
         let range = try scanNumber()
+        // A number with a fraction or an exponent is whole when its value is (4585.0, 1e3), as
+        // JSON Schema's `integer` says; exact up to 2^53.
+        if bytes[range].contains(where: { $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") }) {
+            guard let number = Double(String(decoding: bytes[range], as: UTF8.self)), number.rounded() == number, abs(number) <= 9_007_199_254_740_992 else {
+                offset = start
+                throw fail("expected a whole number")
+            }
+            return Int64(number)
+        }
         var value: Int64 = 0
         var index = range.lowerBound
         let negative = bytes[index] == UInt8(ascii: "-")

@@ -91,6 +91,18 @@ public struct LogRowChange: Sendable {
     }
 }
 
+/// The rows a cross-object view's write stores, as they were when it started: encoded when
+/// asked, on whichever thread asks (their values are copies; the fold goes on meanwhile).
+public struct FrozenLogRows: Sendable {
+    private let encode: @Sendable () throws -> [LogRowChange]
+
+    init(_ encode: @escaping @Sendable () throws -> [LogRowChange]) { self.encode = encode }
+
+    /// The rows, encoded, in no order.
+    /// - Throws: when a row holds a number JSON cannot.
+    public func encoded() throws -> [LogRowChange] { try encode() }
+}
+
 /// A cross-object view with its state type erased, for the engine.
 public struct AnyLogProjection: Sendable {
     /// The view's name.
@@ -139,15 +151,19 @@ public final class LogViewState: @unchecked Sendable {
     init(_ typed: any AnyTypedLogViewState) { self.typed = typed }
 
     /// Folds `events`, in order, and makes their row changes visible to ``changes(matching:)``.
-    public func fold(_ events: [LogEvent]) { typed.fold(events) }
+    public func fold(_ events: [LogEvent]) { typed.fold(events) { _ in true } }
+
+    /// Folds the events of `events` whose index `include` accepts, in order: one scan of the
+    /// log serves several views without copying it for each.
+    public func fold(_ events: [LogEvent], where include: (Int) -> Bool) { typed.fold(events, where: include) }
 
     /// The summary as JSON.
     /// - Throws: when it holds a number JSON cannot (a reducer's bug).
     public func json() throws -> JSONValue { try typed.json() }
 
-    /// Starts a write: the rows changed since the last one started, encoded, in no order.
-    /// - Throws: when a row holds a number JSON cannot.
-    public func freeze() throws -> [LogRowChange] { try typed.freeze() }
+    /// Starts a write: the rows changed since the last one started, set aside as they are now,
+    /// to be encoded off the fold (``FrozenLogRows/encoded()``).
+    public func freeze() -> FrozenLogRows { typed.freeze() }
 
     /// The oldest write started is stored; rows below are read from `source` from now on.
     public func frozenStored(rows source: any LogRowSource) { typed.frozenStored(source) }
@@ -176,9 +192,9 @@ public final class LogViewState: @unchecked Sendable {
 }
 
 protocol AnyTypedLogViewState: AnyObject {
-    func fold(_ events: [LogEvent])
+    func fold(_ events: [LogEvent], where include: (Int) -> Bool)
     func json() throws -> JSONValue
-    func freeze() throws -> [LogRowChange]
+    func freeze() -> FrozenLogRows
     func frozenStored(_ source: any LogRowSource)
     func changes(matching query: RowQuery) throws -> [(key: ByteKey, slot: RowSlot<[UInt8]>)]
     func orderedChanges(descending: Bool, after: (sortKey: Int64, key: String)?, limit: Int) throws -> [LogRowChange]
@@ -198,15 +214,26 @@ final class TypedLogViewState<P: LogProjection>: AnyTypedLogViewState {
         self.rows = rows
     }
 
-    func fold(_ events: [LogEvent]) {
+    func fold(_ events: [LogEvent], where include: (Int) -> Bool) {
         let base = Rows(rows, seq: 0)
-        for event in events { projection.apply(&summary, base.written(by: event.position), event) }
+        for index in events.indices where include(index) {
+            projection.apply(&summary, base.written(by: events[index].position), events[index])
+        }
         rows.commitBatch()
     }
 
     func json() throws -> JSONValue { try JSONValueEncoder().encode(summary) }
 
-    func freeze() throws -> [LogRowChange] { try rows.freeze().map { try change($0.key.string, $0.slot.row) } }
+    func freeze() -> FrozenLogRows {
+        let frozen = rows.freeze()
+        let projection = projection
+        return FrozenLogRows {
+            try frozen.map { item in
+                guard let row = item.slot.row else { return LogRowChange(key: item.key.string, json: nil, sortKey: nil) }
+                return LogRowChange(key: item.key.string, json: try JSONBytesEncoder().encode(row), sortKey: projection.sortKey(of: row))
+            }
+        }
+    }
 
     /// The rows stored leave memory at once (they are read from storage, where the order is
     /// too): memory holds the rows changed since the last write, no more.
@@ -249,9 +276,5 @@ final class TypedLogViewState<P: LogProjection>: AnyTypedLogViewState {
         return LogRowChange(key: key, json: try encode(row), sortKey: projection.sortKey(of: row))
     }
 
-    private func encode(_ row: P.Row) throws -> [UInt8] {
-        var writer = JSONWriter()
-        writer.value(try JSONValueEncoder().encode(row))
-        return writer.bytes
-    }
+    private func encode(_ row: P.Row) throws -> [UInt8] { try JSONBytesEncoder().encode(row) }
 }

@@ -1,0 +1,101 @@
+import Dispatch
+import EventModel
+import Foundation
+import Synchronization
+
+/// Keeps a store's cross-object views caught up with the log on a thread of its own: no task
+/// scheduling stands between a commit and its fold, however busy the cooperative pool is with
+/// appends. It folds while there is something to fold, polls every half millisecond for a tenth
+/// of a second after its last work, then sleeps until the next commit. Writes (at most one per
+/// view in flight) commit in the background while it folds on.
+public final class LogViewFolder: Sendable {
+    private struct Control {
+        var isStopped = false
+        var sleeper: DispatchSemaphore?
+    }
+
+    private let store: EventStore
+    private let writeIntervalMilliseconds: Int64
+    private let control = Mutex(Control())
+
+    /// A folder of `store`'s views, storing each at most once per `writeIntervalMilliseconds`.
+    public init(store: EventStore, writeIntervalMilliseconds: Int64) {
+        self.store = store
+        self.writeIntervalMilliseconds = writeIntervalMilliseconds
+    }
+
+    /// Folds until ``stop()`` (or the store closes), calling `folded` after a fold that moved (at
+    /// most ten times a second) and `failed` with each error (the folder waits a second and goes
+    /// on).
+    public func run(folded: @escaping @Sendable () -> Void, failed: @escaping @Sendable (EventStoreError) -> Void) async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let thread = Thread { [self] in
+                loop(folded: folded, failed: failed)
+                continuation.resume()
+            }
+            thread.name = "evlog-log-views"
+            thread.start()
+        }
+    }
+
+    /// Makes ``run(folded:failed:)`` return after the fold under way.
+    public func stop() {
+        let sleeper = control.withLock { control in
+            control.isStopped = true
+            return control.sleeper
+        }
+        sleeper?.signal()
+    }
+
+    private var isStopped: Bool { control.withLock { $0.isStopped } }
+
+    private func loop(folded: @Sendable () -> Void, failed: @Sendable (EventStoreError) -> Void) {
+        var idlePolls = 0
+        var told = ContinuousClock.now
+        while !isStopped {
+            do {
+                if try store.foldLogViews(writeIntervalMilliseconds: writeIntervalMilliseconds) > 0 {
+                    if ContinuousClock.now - told >= .milliseconds(100) {
+                        folded()
+                        told = .now
+                    }
+                    idlePolls = 0
+                    continue
+                }
+            } catch .closed {
+                return
+            } catch {
+                failed(error)
+                sleep(until: store.commits.committedPosition, seconds: 1)
+                continue
+            }
+            idlePolls += 1
+            if idlePolls < Self.pollsAfterWork {
+                usleep(500)
+            } else {
+                sleep(until: store.commits.committedPosition, seconds: 1)
+                idlePolls = 0
+            }
+        }
+    }
+
+    /// Sleeps until a commit past `position`, ``stop()``, or `seconds`.
+    private func sleep(until position: Position, seconds: Double) {
+        let sleeper = DispatchSemaphore(value: 0)
+        guard control.withLock({ control -> Bool in
+            control.sleeper = sleeper
+            return !control.isStopped
+        }) else { return }
+        let commits = store.commits
+        let waiter = Task {
+            await commits.wait(after: position)
+            sleeper.signal()
+        }
+        _ = sleeper.wait(timeout: .now() + seconds)
+        waiter.cancel()
+        control.withLock { $0.sleeper = nil }
+    }
+
+    /// Half-millisecond polls after the last fold that moved before sleeping until a commit.
+    static let pollsAfterWork = 200
+}
