@@ -22,7 +22,6 @@ struct EventRoutes<Context: RequestContext> {
         let schemas = configuration.schemas
         guard schemas.types[stream.object.type.name] != nil || schemas.allowsUndeclared else { throw Problem.undeclaredType(stream.object.type, schemas) }
         try RequestParsing.requireJSON(request)
-        let ifMatch = try RequestParsing.ifMatchVersion(request)
         let limits = store.configuration.limits
         let body: ByteBuffer
         do {
@@ -44,6 +43,8 @@ struct EventRoutes<Context: RequestContext> {
         if case .invalid(let violations) = schemas.validate(objectType: stream.object.type, eventTypes: parsed.eventTypes, data: parsed.dataValues) {
             throw Problem.schemaViolations(violations)
         }
+        // The precondition last, as RFC 9110 says: a request refused for what it is is refused so.
+        let ifMatch = try RequestParsing.ifMatchVersion(request)
         var expected = parsed.expectedVersion ?? .any
         if let ifMatch {
             if let stated = parsed.expectedVersion, stated != .exactly(ifMatch) {

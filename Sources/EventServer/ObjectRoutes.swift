@@ -128,22 +128,23 @@ struct ObjectRoutes<Context: RequestContext> {
                 extensions: [Problem.string("field", "name")])
         }
         try RequestParsing.requireJSON(request)
-        let ifMatch = try RequestParsing.ifMatchVersion(request)
         let representation = try RequestParsing.representation(request)
         let metadata = try RequestParsing.eventMetadata(request)
         let body = try await request.body.collect(upTo: store.configuration.limits.requestBytesMax)
-        let idempotencyKey = try RequestParsing.idempotencyKey(
-            request,
-            parts: [
-                Array("command \(name) \(ifMatch.map(String.init) ?? "")".utf8), Array(buffer: body),
-                Array((request.headers[RequestParsing.eventMetadata] ?? "").utf8),
-            ])
         let command: JSONValue
         do {
             command = try body.withUnsafeReadableBytes { bytes throws(JSONSyntaxError) in try JSONValue(parsing: bytes) }
         } catch {
             throw Problem(AppendRequestError.malformedJSON(error))
         }
+        // The precondition last, as RFC 9110 says: a request refused for what it is is refused so.
+        let ifMatch = try RequestParsing.ifMatchVersion(request)
+        let idempotencyKey = try RequestParsing.idempotencyKey(
+            request,
+            parts: [
+                Array("command \(name) \(ifMatch.map(String.init) ?? "")".utf8), Array(buffer: body),
+                Array((request.headers[RequestParsing.eventMetadata] ?? "").utf8),
+            ])
         let outcome: CommandOutcome
         do {
             outcome = try await store.run(

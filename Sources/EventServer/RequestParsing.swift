@@ -163,15 +163,23 @@ enum RequestParsing {
         return object
     }
 
-    /// The version `If-Match: "N"` asks for, if the header is present.
+    /// The version `If-Match` asks the object to be at: one entity tag, `"N"` (or weak,
+    /// `W/"N"`), as answers send it; nil without the header or for `*` (any version). Any other
+    /// value names no version this server ever tags, so, as RFC 9110 says of a tag that does not
+    /// match, 412 `precondition-failed` (`field`: `If-Match`).
     static func ifMatchVersion(_ request: Request) throws -> UInt64? {
         guard let value = request.headers[.ifMatch] else { return nil }
-        let trimmed = value.trimmingCharacters(in: .whitespaces)
-        let digits = trimmed.utf8.dropFirst().dropLast()
-        guard trimmed.utf8.count >= 3, trimmed.first == "\"", trimmed.last == "\"", digits.count <= 18, digits.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
-            let version = UInt64(trimmed.dropFirst().dropLast())
+        var tag = Substring(value.trimmingCharacters(in: .whitespaces))
+        if tag == "*" { return nil }
+        if tag.hasPrefix("W/") { tag = tag.dropFirst(2) }
+        let digits = tag.utf8.dropFirst().dropLast()
+        guard tag.utf8.count >= 3, tag.first == "\"", tag.last == "\"", digits.count <= 18, digits.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
+            let version = UInt64(tag.dropFirst().dropLast())
         else {
-            throw Problem.invalidField("If-Match", "must be one version in quotes, e.g. \"3\" (the ETag of an earlier answer)")
+            throw Problem(
+                .preconditionFailed, type: .preconditionFailed,
+                detail: "If-Match \(value) names no version of the object; send the ETag of an earlier answer, quoted, e.g. \"3\"",
+                extensions: [Problem.string("field", "If-Match")])
         }
         return version
     }

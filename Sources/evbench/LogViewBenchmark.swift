@@ -108,9 +108,10 @@ struct LogViewBenchmark: AsyncParsableCommand {
         let appendStart = ContinuousClock.now
         let startPosition = store.commits.committedPosition
         // Appenders each keep their share of the rate, a request of `batch` events at a time,
-        // catching up when a commit made them late.
-        let appenders = 64
-        let batch = 25
+        // at random moments around it (as independent clients would), catching up when a commit
+        // made them late.
+        let appenders = 128
+        let batch = 10
         let interval = Duration.seconds(Double(appenders * batch) / Double(rate))
         let end = appendStart + .seconds(seconds)
         let hot = min(hot, rows)
@@ -129,7 +130,7 @@ struct LogViewBenchmark: AsyncParsableCommand {
                         }
                         let sku = "inventory/sku-\(Int.random(in: 0..<hot, using: &local))"
                         _ = try await store.append(AppendRequest(stream: StreamName(object: try ObjectKey(parsing: sku)), events: events))
-                        due += interval
+                        due += interval * Double.random(in: 0.5...1.5, using: &local)
                     }
                 }
             }

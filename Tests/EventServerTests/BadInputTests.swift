@@ -47,7 +47,7 @@ let badInputs: [BadInput] = [
     BadInput(name: "id with a space", uri: "inventory/a%20b", body: #"{"events": [{"type": "A", "data": {}}]}"#, status: 400, type: "invalid-object-key", field: "id"),
     BadInput(name: "text/plain", uri: "inventory/sku-1", body: #"{"events": [{"type": "A", "data": {}}]}"#, contentType: "text/plain", status: 415, type: "unsupported-media-type", field: "Content-Type"),
     BadInput(name: "no content type", uri: "inventory/sku-1", body: #"{"events": [{"type": "A", "data": {}}]}"#, contentType: nil, status: 415, type: "unsupported-media-type", field: "Content-Type"),
-    BadInput(name: "malformed If-Match", uri: "inventory/sku-1", body: #"{"events": [{"type": "A", "data": {}}]}"#, ifMatch: "3", status: 400, type: "invalid-request", field: "If-Match"),
+    BadInput(name: "If-Match naming no version (unquoted)", uri: "inventory/sku-1", body: #"{"events": [{"type": "A", "data": {}}]}"#, ifMatch: "3", status: 412, type: "precondition-failed", field: "If-Match"),
     BadInput(name: "If-Match and expectedVersion disagree", uri: "inventory/sku-1", body: #"{"expectedVersion": 0, "events": [{"type": "A", "data": {}}]}"#, ifMatch: "\"3\"", status: 400, type: "invalid-request", field: "If-Match"),
     BadInput(name: "unknown branch", uri: "inventory/sku-1/events?branch=dev", body: #"{"events": [{"type": "A", "data": {}}]}"#, status: 404, type: "branch-not-found", field: "branch"),
     BadInput(name: "event over the size limit", uri: "inventory/sku-1", body: "{\"events\": [{\"type\": \"A\", \"data\": {\"pad\": \"\(String(repeating: "p", count: 300))\"}}]}", status: 413, type: "payload-too-large", field: "/events/0"),

@@ -42,8 +42,8 @@ private struct TallyView: LogProjection {
 }
 
 /// Keyed cross-object views against a recomputation from the log: every read (by key, prefix,
-/// range, in order, as of a past position) over a seeded random walk of appends, forks, folds
-/// in pieces, deferred writes and restarts.
+/// range, in order, as of a past position) over a seeded random walk of appends, forks, branch
+/// deletions, folds in pieces, deferred writes, rebuilds and restarts.
 @Suite("Keyed cross-object views: rows by key and in order, equal to a recomputation from the log")
 struct KeyedLogViewTests {
     private static let types = ["alpha", "beta", "gamma"]
@@ -56,8 +56,10 @@ struct KeyedLogViewTests {
         let rows = MemoryRows<TallyView.Row>()
         for event in try store.wholeLog() where event.position <= position && !event.object.hasPrefix("gamma/") {
             let data = try Array(event.data.utf8).withUnsafeBytes { try JSONValue(parsing: $0) }
+            // A deleted branch's events were committed on it: views fold them as the branch's.
+            let branch = event.branch.hasSuffix("~deleted") ? String(event.branch.dropLast("~deleted".count)) : event.branch
             let logEvent = LogEvent(
-                object: try ObjectKey(parsing: event.object), branch: try BranchName(event.branch), position: event.position,
+                object: try ObjectKey(parsing: event.object), branch: try BranchName(branch), position: event.position,
                 event: RecordedEvent(seq: event.seq, id: event.id, type: event.type, data: data, timeMilliseconds: event.timeMilliseconds))
             view.apply(&state, Rows(rows, seq: event.position), logEvent)
         }
@@ -129,7 +131,7 @@ struct KeyedLogViewTests {
         // they are at different positions.
         var test = try TestStore.open(logViews: [AnyLogProjection(TallyView()), AnyLogProjection(TallyView(name: "tally-b"))])
         var branches: [String: [String]] = [:]
-        var done = (restarts: 0, writes: 0, forks: 0, resets: 0)
+        var done = (restarts: 0, writes: 0, forks: 0, resets: 0, deletes: 0)
         for step in 1...300 {
             let object = "\(Self.types.randomElement(using: &generator)!)/\(Self.ids.randomElement(using: &generator)!)"
             switch Int.random(in: 0..<100, using: &generator) {
@@ -154,6 +156,11 @@ struct KeyedLogViewTests {
             case 95..<97:
                 try await test.store.resetLogView("tally-b")
                 done.resets += 1
+            case 97..<100:
+                guard let doomed = branches[object]?.filter({ $0 != "main" }).randomElement(using: &generator) else { continue }
+                try await test.store.deleteBranch(try BranchName(doomed), of: try ObjectKey(parsing: object))
+                branches[object]?.removeAll { $0 == doomed }
+                done.deletes += 1
             case 92..<95:
                 await test.close()
                 test = try test.reopened()
@@ -173,7 +180,7 @@ struct KeyedLogViewTests {
         try check(test.store, &generator)
         let verified = try test.store.verifyLogViews()
         #expect(verified.findings == [] && verified.views == 2 && verified.rows > 10 && verified.events > 100, "\(verified)")
-        #expect(done.restarts > 2 && done.writes > 5 && done.forks > 3 && done.resets > 0, "the walk did each thing: \(done)")
+        #expect(done.restarts > 2 && done.writes > 5 && done.forks > 3 && done.resets > 0 && done.deletes > 0, "the walk did each thing: \(done)")
         await test.destroy()
     }
 

@@ -282,9 +282,24 @@ public final class LiveRows<Row>: RowStorage, @unchecked Sendable {
     /// when it was removed. Lock held (shared).
     public func committedRow(_ key: String) -> RowSlot<Row>? { cells[ByteKey(key)]?.committed }
 
-    /// Calls `body` with every committed change, in no order. Lock held (shared).
-    public func forEachCommitted(_ body: (ByteKey, RowSlot<Row>) throws -> Void) rethrows {
-        for (key, cell) in cells { if let committed = cell.committed { try body(key, committed) } }
+    /// Calls `body` with every committed change not stored yet (changed since the last
+    /// checkpoint started, or in a checkpoint still being written), in no order: what storage
+    /// does not know. Costs those changes, not the cells held. Lock held (shared).
+    public func forEachUnstored(_ body: (ByteKey, RowSlot<Row>) throws -> Void) rethrows {
+        for cell in dirty { if let committed = cell.committed { try body(cell.key, committed) } }
+        for changes in frozen {
+            for (key, _) in changes {
+                guard let cell = cells[key], !cell.isDirty, cell.changedCycle >= storedCycles, let committed = cell.committed else { continue }
+                try body(key, committed)
+            }
+        }
+    }
+
+    /// The committed change of `key` if storage does not hold it yet (see ``forEachUnstored(_:)``).
+    /// Lock held (shared).
+    public func unstoredRow(_ key: String) -> RowSlot<Row>? {
+        guard let cell = cells[ByteKey(key)], cell.isDirty || cell.changedCycle >= storedCycles else { return nil }
+        return cell.committed
     }
 
     /// The committed changes `query` matches, in key order. Lock held (shared).

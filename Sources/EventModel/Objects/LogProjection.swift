@@ -173,15 +173,15 @@ public final class LogViewState: @unchecked Sendable {
     /// - Throws: when a row holds a number JSON cannot.
     public func changes(matching query: RowQuery) throws -> [(key: ByteKey, slot: RowSlot<[UInt8]>)] { try typed.changes(matching: query) }
 
-    /// The first `limit` rows changed in memory in the view's order (ascending or
-    /// `descending` sort key, ties by key) past `after`, encoded, with their sort keys: the
-    /// rows in memory are looked at, only those returned are encoded.
+    /// The first `limit` rows storage does not hold yet in the view's order (ascending or
+    /// `descending` sort key, ties by key) past `after`, encoded, with their sort keys: those
+    /// rows are looked at, only the ones returned are encoded.
     /// - Throws: when a row holds a number JSON cannot.
     public func orderedChanges(descending: Bool, after: (sortKey: Int64, key: String)?, limit: Int) throws -> [LogRowChange] {
         try typed.orderedChanges(descending: descending, after: after, limit: limit)
     }
 
-    /// Whether the row `key` is held in memory (changed since the last write): the stored order
+    /// Whether the row `key` changed since storage last took the view's rows: the stored order
     /// does not know where it is now.
     public func holds(_ key: String) -> Bool { typed.holds(key) }
 
@@ -235,12 +235,10 @@ final class TypedLogViewState<P: LogProjection>: AnyTypedLogViewState {
         }
     }
 
-    /// The rows stored leave memory at once (they are read from storage, where the order is
-    /// too): memory holds the rows changed since the last write, no more.
-    func frozenStored(_ source: any LogRowSource) {
-        rows.frozenStored(below: source.storage(of: P.Row.self))
-        if !rows.hasFrozen { _ = rows.dropStored() }
-    }
+    /// The rows stored stay in memory a while (those changing now are likely to change again)
+    /// and leave as later folds sweep them; reads in the view's order look only at the rows
+    /// storage does not hold yet.
+    func frozenStored(_ source: any LogRowSource) { rows.frozenStored(below: source.storage(of: P.Row.self)) }
 
     func changes(matching query: RowQuery) throws -> [(key: ByteKey, slot: RowSlot<[UInt8]>)] {
         try rows.committedMatches(query).map { ($0.key, RowSlot(row: try $0.slot.row.map(encode), seq: $0.slot.seq)) }
@@ -254,7 +252,7 @@ final class TypedLogViewState<P: LogProjection>: AnyTypedLogViewState {
         let start = after.map { ($0.sortKey, ByteKey($0.key)) }
         // The best `limit` so far, in order: a page is small, the rows in memory may be many.
         var best: [(sortKey: Int64, key: ByteKey, row: P.Row)] = []
-        rows.forEachCommitted { key, slot in
+        rows.forEachUnstored { key, slot in
             guard let row = slot.row, let sortKey = projection.sortKey(of: row) else { return }
             if let start, !precedes(start, (sortKey, key)) { return }
             if best.count == limit, let last = best.last, !precedes((sortKey, key), (last.sortKey, last.key)) { return }
@@ -265,7 +263,7 @@ final class TypedLogViewState<P: LogProjection>: AnyTypedLogViewState {
         return try best.map { LogRowChange(key: $0.key.string, json: try encode($0.row), sortKey: $0.sortKey) }
     }
 
-    func holds(_ key: String) -> Bool { rows.committedRow(key) != nil }
+    func holds(_ key: String) -> Bool { rows.unstoredRow(key) != nil }
 
     func allChanges() throws -> [LogRowChange] {
         try rows.committedMatches(RowQuery(.prefix(""), limit: .max)).map { try change($0.key.string, $0.slot.row) }
