@@ -131,18 +131,24 @@ extension EventStore {
     private func store(_ pending: PendingLogViewWrite) async -> EventStoreError? {
         let view = pending.view
         do {
-            let rows: [LogRowChange]
-            do { rows = try pending.rows.encoded() } catch {
-                throw EventStoreError.corruptRecord(position: pending.through, reason: "a row of the view \(view.name) does not encode: \(error)")
+            // Off the writer: the rows encoded and, for an ordered view, each one's place in the
+            // order as stored (read as of the write's start), so the writer moves it without a lookup.
+            let rows: [LogRowChange] = try read { transaction in
+                let stored = StoredRows(layout: layout, logView: view.name, version: view.version, bound: pending.from)
+                let lookup: ((String) throws -> [UInt8]?)? = view.orderedBy == nil || pending.from == 0 ? nil : { try stored.version(of: $0, in: transaction)?.json }
+                do {
+                    return try pending.rows.encoded(stored: lookup)
+                } catch let error as EventStoreError {
+                    throw error
+                } catch {
+                    throw EventStoreError.corruptRecord(position: pending.through, reason: "a row of the view \(view.name) does not encode: \(error)")
+                }
             }
             let write = LogViewWrite(view: view, from: pending.from, through: pending.through, state: pending.state, rows: rows)
             try await submit { .storeLogView(write, $0) }
-        } catch let error as EventStoreError {
-            logViewCache.with(view.name) { $0 = nil }
-            return error
         } catch {
             logViewCache.with(view.name) { $0 = nil }
-            return .corruptRecord(position: pending.through, reason: "\(error)")
+            return error
         }
         logViewCache.with(view.name) { entry in
             guard let current = entry, current.writing?.through == pending.through else { return }
@@ -301,8 +307,7 @@ extension BatchApplier {
     func reset(_ view: AnyLogProjection) throws -> Result<Void, EventStoreError> {
         try StoredView.withKey(stream: EventStore.logViewStream, name: view.name) { _ = try transaction.delete(layout.views, key: $0) }
         var prefixes = [RowKeys.prefix(stream: EventStore.logViewStream, view: view.name, version: view.version)]
-        let order = LogViewOrderIndex(layout: layout, view: view.name, version: view.version)
-        prefixes += [order.orderPrefix, order.keyPrefix]
+        prefixes.append(LogViewOrderIndex(layout: layout, view: view.name, version: view.version).orderPrefix)
         for prefix in prefixes { try deleteAll(in: layout.rows, prefix: prefix) }
         let snapshots = SnapshotKeys.withKey(stream: EventStore.logViewStream, name: view.name, seq: 0) { Array($0.dropLast(8)) }
         try deleteAll(in: layout.snapshots, prefix: snapshots)
@@ -345,7 +350,7 @@ extension BatchApplier {
                 let key = escaped.withUnsafeBytes { RowKeys.recordKey(prefix: prefix, escaped: $0, seq: write.through) }
                 let value = RowRecord.encode(json: change.json, key: change.key, longKey: isLong)
                 try key.withUnsafeBytes { key in try value.withUnsafeBytes { try transaction.put(layout.rows, key: key, value: $0) } }
-                try order?.set(change.key, sortKey: change.sortKey, in: transaction)
+                try order?.move(change.key, from: change.previousSortKey, to: change.sortKey, in: transaction)
             }
         }
         if write.from == 0 || write.through / Self.logViewSnapshotInterval != write.from / Self.logViewSnapshotInterval {

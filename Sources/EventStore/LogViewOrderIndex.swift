@@ -3,23 +3,17 @@ import LMDB
 
 /// The order of a cross-object view's rows by sort key (``LogProjection/sortKey(of:)``), kept in
 /// the `rows` database next to the rows as of the view's stored position, written with them:
-///
-/// - by order: `prefix(view + 0x01 "order") + sort key (8, BE, sign flipped) + escaped row key`
-///   → the row key, UTF-8;
-/// - by key: `prefix(view + 0x01 "sort-key") + escaped row key` → the sort key (8 bytes as
-///   above), so a changed row's old entry is found without reading its old version.
-///
-/// (`prefix` is ``RowKeys/prefix(stream:view:version:)`` for stream 0; view names are
-/// lowercase letters, digits and `-`, so these never meet a view's own rows.) Only rows with a
-/// sort key are in it; a top-N read walks it from either end.
+/// `prefix(view + 0x01 "order") + sort key (8, BE, sign flipped) + escaped row key` → the row
+/// key, UTF-8. (`prefix` is ``RowKeys/prefix(stream:view:version:)`` for stream 0; view names
+/// are lowercase letters, digits and `-`, so these never meet a view's own rows.) Only rows with
+/// a sort key are in it; a top-N read walks it from either end. A write moves a row from the
+/// sort key it had (found off the writer, from the row as stored) to its new one.
 struct LogViewOrderIndex {
     let orderPrefix: [UInt8]
-    let keyPrefix: [UInt8]
     let database: Database
 
     init(layout: StoreLayout, view: String, version: Int) {
         orderPrefix = RowKeys.prefix(stream: EventStore.logViewStream, view: view + "\u{1}order", version: version)
-        keyPrefix = RowKeys.prefix(stream: EventStore.logViewStream, view: view + "\u{1}sort-key", version: version)
         database = layout.rows
     }
 
@@ -32,23 +26,16 @@ struct LogViewOrderIndex {
         Int64(bitPattern: StoreKeys.integer(bytes, at: 0) ^ (1 << 63))
     }
 
-    /// Moves `key` to `sortKey` in the order (nil: out of it).
-    func set(_ key: String, sortKey: Int64?, in transaction: WriteTransaction) throws {
+    /// Moves `key` from `previous` to `sortKey` in the order (nil: out of it).
+    func move(_ key: String, from previous: Int64?, to sortKey: Int64?, in transaction: WriteTransaction) throws {
+        guard previous != sortKey else { return }
         var escaped: [UInt8] = []
         RowKeys.appendEscaped(key, to: &escaped)
-        let byKey = keyPrefix + escaped
-        let old = try byKey.withUnsafeBytes { key in try transaction.get(database, key: key).map { Array($0) } }
-        if let old, let sortKey, old == Self.sortable(sortKey) { return }
-        if let old {
-            try (orderPrefix + old + escaped).withUnsafeBytes { _ = try transaction.delete(database, key: $0) }
+        if let previous {
+            try (orderPrefix + Self.sortable(previous) + escaped).withUnsafeBytes { _ = try transaction.delete(database, key: $0) }
         }
-        guard let sortKey else {
-            if old != nil { try byKey.withUnsafeBytes { _ = try transaction.delete(database, key: $0) } }
-            return
-        }
-        let sortable = Self.sortable(sortKey)
-        try byKey.withUnsafeBytes { key in try sortable.withUnsafeBytes { try transaction.put(database, key: key, value: $0) } }
-        try (orderPrefix + sortable + escaped).withUnsafeBytes { entry in
+        guard let sortKey else { return }
+        try (orderPrefix + Self.sortable(sortKey) + escaped).withUnsafeBytes { entry in
             try Array(key.utf8).withUnsafeBytes { try transaction.put(database, key: entry, value: $0) }
         }
     }

@@ -82,25 +82,32 @@ public struct LogRowChange: Sendable {
     public let json: [UInt8]?
     /// Its sort key (nil: not in the view's order, or removed).
     public let sortKey: Int64?
+    /// Its sort key as storage has it before the change (nil: it was not in the order), when
+    /// the write was asked to say: the order moves the row from there without looking it up.
+    public let previousSortKey: Int64?
 
-    /// A change of the row `key` to `json` (nil: removed), at `sortKey` in the order.
-    public init(key: String, json: [UInt8]?, sortKey: Int64?) {
+    /// A change of the row `key` to `json` (nil: removed), at `sortKey` in the order, from
+    /// `previousSortKey`.
+    public init(key: String, json: [UInt8]?, sortKey: Int64?, previousSortKey: Int64? = nil) {
         self.key = key
         self.json = json
         self.sortKey = sortKey
+        self.previousSortKey = previousSortKey
     }
 }
 
 /// The rows a cross-object view's write stores, as they were when it started: encoded when
 /// asked, on whichever thread asks (their values are copies; the fold goes on meanwhile).
 public struct FrozenLogRows: Sendable {
-    private let encode: @Sendable () throws -> [LogRowChange]
+    private let encode: @Sendable (((String) throws -> [UInt8]?)?) throws -> [LogRowChange]
 
-    init(_ encode: @escaping @Sendable () throws -> [LogRowChange]) { self.encode = encode }
+    init(_ encode: @escaping @Sendable (((String) throws -> [UInt8]?)?) throws -> [LogRowChange]) { self.encode = encode }
 
-    /// The rows, encoded, in no order.
-    /// - Throws: when a row holds a number JSON cannot.
-    public func encoded() throws -> [LogRowChange] { try encode() }
+    /// The rows, encoded, in no order; with `stored` (a row's JSON in storage before the write,
+    /// by key), each with the sort key it had there (``LogRowChange/previousSortKey``).
+    /// - Throws: when a row holds a number JSON cannot, or what `stored` throws, or when a
+    ///   stored row does not decode.
+    public func encoded(stored: ((String) throws -> [UInt8]?)? = nil) throws -> [LogRowChange] { try encode(stored) }
 }
 
 /// A cross-object view with its state type erased, for the engine.
@@ -227,10 +234,16 @@ final class TypedLogViewState<P: LogProjection>: AnyTypedLogViewState {
     func freeze() -> FrozenLogRows {
         let frozen = rows.freeze()
         let projection = projection
-        return FrozenLogRows {
+        return FrozenLogRows { stored in
             try frozen.map { item in
-                guard let row = item.slot.row else { return LogRowChange(key: item.key.string, json: nil, sortKey: nil) }
-                return LogRowChange(key: item.key.string, json: try JSONBytesEncoder().encode(row), sortKey: projection.sortKey(of: row))
+                var previous: Int64?
+                if let stored, let json = try stored(item.key.string) {
+                    let tree = try json.withUnsafeBytes { try JSONValue(parsing: $0) }
+                    previous = projection.sortKey(of: try JSONValueDecoder().decode(P.Row.self, from: tree))
+                }
+                guard let row = item.slot.row else { return LogRowChange(key: item.key.string, json: nil, sortKey: nil, previousSortKey: previous) }
+                return LogRowChange(
+                    key: item.key.string, json: try JSONBytesEncoder().encode(row), sortKey: projection.sortKey(of: row), previousSortKey: previous)
             }
         }
     }
