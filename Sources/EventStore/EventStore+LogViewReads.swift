@@ -110,51 +110,60 @@ extension EventStore {
             if a.0 != b.0 { return descending ? a.0 > b.0 : a.0 < b.0 }
             return descending ? ByteKey(b.1).precedes(ByteKey(a.1)) : ByteKey(a.1).precedes(ByteKey(b.1))
         }
+        // The transaction first, then the view's memory (the fold takes them in that order too);
+        // a transaction older than the write memory says is stored is taken again.
         do {
-            return try logViewCache.with(view.name) { entry throws -> LogViewAnswer in
-                try read { transaction in
-                    let stored = try entry?.storedPosition ?? storedPosition(of: view, in: transaction)
-                    let memory = try entry?.state.orderedChanges(descending: descending, after: after.map { ($0.sortKey, $0.key) }, limit: limit + 1) ?? []
-                    let rows = StoredRows(layout: layout, logView: view.name, version: view.version, bound: stored)
-                    var fromStorage: [LogViewRows.Row] = []
-                    try LogViewOrderIndex(layout: layout, view: view.name, version: view.version).walk(descending: descending, after: after, in: transaction) {
-                        key, sortKey in
-                        guard entry?.state.holds(key) != true else { return true }
-                        guard let json = try rows.version(of: key, in: transaction)?.json else {
-                            throw EventStoreError.corruptRecord(position: stored, reason: "the order of the view \(view.name) lists \(key), which has no row")
+            for _ in 0..<Self.orderedReadTries {
+                let answer = try read { transaction -> LogViewAnswer? in
+                    let header = try storedPosition(of: view, in: transaction)
+                    return try logViewCache.with(view.name) { entry throws -> LogViewAnswer? in
+                        if let entry, entry.storedPosition > header { return nil }
+                        let stored = entry?.storedPosition ?? header
+                        let memory = try entry?.state.orderedChanges(descending: descending, after: after.map { ($0.sortKey, $0.key) }, limit: limit + 1) ?? []
+                        let rows = StoredRows(layout: layout, logView: view.name, version: view.version, bound: stored)
+                        var fromStorage: [LogViewRows.Row] = []
+                        try LogViewOrderIndex(layout: layout, view: view.name, version: view.version).walk(descending: descending, after: after, in: transaction) {
+                            key, sortKey in
+                            guard entry?.state.holds(key) != true else { return true }
+                            guard let json = try rows.version(of: key, in: transaction)?.json else {
+                                throw EventStoreError.corruptRecord(position: stored, reason: "the order of the view \(view.name) lists \(key), which has no row")
+                            }
+                            fromStorage.append(LogViewRows.Row(key: key, json: json, sortKey: sortKey))
+                            return fromStorage.count <= limit
                         }
-                        fromStorage.append(LogViewRows.Row(key: key, json: json, sortKey: sortKey))
-                        return fromStorage.count <= limit
-                    }
-                    // Merged: the page and one more, which says whether more follow.
-                    var merged: [LogViewRows.Row] = []
-                    var (memoryIndex, storageIndex) = (0, 0)
-                    while merged.count <= limit, memoryIndex < memory.count || storageIndex < fromStorage.count {
-                        let takeMemory: Bool
-                        if memoryIndex == memory.count {
-                            takeMemory = false
-                        } else if storageIndex == fromStorage.count {
-                            takeMemory = true
-                        } else {
-                            takeMemory = precedes((memory[memoryIndex].sortKey!, memory[memoryIndex].key), (fromStorage[storageIndex].sortKey!, fromStorage[storageIndex].key))
+                        // Merged: the page and one more, which says whether more follow.
+                        var merged: [LogViewRows.Row] = []
+                        var (memoryIndex, storageIndex) = (0, 0)
+                        while merged.count <= limit, memoryIndex < memory.count || storageIndex < fromStorage.count {
+                            let takeMemory: Bool
+                            if memoryIndex == memory.count {
+                                takeMemory = false
+                            } else if storageIndex == fromStorage.count {
+                                takeMemory = true
+                            } else {
+                                takeMemory = precedes((memory[memoryIndex].sortKey!, memory[memoryIndex].key), (fromStorage[storageIndex].sortKey!, fromStorage[storageIndex].key))
+                            }
+                            if takeMemory {
+                                let change = memory[memoryIndex]
+                                merged.append(LogViewRows.Row(key: change.key, json: change.json ?? [], sortKey: change.sortKey))
+                                memoryIndex += 1
+                            } else {
+                                merged.append(fromStorage[storageIndex])
+                                storageIndex += 1
+                            }
                         }
-                        if takeMemory {
-                            let change = memory[memoryIndex]
-                            merged.append(LogViewRows.Row(key: change.key, json: change.json ?? [], sortKey: change.sortKey))
-                            memoryIndex += 1
-                        } else {
-                            merged.append(fromStorage[storageIndex])
-                            storageIndex += 1
+                        var next: String?
+                        if merged.count > limit {
+                            merged.removeLast(merged.count - limit)
+                            next = LogViewOrderCursor(sortKey: merged[merged.count - 1].sortKey!, key: merged[merged.count - 1].key).description
                         }
+                        return .rows(LogViewRows(version: view.version, position: entry?.position ?? stored, rows: merged, next: next, ordered: true))
                     }
-                    var next: String?
-                    if merged.count > limit {
-                        merged.removeLast(merged.count - limit)
-                        next = LogViewOrderCursor(sortKey: merged[merged.count - 1].sortKey!, key: merged[merged.count - 1].key).description
-                    }
-                    return .rows(LogViewRows(version: view.version, position: entry?.position ?? stored, rows: merged, next: next, ordered: true))
                 }
+                if let answer { return answer }
             }
+            // Writes kept landing between the transaction and the lock: busy, ask again.
+            throw EventStoreError.queueFull
         } catch let error as EventStoreError {
             throw error
         } catch {
@@ -162,12 +171,24 @@ extension EventStore {
         }
     }
 
+    /// Times an ordered read takes a new transaction when the view's memory has moved past the
+    /// one it read, before it gives up.
+    static let orderedReadTries = 8
+
+    /// Log positions a read as of a position folds at most over its snapshot.
+    static let asOfFoldMax: Position = 1 << 20
+
     /// `view` as of the log position `at`: the newest snapshot of its summary at or before it,
     /// with its rows as stored then, and the events after it folded on top.
     private func readLogView(_ view: AnyLogProjection, _ request: LogViewQuery.Read, at: Position) throws(EventStoreError) -> LogViewAnswer {
         try read { transaction in
             let snapshot = try layout.snapshot(name: view.name, version: view.version, stream: Self.logViewStream, atMost: at, in: transaction)
             let base = snapshot?.seq ?? 0
+            guard at - base <= Self.asOfFoldMax else {
+                throw EventStoreError.invalidRequest(
+                    field: "at",
+                    reason: "is \(at - base) positions past the view's nearest snapshot (\(base)); a read as of a position folds at most \(Self.asOfFoldMax) (a view folding again after a rebuild has none yet)")
+            }
             let context = RowReadContext(transaction)
             let state = try view.state(from: snapshot?.summary, rows: logViewRows(view, bound: base, context: context))
             var position = base

@@ -13,6 +13,8 @@ struct LogViewWrite {
 
 /// A write as the fold leaves it: its rows not encoded yet.
 private struct PendingLogViewWrite: Sendable {
+    /// Which write it is: its end finds its entry by it.
+    let id: UInt64
     let view: AnyLogProjection
     let from: Position
     let through: Position
@@ -54,75 +56,115 @@ extension EventStore {
     public func foldLogViews(limit: Int = 16_384, writeIntervalMilliseconds: Int64 = 0) throws(EventStoreError) -> Int {
         guard !logViews.isEmpty else { return 0 }
         var folded = 0
-        // One scan of the log for every view: they are most often at the same position, and
-        // reading and parsing each event once, not once per view, is most of the work.
+        // A view that fails is read again from storage next time; the others go on. The first
+        // failure (this fold's, or a write's since the last call) is thrown once all are done.
+        var failure = logViewCache.takeWriteFailure()
         let writes: [PendingLogViewWrite] = try read { transaction in
-            var entries: [LogViewCache.Entry] = []
+            var entries: [LogViewCache.Entry?] = []
             for view in logViews {
                 let storedPosition = try storedPosition(of: view, in: transaction)
-                entries.append(
-                    try logViewCache.with(view.name) { entry throws -> LogViewCache.Entry in
-                        // A write in flight may have committed before its answer came back.
-                        if let current = entry, current.storedPosition == storedPosition || current.writing?.through == storedPosition {
-                            return current
-                        }
-                        let fresh = try logViewEntry(view, storedPosition: storedPosition, in: transaction)
-                        entry = fresh
-                        return fresh
-                    })
-            }
-            let from = entries.map(\.position).min() ?? 0
-            let scan = try logViewCache.withStreamNames { names in
-                try logEvents(for: logViews, after: from, limit: limit, names: &names, in: transaction)
-            }
-            var writes: [PendingLogViewWrite] = []
-            for (index, view) in logViews.enumerated() {
-                let entry = entries[index]
-                let bit = UInt64(1) << UInt64(index)
-                try logViewCache.with(view.name) { cached in
-                    guard scan.through > entry.position else { return }
-                    let after = entry.position
-                    entry.context.transaction = transaction
-                    defer { entry.context.transaction = nil }
-                    entry.state.fold(scan.events) { scan.views[$0] & bit != 0 && scan.events[$0].position > after }
-                    do { try entry.context.check() } catch {
-                        // Folded in part: start again from storage next time.
-                        cached = nil
-                        throw error
-                    }
-                    folded += Int(scan.through - entry.position)
-                    entry.position = scan.through
+                do {
+                    entries.append(
+                        try logViewCache.with(view.name) { entry throws -> LogViewCache.Entry in
+                            // A write in flight may have committed before its answer came back.
+                            if let current = entry, current.storedPosition == storedPosition || current.writing?.through == storedPosition {
+                                return current
+                            }
+                            let fresh = try logViewEntry(view, storedPosition: storedPosition, in: transaction)
+                            entry = fresh
+                            return fresh
+                        })
+                } catch {
+                    entries.append(nil)
+                    if failure == nil { failure = Self.storeError(error) }
                 }
-                try logViewCache.with(view.name) { cached in
-                    let due = ContinuousClock.now - entry.storedAt >= .milliseconds(writeIntervalMilliseconds)
-                    guard entry.position > entry.storedPosition, entry.writing == nil, due else { return }
+            }
+            // One scan of the log for the views near the front (most often all at one position:
+            // each event read and parsed once, not once per view); a view far behind (folding
+            // again after a rebuild) gets a scan of its own, so the others do not wait for it.
+            let front = entries.compactMap { $0?.position }.max() ?? 0
+            let lead = Position(max(limit, 1))
+            let groups = [
+                logViews.indices.filter { entries[$0].map { $0.position + lead >= front } ?? false },
+                logViews.indices.filter { entries[$0].map { $0.position + lead < front } ?? false },
+            ]
+            var writes: [PendingLogViewWrite] = []
+            for group in groups where !group.isEmpty {
+                let views = group.map { logViews[$0] }
+                let from = group.compactMap { entries[$0]?.position }.min() ?? 0
+                let scan = try logViewCache.withStreamNames { names in
+                    try logEvents(for: views, after: from, limit: limit, names: &names, in: transaction)
+                }
+                for (bitIndex, index) in group.enumerated() {
+                    guard let entry = entries[index] else { continue }
+                    let view = logViews[index]
+                    let bit = UInt64(1) << UInt64(bitIndex)
                     do {
-                        let state = try entry.state.json()
-                        writes.append(
-                            PendingLogViewWrite(view: view, from: entry.storedPosition, through: entry.position, state: state, rows: entry.state.freeze()))
+                        try logViewCache.with(view.name) { cached in
+                            guard scan.through > entry.position else { return }
+                            let after = entry.position
+                            entry.context.transaction = transaction
+                            defer { entry.context.transaction = nil }
+                            entry.state.fold(scan.events) { scan.views[$0] & bit != 0 && scan.events[$0].position > after }
+                            do { try entry.context.check() } catch {
+                                // Folded in part: start again from storage next time.
+                                cached = nil
+                                throw error
+                            }
+                            folded += Int(scan.through - entry.position)
+                            entry.position = scan.through
+                        }
+                        try logViewCache.with(view.name) { cached in
+                            let due = ContinuousClock.now - entry.storedAt >= .milliseconds(writeIntervalMilliseconds)
+                            guard entry.position > entry.storedPosition, entry.writing == nil, due else { return }
+                            do {
+                                let state = try entry.state.json()
+                                let write = PendingLogViewWrite(
+                                    id: logViewCache.nextWriteID(), view: view, from: entry.storedPosition, through: entry.position, state: state,
+                                    rows: entry.state.freeze())
+                                // Marked in the same locked stretch as the freeze: one write in flight.
+                                entry.writing = (write.id, write.through, nil)
+                                writes.append(write)
+                            } catch {
+                                cached = nil
+                                throw error
+                            }
+                        }
                     } catch {
-                        cached = nil
-                        throw error
+                        if failure == nil { failure = Self.storeError(error) }
                     }
                 }
             }
             return writes
         }
         for write in writes {
-            // Marked under the lock the write's end takes too, so the end always finds it.
-            logViewCache.with(write.view.name) { entry in entry?.writing = (write.through, Task { await self.store(write) }) }
+            // Started under the lock the write's end takes too, so the end always finds it.
+            logViewCache.with(write.view.name) { entry in
+                guard let entry, entry.writing?.id == write.id else { return }
+                entry.writing = (write.id, write.through, Task { await self.store(write) })
+            }
         }
+        if let failure { throw failure }
         return folded
+    }
+
+    /// `error` as the store's error (a reducer's or decoder's becomes a damaged record).
+    private static func storeError(_ error: any Error) -> EventStoreError {
+        if let error = error as? EventStoreError { return error }
+        return .corruptRecord(position: 0, reason: "\(error)")
     }
 
     /// Waits for every cross-object view's write in flight; throws the first one's failure.
     private func waitForLogViewWrites() async throws(EventStoreError) {
         var failure: EventStoreError?
         for view in logViews {
-            guard let task = logViewCache.with(view.name, { $0?.writing?.task }) else { continue }
+            guard let task = logViewCache.with(view.name, { $0?.writing?.task ?? nil }) else { continue }
             if let error = await task.value, failure == nil { failure = error }
         }
-        if let failure { throw failure }
+        if let failure {
+            _ = logViewCache.takeWriteFailure()  // said here, not again by the next fold
+            throw failure
+        }
     }
 
     /// Encodes the rows of `pending` and stores it, then moves its view's memory on (its rows
@@ -147,11 +189,13 @@ extension EventStore {
             let write = LogViewWrite(view: view, from: pending.from, through: pending.through, state: pending.state, rows: rows)
             try await submit { .storeLogView(write, $0) }
         } catch {
-            logViewCache.with(view.name) { $0 = nil }
+            // Only the entry this write came from is forgotten (a reset may have made another).
+            logViewCache.with(view.name) { entry in if entry?.writing?.id == pending.id { entry = nil } }
+            logViewCache.recordWriteFailure(error)
             return error
         }
         logViewCache.with(view.name) { entry in
-            guard let current = entry, current.writing?.through == pending.through else { return }
+            guard let current = entry, current.writing?.id == pending.id else { return }
             current.state.frozenStored(rows: logViewRows(view, bound: pending.through, context: current.context))
             current.storedPosition = pending.through
             current.storedAt = .now
@@ -337,6 +381,9 @@ extension BatchApplier {
         guard current == write.from else {
             return .failure(.invalidRequest(field: "view", reason: "\(view.name) moved to \(current) while it was folded from \(write.from)"))
         }
+        // A version's first write starts clean: rows, order and snapshots this version left when
+        // another was deployed in between are not this fold's.
+        if write.from == 0 { _ = try reset(view) }
         try StoredView.write(
             stream: EventStore.logViewStream, name: view.name, version: view.version, seq: write.through, state: write.state,
             layout: layout, transaction: transaction)

@@ -1,5 +1,6 @@
 import EventModel
 import Foundation
+import Synchronization
 
 /// The cross-object views' typed states between catch-ups: each folded on from where the last
 /// catch-up left it, written to storage (state and position in one transaction) at most once per
@@ -21,8 +22,9 @@ final class LogViewCache: @unchecked Sendable {
         var storedPosition: Position
         /// When it was last written (or read from storage).
         var storedAt: ContinuousClock.Instant
-        /// The write in flight, if any: the position it stores, and the task that waits for it.
-        var writing: (through: Position, task: Task<EventStoreError?, Never>)?
+        /// The write in flight, if any: its id, the position it stores, and the task that waits
+        /// for it (nil for the moment between the freeze and the task's start).
+        var writing: (id: UInt64, through: Position, task: Task<EventStoreError?, Never>?)?
 
         init(state: LogViewState, context: RowReadContext, position: Position) {
             self.state = state
@@ -35,6 +37,10 @@ final class LogViewCache: @unchecked Sendable {
 
     private let lock = NSLock()
     private var entries: [String: Entry] = [:]
+    /// Writes numbered so far (its own atomic: numbers are taken with an entry's lock held).
+    private let writeCount = Atomic<UInt64>(0)
+    /// A write's failure since the fold last said one (writes end off the fold).
+    private var writeFailure: EventStoreError?
     /// Streams' objects and branches, as the catch-ups have read them (nil: a name that does not
     /// parse): a stream's name never changes (a deleted branch's reads as the branch it was),
     /// so the fold reads each one from storage once, not once per scan.
@@ -55,6 +61,15 @@ final class LogViewCache: @unchecked Sendable {
         }
         return try body(&names)
     }
+
+    /// A number no other write of this process has.
+    func nextWriteID() -> UInt64 { writeCount.wrappingAdd(1, ordering: .relaxed).newValue }
+
+    /// Keeps a write's failure for the next fold to throw (the first since it last did).
+    func recordWriteFailure(_ error: EventStoreError) { lock.withLock { if writeFailure == nil { writeFailure = error } } }
+
+    /// The write failure kept, if any, forgotten.
+    func takeWriteFailure() -> EventStoreError? { lock.withLock { defer { writeFailure = nil }; return writeFailure } }
 
     /// Runs `body` with the entry of `name` (nil when there is none), the cache locked.
     func with<R>(_ name: String, _ body: (inout Entry?) throws -> R) rethrows -> R {

@@ -53,6 +53,8 @@ public final class LogViewFolder: Sendable {
         var idlePolls = 0
         var told = ContinuousClock.now
         while !isStopped {
+            // Read before the fold: a commit landing during it wakes the sleep below at once.
+            let seen = store.commits.committedPosition
             do {
                 if try store.foldLogViews(writeIntervalMilliseconds: writeIntervalMilliseconds) > 0 {
                     if ContinuousClock.now - told >= .milliseconds(100) {
@@ -66,33 +68,35 @@ public final class LogViewFolder: Sendable {
                 return
             } catch {
                 failed(error)
-                sleep(until: store.commits.committedPosition, seconds: 1)
+                sleep(until: nil, seconds: 1)
                 continue
             }
             idlePolls += 1
             if idlePolls < Self.pollsAfterWork {
                 usleep(500)
             } else {
-                sleep(until: store.commits.committedPosition, seconds: 1)
+                sleep(until: seen, seconds: 1)
                 idlePolls = 0
             }
         }
     }
 
-    /// Sleeps until a commit past `position`, ``stop()``, or `seconds`.
-    private func sleep(until position: Position, seconds: Double) {
+    /// Sleeps until a commit past `position` (nil: no commit wakes it), ``stop()``, or `seconds`.
+    private func sleep(until position: Position?, seconds: Double) {
         let sleeper = DispatchSemaphore(value: 0)
         guard control.withLock({ control -> Bool in
             control.sleeper = sleeper
             return !control.isStopped
         }) else { return }
         let commits = store.commits
-        let waiter = Task {
-            await commits.wait(after: position)
-            sleeper.signal()
+        let waiter = position.map { position in
+            Task {
+                await commits.wait(after: position)
+                sleeper.signal()
+            }
         }
         _ = sleeper.wait(timeout: .now() + seconds)
-        waiter.cancel()
+        waiter?.cancel()
         control.withLock { $0.sleeper = nil }
     }
 

@@ -37,8 +37,8 @@ public struct LogViewQuery: Sendable, Equatable {
     /// - Throws: ``ViewQueryError`` naming the parameter that cannot be taken.
     public init(parameters: [String: String], view: AnyLogProjection) throws(ViewQueryError) {
         if let text = parameters["at"] {
-            guard let position = UInt64(text), position > 0 else {
-                throw ViewQueryError(field: "at", reason: "must be a log position, a whole number from 1, got \"\(text)\"")
+            guard let position = UInt64(text), position <= UInt64(Int64.max) else {
+                throw ViewQueryError(field: "at", reason: "must be a log position, a whole number from 0 (before the first event), got \"\(text)\"")
             }
             at = position
         }

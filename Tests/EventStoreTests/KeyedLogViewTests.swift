@@ -220,7 +220,7 @@ struct KeyedLogViewTests {
         let cases: [([String: String], String)] = [
             (["limit": "0"], "limit"), (["limit": "1001"], "limit"), (["order": "up"], "order"), (["order": "asc", "prefix": "a"], "prefix"),
             (["order": "asc", "at": "3"], "at"), (["order": "desc", "after": "nope"], "after"), (["key": "a", "limit": "3"], "limit"),
-            (["at": "0"], "at"), (["at": "x"], "at"),
+            (["at": "-1"], "at"), (["at": "x"], "at"),
         ]
         for (parameters, field) in cases {
             do throws(ViewQueryError) {
