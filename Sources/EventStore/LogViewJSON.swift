@@ -61,20 +61,9 @@ public struct LogViewRows: Sendable, Equatable {
             writer.ascii(",\"orderedBy\":")
             writer.string(orderedBy)
         }
-        writer.ascii(",\"rows\":[")
-        for (index, row) in rows.enumerated() {
-            if index > 0 { writer.byte(UInt8(ascii: ",")) }
-            writer.ascii("{\"key\":")
-            writer.string(row.key)
-            writer.ascii(",\"row\":")
-            writer.raw(row.json)
-            if let sortKey = row.sortKey {
-                writer.ascii(",\"sortKey\":")
-                writer.integer(sortKey)
-            }
-            writer.byte(UInt8(ascii: "}"))
-        }
-        writer.ascii("],\"next\":")
+        writer.ascii(",\"rows\":")
+        RowJSON.write(rows.map { ($0.key, $0.json, $0.sortKey) }, into: &writer)
+        writer.ascii(",\"next\":")
         if let next { writer.string(next) } else { writer.ascii("null") }
         writer.byte(UInt8(ascii: "}"))
         return writer.bytes

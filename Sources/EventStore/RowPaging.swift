@@ -23,6 +23,12 @@ public struct RowPage: Sendable, Equatable {
 public enum RowJSON {
     /// `[{"key", "row"}, ...]`.
     public static func write(_ rows: [RowEntry], into writer: inout JSONWriter) {
+        write(rows.map { ($0.key, $0.json, nil) }, into: &writer)
+    }
+
+    /// `[{"key", "row", "sortKey"?}, ...]`: a cross-object view's rows, with their places in its
+    /// order when read in it.
+    public static func write(_ rows: [(key: String, json: [UInt8], sortKey: Int64?)], into writer: inout JSONWriter) {
         writer.byte(UInt8(ascii: "["))
         for (index, row) in rows.enumerated() {
             if index > 0 { writer.byte(UInt8(ascii: ",")) }
@@ -30,6 +36,10 @@ public enum RowJSON {
             writer.string(row.key)
             writer.ascii(",\"row\":")
             writer.raw(row.json)
+            if let sortKey = row.sortKey {
+                writer.ascii(",\"sortKey\":")
+                writer.integer(sortKey)
+            }
             writer.byte(UInt8(ascii: "}"))
         }
         writer.byte(UInt8(ascii: "]"))
