@@ -125,9 +125,9 @@ extension EventStore {
                         try LogViewOrderIndex(layout: layout, view: view.name, version: view.version).walk(descending: descending, after: after, in: transaction) {
                             key, sortKey in
                             guard entry?.state.holds(key) != true else { return true }
-                            guard let json = try rows.version(of: key, in: transaction)?.json else {
-                                throw EventStoreError.corruptRecord(position: stored, reason: "the order of the view \(view.name) lists \(key), which has no row")
-                            }
+                            // A place the row has left, or not reached as of `stored` (a write's
+                            // in pieces): passed over.
+                            guard let json = try rows.version(of: key, in: transaction)?.json, try view.sortKey(ofRow: json) == sortKey else { return true }
                             fromStorage.append(LogViewRows.Row(key: key, json: json, sortKey: sortKey))
                             return fromStorage.count <= limit
                         }

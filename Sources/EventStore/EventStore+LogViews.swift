@@ -1,16 +1,6 @@
 import EventModel
 import LMDB
 
-/// A cross-object view's new state, from folding the log from `from` through `through`: its
-/// summary and the rows changed since `from`.
-struct LogViewWrite {
-    let view: AnyLogProjection
-    let from: Position
-    let through: Position
-    let state: JSONValue
-    let rows: [LogRowChange]
-}
-
 /// A write as the fold leaves it: its rows not encoded yet.
 private struct PendingLogViewWrite: Sendable {
     /// Which write it is: its end finds its entry by it.
@@ -186,11 +176,24 @@ extension EventStore {
                     throw EventStoreError.corruptRecord(position: pending.through, reason: "a row of the view \(view.name) does not encode: \(error)")
                 }
             }
-            let write = LogViewWrite(view: view, from: pending.from, through: pending.through, state: pending.state, rows: rows)
-            try await submit { .storeLogView(write, $0) }
+            // The smallest pieces while appends commit beside them (each holds them a few ms at
+            // most); larger and larger ones while none do (a rebuild on an idle store).
+            var pieces = LogViewWrite.Pieces(view: view, id: pending.id, from: pending.from, through: pending.through, state: pending.state, rows: rows)
+            var size = LogViewWrite.Pieces.sizeMin
+            while let piece = pieces.next(atMost: size) {
+                let head = commits.committedPosition
+                try await submit { .storeLogView(piece, $0) }
+                size = commits.committedPosition == head ? min(size * 2, LogViewWrite.Pieces.sizeMax) : LogViewWrite.Pieces.sizeMin
+            }
         } catch {
-            // Only the entry this write came from is forgotten (a reset may have made another).
-            logViewCache.with(view.name) { entry in if entry?.writing?.id == pending.id { entry = nil } }
+            // Only the entry this write came from is forgotten; a write whose view was reset
+            // since (its entry gone or another) no longer matters, nor does its failure.
+            let current = logViewCache.with(view.name) { entry -> Bool in
+                guard entry?.writing?.id == pending.id else { return false }
+                entry = nil
+                return true
+            }
+            guard current else { return nil }
             logViewCache.recordWriteFailure(error)
             return error
         }
@@ -342,6 +345,12 @@ extension EventStore {
 }
 
 extension BatchApplier {
+    /// The key of the mark saying which write from the log's start has cleared `view` last (in
+    /// `rows`, beside its order): its pieces are stored only while the mark is theirs.
+    static func writeMark(of view: AnyLogProjection) -> [UInt8] {
+        RowKeys.prefix(stream: EventStore.logViewStream, view: view.name + "\u{1}write", version: view.version)
+    }
+
     /// Positions between the snapshots of a cross-object view's summary, at least: what a read
     /// as of a position folds on top of the newest one before it, at most (about).
     static let logViewSnapshotInterval: Position = 16_384
@@ -352,6 +361,7 @@ extension BatchApplier {
         try StoredView.withKey(stream: EventStore.logViewStream, name: view.name) { _ = try transaction.delete(layout.views, key: $0) }
         var prefixes = [RowKeys.prefix(stream: EventStore.logViewStream, view: view.name, version: view.version)]
         prefixes.append(LogViewOrderIndex(layout: layout, view: view.name, version: view.version).orderPrefix)
+        prefixes.append(Self.writeMark(of: view))
         for prefix in prefixes { try deleteAll(in: layout.rows, prefix: prefix) }
         let snapshots = SnapshotKeys.withKey(stream: EventStore.logViewStream, name: view.name, seq: 0) { Array($0.dropLast(8)) }
         try deleteAll(in: layout.snapshots, prefix: snapshots)
@@ -371,41 +381,58 @@ extension BatchApplier {
         for key in keys { _ = try key.withUnsafeBytes { try transaction.delete(database, key: $0) } }
     }
 
-    /// Stores a cross-object view's summary and changed rows with its checkpoint, if the
-    /// checkpoint is still the one the fold started from; every so often a snapshot of the
-    /// summary too, which reads as of a position start from.
+    /// Stores a piece of a cross-object view's write (``LogViewWrite/Part``) if the view's
+    /// checkpoint is still the one the fold started from (its places left: the one it ended at,
+    /// or nothing is removed).
     func apply(_ write: LogViewWrite) throws -> Result<Void, EventStoreError> {
         let view = write.view
         let stored = try StoredView.header(stream: EventStore.logViewStream, name: view.name, layout: layout, transaction: transaction)
         let current = stored.flatMap { $0.version == view.version ? $0.seq : nil } ?? 0
+        let order = view.orderedBy == nil ? nil : LogViewOrderIndex(layout: layout, view: view.name, version: view.version)
+        if case .leftPlaces(let rows) = write.part {
+            // Checkpoint gone (a rebuild): the places went with it.
+            guard current == write.through else { return .success(()) }
+            for change in rows { if let previous = change.previousSortKey { try order?.remove(change.key, at: previous, in: transaction) } }
+            return .success(())
+        }
         guard current == write.from else {
             return .failure(.invalidRequest(field: "view", reason: "\(view.name) moved to \(current) while it was folded from \(write.from)"))
         }
-        // A version's first write starts clean: rows, order and snapshots this version left when
-        // another was deployed in between are not this fold's.
-        if write.from == 0 { _ = try reset(view) }
-        try StoredView.write(
-            stream: EventStore.logViewStream, name: view.name, version: view.version, seq: write.through, state: write.state,
-            layout: layout, transaction: transaction)
-        if !write.rows.isEmpty {
+        let mark = Self.writeMark(of: view)
+        if write.from == 0, !write.part.isClear {
+            let marked = try mark.withUnsafeBytes { try transaction.get(layout.rows, key: $0) }.map { StoreKeys.integer($0) }
+            guard marked == write.id else {
+                return .failure(.invalidRequest(field: "view", reason: "\(view.name) was rebuilt while it was written from the log's start"))
+            }
+        }
+        switch write.part {
+        case .clear:
+            _ = try reset(view)
+            try mark.withUnsafeBytes { key in try StoreKeys.withKey(write.id) { try transaction.put(layout.rows, key: key, value: $0) } }
+        case .rows(let rows):
             let prefix = RowKeys.prefix(stream: EventStore.logViewStream, view: view.name, version: view.version)
-            let order = view.orderedBy == nil ? nil : LogViewOrderIndex(layout: layout, view: view.name, version: view.version)
             var escaped: [UInt8] = []
-            for change in write.rows {
+            for change in rows {
                 escaped.removeAll(keepingCapacity: true)
                 let isLong = RowKeys.appendEscaped(change.key, to: &escaped)
                 let key = escaped.withUnsafeBytes { RowKeys.recordKey(prefix: prefix, escaped: $0, seq: write.through) }
                 let value = RowRecord.encode(json: change.json, key: change.key, longKey: isLong)
                 try key.withUnsafeBytes { key in try value.withUnsafeBytes { try transaction.put(layout.rows, key: key, value: $0) } }
-                try order?.move(change.key, from: change.previousSortKey, to: change.sortKey, in: transaction)
+                if let sortKey = change.sortKey, sortKey != change.previousSortKey { try order?.place(change.key, at: sortKey, in: transaction) }
             }
-        }
-        if write.from == 0 || write.through / Self.logViewSnapshotInterval != write.from / Self.logViewSnapshotInterval {
-            var summary = JSONWriter()
-            summary.value(write.state)
-            try SnapshotWriter().write(
-                stream: EventStore.logViewStream, name: view.name, version: view.version, seq: write.through, summary: summary.bytes, layout: layout,
-                transaction: transaction)
+        case .checkpoint(let state):
+            try StoredView.write(
+                stream: EventStore.logViewStream, name: view.name, version: view.version, seq: write.through, state: state,
+                layout: layout, transaction: transaction)
+            if write.from == 0 || write.through / Self.logViewSnapshotInterval != write.from / Self.logViewSnapshotInterval {
+                var summary = JSONWriter()
+                summary.value(state)
+                try SnapshotWriter().write(
+                    stream: EventStore.logViewStream, name: view.name, version: view.version, seq: write.through, summary: summary.bytes, layout: layout,
+                    transaction: transaction)
+            }
+        case .leftPlaces:
+            break
         }
         return .success(())
     }

@@ -52,11 +52,14 @@ public final class LogViewFolder: Sendable {
     private func loop(folded: @Sendable () -> Void, failed: @Sendable (EventStoreError) -> Void) {
         var idlePolls = 0
         var told = ContinuousClock.now
+        var slice = Self.sliceMin
         while !isStopped {
             // Read before the fold: a commit landing during it wakes the sleep below at once.
             let seen = store.commits.committedPosition
             do {
-                if try store.foldLogViews(writeIntervalMilliseconds: writeIntervalMilliseconds) > 0 {
+                if try store.foldLogViews(limit: slice, writeIntervalMilliseconds: writeIntervalMilliseconds) > 0 {
+                    // Far behind (a rebuild): large slices, the fewest calls.
+                    slice = try store.logViewLag().values.contains { $0 > Self.sliceMax } ? Self.sliceMax : Self.sliceMin
                     if ContinuousClock.now - told >= .milliseconds(100) {
                         folded()
                         told = .now
@@ -102,4 +105,10 @@ public final class LogViewFolder: Sendable {
 
     /// Half-millisecond polls after the last fold that moved before sleeping until a commit.
     static let pollsAfterWork = 200
+    /// Log positions folded per call while the views keep up with the log: the fold's progress
+    /// shows (in the views' positions, and their reads) slice by slice, so the lag a commit of
+    /// a thousand events makes shrinks as it is folded rather than at the end.
+    static let sliceMin = 256
+    /// Log positions folded per call while a view is further than this behind (after a rebuild).
+    static let sliceMax = 16_384
 }

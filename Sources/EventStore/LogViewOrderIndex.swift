@@ -6,8 +6,12 @@ import LMDB
 /// `prefix(view + 0x01 "order") + sort key (8, BE, sign flipped) + escaped row key` → the row
 /// key, UTF-8. (`prefix` is ``RowKeys/prefix(stream:view:version:)`` for stream 0; view names
 /// are lowercase letters, digits and `-`, so these never meet a view's own rows.) Only rows with
-/// a sort key are in it; a top-N read walks it from either end. A write moves a row from the
-/// sort key it had (found off the writer, from the row as stored) to its new one.
+/// a sort key are in it; a top-N read walks it from either end. A write places a row at its new
+/// sort key with the row, before its checkpoint, and removes the place it left (found off the
+/// writer, from the row as stored) after it: between the two, and for good after a crash
+/// between them, the order may hold places a row has left (or, before the checkpoint, not
+/// reached yet), so readers check each place against the row as of the stored position
+/// (``AnyLogProjection/sortKey(ofRow:)``) and pass over the ones that disagree.
 struct LogViewOrderIndex {
     let orderPrefix: [UInt8]
     let database: Database
@@ -26,18 +30,22 @@ struct LogViewOrderIndex {
         Int64(bitPattern: StoreKeys.integer(bytes, at: 0) ^ (1 << 63))
     }
 
-    /// Moves `key` from `previous` to `sortKey` in the order (nil: out of it).
-    func move(_ key: String, from previous: Int64?, to sortKey: Int64?, in transaction: WriteTransaction) throws {
-        guard previous != sortKey else { return }
-        var escaped: [UInt8] = []
-        RowKeys.appendEscaped(key, to: &escaped)
-        if let previous {
-            try (orderPrefix + Self.sortable(previous) + escaped).withUnsafeBytes { _ = try transaction.delete(database, key: $0) }
-        }
-        guard let sortKey else { return }
-        try (orderPrefix + Self.sortable(sortKey) + escaped).withUnsafeBytes { entry in
+    /// Places `key` at `sortKey` in the order.
+    func place(_ key: String, at sortKey: Int64, in transaction: WriteTransaction) throws {
+        try entry(key, at: sortKey).withUnsafeBytes { entry in
             try Array(key.utf8).withUnsafeBytes { try transaction.put(database, key: entry, value: $0) }
         }
+    }
+
+    /// Removes `key`'s place at `sortKey`, if it has one there.
+    func remove(_ key: String, at sortKey: Int64, in transaction: WriteTransaction) throws {
+        try entry(key, at: sortKey).withUnsafeBytes { _ = try transaction.delete(database, key: $0) }
+    }
+
+    private func entry(_ key: String, at sortKey: Int64) -> [UInt8] {
+        var entry = orderPrefix + Self.sortable(sortKey)
+        RowKeys.appendEscaped(key, to: &entry)
+        return entry
     }
 
     /// Walks the order from its start (or end, `descending`), past `after`, calling `body` with

@@ -1,6 +1,7 @@
 import ArgumentParser
 import EventModel
 import EventStore
+import Foundation
 import Logging
 import Projections
 import Synchronization
@@ -13,13 +14,13 @@ struct LogViewBenchmark: AsyncParsableCommand {
         abstract: "Time top-10 reads of low-stock over --rows rows, and the bundled views' lag at --rate appends/s.",
         discussion: """
             Makes --rows inventory objects with one ReorderPointSet event each (kept when the \
-            folder holds them already; every one \\
-            short: low-stock holds --rows rows, all in its order) and folds the four bundled \\
-            cross-object views to the head (timed). Then reads the top 10 by shortfall --reads \\
-            times (and a page after a random place). Then appends Restocked events to random \\
-            SKUs at --rate events/s (requests of 10) for --seconds while the views are folded \\
-            as a server folds them (stored once a second), sampling the largest view lag every \\
-            10 ms.
+            folder holds them already; every one \
+            short: low-stock holds --rows rows, all in its order) and folds the four bundled \
+            cross-object views to the head (timed). Then reads the top 10 by shortfall --reads \
+            times (and a page after a random place). Then, in the store opened again, appends \
+            Restocked events to random SKUs at --rate events/s (requests of 10) for --seconds \
+            while the views are folded as a server folds them (stored once a second), sampling \
+            the largest view lag every 10 ms, and the writer's commits (events, time).
 
             Examples:
               evbench log-views --rows 1000000 --dir /tmp/bench-log-views
@@ -36,9 +37,13 @@ struct LogViewBenchmark: AsyncParsableCommand {
     func run() async throws {
         var logger = Logger(label: "evbench")
         logger.logLevel = .warning
-        let store = try EventStore(
-            configuration: StoreConfiguration(directory: dir), objectTypes: BundledTypes.all, logViews: BundledTypes.logViews, holder: "evbench",
-            logger: logger)
+        let commits = CommitRecorder()
+        let open = {
+            try EventStore(
+                configuration: StoreConfiguration(directory: dir), objectTypes: BundledTypes.all, logViews: BundledTypes.logViews, holder: "evbench",
+                logger: logger, observer: commits)
+        }
+        let store = try open()
         let fillStart = ContinuousClock.now
         let total = rows
         // A folder that holds the SKUs already (an earlier run) is used as it is.
@@ -93,20 +98,26 @@ struct LogViewBenchmark: AsyncParsableCommand {
         }
 
         // The lag at a steady append rate, the views folded as the server folds them (on a
-        // thread of their own).
+        // thread of their own), in a server started again, as one that has run a while is:
+        // not with the million objects the fill left in memory to checkpoint and evict while
+        // it runs, nor with the kernel writing out the gigabytes the fill left dirty.
+        await store.close()
+        sync()
+        let running = try open()
         let stop = StopFlag()
-        let folder = LogViewFolder(store: store, writeIntervalMilliseconds: writeInterval)
+        let folder = LogViewFolder(store: running, writeIntervalMilliseconds: writeInterval)
         let folding = Task { await folder.run(folded: {}, failed: { _ in }) }
         let sampler = Task {
             var lags: [Double] = []
             while !stop.isSet {
-                lags.append(Double(try store.logViewLag().values.max() ?? 0))
+                lags.append(Double(try running.logViewLag().values.max() ?? 0))
                 try await Task.sleep(for: .milliseconds(10))
             }
             return lags
         }
         let appendStart = ContinuousClock.now
-        let startPosition = store.commits.committedPosition
+        let startPosition = running.commits.committedPosition
+        commits.start()
         // Appenders each keep their share of the rate, a request of `batch` events at a time,
         // at random moments around it (as independent clients would), catching up when a commit
         // made them late.
@@ -129,7 +140,7 @@ struct LogViewBenchmark: AsyncParsableCommand {
                             }
                         }
                         let sku = "inventory/sku-\(Int.random(in: 0..<hot, using: &local))"
-                        _ = try await store.append(AppendRequest(stream: StreamName(object: try ObjectKey(parsing: sku)), events: events))
+                        _ = try await running.append(AppendRequest(stream: StreamName(object: try ObjectKey(parsing: sku)), events: events))
                         due += interval * Double.random(in: 0.5...1.5, using: &local)
                     }
                 }
@@ -137,19 +148,52 @@ struct LogViewBenchmark: AsyncParsableCommand {
             try await group.waitForAll()
         }
         let appendSeconds = BenchmarkClock.seconds(since: appendStart)
-        let appended = store.commits.committedPosition - startPosition
+        let appended = running.commits.committedPosition - startPosition
+        let batches = commits.stop()
         stop.set()
         let lags = try await sampler.value
         folder.stop()
         await folding.value
-        try await store.catchUpLogViews(limit: 0)
-        await store.close()
+        try await running.catchUpLogViews(limit: 0)
+        await running.close()
         let micro = { (values: [Double], fraction: Double) in Int(BenchmarkClock.percentile(values, fraction) * 1e6) }
         print(
             "log-views rows=\(rows) listed=\(listed) fill_s=\(String(format: "%.1f", fillSeconds)) fold_events=\(folded) fold_s=\(String(format: "%.1f", foldSeconds))"
                 + " top10_us=\(micro(topSeconds, 0.5)) top10_p99_us=\(micro(topSeconds, 0.99)) page_us=\(micro(pageSeconds, 0.5))"
                 + " rate=\(Int(Double(appended) / appendSeconds)) target_rate=\(rate) lag_p50=\(Int(BenchmarkClock.percentile(lags, 0.5))) lag_p99=\(Int(BenchmarkClock.percentile(lags, 0.99)))"
-                + " lag_max=\(Int(lags.max() ?? 0)) samples=\(lags.count)")
+                + " lag_max=\(Int(lags.max() ?? 0)) samples=\(lags.count) commit_events_p50=\(Int(BenchmarkClock.percentile(batches.events, 0.5)))"
+                + " commit_events_p99=\(Int(BenchmarkClock.percentile(batches.events, 0.99))) commit_ms_p50=\(String(format: "%.1f", BenchmarkClock.percentile(batches.seconds, 0.5) * 1e3))"
+                + " commit_ms_p99=\(String(format: "%.1f", BenchmarkClock.percentile(batches.seconds, 0.99) * 1e3))")
+    }
+}
+
+/// The writer's batches while the lag is sampled: events per commit (what the views trail the
+/// log by, at least, right after one lands) and the time each took.
+private final class CommitRecorder: StoreObserver {
+    private struct Batches {
+        var isRecording = false
+        var events: [Double] = []
+        var seconds: [Double] = []
+    }
+
+    private let batches = Mutex(Batches())
+
+    func batchFinished(requests: Int, events: Int, commitSeconds: Double, waitSeconds: Double) {
+        batches.withLock { batches in
+            guard batches.isRecording else { return }
+            batches.events.append(Double(events))
+            batches.seconds.append(commitSeconds)
+        }
+    }
+
+    func start() { batches.withLock { $0.isRecording = true } }
+
+    /// Stops recording; what was recorded.
+    func stop() -> (events: [Double], seconds: [Double]) {
+        batches.withLock { batches in
+            batches.isRecording = false
+            return (batches.events, batches.seconds)
+        }
     }
 }
 

@@ -124,6 +124,7 @@ public struct AnyLogProjection: Sendable {
     /// rows or without an order.
     public let orderedBy: String?
     private let makeState: @Sendable (JSONValue?, any LogRowSource) throws -> LogViewState
+    private let rowSortKey: @Sendable ([UInt8]) throws -> Int64?
 
     /// Wraps `projection`.
     public init<P: LogProjection>(_ projection: P) {
@@ -139,7 +140,12 @@ public struct AnyLogProjection: Sendable {
             let summary = try stored.map { try JSONValueDecoder().decode(P.State.self, from: $0) } ?? projection.initialState
             return LogViewState(TypedLogViewState(projection, summary: summary, rows: LiveRows(below: source.storage(of: P.Row.self))))
         }
+        rowSortKey = { try projection.sortKey(ofRow: $0) }
     }
+
+    /// The sort key of a row stored as `json` (nil: not in the order, or no order).
+    /// - Throws: when `json` does not decode as the view's row.
+    public func sortKey(ofRow json: [UInt8]) throws -> Int64? { try rowSortKey(json) }
 
     /// The typed state `stored` decodes to (nil: the initial state), its rows read from `source`
     /// below the changes folded into it.
@@ -236,11 +242,7 @@ final class TypedLogViewState<P: LogProjection>: AnyTypedLogViewState {
         let projection = projection
         return FrozenLogRows { stored in
             try frozen.map { item in
-                var previous: Int64?
-                if let stored, let json = try stored(item.key.string) {
-                    let tree = try json.withUnsafeBytes { try JSONValue(parsing: $0) }
-                    previous = projection.sortKey(of: try JSONValueDecoder().decode(P.Row.self, from: tree))
-                }
+                let previous = try stored?(item.key.string).flatMap(projection.sortKey(ofRow:))
                 guard let row = item.slot.row else { return LogRowChange(key: item.key.string, json: nil, sortKey: nil, previousSortKey: previous) }
                 return LogRowChange(
                     key: item.key.string, json: try JSONBytesEncoder().encode(row), sortKey: projection.sortKey(of: row), previousSortKey: previous)
@@ -288,4 +290,12 @@ final class TypedLogViewState<P: LogProjection>: AnyTypedLogViewState {
     }
 
     private func encode(_ row: P.Row) throws -> [UInt8] { try JSONBytesEncoder().encode(row) }
+}
+
+extension LogProjection {
+    /// The sort key of a row stored as `json`.
+    func sortKey(ofRow json: [UInt8]) throws -> Int64? {
+        let tree = try json.withUnsafeBytes { try JSONValue(parsing: $0) }
+        return sortKey(of: try JSONValueDecoder().decode(Row.self, from: tree))
+    }
 }
