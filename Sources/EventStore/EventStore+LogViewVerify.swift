@@ -98,8 +98,12 @@ extension EventStore {
             }
             return true
         }
-        for (key, change) in expected.sorted(by: { $0.key < $1.key }) where change.sortKey != nil && !placed.contains(key) {
-            finding("order \(key)", "has no place in the order at \(change.sortKey!), where the fold from the log puts it")
+        for (key, change) in expected.sorted(by: { $0.key < $1.key }) {
+            if let json = change.json, try view.sortKey(ofRow: json) != change.sortKey {
+                finding("order \(key)", "the row's sort key is \(change.sortKey.map(String.init) ?? "none") and, from the row as encoded, something else: readers would pass over its place")
+            } else if let sortKey = change.sortKey, !placed.contains(key) {
+                finding("order \(key)", "has no place in the order at \(sortKey), where the fold from the log puts it")
+            }
         }
     }
 

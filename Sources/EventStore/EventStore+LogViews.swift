@@ -345,8 +345,8 @@ extension EventStore {
 }
 
 extension BatchApplier {
-    /// The key of the mark saying which write from the log's start has cleared `view` last (in
-    /// `rows`, beside its order): its pieces are stored only while the mark is theirs.
+    /// The key of the mark saying which write is storing `view`'s pieces (in `rows`, beside its
+    /// order): a write's pieces are stored only while the mark is theirs.
     static func writeMark(of view: AnyLogProjection) -> [UInt8] {
         RowKeys.prefix(stream: EventStore.logViewStream, view: view.name + "\u{1}write", version: view.version)
     }
@@ -382,33 +382,34 @@ extension BatchApplier {
     }
 
     /// Stores a piece of a cross-object view's write (``LogViewWrite/Part``) if the view's
-    /// checkpoint is still the one the fold started from (its places left: the one it ended at,
-    /// or nothing is removed).
+    /// checkpoint is still the one the fold started from and the view is still marked as being
+    /// written by this write (its first piece sets the mark); the places left, once the
+    /// checkpoint is the write's own, or nothing is removed.
     func apply(_ write: LogViewWrite) throws -> Result<Void, EventStoreError> {
         let view = write.view
         let stored = try StoredView.header(stream: EventStore.logViewStream, name: view.name, layout: layout, transaction: transaction)
         let current = stored.flatMap { $0.version == view.version ? $0.seq : nil } ?? 0
         let order = view.orderedBy == nil ? nil : LogViewOrderIndex(layout: layout, view: view.name, version: view.version)
+        let mark = Self.writeMark(of: view)
+        let marked = try mark.withUnsafeBytes { try transaction.get(layout.rows, key: $0) }.map { StoreKeys.integer($0) }
         if case .leftPlaces(let rows) = write.part {
-            // Checkpoint gone (a rebuild): the places went with it.
-            guard current == write.through else { return .success(()) }
+            // Rebuilt since (checkpoint or mark gone): the places went with it.
+            guard current == write.through, marked == write.id else { return .success(()) }
             for change in rows { if let previous = change.previousSortKey { try order?.remove(change.key, at: previous, in: transaction) } }
             return .success(())
         }
         guard current == write.from else {
             return .failure(.invalidRequest(field: "view", reason: "\(view.name) moved to \(current) while it was folded from \(write.from)"))
         }
-        let mark = Self.writeMark(of: view)
-        if write.from == 0, !write.part.isClear {
-            let marked = try mark.withUnsafeBytes { try transaction.get(layout.rows, key: $0) }.map { StoreKeys.integer($0) }
-            guard marked == write.id else {
-                return .failure(.invalidRequest(field: "view", reason: "\(view.name) was rebuilt while it was written from the log's start"))
-            }
+        if write.isFirst {
+            if write.part.isClear { _ = try reset(view) }
+            try mark.withUnsafeBytes { key in try StoreKeys.withKey(write.id) { try transaction.put(layout.rows, key: key, value: $0) } }
+        } else if marked != write.id {
+            return .failure(.invalidRequest(field: "view", reason: "\(view.name) was rebuilt while it was written"))
         }
         switch write.part {
         case .clear:
-            _ = try reset(view)
-            try mark.withUnsafeBytes { key in try StoreKeys.withKey(write.id) { try transaction.put(layout.rows, key: key, value: $0) } }
+            break
         case .rows(let rows):
             let prefix = RowKeys.prefix(stream: EventStore.logViewStream, view: view.name, version: view.version)
             var escaped: [UInt8] = []

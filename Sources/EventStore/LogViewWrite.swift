@@ -25,9 +25,13 @@ struct LogViewWrite {
     }
 
     let view: AnyLogProjection
-    /// Which write the piece is of: a write from 0 has its pieces checked against the one whose
-    /// ``Part/clear`` came last, so that a rebuild between two pieces fails the rest.
+    /// Which write the piece is of. A write's first piece marks the view as being written by
+    /// it, and every other piece is stored only while the mark is its own: a rebuild between two
+    /// pieces (which deletes the mark) fails the rest, even once the refold has brought the
+    /// view's position back to where the write started.
     let id: UInt64
+    /// Whether it is the write's first piece, which sets the mark.
+    let isFirst: Bool
     let from: Position
     let through: Position
     let part: Part
@@ -50,6 +54,7 @@ struct LogViewWrite {
         private let rows: [LogRowChange]
         private let left: [LogRowChange]
         private var next: (part: Int, index: Int)
+        private var isStarted = false
 
         /// The pieces of the write of `rows` (and `state`) from `from` through `through`.
         init(view: AnyLogProjection, id: UInt64, from: Position, through: Position, state: JSONValue, rows: [LogRowChange]) {
@@ -84,7 +89,8 @@ struct LogViewWrite {
                 default:
                     return nil
                 }
-                return LogViewWrite(view: view, id: id, from: from, through: through, part: part)
+                defer { isStarted = true }
+                return LogViewWrite(view: view, id: id, isFirst: !isStarted, from: from, through: through, part: part)
             }
         }
     }

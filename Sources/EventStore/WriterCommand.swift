@@ -70,11 +70,12 @@ enum WriterCommand {
         }
     }
 
-    /// Whether the engine sent it itself (a checkpoint's part or end): the queue takes it even
-    /// when full, and even once it refuses clients, so the state in memory always reaches storage.
+    /// Whether the engine sent it itself (a checkpoint's part or end, a piece of a cross-object
+    /// view's write): the queue takes it even when full, and even once it refuses clients, so
+    /// the state in memory always reaches storage (and a write is never left half-stored).
     var isInternal: Bool {
         switch self {
-        case .checkpoint, .checkpointEnded, .checkpointAll: true
+        case .checkpoint, .checkpointEnded, .checkpointAll, .storeLogView: true
         default: false
         }
     }

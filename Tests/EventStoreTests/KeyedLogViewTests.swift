@@ -208,7 +208,7 @@ struct KeyedLogViewTests {
         #expect(findings == ["state", "row alpha/a2@main"], "the sort key was left as it was")
         // A row's place removed: the order has lost it.
         let left = [LogRowChange(key: "alpha/a3@main", json: nil, sortKey: nil, previousSortKey: 3)]
-        try await test.store.submit { .storeLogView(LogViewWrite(view: view, id: 1, from: position, through: position, part: .leftPlaces(left[...])), $0) }
+        try await test.store.submit { .storeLogView(LogViewWrite(view: view, id: 1, isFirst: false, from: position, through: position, part: .leftPlaces(left[...])), $0) }
         #expect(try test.store.verifyLogViews().findings.map(\.subject) == ["state", "row alpha/a2@main", "order alpha/a3@main"])
 
         // A rebuild forgets what was stored and folds the log again.
@@ -266,6 +266,10 @@ struct KeyedLogViewTests {
             let verified = try test.store.verifyLogViews()
             #expect(verified.findings == [] && verified.stalePlaces > 0, "round \(round): \(verified)")
             try check(test.store, &generator)
+            // Folded again short of where the cut write was going, then past it.
+            try await test.store.catchUpLogViews(limit: 7)
+            try check(test.store, &generator)
+            try await append(5)
             while try await test.store.catchUpLogViews() > 0 {}
             try check(test.store, &generator)
             #expect(try test.store.verifyLogViews().findings == [])
@@ -273,7 +277,7 @@ struct KeyedLogViewTests {
         await test.destroy()
     }
 
-    @Test("a rebuild between the pieces of a write from the log's start fails the rest of them, whose view is folded again")
+    @Test("a rebuild between the pieces of a write fails the rest of them, even once the refold is back where the write started")
     func rebuildBetweenPieces() async throws {
         let test = try TestStore.open(logViews: [AnyLogProjection(TallyView())])
         let view = AnyLogProjection(TallyView())
@@ -284,12 +288,29 @@ struct KeyedLogViewTests {
         #expect(parts.count == 3, "clear, rows, checkpoint")
         try await test.store.submit { .storeLogView(parts[0], $0) }
         try await test.store.resetLogView("tally")
-        // Another write from the start cleared after the rebuild: the first one's pieces are not its.
-        try await test.store.submit { .storeLogView(LogViewWrite(view: view, id: 8, from: 0, through: position, part: .clear), $0) }
+        // Another write from the start cleared after the rebuild (and may have come back to where
+        // the first started): the first one's pieces are not its.
+        try await test.store.submit { .storeLogView(LogViewWrite(view: view, id: 8, isFirst: true, from: 0, through: position, part: .clear), $0) }
         for part in parts.dropFirst() {
             await #expect(throws: EventStoreError.self) { try await test.store.submit { .storeLogView(part, $0) } }
         }
         #expect(try test.store.logViewLag() == ["tally": position], "nothing stored")
+        while try await test.store.catchUpLogViews() > 0 {}
+        #expect(try test.store.verifyLogViews().findings == [])
+
+        // A write from a later position, rebuilt between its pieces, the refold stopping exactly
+        // where that write started: the rest of its pieces are still refused.
+        for n in 6...8 { _ = try await test.store.append(try TestEvents.request("alpha/a\(n)", [("Noted", "{\"n\":\(n)}")])) }
+        let later = test.store.commits.committedPosition
+        let more = (6...8).map { LogRowChange(key: "alpha/a\($0)@main", json: Array("{\"count\":1,\"sum\":\($0)}".utf8), sortKey: Int64($0)) }
+        let pieces = pieces(LogViewWrite.Pieces(view: view, id: 70, from: position, through: later, state: ["events": 8, "rows": 8], rows: more))
+        try await test.store.submit { .storeLogView(pieces[0], $0) }
+        try await test.store.resetLogView("tally")
+        try await test.store.catchUpLogViews(limit: Int(position))
+        #expect(try test.store.logViewLag() == ["tally": later - position], "folded again to where the write started")
+        for piece in pieces.dropFirst() {
+            await #expect(throws: EventStoreError.self) { try await test.store.submit { .storeLogView(piece, $0) } }
+        }
         while try await test.store.catchUpLogViews() > 0 {}
         #expect(try test.store.verifyLogViews().findings == [])
         await test.destroy()

@@ -56,7 +56,9 @@ public protocol LogProjection: Sendable {
     /// have no order but their keys'.
     var orderedBy: String? { get }
     /// Where `row` sorts in the view's order (`?order=asc|desc`), ties by key; nil leaves it
-    /// out of that order. The default leaves every row out.
+    /// out of that order. The default leaves every row out. It must depend only on what the row
+    /// encodes: readers compute it again from the stored row to check the row's place in the
+    /// order (`evtool verify` reports a row whose sort key does not survive its encoding).
     func sortKey(of row: Row) -> Int64?
 }
 
