@@ -64,7 +64,7 @@ struct AppendCommand: AsyncParsableCommand {
         let key = try parseObject(object)
         let requestBody = try makeBody()
         var printer = EventPrinter(format: output.format)
-        if let remote = store.remote {
+        if let remote = try store.remote {
             let answer = try await remote.send(.POST, RemoteStore.path(key) + "/events\(branch.query("?"))", body: requestBody)
             printer.print(document: answer.body)
         } else {

@@ -35,7 +35,7 @@ struct BranchesCommand: AsyncParsableCommand {
         let key = try parseObject(object)
         let doomed = try delete.map { try parseBranch($0, option: "--delete") }
         var printer = EventPrinter(format: output.format)
-        if let remote = store.remote {
+        if let remote = try store.remote {
             if let doomed {
                 _ = try await remote.send(.DELETE, RemoteStore.path(key) + "/branches/\(doomed.name)")
                 printer.print(document: Array(JSONValue.object(["object": .string(key.description), "deleted": .string(doomed.name)]).jsonText.utf8))

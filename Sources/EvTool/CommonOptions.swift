@@ -13,6 +13,8 @@ struct StoreOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("A running server to talk to instead of a data folder, e.g. http://127.0.0.1:8080.", valueName: "url"))
     var url: String?
 
+    @OptionGroup var client: ClientOptions
+
     func validate() throws {
         if let url, !(url.hasPrefix("http://") || url.hasPrefix("https://")) {
             throw ValidationError("--url must start with http:// or https://, e.g. http://127.0.0.1:8080")
@@ -20,7 +22,7 @@ struct StoreOptions: ParsableArguments {
     }
 
     /// The server to talk to, if `--url` was given.
-    var remote: RemoteStore? { url.map { RemoteStore(baseURL: $0) } }
+    var remote: RemoteStore? { get throws { try url.map { try RemoteStore(baseURL: $0, client: client) } } }
 
     /// Opens the data folder; refuses, with the holder's name, a folder another process holds.
     /// With `mustExist` (commands that only read), a missing folder is an error, not a new store.
@@ -68,6 +70,18 @@ struct StoreOptions: ParsableArguments {
             throw CommandFailure(error.description)
         }
     }
+}
+
+/// How evtool proves who it is to a server, and which certificate authority it trusts.
+struct ClientOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("A bearer token (JWT) or API key for a server with --auth (default: $EVLOG_TOKEN).", valueName: "token"))
+    var token: String?
+
+    @Option(help: ArgumentHelp("A PEM file of the certificate authority to trust for https:// (a server's own, self-signed, certificate say).", valueName: "file"))
+    var caCert: String?
+
+    /// `--token`, or `EVLOG_TOKEN`.
+    var credential: String? { token ?? ProcessInfo.processInfo.environment["EVLOG_TOKEN"].flatMap { $0.isEmpty ? nil : $0 } }
 }
 
 /// How a command prints events.

@@ -47,7 +47,7 @@ struct DiffCommand: AsyncParsableCommand {
         let name = try parseBranch(branch, option: "branch")
         let other = try parseBranch(against, option: "--against")
         var printer = EventPrinter(format: .json)
-        if let remote = store.remote {
+        if let remote = try store.remote {
             let viewQuery = view.map { "&view=\($0)" } ?? ""
             let path = RemoteStore.path(key) + "/branches/\(name.name)/diff?against=\(other.name)&limit=\(limit)\(viewQuery)"
             printer.print(document: try await remote.send(.GET, path).body)

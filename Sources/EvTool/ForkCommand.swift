@@ -46,7 +46,7 @@ struct ForkCommand: AsyncParsableCommand {
         let branch = try parseBranch(name, option: "name")
         let parent = try parseBranch(from, option: "--from")
         var printer = EventPrinter(format: output.format)
-        if let remote = store.remote {
+        if let remote = try store.remote {
             var body: JSONValue = ["name": .string(branch.name), "from": .string(parent.name)]
             if let at, case .object(var members) = body {
                 members["at"] = .number(Double(at))

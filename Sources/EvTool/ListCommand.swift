@@ -53,7 +53,7 @@ struct ListCommand: AsyncParsableCommand {
         var printer = ListingPrinter(format: output.format)
         guard let type else {
             let body: [UInt8]
-            if let remote = store.remote {
+            if let remote = try store.remote {
                 body = try await remote.send(.GET, "/v1/objects").body
             } else {
                 body = ObjectTypeCount.json(try await store.withStore(holder: "evtool ls") { try $0.objectTypeCounts() })
@@ -66,7 +66,7 @@ struct ListCommand: AsyncParsableCommand {
         var after = after
         repeat {
             let body: [UInt8]
-            if let remote = store.remote {
+            if let remote = try store.remote {
                 var query = "limit=\(limit)"
                 if !prefix.isEmpty { query += "&prefix=\(prefix)" }
                 if let after { query += "&after=\(after)" }

@@ -41,7 +41,7 @@ struct LogCommand: AsyncParsableCommand {
         var printer = EventPrinter(format: output.format)
         var remaining = limit ?? Int.max
         var position = after
-        if let remote = store.remote {
+        if let remote = try store.remote {
             if follow {
                 try await remote.follow(after: position) { data in
                     data.withUnsafeBytes { printer.print(event: $0) }

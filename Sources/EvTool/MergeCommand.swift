@@ -45,7 +45,7 @@ struct MergeCommand: AsyncParsableCommand {
         let source = try parseBranch(branch, option: "branch")
         let target = try parseBranch(into, option: "--into")
         var printer = EventPrinter(format: output.format)
-        if let remote = store.remote {
+        if let remote = try store.remote {
             var members: [String: JSONValue] = ["into": .string(target.name)]
             if let expectedVersion { members["expectedVersion"] = .number(Double(expectedVersion)) }
             let path = RemoteStore.path(key) + "/branches/\(source.name)/merge"

@@ -38,7 +38,7 @@ struct ParkedBatches {
     }
 
     static func list(_ store: StoreOptions, sink: String?) async throws -> [Batch] {
-        if let remote = store.remote {
+        if let remote = try store.remote {
             let query = sink.map { "?sink=\($0)" } ?? ""
             let body = try await remote.send(.GET, "/v1/sinks/parked\(query)").body
             var batches: [Batch] = []
@@ -71,7 +71,7 @@ struct ParkedBatches {
     }
 
     static func drop(_ store: StoreOptions, sink: String, firstPosition: Position) async throws {
-        if let remote = store.remote {
+        if let remote = try store.remote {
             _ = try await remote.send(.DELETE, "/v1/sinks/\(sink)/parked/\(firstPosition)")
             return
         }

@@ -40,7 +40,7 @@ struct ReadCommand: AsyncParsableCommand {
         var printer = EventPrinter(format: output.format, object: key.description)
         var remaining = limit ?? Int.max
         var next: UInt64? = from
-        if let remote = store.remote {
+        if let remote = try store.remote {
             while let seq = next, remaining > 0 {
                 let page = try await remote.send(.GET, RemoteStore.path(key) + "/events?from=\(seq)&limit=\(min(remaining, 1000))\(branch.query("&"))")
                 let members = try forEachEvent(inPage: page.body) { event in

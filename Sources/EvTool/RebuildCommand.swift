@@ -48,7 +48,7 @@ struct RebuildCommand: AsyncParsableCommand {
 
     func run() async throws {
         let finished: JSONValue
-        if let remote = store.remote {
+        if let remote = try store.remote {
             var members: [String: JSONValue] = ["jobs": .number(Double(jobs)), "force": .bool(force)]
             if let type { members["type"] = .string(type) }
             let started = try await remote.send(.POST, "/v1/projections/\(view)/rebuild", body: Array(JSONValue.object(members).jsonText.utf8))

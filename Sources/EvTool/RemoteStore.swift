@@ -3,16 +3,47 @@ import EventModel
 import Foundation
 import NIOCore
 import NIOHTTP1
+import NIOSSL
+import Synchronization
 
-/// A running evlog server, reached over HTTP (`--url`).
+/// A running evlog server, reached over HTTP or HTTPS (`--url`), with a bearer credential when
+/// given one (`--token`, `EVLOG_TOKEN`).
 struct RemoteStore {
     let baseURL: String
+    private let credential: String?
+    private let http: HTTPClient
     private static let responseBytesMax = 256 << 20
 
-    init(baseURL: String) {
+    init(baseURL: String, client: ClientOptions) throws {
         var url = baseURL
         while url.hasSuffix("/") { url.removeLast() }
         self.baseURL = url
+        credential = client.credential
+        http = try client.caCert.map(Self.client(trusting:)) ?? HTTPClient.shared
+    }
+
+    /// A client that trusts the certificate authority in the PEM file at `path` (one per file,
+    /// kept for the process's life).
+    private static func client(trusting path: String) throws -> HTTPClient {
+        try clients.withLock { clients in
+            if let client = clients[path] { return client }
+            var tls = TLSConfiguration.makeClientConfiguration()
+            do { tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(path)) } catch {
+                throw CommandFailure("--ca-cert \(path): \(error)")
+            }
+            let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(tlsConfiguration: tls))
+            clients[path] = client
+            return client
+        }
+    }
+
+    private static let clients = Mutex<[String: HTTPClient]>([:])
+
+    /// A request to `path` with the credential.
+    private func request(_ path: String) -> HTTPClientRequest {
+        var request = HTTPClientRequest(url: baseURL + path)
+        if let credential { request.headers.add(name: "Authorization", value: "Bearer \(credential)") }
+        return request
     }
 
     /// The path segment for an object, percent-encoded.
@@ -23,7 +54,7 @@ struct RemoteStore {
     /// Sends a request and returns the body of a 2xx answer.
     /// - Throws: ``CommandFailure`` with the server's problem detail for any other answer.
     func send(_ method: HTTPMethod, _ path: String, body: [UInt8]? = nil) async throws -> (status: Int, body: [UInt8]) {
-        var request = HTTPClientRequest(url: baseURL + path)
+        var request = request(path)
         request.method = method
         if let body {
             request.headers.add(name: "Content-Type", value: "application/json")
@@ -31,9 +62,9 @@ struct RemoteStore {
         }
         let response: HTTPClientResponse
         do {
-            response = try await HTTPClient.shared.execute(request, timeout: .seconds(60))
+            response = try await http.execute(request, timeout: .seconds(60))
         } catch {
-            throw CommandFailure("cannot reach \(baseURL): \(error)")
+            throw Self.unreachable(baseURL, error)
         }
         let bytes = Array(buffer: try await response.body.collect(upTo: Self.responseBytesMax))
         guard (200..<300).contains(Int(response.status.code)) else { throw Self.failure(status: Int(response.status.code), body: bytes) }
@@ -44,13 +75,13 @@ struct RemoteStore {
     /// to `body`, for ever.
     func follow(path: String = "/v1/log/stream", after: Position, _ body: ([UInt8]) -> Void) async throws {
         let separator = path.contains("?") ? "&" : "?"
-        var request = HTTPClientRequest(url: baseURL + path + "\(separator)after=\(after)")
+        var request = request(path + "\(separator)after=\(after)")
         request.headers.add(name: "Accept", value: "text/event-stream")
         let response: HTTPClientResponse
         do {
-            response = try await HTTPClient.shared.execute(request, timeout: .hours(24 * 365))
+            response = try await http.execute(request, timeout: .hours(24 * 365))
         } catch {
-            throw CommandFailure("cannot reach \(baseURL): \(error)")
+            throw Self.unreachable(baseURL, error)
         }
         guard response.status == .ok else {
             throw Self.failure(status: Int(response.status.code), body: Array(buffer: try await response.body.collect(upTo: 1 << 20)))
@@ -59,6 +90,13 @@ struct RemoteStore {
         for try await chunk in response.body {
             parser.feed(chunk.readableBytesView) { data in body(data) }
         }
+    }
+
+    /// The server could not be reached: why, and what to try when its certificate is not trusted.
+    private static func unreachable(_ url: String, _ error: any Error) -> CommandFailure {
+        let text = "\(error)"
+        let hint = text.contains("CERTIFICATE_VERIFY_FAILED") ? " (a server whose certificate a private authority signed: pass --ca-cert FILE)" : ""
+        return CommandFailure("cannot reach \(url): \(text)\(hint)")
     }
 
     private static func failure(status: Int, body: [UInt8]) -> CommandFailure {

@@ -1,8 +1,10 @@
+import Access
 import ArgumentParser
 import EventServer
 import EventStore
 import Foundation
 import Logging
+import NIOSSL
 import ServiceLifecycle
 import Sinks
 import Projections
@@ -21,7 +23,7 @@ struct ServeCommand: AsyncParsableCommand {
 
             Examples:
               evtool serve                                   # ./data on http://127.0.0.1:8080
-              evtool serve --data /var/lib/evlog --host 0.0.0.0 --port 9000
+              evtool serve --data /var/lib/evlog --host 0.0.0.0 --port 9443 --auth auth.json --tls-cert cert.pem --tls-key key.pem
               evtool serve --map-size-max-mib 4096           # refuse appends past 4 GiB (507)
               evtool serve --schemas ./Schemas --allow-undeclared
               evtool serve --live-bytes-max 2GiB --checkpoint-rows-max 50000   # big keyed objects
@@ -84,6 +86,18 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("A sinks file: change-data-capture sinks (webhook, jsonl, nats) to run inside the server (see the README).", valueName: "file"))
     var sinks: String?
 
+    @Option(help: ArgumentHelp("An access configuration (JSON: signing keys, a JWKS, API keys; see the README's Security): every request then needs a bearer token or API key, and acts for its tenant within its scopes.", valueName: "file"))
+    var auth: String?
+
+    @Option(help: ArgumentHelp("A PEM certificate chain: serve HTTPS (and wss://) with it (with --tls-key).", valueName: "file"))
+    var tlsCert: String?
+
+    @Option(help: ArgumentHelp("The PEM private key of --tls-cert.", valueName: "file"))
+    var tlsKey: String?
+
+    @Flag(help: "Listen on an address other than loopback without --auth: anyone who reaches it may do anything.")
+    var insecureNoAuth = false
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel = "info"
 
@@ -95,6 +109,11 @@ struct ServeCommand: AsyncParsableCommand {
         guard checkpointRowsMax >= 1 else { throw ValidationError("--checkpoint-rows-max must be at least 1") }
         guard checkpointSeconds >= 1 else { throw ValidationError("--checkpoint-seconds must be at least 1") }
         guard (1...8_760).contains(idempotencyWindowHours) else { throw ValidationError("--idempotency-window-hours must be 1 to 8760 (a year)") }
+        guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }
+        if auth == nil, !insecureNoAuth, !Self.isLoopback(host) {
+            throw ValidationError(
+                "without --auth the server lets anyone do anything, so it listens on loopback only: give --auth FILE to listen on \(host), or --insecure-no-auth if something in front of it checks who may")
+        }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical") }
     }
 
@@ -120,6 +139,21 @@ struct ServeCommand: AsyncParsableCommand {
         serverConfiguration.idleTimeoutSeconds = idleTimeoutSeconds
         serverConfiguration.heartbeatSeconds = heartbeatSeconds
         serverConfiguration.schemas = try SchemaOptions.loadCatalog(schemas, allowsUndeclared: allowUndeclared, logger: logger)
+        if let auth {
+            do throws(AccessError) { serverConfiguration.access = try await TokenVerifier(configuration: try AccessConfiguration.load(path: auth)) } catch {
+                throw CommandFailure("--auth \(auth): \(error)")
+            }
+        } else {
+            logger.notice("no --auth: every request acts for the tenant 'default' with every scope, so this server must stay on loopback (\(host))")
+        }
+        if let tlsCert, let tlsKey {
+            do {
+                serverConfiguration.tls = TLSConfiguration.makeServerConfiguration(
+                    certificateChain: try NIOSSLCertificate.fromPEMFile(tlsCert).map { .certificate($0) }, privateKey: .privateKey(try NIOSSLPrivateKey(file: tlsKey, format: .pem)))
+            } catch {
+                throw CommandFailure("--tls-cert \(tlsCert) / --tls-key \(tlsKey): \(error)")
+            }
+        }
         var sinkConfigurations: [SinkConfiguration] = []
         if let sinks {
             do { sinkConfigurations = try SinkConfiguration.load(path: sinks) } catch { throw CommandFailure("--sinks \(sinks): \(error)") }
@@ -134,11 +168,16 @@ struct ServeCommand: AsyncParsableCommand {
         } catch {
             throw CommandFailure(error.description)
         }
-        let banner = "evlog serving \(data) on http://\(host):"
+        let banner = "evlog serving \(data) on \(tlsCert == nil ? "http" : "https")://\(host):"
         let announcer = logger
         let services: [any Service] = sinkConfigurations.isEmpty ? [] : [SinkService(store: store, sinks: sinkConfigurations, logger: logger)]
         try await EventServer.run(store: store, configuration: serverConfiguration, metrics: metrics, logger: logger, services: services) { port in
             announcer.notice("\(banner)\(port)")
         }
+    }
+
+    /// Whether `host` is a loopback address (or name).
+    static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host == "::1" || host.hasPrefix("127.")
     }
 }

@@ -30,7 +30,7 @@ struct SnapshotCommand: AsyncParsableCommand {
     func run() async throws {
         let key = try parseObject(object)
         var printer = EventPrinter(format: output.format)
-        if let remote = store.remote {
+        if let remote = try store.remote {
             printer.print(document: try await remote.send(.POST, RemoteStore.path(key) + "/snapshots" + branch.query("?"), body: Array("{}".utf8)).body)
         } else {
             let stream = StreamName(object: key, branch: branch.name)

@@ -19,7 +19,7 @@ struct StatsCommand: AsyncParsableCommand {
 
     func run() async throws {
         var printer = EventPrinter(format: output.format)
-        if let remote = store.remote {
+        if let remote = try store.remote {
             printer.print(document: try await remote.send(.GET, "/healthz").body)
         } else {
             let engine = try store.openStore(holder: "evtool stats", mustExist: true)

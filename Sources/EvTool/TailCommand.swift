@@ -48,6 +48,8 @@ struct TailCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The server, e.g. http://127.0.0.1:8080.", valueName: "url"))
     var url: String
 
+    @OptionGroup var client: ClientOptions
+
     enum TailFormat: String, ExpressibleByArgument, CaseIterable {
         case cloudevents
         case table
@@ -73,7 +75,7 @@ struct TailCommand: AsyncParsableCommand {
     private var filtered: Bool { !types.isEmpty || !objects.isEmpty || !objectPrefixes.isEmpty || !branches.isEmpty }
 
     func run() async throws {
-        let remote = RemoteStore(baseURL: url)
+        let remote = try RemoteStore(baseURL: url, client: client)
         var printer = CloudEventPrinter(table: format == .table)
         if let consumer {
             try await followConsumer(consumer, remote, &printer)

@@ -92,7 +92,7 @@ struct ViewCommand: AsyncParsableCommand {
         let key = try parseObject(object)
         let parameters = try readParameters()
         var printer = EventPrinter(format: output.format)
-        if let remote = store.remote {
+        if let remote = try store.remote {
             var query = parameters.sorted { $0.key < $1.key }.map { "\(Self.encoded($0.key))=\(Self.encoded($0.value))" }
             if branch.name != .main { query.append("branch=\(Self.encoded(branch.name.name))") }
             if let at { query.append("at=\(at)") }

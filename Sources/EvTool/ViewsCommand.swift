@@ -88,7 +88,7 @@ struct ViewsCommand: AsyncParsableCommand {
         var printer = EventPrinter(format: output.format)
         let parameters = try readParameters()
         let body: [UInt8]
-        if let remote = store.remote {
+        if let remote = try store.remote {
             let query = parameters.sorted { $0.key < $1.key }.map { "\(ViewCommand.encoded($0.key))=\(ViewCommand.encoded($0.value))" }
             let path = name.map { "/v1/views/\(ViewCommand.encoded($0))" + (query.isEmpty ? "" : "?" + query.joined(separator: "&")) } ?? "/v1/views"
             body = try await remote.send(.GET, path).body

@@ -1,6 +1,8 @@
+import Access
 import EventStore
 import Hummingbird
 import HummingbirdCore
+import HummingbirdTLS
 import HummingbirdWebSocket
 import NIOCore
 import Logging
@@ -13,7 +15,7 @@ public enum EventServer {
     public static func makeRouter(
         store: EventStore, configuration: ServerConfiguration, metrics: ServerMetrics, streams: LogStreamHub,
         rebuilds: RebuildRunner? = nil
-    ) -> Router<BasicRequestContext> {
+    ) -> Router<ServerRequestContext> {
         routeTable(store: store, configuration: configuration, metrics: metrics, streams: streams, rebuilds: rebuilds).router
     }
 
@@ -28,9 +30,10 @@ public enum EventServer {
 
     private static func routeTable(
         store: EventStore, configuration: ServerConfiguration, metrics: ServerMetrics, streams: LogStreamHub, rebuilds: RebuildRunner?
-    ) -> RouteTable<BasicRequestContext> {
-        let table = RouteTable(Router(context: BasicRequestContext.self))
+    ) -> RouteTable<ServerRequestContext> {
+        let table = RouteTable(Router(context: ServerRequestContext.self))
         table.add(middleware: ProblemMiddleware(routes: table))
+        table.add(middleware: AccessMiddleware(verifier: configuration.access))
         EventRoutes(store: store, configuration: configuration).register(on: table)
         ObjectRoutes(store: store, configuration: configuration).register(on: table)
         ObjectListingRoutes(store: store, configuration: configuration).register(on: table)
@@ -46,11 +49,13 @@ public enum EventServer {
     }
 
     /// The WebSocket routes: `/v1/objects/{type}/{id}/ws` for object types with views
-    /// (see ``ObjectSocket``); anything else is not upgraded and falls through to the HTTP router.
-    public static func makeWebSocketRouter(store: EventStore, streams: LogStreamHub) -> Router<BasicWebSocketRequestContext> {
+    /// (see ``ObjectSocket``), for a principal with the `read` scope (commands over it need
+    /// `command`); anything else is not upgraded and falls through to the HTTP router.
+    public static func makeWebSocketRouter(store: EventStore, streams: LogStreamHub, access: TokenVerifier?) -> Router<BasicWebSocketRequestContext> {
         let router = Router(context: BasicWebSocketRequestContext.self)
         router.ws("/v1/objects/:type/:id/ws") { request, context in
-            guard let stream = try? RequestParsing.stream(request, context),
+            guard let principal = await principal(request, access), (try? RouteAccess.scope(.read).check(principal)) != nil,
+                let stream = try? RequestParsing.stream(request, context),
                 store.objectTypes[stream.object.type.name] != nil,
                 let definition = store.objectTypes[stream.object.type.name],
                 ObjectSocket.subscribed(request.uri.queryParameters.get("views").map { Substring($0) }, of: definition) != nil,
@@ -58,14 +63,23 @@ public enum EventServer {
             else { return .dontUpgrade }
             return .upgrade([:])
         } onUpgrade: { inbound, outbound, context in
+            guard let principal = await principal(context.request, access) else { return }
             let stream = try RequestParsing.stream(context.request, context.requestContext)
             guard let definition = store.objectTypes[stream.object.type.name],
                 let subscribed = ObjectSocket.subscribed(context.request.uri.queryParameters.get("views").map { Substring($0) }, of: definition)
             else { return }
-            try await ObjectSocket(store: store, stream: stream, definition: definition, subscribed: subscribed, streams: streams, logger: context.logger)
-                .run(inbound: inbound, outbound: outbound)
+            try await ObjectSocket(
+                store: store, stream: stream, definition: definition, subscribed: subscribed, streams: streams, principal: principal, logger: context.logger
+            ).run(inbound: inbound, outbound: outbound)
         }
         return router
+    }
+
+    /// Who a WebSocket upgrade request comes from (nil: its credential is missing or not taken).
+    private static func principal(_ request: Request, _ access: TokenVerifier?) async -> Principal? {
+        guard let access else { return .local }
+        guard let authorization = request.headers[.authorization], authorization.hasPrefix("Bearer ") else { return nil }
+        return try? await access.principal(for: String(authorization.dropFirst("Bearer ".count)))
     }
 
     /// An application serving `store`, with an idle timeout on connections. `streams` must be
@@ -73,16 +87,17 @@ public enum EventServer {
     public static func makeApplication(
         store: EventStore, configuration: ServerConfiguration, metrics: ServerMetrics, streams: LogStreamHub, logger: Logger,
         rebuilds: RebuildRunner? = nil, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
-    ) -> some ApplicationProtocol {
+    ) throws -> some ApplicationProtocol {
         let router = makeRouter(store: store, configuration: configuration, metrics: metrics, streams: streams, rebuilds: rebuilds)
-        let sockets = makeWebSocketRouter(store: store, streams: streams).buildResponder()
+        let sockets = makeWebSocketRouter(store: store, streams: streams, access: configuration.access).buildResponder()
         let idleTimeout = TimeAmount.seconds(configuration.idleTimeoutSeconds)
-        let server = HTTPServerBuilder { responder in
+        var server = HTTPServerBuilder { responder in
             FirstRequestDeadline(
                 base: HTTP1WebSocketUpgradeChannel(
                     responder: responder, webSocketResponder: sockets, configuration: .init(http1: .init(idleTimeout: idleTimeout))),
                 timeout: idleTimeout)
         }
+        if let tls = configuration.tls { server = try .tls(server, tlsConfiguration: tls) }
         return Application(
             router: router,
             server: server,
@@ -100,7 +115,7 @@ public enum EventServer {
     ) async throws {
         let streams = LogStreamHub()
         let rebuilds = RebuildRunner(store: store, logger: logger)
-        let application = makeApplication(
+        let application = try makeApplication(
             store: store, configuration: configuration, metrics: metrics, streams: streams, logger: logger, rebuilds: rebuilds,
             onServerRunning: onServerRunning)
         // Shut down in reverse order: log streams end, then the server finishes its requests,

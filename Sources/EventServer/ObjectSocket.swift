@@ -1,3 +1,4 @@
+import Access
 import EventModel
 import EventStore
 import Foundation
@@ -25,6 +26,8 @@ struct ObjectSocket {
     /// The views whose states every snapshot and events message carries.
     let subscribed: [AnyProjection]
     let streams: LogStreamHub
+    /// Who connected: its commands need the `command` scope.
+    let principal: Principal
     let logger: Logger
 
     /// How long one message may take to be written before the socket is dropped.
@@ -147,6 +150,14 @@ struct ObjectSocket {
                 contentsOf: Problem(
                     .notFound, type: .commandNotFound, detail: "\(stream.object.type) has no command \(name)", extensions: [Problem.string("field", "command")]
                 ).body)
+            writer.byte(UInt8(ascii: "}"))
+            return writer.bytes
+        }
+        do throws(Problem) {
+            try RouteAccess.scope(.command).check(principal)
+        } catch {
+            writer.ascii(",\"ok\":false,\"problem\":")
+            writer.bytes.append(contentsOf: error.body)
             writer.byte(UInt8(ascii: "}"))
             return writer.bytes
         }

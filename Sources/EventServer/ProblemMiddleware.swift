@@ -1,10 +1,12 @@
+import Access
 import Hummingbird
+import HummingbirdAuth
 import NIOCore
 
 /// Turns every error that is not already a ``Problem`` into one, so that no answer of the
 /// server is an error in another format (unknown routes and methods included): a path a route
 /// has with another method is 405 `method-not-allowed` with `Allow`, any other 404 `not-found`.
-struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
+struct ProblemMiddleware<Context: AuthRequestContext<Principal>>: RouterMiddleware {
     /// The routes, to tell a wrong method from a wrong path.
     let routes: RouteTable<Context>
 

@@ -38,6 +38,8 @@ public enum ProblemType: String, CaseIterable, Sendable {
     case internalError = "internal-error"
     case shuttingDown = "shutting-down"
     case methodNotAllowed = "method-not-allowed"
+    case unauthenticated = "unauthenticated"
+    case scopeMissing = "scope-missing"
     case httpError = "http-error"
 
     /// The type as answered: `/problems/NAME`.
@@ -82,6 +84,8 @@ public enum ProblemType: String, CaseIterable, Sendable {
         case .internalError: "Internal server error"
         case .shuttingDown: "The server is shutting down"
         case .methodNotAllowed: "The path does not take this method"
+        case .unauthenticated: "The request's credential is missing or not taken"
+        case .scopeMissing: "The credential does not allow this"
         case .httpError: "The HTTP request failed"
         }
     }

@@ -1,10 +1,13 @@
+import Access
 import HTTPTypes
 import Hummingbird
+import HummingbirdAuth
 
 /// A router that remembers every route added to it, in order: the server's own list of its
 /// routes, which the OpenAPI document is checked against (so a new route cannot be left out of
-/// it). Routes are added to `router` as they are recorded.
-final class RouteTable<Context: RequestContext>: RouterMethods, @unchecked Sendable {
+/// it). Routes are added to `router` as they are recorded, each behind the check of what it
+/// needs of the request's principal (``RouteAccess``): no route escapes it.
+final class RouteTable<Context: AuthRequestContext<Principal>>: RouterMethods, @unchecked Sendable {
     /// One route: its method and its path as Hummingbird writes it, parameters in braces
     /// (`/v1/objects/{type}`, as OpenAPI writes them too).
     struct Route: Hashable {
@@ -21,7 +24,7 @@ final class RouteTable<Context: RequestContext>: RouterMethods, @unchecked Senda
     func on<Responder: HTTPResponder>(_ path: RouterPath, method: HTTPRequest.Method, responder: Responder) -> Self
     where Responder.Context == Context {
         routes.append(Route(method: method.rawValue, path: path.description))
-        router.on(path, method: method, responder: responder)
+        router.on(path, method: method, responder: AccessCheckedResponder(access: RouteAccess.of(method: method.rawValue, path: path.description), base: responder))
         return self
     }
 

@@ -1,3 +1,6 @@
+import Access
+import NIOSSL
+
 /// How the HTTP server listens and what it accepts.
 public struct ServerConfiguration: Sendable {
     /// The address to listen on (default loopback only).
@@ -18,7 +21,15 @@ public struct ServerConfiguration: Sendable {
     /// The declared object types and their event schemas. The default declares none and accepts
     /// every type unvalidated; `evtool serve` loads `./Schemas` and refuses undeclared types.
     public var schemas = SchemaCatalog(allowsUndeclared: true)
+    /// Who may do what: the verifier of bearer credentials (JWTs, API keys). Nil serves every
+    /// request as ``Principal/local`` (all scopes), which is why `evtool serve` then listens
+    /// on loopback only.
+    public var access: TokenVerifier?
+    /// TLS for every connection (HTTP/1.1, and the WebSocket and Server-Sent Events over it);
+    /// nil: plain HTTP.
+    public var tls: TLSConfiguration?
 
-    /// The defaults: 127.0.0.1:8080, 60 s idle timeout, 15 s heartbeat, no schemas.
+    /// The defaults: 127.0.0.1:8080, 60 s idle timeout, 15 s heartbeat, no schemas, no access
+    /// configuration, no TLS.
     public init() {}
 }

@@ -186,14 +186,15 @@ extension EventStore {
                 size = commits.committedPosition == head ? min(size * 2, LogViewWrite.Pieces.sizeMax) : LogViewWrite.Pieces.sizeMin
             }
         } catch {
-            // Only the entry this write came from is forgotten; a write whose view was reset
-            // since (its entry gone or another) no longer matters, nor does its failure.
+            // Only the entry this write came from is forgotten; a write whose view is being
+            // reset, or was since (its entry gone or another), no longer matters, nor does its
+            // failure.
             let current = logViewCache.with(view.name) { entry -> Bool in
                 guard entry?.writing?.id == pending.id else { return false }
                 entry = nil
                 return true
             }
-            guard current else { return nil }
+            guard current, !logViewCache.isResetting(view.name) else { return nil }
             logViewCache.recordWriteFailure(error)
             return error
         }
@@ -317,8 +318,9 @@ extension EventStore {
         guard let view = logViews.first(where: { $0.name == name }) else {
             throw .invalidRequest(field: "view", reason: "there is no cross-object view \(name); there are \(logViews.map(\.name).joined(separator: ", "))")
         }
+        logViewCache.beginReset(name)
+        defer { logViewCache.endReset(name) }
         try await submit { .resetLogView(view, $0) }
-        logViewCache.with(name) { $0 = nil }
     }
 
     /// How far each cross-object view is behind the log: `name` → positions not folded yet.

@@ -62,6 +62,24 @@ final class LogViewCache: @unchecked Sendable {
         return try body(&names)
     }
 
+    /// Views being reset (how many resets of each are under way): a write of theirs that fails
+    /// meanwhile fails because of the reset, which is no failure to report.
+    private var resetting: [String: Int] = [:]
+
+    /// A reset of `name` starts.
+    func beginReset(_ name: String) { lock.withLock { resetting[name, default: 0] += 1 } }
+
+    /// A reset of `name` is over: the entry is forgotten (the view folds again from storage).
+    func endReset(_ name: String) {
+        lock.withLock {
+            entries[name] = nil
+            resetting[name] = (resetting[name] ?? 1) > 1 ? resetting[name]! - 1 : nil
+        }
+    }
+
+    /// Whether a reset of `name` is under way.
+    func isResetting(_ name: String) -> Bool { lock.withLock { resetting[name] != nil } }
+
     /// A number no other write of this process has.
     func nextWriteID() -> UInt64 { writeCount.wrappingAdd(1, ordering: .relaxed).newValue }
 

@@ -164,7 +164,7 @@ struct ChangeCaptureBenchmark: AsyncParsableCommand {
     private func serve(_ store: EventStore, port: Int, logger: Logger) async throws -> Task<Void, Never> {
         var configuration = ServerConfiguration()
         configuration.port = port
-        let application = EventServer.makeApplication(
+        let application = try EventServer.makeApplication(
             store: store, configuration: configuration, metrics: ServerMetrics(), streams: LogStreamHub(), logger: Self.quiet(logger))
         let task = Task { _ = try? await application.runService() }
         for _ in 0..<100 {

@@ -14,7 +14,7 @@ struct IdleTimeoutTests {
         configuration.port = 0
         configuration.idleTimeoutSeconds = 1
         let port = AsyncStream<Int>.makeStream()
-        let application = EventServer.makeApplication(
+        let application = try EventServer.makeApplication(
             store: test.store, configuration: configuration, metrics: ServerMetrics(), streams: LogStreamHub(), logger: quietLogger
         ) { port.continuation.yield($0) }
         let server = Task { try await application.run() }

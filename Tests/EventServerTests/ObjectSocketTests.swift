@@ -16,7 +16,7 @@ struct ObjectSocketTests {
         let test = try TestStore.open(objectTypes: BundledTypes.all)
         defer { Task { await test.destroy() } }
         _ = try await test.store.run(CommandRequest(stream: StreamName(object: try ObjectKey(parsing: "inventory/ws-1")), command: "restock", body: ["qty": 2]))
-        let application = EventServer.makeApplication(
+        let application = try EventServer.makeApplication(
             store: test.store, configuration: ServerConfiguration(), metrics: ServerMetrics(), streams: LogStreamHub(), logger: quietLogger)
         _ = try await application.test(.live) { client in
             let transcript = try await Transcript.record(client: client, store: test.store)
@@ -39,7 +39,7 @@ extension ObjectSocketTests {
         let test = try TestStore.open(objectTypes: BundledTypes.all)
         defer { Task { await test.destroy() } }
         _ = try await test.store.run(CommandRequest(stream: StreamName(object: try ObjectKey(parsing: "inventory/ws-2")), command: "restock", body: ["qty": 2]))
-        let application = EventServer.makeApplication(
+        let application = try EventServer.makeApplication(
             store: test.store, configuration: ServerConfiguration(), metrics: ServerMetrics(), streams: LogStreamHub(), logger: quietLogger)
         let box = TranscriptBox()
         _ = try await application.test(.live) { client in

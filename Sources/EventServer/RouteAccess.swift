@@ -1,0 +1,67 @@
+import Access
+import Hummingbird
+import HummingbirdAuth
+
+/// What a route needs of the request's principal: nothing (health, the contract) or one scope.
+/// Every route the server has is listed here by method and path (a test checks the router's
+/// own list against it); a route missing from it needs `admin`, so a new one is never open by
+/// mistake.
+enum RouteAccess: Equatable {
+    case open
+    case scope(Scope)
+
+    /// What `method` on `path` (as the router writes it, `/v1/objects/{type}`) needs; nil when
+    /// the route is not listed.
+    static func listed(method: String, path: String) -> RouteAccess? {
+        switch (method, path) {
+        case ("GET", "/healthz"), ("GET", "/openapi.json"): .open
+        case ("GET", "/metrics"): .scope(.admin)
+        case ("GET", "/v1/objects"), ("GET", "/v1/objects/{type}"), ("GET", "/v1/objects/{type}/{id}/events"),
+            ("GET", "/v1/objects/{type}/{id}/views/{view}"), ("GET", "/v1/objects/{type}/{id}/stream"),
+            ("GET", "/v1/objects/{type}/{id}/branches"), ("GET", "/v1/objects/{type}/{id}/branches/{branch}/diff"),
+            ("GET", "/v1/log"), ("GET", "/v1/log/stream"), ("GET", "/v1/views"), ("GET", "/v1/views/{view}"),
+            ("GET", "/v1/objects/{type}/{id}/ws"):
+            .scope(.read)
+        case ("POST", "/v1/objects/{type}/{id}/events"): .scope(.append)
+        case ("POST", "/v1/objects/{type}/{id}/commands/{name}"): .scope(.command)
+        case ("POST", "/v1/objects/{type}/{id}/branches"), ("DELETE", "/v1/objects/{type}/{id}/branches/{branch}"),
+            ("POST", "/v1/objects/{type}/{id}/branches/{branch}/merge"):
+            .scope(.branch)
+        case ("GET", "/v1/consumers"), ("PUT", "/v1/consumers/{name}"), ("GET", "/v1/consumers/{name}"), ("DELETE", "/v1/consumers/{name}"),
+            ("GET", "/v1/consumers/{name}/events"), ("POST", "/v1/consumers/{name}/ack"), ("GET", "/v1/consumers/{name}/stream"):
+            .scope(.consume)
+        case ("POST", "/v1/objects/{type}/{id}/snapshots"), ("POST", "/v1/projections/{view}/rebuild"), ("GET", "/v1/jobs"), ("GET", "/v1/jobs/{id}"),
+            ("GET", "/v1/sinks/parked"), ("DELETE", "/v1/sinks/{name}/parked/{position}"):
+            .scope(.admin)
+        default: nil
+        }
+    }
+
+    /// What `method` on `path` needs: as listed, `admin` when not.
+    static func of(method: String, path: String) -> RouteAccess { listed(method: method, path: path) ?? .scope(.admin) }
+
+    /// Checks `principal` against this access.
+    /// - Throws: 401 ``ProblemType/unauthenticated`` without a principal, 403
+    ///   ``ProblemType/scopeMissing`` naming the scope it lacks.
+    func check(_ principal: Principal?) throws(Problem) {
+        guard case .scope(let scope) = self else { return }
+        guard let principal else { throw .unauthenticated(.missingToken) }
+        guard principal.scopes.contains(scope) else {
+            throw Problem(
+                .forbidden, type: .scopeMissing,
+                detail: "this needs the scope \(scope.rawValue); the token has \(principal.scopes.isEmpty ? "none" : principal.scopes.sorted().map(\.rawValue).joined(separator: ", "))",
+                extensions: [Problem.string("scope", scope.rawValue)])
+        }
+    }
+}
+
+/// A route's responder behind its ``RouteAccess`` check.
+struct AccessCheckedResponder<Base: HTTPResponder>: HTTPResponder where Base.Context: AuthRequestContext<Principal> {
+    let access: RouteAccess
+    let base: Base
+
+    func respond(to request: Request, context: Base.Context) async throws -> Response {
+        try access.check(context.identity)
+        return try await base.respond(to: request, context: context)
+    }
+}

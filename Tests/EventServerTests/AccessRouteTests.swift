@@ -1,0 +1,131 @@
+import Access
+import EventModel
+import EventStore
+import EventStoreTesting
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import HummingbirdWSClient
+import HummingbirdWSTesting
+import HummingbirdWebSocket
+import Projections
+import Testing
+
+@testable import EventServer
+
+/// Every route of the router itself (so a new route cannot escape) against every kind of
+/// credential: the right status each time.
+@Suite("Access: every route x {no token, expired, wrong audience, alg none, missing scope, valid}")
+struct AccessRouteTests {
+    static let secret = "0123456789abcdef0123456789abcdef-server"
+
+    /// An access configuration with one HS256 key (the file written to a temporary folder).
+    static func configuration() throws -> AccessConfiguration {
+        let path = NSTemporaryDirectory() + "auth-\(UUID().uuidString).json"
+        try #"{"audience": "evlog", "keys": [{"kid": "k", "alg": "HS256", "secret": "\#(secret)"}]}"#.write(toFile: path, atomically: true, encoding: .utf8)
+        return try AccessConfiguration.load(path: path)
+    }
+
+    /// A sample request path for a route's pattern: each parameter given a plausible value.
+    static func sample(_ pattern: String) -> String {
+        let values = ["type": "inventory", "id": "sku-1", "view": "stock", "name": "c1", "branch": "b1", "position": "1"]
+        return pattern.split(separator: "/", omittingEmptySubsequences: false).map { part in
+            part.hasPrefix("{") ? values[String(part.dropFirst().dropLast())] ?? "x" : String(part)
+        }.joined(separator: "/")
+    }
+
+    @Test("every route the router has is listed with what it needs")
+    func everyRouteListed() async throws {
+        let test = try TestStore.open(objectTypes: [:], logViews: [])
+        for route in EventServer.routes(store: test.store) {
+            let parts = route.split(separator: " ", maxSplits: 1).map(String.init)
+            #expect(RouteAccess.listed(method: parts[0], path: parts[1]) != nil, "\(route) is not in RouteAccess")
+        }
+        await test.destroy()
+    }
+
+    @Test("the matrix: 401 without a credential it takes, 403 without the scope, through with it")
+    func matrix() async throws {
+        let configuration = try Self.configuration()
+        let verifier = try await TokenVerifier(configuration: configuration)
+        let mint = { @Sendable (scopes: Set<Scope>, expires: TimeInterval, audience: String) in
+            try await TokenMinter.token(
+                TokenClaims(tenant: "acme", scopes: scopes, expires: Date(timeIntervalSinceNow: expires), audience: audience), kid: "k", configuration: configuration)
+        }
+        let expired = try await mint(Set(Scope.allCases), -10, "evlog")
+        let otherAudience = try await mint(Set(Scope.allCases), 600, "someone-else")
+        let unsigned = "eyJhbGciOiJub25lIiwia2lkIjoiayJ9." + (try await mint(Set(Scope.allCases), 600, "evlog")).split(separator: ".")[1] + "."
+        let test = try TestStore.open(objectTypes: [:], logViews: [])
+        let routes = EventServer.routes(store: test.store)
+        await test.destroy()
+        try await withServer(server: { $0.access = verifier }) { client, _, _ in
+            var checked = 0
+            for route in routes {
+                let parts = route.split(separator: " ", maxSplits: 1).map(String.init)
+                let method = HTTPRequest.Method(parts[0])!
+                let uri = Self.sample(parts[1])
+                let access = RouteAccess.of(method: parts[0], path: parts[1])
+                func status(_ token: String?) async throws -> Int {
+                    var headers: HTTPFields = [.contentType: "application/json"]
+                    if let token { headers[.authorization] = "Bearer \(token)" }
+                    let response = try await client.execute(uri: uri, method: method, headers: headers, body: nil)
+                    if response.status == .unauthorized { #expect(response.headers[.wwwAuthenticate]?.hasPrefix("Bearer realm=\"evlog\"") == true) }
+                    return Int(response.status.code)
+                }
+                let open = access == .open
+                #expect(try await status(nil) != 401 || !open, "\(route) without a token")
+                if !open { #expect(try await status(nil) == 401, "\(route) without a token") }
+                for (name, token) in [("expired", expired), ("another audience", otherAudience), ("alg none", unsigned)] {
+                    #expect(try await status(token) == 401, "\(route) with a token of \(name)")
+                }
+                guard case .scope(let scope) = access else { continue }
+                let lacking = try await mint(Set(Scope.allCases).subtracting([scope]), 600, "evlog")
+                #expect(try await status(lacking) == 403, "\(route) without \(scope)")
+                // Streams never end: their answer with the scope is checked by their own tests.
+                if !uri.hasSuffix("/stream") {
+                    let allowed = try await status(try await mint([scope], 600, "evlog"))
+                    #expect(allowed != 401 && allowed != 403, "\(route) with \(scope): \(allowed)")
+                }
+                checked += 1
+            }
+            #expect(checked >= 30, "routes checked: \(checked)")
+        }
+    }
+}
+
+extension AccessRouteTests {
+    @Test("the WebSocket: not upgraded without a credential it takes; with read only, a command over it is 403 scope-missing")
+    func webSocket() async throws {
+        let configuration = try Self.configuration()
+        var server = ServerConfiguration()
+        server.access = try await TokenVerifier(configuration: configuration)
+        let reader = try await TokenMinter.token(
+            TokenClaims(tenant: "acme", scopes: [.read], expires: Date(timeIntervalSinceNow: 600), audience: "evlog"), kid: "k", configuration: configuration)
+        let test = try TestStore.open(objectTypes: BundledTypes.all)
+        _ = try await test.store.run(CommandRequest(stream: StreamName(object: try ObjectKey(parsing: "inventory/ws-a")), command: "restock", body: ["qty": 2]))
+        let application = try EventServer.makeApplication(store: test.store, configuration: server, metrics: ServerMetrics(), streams: LogStreamHub(), logger: quietLogger)
+        let replies = TranscriptBox()
+        try await application.test(.live) { client in
+            await #expect(throws: (any Error).self, "no credential: not upgraded") {
+                try await client.ws("/v1/objects/inventory/ws-a/ws") { _, _, _ in }
+            }
+            var withToken = WebSocketClientConfiguration()
+            withToken.additionalHeaders[.authorization] = "Bearer \(reader)"
+            try await client.ws("/v1/objects/inventory/ws-a/ws", configuration: withToken) { inbound, outbound, _ in
+                try await outbound.write(.text(#"{"id": "c1", "command": "restock", "body": {"qty": 1}}"#))
+                for try await message in inbound.messages(maxSize: 1 << 20) {
+                    let json = Transcript.json(message)
+                    guard json["type"] as? String == "reply" else { continue }
+                    replies.append(json)
+                    try await outbound.close(.normalClosure, reason: nil)
+                    return
+                }
+            }
+        }
+        let reply = try #require(replies.messages.first)
+        #expect(reply["ok"] as? Bool == false && (reply["problem"] as? [String: Any])?["type"] as? String == "/problems/scope-missing")
+        #expect(try test.store.version(of: StreamName(object: try ObjectKey(parsing: "inventory/ws-a"))) == 1, "the command was not run")
+        await test.destroy()
+    }
+}
