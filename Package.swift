@@ -8,6 +8,12 @@ let package = Package(
         .executable(name: "evtool", targets: ["evtool"]),
         .executable(name: "evbench", targets: ["evbench"]),
         .library(name: "EventStore", targets: ["EventStore"]),
+        // For Tools/fuzz-targets, a package of its own (built with libFuzzer and AddressSanitizer).
+        .library(name: "EventModel", targets: ["EventModel"]),
+        .library(name: "JSONSchema", targets: ["JSONSchema"]),
+        .library(name: "Projections", targets: ["Projections"]),
+        .library(name: "Access", targets: ["Access"]),
+        .library(name: "Zstd", targets: ["Zstd"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.0"),

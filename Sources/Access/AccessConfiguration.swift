@@ -24,7 +24,7 @@ public struct AccessConfiguration: Sendable, Decodable {
         public var kid: String
         /// `HS256`, `ES256` or `RS256`: the only algorithm a token signed with this key may say.
         public var alg: String
-        /// HS256's shared secret, 32 bytes at least.
+        /// HS256's shared secret: base64 of 32 random bytes at least (`openssl rand -base64 48`).
         public var secret: String?
         /// ES256/RS256: the PEM file of the public key.
         public var publicKeyFile: String?

@@ -1,5 +1,5 @@
 /// What a token lets its holder do, within its tenant. Every route of the server needs one
-/// (or none: `/healthz`, `/metrics`, `/openapi.json`).
+/// (or none: `/healthz`, `/openapi.json`).
 public enum Scope: String, CaseIterable, Sendable, Codable, Comparable {
     /// Read objects, views, the log, listings and cross-object views; follow them live.
     case read
@@ -11,7 +11,7 @@ public enum Scope: String, CaseIterable, Sendable, Codable, Comparable {
     case branch
     /// Create, read, acknowledge and delete consumers.
     case consume
-    /// Rebuilds, jobs, sinks, imports, snapshots on demand.
+    /// Rebuilds, jobs, sinks, imports, snapshots on demand, `/metrics`.
     case admin
 
     public static func < (lhs: Scope, rhs: Scope) -> Bool { lhs.rawValue < rhs.rawValue }

@@ -1,3 +1,4 @@
+import Foundation
 import JWTKit
 
 /// Signs tokens with a configured key: what `evtool token create` does for operators (the
@@ -18,8 +19,7 @@ public enum TokenMinter {
         do {
             switch key.alg {
             case "HS256":
-                guard let secret = key.secret else { throw AccessError.configuration("the key \(key.kid) has no secret") }
-                await keys.add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256, kid: identifier)
+                await keys.add(hmac: HMACKey(from: try TokenVerifier.secret(of: key)), digestAlgorithm: .sha256, kid: identifier)
             case "ES256", "RS256":
                 guard let file = key.privateKeyFile else {
                     throw AccessError.configuration("the key \(key.kid) has no privateKeyFile: a token signed with it is made where its private key is")

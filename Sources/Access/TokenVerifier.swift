@@ -28,10 +28,7 @@ public final class TokenVerifier: Sendable {
                 let kid = JWKIdentifier(string: key.kid)
                 switch key.alg {
                 case "HS256":
-                    guard let secret = key.secret, secret.utf8.count >= 32 else {
-                        throw AccessError.configuration("\(what) (HS256) needs a secret of 32 bytes at least")
-                    }
-                    await keys.add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256, kid: kid)
+                    await keys.add(hmac: HMACKey(from: try Self.secret(of: key)), digestAlgorithm: .sha256, kid: kid)
                 case "ES256":
                     await keys.add(ecdsa: try ES256PublicKey(pem: try configuration.read(try Self.publicKeyFile(key), for: what)), kid: kid)
                 case "RS256":
@@ -71,6 +68,15 @@ public final class TokenVerifier: Sendable {
             apiKeys[key.sha256.lowercased()] = key
         }
         self.apiKeys = apiKeys
+    }
+
+    /// An HS256 key's secret: base64 that decodes to 32 bytes at least (a passphrase, or the
+    /// README's placeholder, is refused).
+    static func secret(of key: AccessConfiguration.Key) throws(AccessError) -> Data {
+        guard let text = key.secret, let secret = Data(base64Encoded: text), secret.count >= 32 else {
+            throw .configuration("the key \(key.kid) (HS256) needs a secret: base64 of 32 random bytes at least, e.g. from `openssl rand -base64 48`")
+        }
+        return secret
     }
 
     private static func publicKeyFile(_ key: AccessConfiguration.Key) throws(AccessError) -> String {

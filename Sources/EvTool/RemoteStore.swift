@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import EventModel
+import EventServer
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -20,6 +21,9 @@ struct RemoteStore {
         self.baseURL = url
         credential = client.credential
         http = try client.caCert.map(Self.client(trusting:)) ?? HTTPClient.shared
+        if credential != nil, url.hasPrefix("http://"), let host = URL(string: url)?.host, !ServerConfiguration.isLoopback(host) {
+            FileHandle.standardError.write(Data("warning: the credential goes to \(host) in the clear (http://): use https://\n".utf8))
+        }
     }
 
     /// A client that trusts the certificate authority in the PEM file at `path` (one per file,

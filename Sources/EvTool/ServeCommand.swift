@@ -4,7 +4,6 @@ import EventServer
 import EventStore
 import Foundation
 import Logging
-import NIOSSL
 import ServiceLifecycle
 import Sinks
 import Projections
@@ -110,7 +109,7 @@ struct ServeCommand: AsyncParsableCommand {
         guard checkpointSeconds >= 1 else { throw ValidationError("--checkpoint-seconds must be at least 1") }
         guard (1...8_760).contains(idempotencyWindowHours) else { throw ValidationError("--idempotency-window-hours must be 1 to 8760 (a year)") }
         guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }
-        if auth == nil, !insecureNoAuth, !Self.isLoopback(host) {
+        if auth == nil, !insecureNoAuth, !ServerConfiguration.isLoopback(host) {
             throw ValidationError(
                 "without --auth the server lets anyone do anything, so it listens on loopback only: give --auth FILE to listen on \(host), or --insecure-no-auth if something in front of it checks who may")
         }
@@ -147,12 +146,11 @@ struct ServeCommand: AsyncParsableCommand {
             logger.notice("no --auth: every request acts for the tenant 'default' with every scope, so this server must stay on loopback (\(host))")
         }
         if let tlsCert, let tlsKey {
-            do {
-                serverConfiguration.tls = TLSConfiguration.makeServerConfiguration(
-                    certificateChain: try NIOSSLCertificate.fromPEMFile(tlsCert).map { .certificate($0) }, privateKey: .privateKey(try NIOSSLPrivateKey(file: tlsKey, format: .pem)))
-            } catch {
+            do { serverConfiguration.tls = try ServerConfiguration.tls(certificateChain: tlsCert, privateKey: tlsKey) } catch {
                 throw CommandFailure("--tls-cert \(tlsCert) / --tls-key \(tlsKey): \(error)")
             }
+        } else if auth != nil, !ServerConfiguration.isLoopback(host) {
+            logger.warning("--auth without --tls-cert on \(host): credentials cross the network in the clear; serve TLS, or put a TLS proxy in front")
         }
         var sinkConfigurations: [SinkConfiguration] = []
         if let sinks {
@@ -174,10 +172,5 @@ struct ServeCommand: AsyncParsableCommand {
         try await EventServer.run(store: store, configuration: serverConfiguration, metrics: metrics, logger: logger, services: services) { port in
             announcer.notice("\(banner)\(port)")
         }
-    }
-
-    /// Whether `host` is a loopback address (or name).
-    static func isLoopback(_ host: String) -> Bool {
-        host == "localhost" || host == "::1" || host.hasPrefix("127.")
     }
 }

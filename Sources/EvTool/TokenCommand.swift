@@ -53,14 +53,15 @@ struct TokenCommand: AsyncParsableCommand {
 
         @OptionGroup var scope: ScopeOptions
 
-        @Option(help: ArgumentHelp("How long it is valid: 90s, 30m, 12h or 7d.", valueName: "duration"))
+        @Option(help: ArgumentHelp("How long it is valid: 90s, 30m, 12h or 7d (366d at most: a token cannot be taken back, only its key changed).", valueName: "duration"))
         var expires = "1h"
 
         @Option(help: "Whom it is for (the sub claim; logs name it).")
         var subject: String?
 
         func validate() throws {
-            guard Self.seconds(expires) != nil else { throw ValidationError("--expires must be a number followed by s, m, h or d, e.g. 30m") }
+            guard let seconds = Self.seconds(expires) else { throw ValidationError("--expires must be a number followed by s, m, h or d, e.g. 30m") }
+            guard seconds <= 366 * 86_400 else { throw ValidationError("--expires is 366d at most: a token cannot be taken back, only its key changed") }
         }
 
         static func seconds(_ text: String) -> TimeInterval? {

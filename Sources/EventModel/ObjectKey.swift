@@ -49,10 +49,13 @@ public struct ObjectID: Hashable, Sendable, CustomStringConvertible {
     public let value: String
 
     /// Validates `value` (already percent-decoded).
-    /// - Throws: ``NameError`` (field `id`) when it is empty, too long or has other characters.
+    /// - Throws: ``NameError`` (field `id`) when it is empty, `.` or `..`, too long or has
+    ///   other characters.
     public init(_ value: String) throws(NameError) {
         let utf8 = value.utf8
         guard !utf8.isEmpty else { throw NameError(field: "id", reason: "must not be empty") }
+        // A URL's path resolves them away: such an object could never be reached over HTTP.
+        guard value != ".", value != ".." else { throw NameError(field: "id", reason: "must not be . or .. (URLs resolve them away)") }
         guard utf8.count <= Self.lengthMax else {
             throw NameError(field: "id", reason: "must be at most \(Self.lengthMax) characters, got \(utf8.count)")
         }

@@ -33,7 +33,7 @@ public enum EventServer {
     ) -> RouteTable<ServerRequestContext> {
         let table = RouteTable(Router(context: ServerRequestContext.self))
         table.add(middleware: ProblemMiddleware(routes: table))
-        table.add(middleware: AccessMiddleware(verifier: configuration.access))
+        table.add(middleware: AccessMiddleware(configuration: configuration))
         EventRoutes(store: store, configuration: configuration).register(on: table)
         ObjectRoutes(store: store, configuration: configuration).register(on: table)
         ObjectListingRoutes(store: store, configuration: configuration).register(on: table)
@@ -51,10 +51,10 @@ public enum EventServer {
     /// The WebSocket routes: `/v1/objects/{type}/{id}/ws` for object types with views
     /// (see ``ObjectSocket``), for a principal with the `read` scope (commands over it need
     /// `command`); anything else is not upgraded and falls through to the HTTP router.
-    public static func makeWebSocketRouter(store: EventStore, streams: LogStreamHub, access: TokenVerifier?) -> Router<BasicWebSocketRequestContext> {
+    public static func makeWebSocketRouter(store: EventStore, streams: LogStreamHub, configuration: ServerConfiguration) -> Router<BasicWebSocketRequestContext> {
         let router = Router(context: BasicWebSocketRequestContext.self)
         router.ws("/v1/objects/:type/:id/ws") { request, context in
-            guard let principal = await principal(request, access), (try? RouteAccess.scope(.read).check(principal)) != nil,
+            guard let principal = await principal(request, configuration), (try? RouteAccess.scope(.read).check(principal)) != nil,
                 let stream = try? RequestParsing.stream(request, context),
                 store.objectTypes[stream.object.type.name] != nil,
                 let definition = store.objectTypes[stream.object.type.name],
@@ -63,7 +63,7 @@ public enum EventServer {
             else { return .dontUpgrade }
             return .upgrade([:])
         } onUpgrade: { inbound, outbound, context in
-            guard let principal = await principal(context.request, access) else { return }
+            guard let principal = await principal(context.request, configuration) else { return }
             let stream = try RequestParsing.stream(context.request, context.requestContext)
             guard let definition = store.objectTypes[stream.object.type.name],
                 let subscribed = ObjectSocket.subscribed(context.request.uri.queryParameters.get("views").map { Substring($0) }, of: definition)
@@ -76,10 +76,26 @@ public enum EventServer {
     }
 
     /// Who a WebSocket upgrade request comes from (nil: its credential is missing or not taken).
-    private static func principal(_ request: Request, _ access: TokenVerifier?) async -> Principal? {
-        guard let access else { return .local }
-        guard let authorization = request.headers[.authorization], authorization.hasPrefix("Bearer ") else { return nil }
-        return try? await access.principal(for: String(authorization.dropFirst("Bearer ".count)))
+    /// Without an access configuration (on loopback), a page of another site (its `Origin`),
+    /// or a request addressed to another host (DNS rebinding), is no one: browsers let any page
+    /// open a WebSocket to 127.0.0.1.
+    private static func principal(_ request: Request, _ configuration: ServerConfiguration) async -> Principal? {
+        guard let access = configuration.access else {
+            guard ServerConfiguration.isLoopback(configuration.host) else { return .local }
+            if let authority = request.head.authority, !ServerConfiguration.isLoopback(authority: authority) { return nil }
+            // Every origin named (RFC 6454 allows a list) must be a loopback page's; `null` (a
+            // sandboxed or local file's page) is not.
+            for header in request.headers[values: .origin] {
+                for origin in header.split(whereSeparator: { $0 == " " || $0 == "," }) {
+                    guard let host = origin.split(separator: "/", omittingEmptySubsequences: true).dropFirst().first,
+                        ServerConfiguration.isLoopback(authority: String(host))
+                    else { return nil }
+                }
+            }
+            return .local
+        }
+        guard let authorization = request.headers[.authorization], let credential = BearerCredential.parse(authorization) else { return nil }
+        return try? await access.principal(for: credential)
     }
 
     /// An application serving `store`, with an idle timeout on connections. `streams` must be
@@ -89,7 +105,7 @@ public enum EventServer {
         rebuilds: RebuildRunner? = nil, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
         let router = makeRouter(store: store, configuration: configuration, metrics: metrics, streams: streams, rebuilds: rebuilds)
-        let sockets = makeWebSocketRouter(store: store, streams: streams, access: configuration.access).buildResponder()
+        let sockets = makeWebSocketRouter(store: store, streams: streams, configuration: configuration).buildResponder()
         let idleTimeout = TimeAmount.seconds(configuration.idleTimeoutSeconds)
         var server = HTTPServerBuilder { responder in
             FirstRequestDeadline(

@@ -144,20 +144,20 @@ struct ObjectSocket {
             return writer.bytes
         }
         writer.value(message["id"] ?? .null)
+        do throws(Problem) {
+            try RouteAccess.scope(.command).check(principal)
+        } catch {
+            writer.ascii(",\"ok\":false,\"problem\":")
+            writer.bytes.append(contentsOf: error.body)
+            writer.byte(UInt8(ascii: "}"))
+            return writer.bytes
+        }
         guard definition.commands[name] != nil else {
             writer.ascii(",\"ok\":false,\"problem\":")
             writer.bytes.append(
                 contentsOf: Problem(
                     .notFound, type: .commandNotFound, detail: "\(stream.object.type) has no command \(name)", extensions: [Problem.string("field", "command")]
                 ).body)
-            writer.byte(UInt8(ascii: "}"))
-            return writer.bytes
-        }
-        do throws(Problem) {
-            try RouteAccess.scope(.command).check(principal)
-        } catch {
-            writer.ascii(",\"ok\":false,\"problem\":")
-            writer.bytes.append(contentsOf: error.body)
             writer.byte(UInt8(ascii: "}"))
             return writer.bytes
         }

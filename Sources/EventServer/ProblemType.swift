@@ -40,6 +40,7 @@ public enum ProblemType: String, CaseIterable, Sendable {
     case methodNotAllowed = "method-not-allowed"
     case unauthenticated = "unauthenticated"
     case scopeMissing = "scope-missing"
+    case hostNotServed = "host-not-served"
     case httpError = "http-error"
 
     /// The type as answered: `/problems/NAME`.
@@ -86,6 +87,7 @@ public enum ProblemType: String, CaseIterable, Sendable {
         case .methodNotAllowed: "The path does not take this method"
         case .unauthenticated: "The request's credential is missing or not taken"
         case .scopeMissing: "The credential does not allow this"
+        case .hostNotServed: "The server does not answer for this host"
         case .httpError: "The HTTP request failed"
         }
     }

@@ -29,8 +29,7 @@ enum RequestParsing {
         // Checked even when Last-Event-ID wins, so a wrong one is never silently ignored.
         let after = takesAfter && request.uri.queryParameters.get("after") != nil ? UInt64(try integer("after", request, default: 0, range: 0...Int64.max)) : nil
         if let lastEventID = request.headers[HTTPField.Name("Last-Event-ID")!] {
-            let digits = lastEventID.trimmingCharacters(in: .whitespaces)
-            guard (1...19).contains(digits.utf8.count), digits.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let resumed = UInt64(digits) else {
+            guard let resumed = LastEventID.parse(lastEventID) else {
                 throw Problem.invalidField("Last-Event-ID", "must be the \(unit) of the last event received")
             }
             return resumed

@@ -19,8 +19,7 @@ enum RouteAccess: Equatable {
         case ("GET", "/v1/objects"), ("GET", "/v1/objects/{type}"), ("GET", "/v1/objects/{type}/{id}/events"),
             ("GET", "/v1/objects/{type}/{id}/views/{view}"), ("GET", "/v1/objects/{type}/{id}/stream"),
             ("GET", "/v1/objects/{type}/{id}/branches"), ("GET", "/v1/objects/{type}/{id}/branches/{branch}/diff"),
-            ("GET", "/v1/log"), ("GET", "/v1/log/stream"), ("GET", "/v1/views"), ("GET", "/v1/views/{view}"),
-            ("GET", "/v1/objects/{type}/{id}/ws"):
+            ("GET", "/v1/log"), ("GET", "/v1/log/stream"), ("GET", "/v1/views"), ("GET", "/v1/views/{view}"):
             .scope(.read)
         case ("POST", "/v1/objects/{type}/{id}/events"): .scope(.append)
         case ("POST", "/v1/objects/{type}/{id}/commands/{name}"): .scope(.command)

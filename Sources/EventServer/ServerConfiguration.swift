@@ -29,6 +29,36 @@ public struct ServerConfiguration: Sendable {
     /// nil: plain HTTP.
     public var tls: TLSConfiguration?
 
+    /// Whether `host` (a listening address) is loopback: `localhost`, `::1`, or an IPv4 address
+    /// in 127.0.0.0/8 (a name starting with `127.` is not).
+    public static func isLoopback(_ host: String) -> Bool {
+        if host == "localhost" || host == "::1" || host == "[::1]" { return true }
+        let parts = host.split(separator: ".", omittingEmptySubsequences: false)
+        return parts.count == 4 && parts[0] == "127" && parts.allSatisfy { part in UInt8(part) != nil && part.allSatisfy(\.isNumber) }
+    }
+
+    /// Whether a request's authority (`Host`: a host and maybe a port) names a loopback host.
+    public static func isLoopback(authority: String) -> Bool {
+        var host = Substring(authority)
+        if host.hasPrefix("[") {
+            host = host.dropFirst().prefix { $0 != "]" }
+        } else if let colon = host.lastIndex(of: ":") {
+            host = host[..<colon]
+        }
+        return isLoopback(host.lowercased())
+    }
+
+    /// A TLS configuration serving `certificateChain` with `privateKey` (PEM files): TLS 1.2 at
+    /// least.
+    /// - Throws: NIOSSL's error when a file cannot be read or is not PEM.
+    public static func tls(certificateChain: String, privateKey: String) throws -> TLSConfiguration {
+        var tls = TLSConfiguration.makeServerConfiguration(
+            certificateChain: try NIOSSLCertificate.fromPEMFile(certificateChain).map { .certificate($0) },
+            privateKey: .privateKey(try NIOSSLPrivateKey(file: privateKey, format: .pem)))
+        tls.minimumTLSVersion = .tlsv12
+        return tls
+    }
+
     /// The defaults: 127.0.0.1:8080, 60 s idle timeout, 15 s heartbeat, no schemas, no access
     /// configuration, no TLS.
     public init() {}

@@ -121,7 +121,7 @@ struct ArchiveImporter {
         return (open.branch, AppendRequest(importing: stream, expectedVersion: .exactly(open.firstSeq - 1), events: open.batch, times: open.times))
     }
 
-    private static func readEvent(_ scanner: inout JSONScanner) throws -> (seq: Int64, id: EventID, type: [UInt8], data: Range<Int>, metadata: Range<Int>?, time: Int64)? {
+    static func readEvent(_ scanner: inout JSONScanner) throws -> (seq: Int64, id: EventID, type: [UInt8], data: Range<Int>, metadata: Range<Int>?, time: Int64)? {
         var seq: Int64?
         var id: EventID?
         var type: [UInt8]?

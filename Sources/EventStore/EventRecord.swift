@@ -23,6 +23,9 @@ enum EventRecord {
     static let formatVersion: UInt8 = 1
     static let headerBytes = 64
     static let compressedFlag: UInt8 = 1
+    /// The most bytes of data and metadata a record may say it decompresses to (any event the
+    /// limits allow is far below): a record saying more is damaged.
+    static let payloadBytesMax = 1 << 30
 
     /// The size of a record with this type and stored payload.
     @inline(__always)
@@ -119,6 +122,11 @@ final class RecordDecoder {
     }
 
     private func decompress(_ frame: UnsafeRawBufferPointer, count: Int, position: Position) throws(EventStoreError) -> UnsafeRawBufferPointer {
+        // Lengths checked before any memory is taken for them (found by fuzzing: a damaged
+        // length would have allocated gigabytes).
+        guard count <= EventRecord.payloadBytesMax, ZstdDecompressor.contentSize(of: frame) == count else {
+            throw .corruptRecord(position: position, reason: "compressed payload: its frame does not hold the \(count) bytes the record says")
+        }
         if scratch.count < count {
             scratch.deallocate()
             scratch = .allocate(byteCount: max(count, 4096), alignment: 8)

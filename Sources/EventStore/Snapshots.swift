@@ -110,10 +110,13 @@ extension StoreLayout {
         }
     }
 
-    private static func decodeSnapshot(_ value: UnsafeRawBufferPointer, decompressor: ZstdDecompressor) -> JSONValue? {
+    static func decodeSnapshot(_ value: UnsafeRawBufferPointer, decompressor: ZstdDecompressor) -> JSONValue? {
         guard value.count > 12 else { return nil }
         let checksum = UInt32(littleEndian: value.loadUnaligned(fromByteOffset: 4, as: UInt32.self))
         let count = Int(UInt32(littleEndian: value.loadUnaligned(fromByteOffset: 8, as: UInt32.self)))
+        // Checked before any memory is taken for it (found by fuzzing: a damaged length would
+        // have allocated up to 4 GiB).
+        guard ZstdDecompressor.contentSize(of: UnsafeRawBufferPointer(rebasing: value[12...])) == count else { return nil }
         var json = [UInt8](repeating: 0, count: count)
         guard let written = try? json.withUnsafeMutableBytes({ try decompressor.decompress(UnsafeRawBufferPointer(rebasing: value[12...]), into: $0) }),
             written == count, json.withUnsafeBytes({ CRC32C.checksum($0) }) == checksum

@@ -8,7 +8,9 @@ import Testing
 /// reached by a token that should pass.
 @Suite("Access: JWTs and API keys to a tenant and scopes, and every way a credential is refused")
 struct TokenVerifierTests {
-    static let secret = "0123456789abcdef0123456789abcdef-hs"
+    static let secret = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWYtaHM="
+    /// The secret's bytes (what HMAC signs with).
+    static let key = Data(base64Encoded: secret)!
     let directory: String
     let configuration: AccessConfiguration
     let apiKey = APIKeys.generate()
@@ -41,10 +43,10 @@ struct TokenVerifierTests {
 
     /// A token made by hand: `header` and `payload` as given, signed with HMAC-SHA256 over `key`
     /// (or not signed at all).
-    private static func handmade(header: String, payload: String, hmacKey: String?) -> String {
+    private static func handmade(header: String, payload: String, hmacKey: Data?) -> String {
         let input = base64url(Data(header.utf8)) + "." + base64url(Data(payload.utf8))
         guard let hmacKey else { return input + "." }
-        let mac = HMAC<SHA256>.authenticationCode(for: Data(input.utf8), using: SymmetricKey(data: Data(hmacKey.utf8)))
+        let mac = HMAC<SHA256>.authenticationCode(for: Data(input.utf8), using: SymmetricKey(data: hmacKey))
         return input + "." + base64url(Data(mac))
     }
 
@@ -79,13 +81,13 @@ struct TokenVerifierTests {
         let future = Int(Date().timeIntervalSince1970) + 600
         let header = #"{"alg":"HS256","typ":"JWT","kid":"main"}"#
         let base = #""tenant":"acme","scope":"read","iss":"https://login.example","aud":"evlog""#
-        let noExp = await refusal(Self.handmade(header: header, payload: "{\(base)}", hmacKey: Self.secret))
+        let noExp = await refusal(Self.handmade(header: header, payload: "{\(base)}", hmacKey: Self.key))
         #expect(noExp == .expired("the token has no exp, and one is required"), "\(String(describing: noExp))")
-        let early = Self.handmade(header: header, payload: #"{\#(base),"exp":\#(future),"nbf":\#(future - 60)}"#, hmacKey: Self.secret)
+        let early = Self.handmade(header: header, payload: #"{\#(base),"exp":\#(future),"nbf":\#(future - 60)}"#, hmacKey: Self.key)
         #expect(await refusal(early).map { if case .notYetValid = $0 { true } else { false } } == true)
-        let badScope = Self.handmade(header: header, payload: #"{"tenant":"acme","scope":"read root","iss":"https://login.example","aud":"evlog","exp":\#(future)}"#, hmacKey: Self.secret)
+        let badScope = Self.handmade(header: header, payload: #"{"tenant":"acme","scope":"read root","iss":"https://login.example","aud":"evlog","exp":\#(future)}"#, hmacKey: Self.key)
         #expect(await refusal(badScope).map { if case .invalidClaim("scope", _) = $0 { true } else { false } } == true)
-        let fine = Self.handmade(header: header, payload: #"{\#(base),"exp":\#(future)}"#, hmacKey: Self.secret)
+        let fine = Self.handmade(header: header, payload: #"{\#(base),"exp":\#(future)}"#, hmacKey: Self.key)
         #expect(await refusal(fine) == nil, "the handmade token itself is good")
     }
 
@@ -96,11 +98,11 @@ struct TokenVerifierTests {
         #expect(await refusal(Self.handmade(header: #"{"alg":"none","kid":"main"}"#, payload: payload, hmacKey: nil)).map { if case .algorithmRefused = $0 { true } else { false } } == true)
         #expect(await refusal(Self.handmade(header: #"{"alg":"NONE"}"#, payload: payload, hmacKey: nil)).map { if case .algorithmRefused = $0 { true } else { false } } == true)
         // The ES256 key's public PEM used as an HMAC secret: the classic confusion.
-        let confused = Self.handmade(header: #"{"alg":"HS256","kid":"idp"}"#, payload: payload, hmacKey: ecdsa.publicKey.pemRepresentation)
+        let confused = Self.handmade(header: #"{"alg":"HS256","kid":"idp"}"#, payload: payload, hmacKey: Data(ecdsa.publicKey.pemRepresentation.utf8))
         #expect(await refusal(confused) == .algorithmRefused("the token says HS256, the key idp is ES256"))
-        #expect(await refusal(Self.handmade(header: #"{"alg":"HS256","kid":"nope"}"#, payload: payload, hmacKey: Self.secret)).map { if case .unknownKey = $0 { true } else { false } } == true)
-        #expect(await refusal(Self.handmade(header: #"{"alg":"HS256"}"#, payload: payload, hmacKey: Self.secret)).map { if case .unknownKey = $0 { true } else { false } } == true, "two keys: kid required")
-        #expect(await refusal(Self.handmade(header: #"{"alg":"HS256","kid":"main"}"#, payload: payload, hmacKey: Self.secret + "x")) == .badSignature)
+        #expect(await refusal(Self.handmade(header: #"{"alg":"HS256","kid":"nope"}"#, payload: payload, hmacKey: Self.key)).map { if case .unknownKey = $0 { true } else { false } } == true)
+        #expect(await refusal(Self.handmade(header: #"{"alg":"HS256"}"#, payload: payload, hmacKey: Self.key)).map { if case .unknownKey = $0 { true } else { false } } == true, "two keys: kid required")
+        #expect(await refusal(Self.handmade(header: #"{"alg":"HS256","kid":"main"}"#, payload: payload, hmacKey: Self.key + Data("x".utf8))) == .badSignature)
         let good = try await TokenMinter.token(claims(), kid: "idp", configuration: configuration)
         let tampered = String(good.dropLast(4)) + (good.hasSuffix("AAAA") ? "BBBB" : "AAAA")
         #expect(await refusal(tampered) == .badSignature)
@@ -121,8 +123,9 @@ struct TokenVerifierTests {
                 return error.description
             }
         }
-        #expect(await loadError(#"{"keys": [{"kid": "a", "alg": "HS256", "secret": "short"}]}"#)?.contains("32 bytes") == true)
-        #expect(await loadError(#"{"keys": [{"kid": "a", "alg": "HS512", "secret": "0123456789abcdef0123456789abcdef"}]}"#)?.contains("HS256, ES256, RS256") == true)
+        #expect(await loadError(#"{"keys": [{"kid": "a", "alg": "HS256", "secret": "short"}]}"#)?.contains("32 random bytes") == true)
+        #expect(await loadError(#"{"keys": [{"kid": "a", "alg": "HS256", "secret": "a passphrase long enough to pass a length check"}]}"#)?.contains("base64") == true)
+        #expect(await loadError(#"{"keys": [{"kid": "a", "alg": "HS512", "secret": "\#(Self.secret)"}]}"#)?.contains("HS256, ES256, RS256") == true)
         #expect(await loadError(#"{"keys": [{"kid": "a", "alg": "ES256", "publicKeyFile": "missing.pem"}]}"#)?.contains("missing.pem") == true)
         #expect(await loadError(#"{"keys": [{"alg": "HS256"}]}"#)?.contains("kid is missing") == true)
         #expect(await loadError(#"{}"#)?.contains("nothing could ever be let in") == true)

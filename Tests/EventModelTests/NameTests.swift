@@ -8,6 +8,7 @@ struct NameTests {
         ("Inventory/sku", false), ("1nv/sku", false), ("inventory/", false), ("/sku", false), ("inventory", false),
         ("inventory/sku 1", false), ("inventory/sku/1", false), ("inventory/" + String(repeating: "x", count: 200), true),
         ("inventory/" + String(repeating: "x", count: 201), false), (String(repeating: "t", count: 65) + "/x", false),
+        ("inventory/.", false), ("inventory/..", false), ("inventory/...", true), ("inventory/.a", true),
     ])
     func objectKeys(text: String, valid: Bool) {
         #expect(((try? ObjectKey(parsing: text)) != nil) == valid, Comment(rawValue: text))

@@ -18,7 +18,7 @@ import Testing
 /// credential: the right status each time.
 @Suite("Access: every route x {no token, expired, wrong audience, alg none, missing scope, valid}")
 struct AccessRouteTests {
-    static let secret = "0123456789abcdef0123456789abcdef-server"
+    static let secret = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWYtc2VydmVy"
 
     /// An access configuration with one HS256 key (the file written to a temporary folder).
     static func configuration() throws -> AccessConfiguration {
@@ -127,5 +127,55 @@ extension AccessRouteTests {
         #expect(reply["ok"] as? Bool == false && (reply["problem"] as? [String: Any])?["type"] as? String == "/problems/scope-missing")
         #expect(try test.store.version(of: StreamName(object: try ObjectKey(parsing: "inventory/ws-a"))) == 1, "the command was not run")
         await test.destroy()
+    }
+}
+
+extension AccessRouteTests {
+    /// Runs curl with `arguments` and answers the HTTP status it printed (0 when none).
+    private static func curlStatus(_ arguments: [String]) async throws -> Int {
+        let result = try await ExternalProcess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "10"] + arguments)
+        return Int(result.output) ?? 0
+    }
+
+    @Test("without an access configuration, on loopback: another Host is 421, a WebSocket from another site's page is not upgraded")
+    func loopbackOnly() async throws {
+        let test = try TestStore.open(objectTypes: BundledTypes.all)
+        _ = try await test.store.run(CommandRequest(stream: StreamName(object: try ObjectKey(parsing: "inventory/ws-b")), command: "restock", body: ["qty": 2]))
+        var server = ServerConfiguration()
+        server.port = 0
+        let application = try EventServer.makeApplication(store: test.store, configuration: server, metrics: ServerMetrics(), streams: LogStreamHub(), logger: quietLogger)
+        try await application.test(.live) { client in
+            let port = try #require(client.port)
+            #expect(try await Self.curlStatus(["http://127.0.0.1:\(port)/healthz"]) == 200)
+            let named = try await Self.curlStatus(["-H", "Host: localhost:\(port)", "http://127.0.0.1:\(port)/healthz"])
+            #expect(named == 200, "Host: localhost: \(named)")
+            #expect(try await Self.curlStatus(["-H", "Host: evil.example:\(port)", "http://127.0.0.1:\(port)/healthz"]) == 421)
+            #expect(try await Self.curlStatus(["-H", "Host: 127.evil.example", "http://127.0.0.1:\(port)/v1/log"]) == 421)
+            var foreign = WebSocketClientConfiguration()
+            foreign.additionalHeaders[.origin] = "https://evil.example"
+            await #expect(throws: (any Error).self, "a page of another site") {
+                try await client.ws("/v1/objects/inventory/ws-b/ws", configuration: foreign) { _, _, _ in }
+            }
+            var local = WebSocketClientConfiguration()
+            local.additionalHeaders[.origin] = "http://localhost:3000"
+            let closed = try await client.ws("/v1/objects/inventory/ws-b/ws", configuration: local) { inbound, outbound, _ in
+                for try await _ in inbound.messages(maxSize: 1 << 20) {
+                    try await outbound.close(.normalClosure, reason: nil)
+                    return
+                }
+            }
+            #expect(closed?.closeCode == .normalClosure, "a loopback page connects")
+        }
+        await test.destroy()
+    }
+}
+
+extension AccessRouteTests {
+    @Test("loopback hosts and authorities: names and addresses, with and without ports; a name starting with 127. is not one")
+    func loopbackNames() {
+        for host in ["localhost", "127.0.0.1", "127.1.2.3", "::1", "[::1]"] { #expect(ServerConfiguration.isLoopback(host), "\(host)") }
+        for host in ["0.0.0.0", "127.evil.example", "127.0.0.1.evil", "10.0.0.1", "localhost.evil", "1270.0.0.1"] { #expect(!ServerConfiguration.isLoopback(host), "\(host)") }
+        for authority in ["localhost:8080", "LOCALHOST", "127.0.0.1:1", "[::1]:8080", "[::1]"] { #expect(ServerConfiguration.isLoopback(authority: authority), "\(authority)") }
+        for authority in ["evil.example:8080", "127.evil.example", "[::2]:80"] { #expect(!ServerConfiguration.isLoopback(authority: authority), "\(authority)") }
     }
 }

@@ -125,7 +125,12 @@ extension JSONScanner {
         case .number:
             let range = try skipValue()
             let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[range]), as: UTF8.self)
-            return .number(Double(text) ?? .nan)
+            // A number past a double's range would be held as an infinity, which JSON cannot
+            // write back (found by fuzzing: it came back as null).
+            guard let number = Double(text), number.isFinite else {
+                throw JSONSyntaxError(offset: range.lowerBound, reason: "a number past a double's range (about 1.8e308)")
+            }
+            return .number(number)
         case nil:
             _ = try skipValue()
             preconditionFailure("skipValue throws before a value that is not one")
