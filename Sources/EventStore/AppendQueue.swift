@@ -59,7 +59,7 @@ final class AppendQueue: @unchecked Sendable {
     /// Waits for requests (at most `waitNanoseconds`: then the batch is empty) and takes as
     /// many as fit in one batch: the oldest heavy one, the light ones, the other heavy ones; nil
     /// once the queue is closed and empty.
-    func takeBatch(requestsMax batchRequests: Int, bytesMax batchBytes: Int, waitNanoseconds: UInt64 = .max) -> [PendingWrite]? {
+    func takeBatch(requestsMax batchRequests: Int, bytesMax batchBytes: Int, eventsMax batchEvents: Int = .max, waitNanoseconds: UInt64 = .max) -> [PendingWrite]? {
         condition.lock()
         defer { condition.unlock() }
         let deadline = Date(timeIntervalSinceNow: Double(waitNanoseconds) / 1e9)
@@ -72,16 +72,21 @@ final class AppendQueue: @unchecked Sendable {
         }
         var batch: [PendingWrite] = []
         var taken = 0
+        var events = 0
         if let oldest = heavy.first {
             batch.append(oldest)
             taken = oldest.bytes
+            events = oldest.command.eventCount
             heavy.removeFirst()
         }
         for lane in [0, 1] {
             var index = 0
             let items = lane == 0 ? light : heavy
-            while index < items.count, batch.count < batchRequests, batch.isEmpty || taken + items[index].bytes <= batchBytes {
+            while index < items.count, batch.count < batchRequests,
+                batch.isEmpty || (taken + items[index].bytes <= batchBytes && events + items[index].command.eventCount <= batchEvents)
+            {
                 taken += items[index].bytes
+                events += items[index].command.eventCount
                 batch.append(items[index])
                 index += 1
             }

@@ -84,7 +84,8 @@ final class GroupCommitWriter: @unchecked Sendable {
 
     private func run() {
         while let batch = queue.takeBatch(
-            requestsMax: configuration.batchRequestsMax, bytesMax: configuration.batchBytesMax, waitNanoseconds: Self.maintenanceIntervalNanoseconds)
+            requestsMax: configuration.batchRequestsMax, bytesMax: configuration.batchBytesMax, eventsMax: configuration.batchEventsMax,
+            waitNanoseconds: Self.maintenanceIntervalNanoseconds)
         {
             let started = DispatchTime.now().uptimeNanoseconds
             if started - readersCheckedNanoseconds > Self.readerCheckIntervalNanoseconds {

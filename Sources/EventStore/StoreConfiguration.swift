@@ -14,6 +14,10 @@ public struct StoreConfiguration: Sendable {
     public var batchRequestsMax: Int = 1_024
     /// The most event bytes the writer gathers into one transaction.
     public var batchBytesMax: Int = 32 << 20
+    /// The most events the writer gathers into one transaction (a request with more goes
+    /// alone): what lands at once for the log's followers (the cross-object views, CDC), so
+    /// they trail the log by a few hundred events at most between commits.
+    public var batchEventsMax: Int = 512
     /// Limits on one request.
     public var limits = AppendLimits()
     /// Payloads (data plus metadata) longer than this are stored zstd-compressed.

@@ -196,6 +196,24 @@ struct StorageTests {
         let second = try #require(queue.takeBatch(requestsMax: 10, bytesMax: 1 << 20))
         #expect(objects(second) == ["heavy-2", "light-2", "light-3", "heavy-3"])
     }
+
+    @Test("a batch takes events up to its limit, and a request over it alone")
+    func eventsPerBatch() async throws {
+        let queue = AppendQueue(requestsMax: 100, bytesMax: 1 << 20, heavyBytes: 1 << 20)
+        for (object, events) in [("a", 300), ("b", 200), ("c", 100), ("d", 700), ("e", 1)] {
+            let request = try TestEvents.deposits("account/\(object)", count: events)
+            _ = await withUnsafeContinuation { (continuation: UnsafeContinuation<Result<AppendOutcome, EventStoreError>, Never>) in
+                let command = WriterCommand.append(request, WriterReply(continuation: continuation))
+                let refusal = queue.enqueue(PendingWrite(command: command, bytes: 10, enqueuedNanoseconds: 0, weight: command.weight))
+                continuation.resume(returning: refusal.map { .failure($0) } ?? .failure(.closed))  // answered at once: no writer here
+            }.failureValue
+        }
+        let sizes = { (batch: [PendingWrite]?) in batch?.map(\.command.eventCount) ?? [] }
+        #expect(sizes(queue.takeBatch(requestsMax: 10, bytesMax: 1 << 20, eventsMax: 512)) == [300, 200])
+        #expect(sizes(queue.takeBatch(requestsMax: 10, bytesMax: 1 << 20, eventsMax: 512)) == [100])
+        #expect(sizes(queue.takeBatch(requestsMax: 10, bytesMax: 1 << 20, eventsMax: 512)) == [700], "over the limit: alone")
+        #expect(sizes(queue.takeBatch(requestsMax: 10, bytesMax: 1 << 20, eventsMax: 512)) == [1])
+    }
 }
 
 extension Result {
