@@ -53,6 +53,7 @@ let package = Package(
         .target(
             name: "Access",
             dependencies: [
+                "EventModel",
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]

@@ -1,3 +1,4 @@
+import EventModel
 import Foundation
 
 /// The server's access configuration, read from a JSON file (`evtool serve --auth FILE`):
@@ -11,7 +12,8 @@ import Foundation
 ///     {"kid": "corp", "alg": "RS256", "publicKeyFile": "corp.pub.pem"}
 ///   ],
 ///   "jwks": "jwks.json",
-///   "apiKeys": [{"name": "ci", "sha256": "<hex of the key's SHA-256>", "tenant": "acme", "scopes": ["read", "append"]}]
+///   "apiKeys": [{"name": "ci", "sha256": "<hex of the key's SHA-256>", "tenant": "acme", "scopes": ["read", "append"]}],
+///   "quotas": {"*": {"eventsPerSecond": 1000, "objects": 100000, "consumers": 20}, "acme": {"eventsPerSecond": 5000}}
 /// }
 /// ```
 ///
@@ -44,6 +46,30 @@ public struct AccessConfiguration: Sendable, Decodable {
         public var scopes: [Scope]
     }
 
+    /// What one tenant may use; a limit left out is no limit.
+    public struct Quota: Sendable, Decodable, Equatable {
+        /// Events appended per second (appends count their events, a command counts one),
+        /// over any second: a bucket of this many refilled continuously.
+        public var eventsPerSecond: Double?
+        /// Objects the tenant may have.
+        public var objects: UInt64?
+        /// Consumers the tenant may have.
+        public var consumers: Int?
+
+        /// A quota.
+        public init(eventsPerSecond: Double? = nil, objects: UInt64? = nil, consumers: Int? = nil) {
+            self.eventsPerSecond = eventsPerSecond
+            self.objects = objects
+            self.consumers = consumers
+        }
+    }
+
+    /// The quotas by tenant name; `*` is every tenant without an entry of its own.
+    public var quotas: [String: Quota]
+
+    /// The quota of `tenant`: its own entry, else `*`'s, else none.
+    public func quota(of tenant: String) -> Quota? { quotas[tenant] ?? quotas["*"] }
+
     /// The `iss` tokens must carry, if set.
     public var issuer: String?
     /// The audience tokens must name in `aud`, if set.
@@ -57,7 +83,7 @@ public struct AccessConfiguration: Sendable, Decodable {
     /// The folder relative paths are read from (the file's own).
     public var directory = "."
 
-    private enum CodingKeys: String, CodingKey { case issuer, audience, keys, jwks, apiKeys }
+    private enum CodingKeys: String, CodingKey { case issuer, audience, keys, jwks, apiKeys, quotas }
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -66,6 +92,7 @@ public struct AccessConfiguration: Sendable, Decodable {
         keys = try container.decodeIfPresent([Key].self, forKey: .keys) ?? []
         jwks = try container.decodeIfPresent(String.self, forKey: .jwks)
         apiKeys = try container.decodeIfPresent([APIKey].self, forKey: .apiKeys) ?? []
+        quotas = try container.decodeIfPresent([String: Quota].self, forKey: .quotas) ?? [:]
     }
 
     /// The configuration in the JSON file at `path`.
@@ -81,6 +108,13 @@ public struct AccessConfiguration: Sendable, Decodable {
             throw .configuration("\(path) is not an access configuration: \(Self.describe(error))")
         }
         configuration.directory = (path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent
+        for (tenant, quota) in configuration.quotas.sorted(by: { $0.key < $1.key }) {
+            guard tenant == "*" || Tenant.isValid(tenant) else {
+                throw .configuration("\(path): quotas.\(tenant) is not a tenant name (1 to 63 of a-z, 0-9, -) nor *")
+            }
+            if let rate = quota.eventsPerSecond, !(rate > 0) { throw .configuration("\(path): quotas.\(tenant).eventsPerSecond must be above 0") }
+            if let consumers = quota.consumers, consumers < 0 { throw .configuration("\(path): quotas.\(tenant).consumers must be 0 or more") }
+        }
         guard !configuration.keys.isEmpty || configuration.jwks != nil || !configuration.apiKeys.isEmpty else {
             throw .configuration("\(path) has no keys, no jwks and no apiKeys: nothing could ever be let in")
         }

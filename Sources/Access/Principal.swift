@@ -1,30 +1,25 @@
+import EventModel
+
 /// Who a request comes from, once its token verified: the tenant whose objects it may reach
 /// and what it may do there.
 public struct Principal: Sendable, Equatable {
-    /// The tenant: lowercase letters, digits and `-`, 1 to 63 of them.
-    public let tenant: String
+    /// The tenant: the only one whose objects, consumers, jobs and log events it can reach.
+    public let tenant: Tenant
     /// What it may do.
     public let scopes: Set<Scope>
     /// The token's subject (`sub`), or the API key's name: for logs, never for decisions.
     public let subject: String
 
-    /// A principal; `tenant` is checked by ``Principal/validTenant(_:)``.
-    /// - Throws: ``AccessError/invalidClaim(_:reason:)`` for a tenant name that is not one.
+    /// A principal of the tenant named `tenant`.
+    /// - Throws: ``AccessError/invalidClaim(_:reason:)`` for a name that is not a tenant's
+    ///   (``Tenant/isValid(_:)``).
     public init(tenant: String, scopes: Set<Scope>, subject: String) throws(AccessError) {
-        guard Self.validTenant(tenant) else {
-            throw .invalidClaim("tenant", reason: "\(tenant.debugDescription) is not a tenant name: 1 to 63 lowercase letters, digits and -")
-        }
-        self.tenant = tenant
+        do { self.tenant = try Tenant(tenant) } catch { throw .invalidClaim("tenant", reason: error.reason) }
         self.scopes = scopes
         self.subject = subject
     }
 
-    /// Whether `name` is a tenant name: 1 to 63 of `a-z`, `0-9`, `-`.
-    public static func validTenant(_ name: String) -> Bool {
-        (1...63).contains(name.utf8.count) && name.utf8.allSatisfy { ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2D }
-    }
-
-    /// A server without an access configuration serves one tenant, `default`, to anyone who can
-    /// reach it (which is why it listens on loopback only).
-    public static let local = try! Principal(tenant: "default", scopes: Set(Scope.allCases), subject: "local")
+    /// A server without an access configuration serves one tenant, ``Tenant/default``, to
+    /// anyone who can reach it (which is why it listens on loopback only).
+    public static let local = try! Principal(tenant: Tenant.default.name, scopes: Set(Scope.allCases), subject: "local")
 }

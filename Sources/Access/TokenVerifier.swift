@@ -1,3 +1,4 @@
+import EventModel
 import Foundation
 import JWTKit
 
@@ -64,7 +65,7 @@ public final class TokenVerifier: Sendable {
             guard key.sha256.count == 64, key.sha256.allSatisfy(\.isHexDigit) else {
                 throw .configuration("the API key \(key.name): sha256 is 64 hex digits (evtool token api-key makes one)")
             }
-            guard Principal.validTenant(key.tenant) else { throw .configuration("the API key \(key.name): \(key.tenant) is not a tenant name") }
+            guard Tenant.isValid(key.tenant) else { throw .configuration("the API key \(key.name): \(key.tenant) is not a tenant name") }
             apiKeys[key.sha256.lowercased()] = key
         }
         self.apiKeys = apiKeys

@@ -139,7 +139,11 @@ struct ServeCommand: AsyncParsableCommand {
         serverConfiguration.heartbeatSeconds = heartbeatSeconds
         serverConfiguration.schemas = try SchemaOptions.loadCatalog(schemas, allowsUndeclared: allowUndeclared, logger: logger)
         if let auth {
-            do throws(AccessError) { serverConfiguration.access = try await TokenVerifier(configuration: try AccessConfiguration.load(path: auth)) } catch {
+            do throws(AccessError) {
+                let access = try AccessConfiguration.load(path: auth)
+                serverConfiguration.access = try await TokenVerifier(configuration: access)
+                if !access.quotas.isEmpty { serverConfiguration.quotas = TenantQuotas(access.quotas) }
+            } catch {
                 throw CommandFailure("--auth \(auth): \(error)")
             }
         } else {

@@ -1,4 +1,5 @@
 import Access
+import EventModel
 import ArgumentParser
 import Foundation
 
@@ -27,7 +28,7 @@ struct TokenCommand: AsyncParsableCommand {
         var scopes: String
 
         func validate() throws {
-            guard Principal.validTenant(tenant) else { throw ValidationError("--tenant must be 1 to 63 of a-z, 0-9 and -") }
+            guard Tenant.isValid(tenant) else { throw ValidationError("--tenant must be 1 to 63 of a-z, 0-9 and -") }
             let parsed: Set<Scope>
             do throws(AccessError) { parsed = try Scope.parse(scopes) } catch { throw ValidationError("--scopes: \(error)") }
             guard !parsed.isEmpty else { throw ValidationError("--scopes names none; the scopes are \(Scope.allCases.map(\.rawValue).joined(separator: ", "))") }

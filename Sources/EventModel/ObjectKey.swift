@@ -74,29 +74,51 @@ public struct ObjectID: Hashable, Sendable, CustomStringConvertible {
     public var description: String { value }
 }
 
-/// An object: `type/id`, e.g. `inventory/sku-42`.
+/// An object: `type/id` of a tenant, e.g. `inventory/sku-42`. Two tenants' objects of the same
+/// type and id are two objects.
 public struct ObjectKey: Hashable, Sendable, CustomStringConvertible {
+    /// The tenant the object belongs to.
+    public let tenant: Tenant
     /// The object's type.
     public let type: ObjectType
     /// The object's id within its type.
     public let id: ObjectID
 
-    /// An object from a validated type and id.
-    public init(type: ObjectType, id: ObjectID) {
+    /// An object from a validated type and id, of `tenant`.
+    public init(type: ObjectType, id: ObjectID, tenant: Tenant = .default) {
+        self.tenant = tenant
         self.type = type
         self.id = id
     }
 
-    /// Parses `type/id`.
+    /// Parses `type/id`, an object of `tenant`.
     /// - Throws: ``NameError`` naming the part that is wrong.
-    public init(parsing text: String) throws(NameError) {
+    public init(parsing text: String, tenant: Tenant = .default) throws(NameError) {
         guard let slash = text.utf8.firstIndex(of: UInt8(ascii: "/")) else {
             throw NameError(field: "object", reason: "must be TYPE/ID, e.g. inventory/sku-42")
         }
+        self.tenant = tenant
         type = try ObjectType(String(text[..<slash]))
         id = try ObjectID(String(text[text.index(after: slash)...]))
     }
 
-    /// `type/id`.
+    /// Parses a ``storageName``.
+    /// - Throws: ``NameError`` naming the part that is wrong.
+    public init(storageName bytes: UnsafeRawBufferPointer) throws(NameError) {
+        let parts = Tenant.split(bytes)
+        let tenant = parts.tenant.isEmpty ? Tenant.default : try Tenant(String(decoding: parts.tenant, as: UTF8.self))
+        try self.init(parsing: String(decoding: parts.rest, as: UTF8.self), tenant: tenant)
+    }
+
+    /// The name the engine stores the object under: `type/id` for the ``Tenant/default``
+    /// tenant, `tenant|type/id` for any other.
+    public var storageName: [UInt8] {
+        guard !tenant.isDefault else { return Array(description.utf8) }
+        var name = tenant.storagePrefix
+        name.append(contentsOf: description.utf8)
+        return name
+    }
+
+    /// `type/id`: the name its tenant knows it by (never the tenant).
     public var description: String { "\(type.name)/\(id.value)" }
 }

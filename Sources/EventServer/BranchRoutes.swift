@@ -11,7 +11,7 @@ import NIOCore
 /// - `GET .../branches/{name}/diff?against=main&view=V` → each side's events since the common
 ///   ancestor and the JSON Patch (RFC 6902) from `against`'s view state to the branch's;
 /// - `POST .../branches/{name}/merge {"into": "main", "expectedVersion"}` → 200 with the merge.
-struct BranchRoutes<Context: RequestContext> {
+struct BranchRoutes<Context: TenantRequestContext> {
     let store: EventStore
     let configuration: ServerConfiguration
 

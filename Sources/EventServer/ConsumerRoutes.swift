@@ -16,7 +16,7 @@ import NIOCore
 /// - `POST /v1/consumers/{name}/ack {"position"}`;
 /// - `GET /v1/consumers/{name}/stream` → the same as Server-Sent Events, from the acknowledged
 ///   position (or a later `Last-Event-ID`).
-struct ConsumerRoutes<Context: RequestContext> {
+struct ConsumerRoutes<Context: TenantRequestContext> {
     let store: EventStore
     let configuration: ServerConfiguration
     let streams: LogStreamHub
@@ -26,7 +26,7 @@ struct ConsumerRoutes<Context: RequestContext> {
 
     func register(on router: some RouterMethods<Context>) {
         router.put("/v1/consumers/:name") { request, context in try await put(request, context) }
-        router.get("/v1/consumers") { _, _ in try list() }
+        router.get("/v1/consumers") { _, context in try list(context) }
         router.get("/v1/consumers/:name") { _, context in try one(context) }
         router.delete("/v1/consumers/:name") { _, context in try await delete(context) }
         router.get("/v1/consumers/:name/events") { request, context in try await events(request, context) }
@@ -68,28 +68,29 @@ struct ConsumerRoutes<Context: RequestContext> {
         case .some(let value) where value.integerValue.map { $0 >= 0 } == true: start = .position(Position(value.integerValue!))
         default: throw Problem.invalidField("/start", "must be \"earliest\", \"latest\" or a position")
         }
+        try configuration.quotas?.admitConsumer(name, tenant: context.tenant, store: store)
         let result: (consumer: Consumer, created: Bool)
-        do { result = try await store.putConsumer(name, filter: filter, start: start) } catch { throw Problem(error) }
+        do { result = try await store.putConsumer(name, tenant: context.tenant, filter: filter, start: start) } catch { throw Problem(error) }
         return respond(result.created ? .created : .ok, json(result.consumer))
     }
 
-    private func list() throws -> Response {
+    private func list(_ context: Context) throws -> Response {
         let consumers: [Consumer]
-        do { consumers = try store.consumers() } catch { throw Problem(error) }
+        do { consumers = try store.consumers(tenant: context.tenant) } catch { throw Problem(error) }
         return respond(.ok, ["consumers": .array(consumers.map(json))])
     }
 
     private func one(_ context: Context) throws -> Response {
         let name = try name(context)
         let consumer: Consumer?
-        do { consumer = try store.consumer(name) } catch { throw Problem(error) }
+        do { consumer = try store.consumer(name, tenant: context.tenant) } catch { throw Problem(error) }
         guard let consumer else { throw Problem(EventStoreError.consumerNotFound(name)) }
         return respond(.ok, json(consumer))
     }
 
     private func delete(_ context: Context) async throws -> Response {
         let name = try name(context)
-        do { try await store.deleteConsumer(name) } catch { throw Problem(error) }
+        do { try await store.deleteConsumer(name, tenant: context.tenant) } catch { throw Problem(error) }
         return Response(status: .noContent)
     }
 
@@ -100,7 +101,7 @@ struct ConsumerRoutes<Context: RequestContext> {
             throw Problem.invalidField("/position", "is required: the position of the last event handled (a page's next)")
         }
         let consumer: Consumer
-        do { consumer = try await store.ack(name, position: Position(position)) } catch { throw Problem(error) }
+        do { consumer = try await store.ack(name, tenant: context.tenant, position: Position(position)) } catch { throw Problem(error) }
         return respond(.ok, json(consumer))
     }
 
@@ -117,7 +118,7 @@ struct ConsumerRoutes<Context: RequestContext> {
             var frames: [(event: [UInt8], stream: StreamName?, seq: Seq)] = []
             let page: ConsumerPage?
             do {
-                page = try store.readConsumer(name, after: scanFrom, limit: limit, bytesMax: configuration.pageBytesMax) { event, streamName in
+                page = try store.readConsumer(name, tenant: context.tenant, after: scanFrom, limit: limit, bytesMax: configuration.pageBytesMax) { event, streamName in
                     var writer = JSONWriter(capacity: 256 + event.data.count)
                     CloudEventJSON.write(event, name: streamName, into: &writer)
                     // With include=, the view is added once the page is read (outside its transaction).
@@ -194,7 +195,7 @@ struct ConsumerRoutes<Context: RequestContext> {
     }
 
     private static func streamName(_ name: StoredStreamName) -> StreamName? {
-        guard let object = try? ObjectKey(parsing: String(decoding: name.object, as: UTF8.self)),
+        guard let object = name.objectKey,
             let branch = try? BranchName(String(decoding: name.branch, as: UTF8.self))
         else { return nil }
         return StreamName(object: object, branch: branch)
@@ -204,11 +205,12 @@ struct ConsumerRoutes<Context: RequestContext> {
     /// `Last-Event-ID`); the client acknowledges with `POST .../ack`.
     private func stream(_ request: Request, _ context: Context) throws -> Response {
         let name = try name(context)
-        guard (try? store.consumer(name)) ?? nil != nil else { throw Problem(EventStoreError.consumerNotFound(name)) }
+        guard (try? store.consumer(name, tenant: context.tenant)) ?? nil != nil else { throw Problem(EventStoreError.consumerNotFound(name)) }
         let after: Position? = try RequestParsing.resumePoint(request, unit: "position", takesAfter: false, default: nil)
         let store = store
         let streams = streams
         let resumeAfter = after
+        let tenant = context.tenant
         let heartbeat = Duration.seconds(configuration.heartbeatSeconds)
         let pageBytesMax = configuration.pageBytesMax
         let headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-cache"]
@@ -220,7 +222,7 @@ struct ConsumerRoutes<Context: RequestContext> {
                 frame.reset()
                 let page: ConsumerPage?
                 do {
-                    page = try store.readConsumer(name, after: position, limit: LogRoutes<Context>.streamPageEvents, bytesMax: pageBytesMax) { event, streamName in
+                    page = try store.readConsumer(name, tenant: tenant, after: position, limit: LogRoutes<Context>.streamPageEvents, bytesMax: pageBytesMax) { event, streamName in
                         frame.append(event, name: streamName, cloudEvent: true)
                     }
                 } catch EventStoreError.closed {

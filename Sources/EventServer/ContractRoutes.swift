@@ -4,7 +4,7 @@ import NIOCore
 
 /// `GET /openapi.json`: the OpenAPI 3.1 document of every route (`Resources/openapi.json`, kept
 /// in the repository; a test checks it lists exactly the router's routes and the problem catalog).
-struct ContractRoutes<Context: RequestContext> {
+struct ContractRoutes<Context: TenantRequestContext> {
     /// The document's bytes, read once from the target's resources.
     static var document: [UInt8] {
         guard let url = Bundle.module.url(forResource: "openapi", withExtension: "json"), let data = try? Data(contentsOf: url) else { return Array("{}".utf8) }

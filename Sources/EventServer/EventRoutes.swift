@@ -4,7 +4,7 @@ import Hummingbird
 import NIOCore
 
 /// `POST` and `GET /v1/objects/{type}/{id}/events`: append to one object and read it back.
-struct EventRoutes<Context: RequestContext> {
+struct EventRoutes<Context: TenantRequestContext> {
     let store: EventStore
     let configuration: ServerConfiguration
 
@@ -54,6 +54,10 @@ struct EventRoutes<Context: RequestContext> {
         }
         var append = AppendRequest(stream: stream, expectedVersion: expected, events: parsed.events, data: parsed.dataValues)
         append.idempotencyKey = try RequestParsing.idempotencyKey(request, parts: [Array("append \(ifMatch.map(String.init) ?? "")".utf8), Array(buffer: body)])
+        if let quotas = configuration.quotas {
+            try quotas.admitObject(stream.object, store: store)
+            try quotas.take(events: append.eventCount, tenant: stream.object.tenant)
+        }
         let outcome: AppendOutcome
         do {
             outcome = try await store.append(append)

@@ -55,7 +55,7 @@ public enum EventServer {
         let router = Router(context: BasicWebSocketRequestContext.self)
         router.ws("/v1/objects/:type/:id/ws") { request, context in
             guard let principal = await principal(request, configuration), (try? RouteAccess.scope(.read).check(principal)) != nil,
-                let stream = try? RequestParsing.stream(request, context),
+                let stream = try? RequestParsing.stream(request, context, tenant: principal.tenant),
                 store.objectTypes[stream.object.type.name] != nil,
                 let definition = store.objectTypes[stream.object.type.name],
                 ObjectSocket.subscribed(request.uri.queryParameters.get("views").map { Substring($0) }, of: definition) != nil,
@@ -64,12 +64,13 @@ public enum EventServer {
             return .upgrade([:])
         } onUpgrade: { inbound, outbound, context in
             guard let principal = await principal(context.request, configuration) else { return }
-            let stream = try RequestParsing.stream(context.request, context.requestContext)
+            let stream = try RequestParsing.stream(context.request, context.requestContext, tenant: principal.tenant)
             guard let definition = store.objectTypes[stream.object.type.name],
                 let subscribed = ObjectSocket.subscribed(context.request.uri.queryParameters.get("views").map { Substring($0) }, of: definition)
             else { return }
             try await ObjectSocket(
-                store: store, stream: stream, definition: definition, subscribed: subscribed, streams: streams, principal: principal, logger: context.logger
+                store: store, stream: stream, definition: definition, subscribed: subscribed, streams: streams, principal: principal,
+                quotas: configuration.quotas, logger: context.logger
             ).run(inbound: inbound, outbound: outbound)
         }
         return router

@@ -3,7 +3,7 @@ import EventStore
 import Hummingbird
 
 /// `GET /healthz` (is the store readable, and where is the log) and `GET /metrics`.
-struct HealthRoutes<Context: RequestContext> {
+struct HealthRoutes<Context: TenantRequestContext> {
     let store: EventStore
     let metrics: ServerMetrics
 

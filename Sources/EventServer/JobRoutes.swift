@@ -5,7 +5,7 @@ import NIOCore
 
 /// `POST /v1/projections/{view}/rebuild {"type", "jobs", "force"}` → 202 with the job (`Location:
 /// /v1/jobs/{id}`), or for a cross-object view 202 with its position (`Location: /v1/views/{view}`); `GET /v1/jobs/{id}` → its progress, rate and time left; `GET /v1/jobs`.
-struct JobRoutes<Context: RequestContext> {
+struct JobRoutes<Context: TenantRequestContext> {
     let store: EventStore
     let runner: RebuildRunner
 

@@ -6,7 +6,7 @@ import Hummingbird
 import NIOCore
 
 /// `GET /v1/log` (a JSON page of the global log) and `GET /v1/log/stream` (Server-Sent Events).
-struct LogRoutes<Context: RequestContext> {
+struct LogRoutes<Context: TenantRequestContext> {
     let store: EventStore
     let configuration: ServerConfiguration
     let streams: LogStreamHub
@@ -16,13 +16,14 @@ struct LogRoutes<Context: RequestContext> {
     static var streamPageEvents: Int { 512 }
 
     func register(on router: some RouterMethods<Context>) {
-        router.get("/v1/log") { request, _ in try page(request) }
-        router.get("/v1/log/stream") { request, _ in try stream(request) }
+        router.get("/v1/log") { request, context in try page(request, tenant: context.tenant) }
+        router.get("/v1/log/stream") { request, context in try stream(request, tenant: context.tenant) }
     }
 
-    /// `{"events": [...], "next": P, "head": H}`: events after `after`, at most `limit`;
-    /// `next` is the `after` to ask for next, `head` the last committed position.
-    private func page(_ request: Request) throws -> Response {
+    /// `{"events": [...], "next": P, "head": H}`: `tenant`'s events after `after`, among the
+    /// next `limit` positions; `next` is the `after` to ask for next, `head` the last committed
+    /// position. Positions are the store's: those of other tenants' events are missing.
+    private func page(_ request: Request, tenant: Tenant) throws -> Response {
         let after = try RequestParsing.integer("after", request, default: 0, range: 0...Int64.max)
         let limit = try RequestParsing.integer(
             "limit", request, default: Int64(configuration.pageLimitDefault), range: 1...Int64(configuration.pageLimitMax))
@@ -33,6 +34,7 @@ struct LogRoutes<Context: RequestContext> {
         let page: LogPage
         do {
             page = try store.readLog(after: UInt64(after), limit: Int(limit), bytesMax: configuration.pageBytesMax) { event, name in
+                guard tenant.owns(name.tenant) else { return }
                 if !first { writer.byte(UInt8(ascii: ",")) }
                 first = false
                 EventJSON.write(event, name: name, into: &writer)
@@ -69,14 +71,14 @@ struct LogRoutes<Context: RequestContext> {
     /// new one as it commits; a heartbeat comment while idle. Ends when the server shuts down.
     /// `?format=cloudevents` frames CloudEvents; `?objectType=`, `?eventType=`, `?branch=`,
     /// `?object=` and `?objectPrefix=` (each repeatable) keep only those.
-    private func stream(_ request: Request) throws -> Response {
+    private func stream(_ request: Request, tenant: Tenant) throws -> Response {
         let cloudEvents: Bool
         switch request.uri.queryParameters.get("format") {
         case nil, "evlog": cloudEvents = false
         case "cloudevents": cloudEvents = true
         case let other: throw Problem.invalidField("format", "is \(other ?? ""); formats are evlog and cloudevents")
         }
-        let filter = try Self.filter(request)
+        let filter = try Self.filter(request).within(tenant)
         let start = try RequestParsing.resumePoint(request, unit: "position") ?? 0
         let store = store
         let streams = streams

@@ -6,7 +6,7 @@ import NIOCore
 /// `GET /v1/objects` (the object types, with how many objects each has) and
 /// `GET /v1/objects/{type}` (its objects in id order, paged): finding objects whose names a
 /// client does not know yet.
-struct ObjectListingRoutes<Context: RequestContext> {
+struct ObjectListingRoutes<Context: TenantRequestContext> {
     let store: EventStore
     let configuration: ServerConfiguration
 
@@ -14,17 +14,17 @@ struct ObjectListingRoutes<Context: RequestContext> {
     static var limitDefault: Int64 { 100 }
 
     func register(on router: some RouterMethods<Context>) {
-        router.get("/v1/objects") { _, _ in try types() }
+        router.get("/v1/objects") { _, context in try types(context) }
         router.get("/v1/objects/:type") { request, context in try objects(request, context) }
     }
 
     /// `{"types": [{"type", "objects"}]}`: every type that has objects, and every declared one
     /// (with 0 when it has none), in name order.
-    private func types() throws -> Response {
+    private func types(_ context: Context) throws -> Response {
         var counts: [String: UInt64] = [:]
         for type in configuration.schemas.types.keys { counts[type] = 0 }
         do {
-            for count in try store.objectTypeCounts() { counts[count.type] = count.objects }
+            for count in try store.objectTypeCounts(tenant: context.tenant) { counts[count.type] = count.objects }
         } catch {
             throw Problem(error)
         }
@@ -55,7 +55,7 @@ struct ObjectListingRoutes<Context: RequestContext> {
             after = id.value
         }
         let listing: ObjectListing
-        do { listing = try store.listObjects(of: type, prefix: prefix, after: after, limit: Int(limit)) } catch { throw Problem(error) }
+        do { listing = try store.listObjects(of: type, tenant: context.tenant, prefix: prefix, after: after, limit: Int(limit)) } catch { throw Problem(error) }
         let schemas = configuration.schemas
         if listing.objects.isEmpty, after == nil, prefix.isEmpty, schemas.types[type.name] == nil, !schemas.allowsUndeclared {
             throw Problem.undeclaredType(type, schemas)

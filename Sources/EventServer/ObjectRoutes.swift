@@ -5,7 +5,7 @@ import NIOCore
 
 /// `GET /v1/objects/{type}/{id}/views/{view}` and `POST /v1/objects/{type}/{id}/commands/{name}`:
 /// what an object knows of itself, and asking it to do something.
-struct ObjectRoutes<Context: RequestContext> {
+struct ObjectRoutes<Context: TenantRequestContext> {
     let store: EventStore
     let configuration: ServerConfiguration
 
@@ -13,7 +13,7 @@ struct ObjectRoutes<Context: RequestContext> {
         router.get("/v1/objects/:type/:id/views/:view") { request, context in try view(request, context) }
         router.post("/v1/objects/:type/:id/commands/:name") { request, context in try await command(request, context) }
         router.post("/v1/objects/:type/:id/snapshots") { request, context in try await snapshot(request, context) }
-        router.get("/v1/views") { _, _ in try logViews() }
+        router.get("/v1/views") { _, context in try logViews(context) }
         router.get("/v1/views/:view") { request, context in try logView(request, context) }
     }
 
@@ -64,9 +64,12 @@ struct ObjectRoutes<Context: RequestContext> {
     }
 
     /// The cross-object views: `{"views": [{"view", "version", "position", "lag"}]}`.
-    private func logViews() throws -> Response {
-        let positions: [LogViewPosition]
-        do { positions = try store.logViewPositions() } catch { throw Problem(error) }
+    private func logViews(_ context: Context) throws -> Response {
+        var positions: [LogViewPosition] = []
+        // Cross-object views fold the default tenant's events only (per tenant: to come).
+        if context.tenant.isDefault {
+            do { positions = try store.logViewPositions() } catch { throw Problem(error) }
+        }
         return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: LogViewPosition.json(positions))))
     }
 
@@ -79,9 +82,11 @@ struct ObjectRoutes<Context: RequestContext> {
     ///   its `sortKey`, and `"orderedBy"` (top-N reads: `?order=desc&limit=10`).
     private func logView(_ request: Request, _ context: Context) throws -> Response {
         let name = context.parameters.get("view") ?? ""
-        guard let view = store.logViews.first(where: { $0.name == name }) else {
+        let views = context.tenant.isDefault ? store.logViews : []
+        guard let view = views.first(where: { $0.name == name }) else {
             throw Problem(
-                .notFound, type: .viewNotFound, detail: "there is no cross-object view \(name); there are \(store.logViews.map(\.name).joined(separator: ", "))",
+                .notFound, type: .viewNotFound,
+                detail: "there is no cross-object view \(name); there are \(views.isEmpty ? "none" : views.map(\.name).joined(separator: ", "))",
                 extensions: [Problem.string("field", "view")])
         }
         var parameters: [String: String] = [:]
@@ -145,6 +150,10 @@ struct ObjectRoutes<Context: RequestContext> {
                 Array("command \(name) \(ifMatch.map(String.init) ?? "")".utf8), Array(buffer: body),
                 Array((request.headers[RequestParsing.eventMetadata] ?? "").utf8),
             ])
+        if let quotas = configuration.quotas {
+            try quotas.admitObject(stream.object, store: store)
+            try quotas.take(events: 1, tenant: stream.object.tenant)
+        }
         let outcome: CommandOutcome
         do {
             outcome = try await store.run(

@@ -28,6 +28,8 @@ struct ObjectSocket {
     let streams: LogStreamHub
     /// Who connected: its commands need the `command` scope.
     let principal: Principal
+    /// The tenants' quotas a command over the socket counts against, as over HTTP.
+    var quotas: TenantQuotas? = nil
     let logger: Logger
 
     /// How long one message may take to be written before the socket is dropped.
@@ -146,6 +148,8 @@ struct ObjectSocket {
         writer.value(message["id"] ?? .null)
         do throws(Problem) {
             try RouteAccess.scope(.command).check(principal)
+            try quotas?.admitObject(stream.object, store: store)
+            try quotas?.take(events: 1, tenant: stream.object.tenant)
         } catch {
             writer.ascii(",\"ok\":false,\"problem\":")
             writer.bytes.append(contentsOf: error.body)

@@ -7,7 +7,7 @@ import NIOCore
 
 /// `GET /v1/objects/{type}/{id}/stream`: one object's events as Server-Sent Events, read from
 /// its own stream (never a scan of the global log), then each new one as it commits.
-struct ObjectStreamRoutes<Context: RequestContext> {
+struct ObjectStreamRoutes<Context: TenantRequestContext> {
     let store: EventStore
     let configuration: ServerConfiguration
     let streams: LogStreamHub

@@ -6,7 +6,7 @@ import NIOCore
 /// `GET /v1/sinks/parked?sink=NAME` lists the batches sinks gave up on (each with its sink,
 /// first position, reason and events); `DELETE /v1/sinks/{name}/parked/{position}` drops one
 /// (`evtool sink replay` does after delivering it).
-struct ParkedRoutes<Context: RequestContext> {
+struct ParkedRoutes<Context: TenantRequestContext> {
     let store: EventStore
 
     func register(on router: some RouterMethods<Context>) {

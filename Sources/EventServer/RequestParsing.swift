@@ -7,13 +7,19 @@ import Hummingbird
 /// Reading what a request says: path parameters (percent-decoded, then validated), query
 /// parameters and headers. Every refusal is a ``Problem`` naming the field.
 enum RequestParsing {
-    /// The stream named by `/v1/objects/{type}/{id}` and `?branch=`.
-    static func stream(_ request: Request, _ context: some RequestContext) throws -> StreamName {
+    /// The stream named by `/v1/objects/{type}/{id}` and `?branch=`, an object of the request's
+    /// tenant.
+    static func stream(_ request: Request, _ context: some TenantRequestContext) throws -> StreamName {
+        try stream(request, context, tenant: context.tenant)
+    }
+
+    /// The stream named by `/v1/objects/{type}/{id}` and `?branch=`, an object of `tenant`.
+    static func stream(_ request: Request, _ context: some RequestContext, tenant: Tenant) throws -> StreamName {
         // Hummingbird hands path parameters over still percent-encoded.
         let type = try decodedParameter("type", context)
         let id = try decodedParameter("id", context)
         do throws(NameError) {
-            let object = ObjectKey(type: try ObjectType(type), id: try ObjectID(id))
+            let object = ObjectKey(type: try ObjectType(type), id: try ObjectID(id), tenant: tenant)
             var branch = BranchName.main
             if let name = request.uri.queryParameters.get("branch") { branch = try BranchName(String(name)) }
             return StreamName(object: object, branch: branch)

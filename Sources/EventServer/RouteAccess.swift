@@ -1,21 +1,29 @@
 import Access
+import EventModel
 import Hummingbird
 import HummingbirdAuth
 
-/// What a route needs of the request's principal: nothing (health, the contract) or one scope.
-/// Every route the server has is listed here by method and path (a test checks the router's
-/// own list against it); a route missing from it needs `admin`, so a new one is never open by
-/// mistake.
+/// What a route needs of the request's principal: nothing (health, the contract), one scope,
+/// or the operator. Every route the server has is listed here by method and path (a test checks
+/// the router's own list against it); a route missing from it is the operator's, so a new one
+/// is never open by mistake.
 enum RouteAccess: Equatable {
+    /// Anyone: the route reaches no tenant's data.
     case open
+    /// A principal with this scope; what it reaches is its tenant's.
     case scope(Scope)
+    /// The operator: `admin` of the tenant `default`. For routes whose effect or answer spans
+    /// every tenant (metrics, rebuilds and their jobs, sinks): no other tenant reaches them.
+    case `operator`
 
     /// What `method` on `path` (as the router writes it, `/v1/objects/{type}`) needs; nil when
     /// the route is not listed.
     static func listed(method: String, path: String) -> RouteAccess? {
         switch (method, path) {
         case ("GET", "/healthz"), ("GET", "/openapi.json"): .open
-        case ("GET", "/metrics"): .scope(.admin)
+        case ("GET", "/metrics"), ("POST", "/v1/projections/{view}/rebuild"), ("GET", "/v1/jobs"), ("GET", "/v1/jobs/{id}"),
+            ("GET", "/v1/sinks/parked"), ("DELETE", "/v1/sinks/{name}/parked/{position}"):
+            .operator
         case ("GET", "/v1/objects"), ("GET", "/v1/objects/{type}"), ("GET", "/v1/objects/{type}/{id}/events"),
             ("GET", "/v1/objects/{type}/{id}/views/{view}"), ("GET", "/v1/objects/{type}/{id}/stream"),
             ("GET", "/v1/objects/{type}/{id}/branches"), ("GET", "/v1/objects/{type}/{id}/branches/{branch}/diff"),
@@ -29,21 +37,33 @@ enum RouteAccess: Equatable {
         case ("GET", "/v1/consumers"), ("PUT", "/v1/consumers/{name}"), ("GET", "/v1/consumers/{name}"), ("DELETE", "/v1/consumers/{name}"),
             ("GET", "/v1/consumers/{name}/events"), ("POST", "/v1/consumers/{name}/ack"), ("GET", "/v1/consumers/{name}/stream"):
             .scope(.consume)
-        case ("POST", "/v1/objects/{type}/{id}/snapshots"), ("POST", "/v1/projections/{view}/rebuild"), ("GET", "/v1/jobs"), ("GET", "/v1/jobs/{id}"),
-            ("GET", "/v1/sinks/parked"), ("DELETE", "/v1/sinks/{name}/parked/{position}"):
-            .scope(.admin)
+        case ("POST", "/v1/objects/{type}/{id}/snapshots"): .scope(.admin)
         default: nil
         }
     }
 
-    /// What `method` on `path` needs: as listed, `admin` when not.
-    static func of(method: String, path: String) -> RouteAccess { listed(method: method, path: path) ?? .scope(.admin) }
+    /// What `method` on `path` needs: as listed, the operator when not.
+    static func of(method: String, path: String) -> RouteAccess { listed(method: method, path: path) ?? .operator }
 
     /// Checks `principal` against this access.
     /// - Throws: 401 ``ProblemType/unauthenticated`` without a principal, 403
-    ///   ``ProblemType/scopeMissing`` naming the scope it lacks.
+    ///   ``ProblemType/scopeMissing`` naming the scope it lacks (for an operator's route, a
+    ///   principal of another tenant lacks `admin` of `default`, whatever its scopes).
     func check(_ principal: Principal?) throws(Problem) {
-        guard case .scope(let scope) = self else { return }
+        let scope: Scope
+        switch self {
+        case .open: return
+        case .scope(let needed): scope = needed
+        case .operator:
+            guard let principal else { throw .unauthenticated(.missingToken) }
+            guard principal.tenant.isDefault, principal.scopes.contains(.admin) else {
+                throw Problem(
+                    .forbidden, type: .scopeMissing,
+                    detail: "this is the operator's: it needs the scope admin of the tenant default (it spans every tenant)",
+                    extensions: [Problem.string("scope", Scope.admin.rawValue)])
+            }
+            return
+        }
         guard let principal else { throw .unauthenticated(.missingToken) }
         guard principal.scopes.contains(scope) else {
             throw Problem(

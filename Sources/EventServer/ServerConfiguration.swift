@@ -25,6 +25,8 @@ public struct ServerConfiguration: Sendable {
     /// request as ``Principal/local`` (all scopes), which is why `evtool serve` then listens
     /// on loopback only.
     public var access: TokenVerifier?
+    /// Each tenant's quotas (from the access configuration's `quotas`); nil: none.
+    public var quotas: TenantQuotas?
     /// TLS for every connection (HTTP/1.1, and the WebSocket and Server-Sent Events over it);
     /// nil: plain HTTP.
     public var tls: TLSConfiguration?

@@ -1,4 +1,5 @@
 import Access
+import EventModel
 import Hummingbird
 import HummingbirdAuth
 
@@ -13,4 +14,17 @@ public struct ServerRequestContext: AuthRequestContext, RequestContext {
         coreContext = .init(source: source)
         identity = nil
     }
+}
+
+/// A request context that knows whose objects the request may reach.
+public protocol TenantRequestContext: RequestContext {
+    /// The tenant the request acts for: every object, consumer, job and log event it names or
+    /// reads is that tenant's.
+    var tenant: Tenant { get }
+}
+
+extension ServerRequestContext: TenantRequestContext {
+    /// The identity's tenant; ``Tenant/default`` before one is set (only for the routes open to
+    /// anyone, which reach no tenant's data).
+    public var tenant: Tenant { identity?.tenant ?? .default }
 }

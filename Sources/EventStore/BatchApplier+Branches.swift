@@ -71,7 +71,7 @@ extension BatchApplier {
             try layout.forEachEvent(of: branch.number, from: branch.forkSeq + 1, limit: .max, in: transaction) { ids.append($0.id) }
             for id in ids {
                 try ledger.forgetCopy(id, stream: branch.number, in: transaction)
-                _ = try StoreKeys.withKey(id.high, id.low) { try transaction.delete(layout.ids, key: $0) }
+                _ = try StoreKeys.withIDKey(id, tenant: object.tenant) { try transaction.delete(layout.ids, key: $0) }
             }
             try removeStream(branch.number, storageKey: StreamName(object: object, branch: try BranchName(branch.name)).storageKey)
         }
@@ -159,7 +159,7 @@ extension BatchApplier {
         guard let sourceNumber = try layout.streamNumber(sourceStream.storageKey, in: transaction) else {
             return .failure(.branchNotFound(sourceStream))
         }
-        let ledger = MergeLedger(layout: layout)
+        let ledger = MergeLedger(layout: layout, tenant: stream.object.tenant)
         let sourceLineage = try layout.lineage(of: sourceNumber, in: transaction)
         let targetLineage = try layout.lineage(of: target, in: transaction)
         let sourceHead = try layout.head(of: sourceLineage, in: transaction)
@@ -229,7 +229,7 @@ extension BatchApplier {
     /// so the next merge of the two reads only what came after. After a fast-forward the two
     /// lines hold the same roots in the same order, which is recorded both ways.
     private func recordMerge(source: BranchName, into target: StreamName, target number: UInt64, firstSeq: Seq, mode: MergeMode, copies: [(root: EventID, copy: EventID)]) throws {
-        let ledger = MergeLedger(layout: layout)
+        let ledger = MergeLedger(layout: layout, tenant: target.object.tenant)
         for (index, copy) in copies.enumerated() {
             try ledger.recordCopy(of: copy.root, as: copy.copy, stream: number, seq: firstSeq + UInt64(index), in: transaction)
         }

@@ -4,8 +4,8 @@ import LMDB
 /// What consumers and sinks ask of the writer besides creating and acknowledging: writes
 /// answered with nothing but success or a refusal.
 enum ConsumerWrite {
-    /// Forget `name`.
-    case delete(name: String)
+    /// Forget `name` of `tenant`.
+    case delete(name: String, tenant: Tenant)
     /// Keep a batch the sink `sink` could not deliver, keyed by its first position.
     case park(sink: String, firstPosition: Position, batch: [UInt8])
     /// Drop a parked batch (delivered again).
@@ -17,7 +17,7 @@ extension BatchApplier {
     /// (a new consumer without one starts at the earliest event).
     mutating func putConsumer(_ name: String, filter: ConsumerFilter, start: ConsumerStart?) throws -> Result<(consumer: Consumer, created: Bool), EventStoreError> {
         let lastPosition = state.nextPosition - 1
-        let existing = try ConsumerKeys.consumer(name, layout: layout, transaction: transaction)
+        let existing = try ConsumerKeys.consumer(name, tenant: filter.tenant, layout: layout, transaction: transaction)
         var position: Position
         switch start {
         case nil: position = existing?.position ?? 0
@@ -35,9 +35,9 @@ extension BatchApplier {
     }
 
     /// Acknowledges every event of `name` up to `position` (never moves back); the record after.
-    mutating func acknowledge(_ name: String, position: Position) throws -> Result<Consumer, EventStoreError> {
+    mutating func acknowledge(_ name: String, tenant: Tenant, position: Position) throws -> Result<Consumer, EventStoreError> {
         let lastPosition = state.nextPosition - 1
-        guard var consumer = try ConsumerKeys.consumer(name, layout: layout, transaction: transaction) else {
+        guard var consumer = try ConsumerKeys.consumer(name, tenant: tenant, layout: layout, transaction: transaction) else {
             return .failure(.consumerNotFound(name))
         }
         guard position <= lastPosition else {
@@ -53,8 +53,8 @@ extension BatchApplier {
     /// Deletes a consumer, or parks or drops a sink's batch.
     mutating func apply(_ write: ConsumerWrite) throws -> Result<Void, EventStoreError> {
         switch write {
-        case .delete(let name):
-            let deleted = try Array(name.utf8).withUnsafeBytes { try transaction.delete(layout.consumers, key: $0) }
+        case .delete(let name, let tenant):
+            let deleted = try Consumer.storageKey(name, tenant: tenant).withUnsafeBytes { try transaction.delete(layout.consumers, key: $0) }
             if !deleted { return .failure(.consumerNotFound(name)) }
         case .park(let sink, let firstPosition, let batch):
             try ConsumerKeys.withParkedKey(sink: sink, position: firstPosition) { key in
@@ -70,16 +70,16 @@ extension BatchApplier {
 
 /// Keys and records of the `consumers` and `parked` databases.
 enum ConsumerKeys {
-    static func consumer(_ name: String, layout: StoreLayout, transaction: some ReadableTransaction) throws -> Consumer? {
-        try Array(name.utf8).withUnsafeBytes { key in
+    static func consumer(_ name: String, tenant: Tenant, layout: StoreLayout, transaction: some ReadableTransaction) throws -> Consumer? {
+        try Consumer.storageKey(name, tenant: tenant).withUnsafeBytes { key in
             try transaction.get(layout.consumers, key: key).flatMap { Consumer(json: try JSONValue(parsing: $0)) }
         }
     }
 
     static func put(_ consumer: Consumer, layout: StoreLayout, transaction: WriteTransaction) throws {
         var writer = JSONWriter(capacity: 256)
-        writer.value(consumer.json)
-        try Array(consumer.name.utf8).withUnsafeBytes { key in
+        writer.value(consumer.storedJSON)
+        try Consumer.storageKey(consumer.name, tenant: consumer.tenant).withUnsafeBytes { key in
             try writer.bytes.withUnsafeBytes { try transaction.put(layout.consumers, key: key, value: $0) }
         }
     }

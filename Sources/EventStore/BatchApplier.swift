@@ -63,7 +63,7 @@ struct BatchApplier {
         case .merge(let target, let expectedVersion, let source, let reply):
             return reply.completion(try merge(source, into: target, expectedVersion: expectedVersion))
         case .putConsumer(let name, let filter, let start, let reply): return reply.completion(try putConsumer(name, filter: filter, start: start))
-        case .acknowledge(let name, let position, let reply): return reply.completion(try acknowledge(name, position: position))
+        case .acknowledge(let name, let tenant, let position, let reply): return reply.completion(try acknowledge(name, tenant: tenant, position: position))
         case .consumer(let write, let reply): return reply.completion(try apply(write))
         case .createJob(let job, let reply): return reply.completion(try createJob(job))
         case .job(let write, let reply): return reply.completion(try apply(write))
@@ -168,7 +168,7 @@ struct BatchApplier {
                 }
             }
             var value = position.littleEndian
-            try StoreKeys.withKey(id.high, id.low) { key in
+            try StoreKeys.withIDKey(id, tenant: request.stream.object.tenant) { key in
                 try withUnsafeBytes(of: &value) { try transaction.put(layout.ids, key: key, value: $0, flags: .noOverwrite) }
             }
         }
@@ -228,7 +228,7 @@ struct BatchApplier {
                 isRetry = false
                 continue
             }
-            let found = try StoreKeys.withKey(id.high, id.low) { key in
+            let found = try StoreKeys.withIDKey(id, tenant: request.stream.object.tenant) { key in
                 try transaction.get(layout.ids, key: key).map { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
             }
             guard let position = found else {

@@ -4,9 +4,12 @@ import EventModel
 /// resumes where it left off after a restart of either side. Delivery is at least once, in
 /// position order, never skipping: what was not acknowledged is delivered again.
 public struct Consumer: Sendable, Equatable {
-    /// 1-64 of `[a-z0-9_-]`.
+    /// 1-64 of `[a-z0-9_-]`, unique within its tenant.
     public let name: String
-    /// Which events it gets.
+    /// The tenant it belongs to: it reads that tenant's events only, and only that tenant
+    /// finds it by name.
+    public var tenant: Tenant { filter.tenant }
+    /// Which events it gets (all of its tenant's).
     public let filter: ConsumerFilter
     /// The last position it acknowledged: it gets the matching events after it.
     public internal(set) var position: Position
@@ -19,10 +22,15 @@ public struct Consumer: Sendable, Equatable {
             && name.utf8.allSatisfy { (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") }
     }
 
-    /// As JSON: `{"name", "filters": {...}, "position", "created"}`.
+    /// As JSON: `{"name", "filters": {...}, "position", "created"}` (never the tenant: its
+    /// tenant is who reads it).
     public var json: JSONValue {
         ["name": .string(name), "filters": filter.json, "position": .number(Double(position)), "created": .number(Double(createdMilliseconds))]
     }
+
+    /// The key of the consumer `name` of `tenant` in the `consumers` database: the tenant's
+    /// storage prefix (``Tenant/storagePrefix``), then the name.
+    static func storageKey(_ name: String, tenant: Tenant) -> [UInt8] { tenant.storagePrefix + Array(name.utf8) }
 
     init(name: String, filter: ConsumerFilter, position: Position, createdMilliseconds: Int64) {
         self.name = name
@@ -31,18 +39,32 @@ public struct Consumer: Sendable, Equatable {
         self.createdMilliseconds = createdMilliseconds
     }
 
+    /// As stored: ``json`` and, for any tenant but the default, `"tenant"`.
+    var storedJSON: JSONValue {
+        guard case .object(var members) = json else { return json }
+        if !tenant.isDefault { members["tenant"] = .string(tenant.name) }
+        return .object(members)
+    }
+
     init?(json: JSONValue) {
         guard let name = json["name"]?.stringValue, let filter = json["filters"].flatMap(ConsumerFilter.init(stored:)),
             let position = json["position"]?.integerValue, let created = json["created"]?.integerValue
         else { return nil }
-        self.init(name: name, filter: filter, position: Position(position), createdMilliseconds: Int64(created))
+        var tenant = Tenant.default
+        if let stored = json["tenant"] {
+            guard let name = stored.stringValue, let named = try? Tenant(name) else { return nil }
+            tenant = named
+        }
+        self.init(name: name, filter: filter.within(tenant), position: Position(position), createdMilliseconds: Int64(created))
     }
 }
 
-/// Which events a consumer, a sink or a log stream gets: each list empty means any; an event
-/// passes when it matches every list that is not empty (`objects` and `objectPrefixes`
-/// together: either).
+/// Which events a consumer, a sink or a log stream gets: its tenant's, and of those, each list
+/// empty means any; an event passes when it matches every list that is not empty (`objects`
+/// and `objectPrefixes` together: either).
 public struct ConsumerFilter: Sendable, Equatable {
+    /// The tenant whose events pass (no other tenant's ever do).
+    public private(set) var tenant: Tenant = .default
     /// Object types, e.g. `inventory`.
     public let objectTypes: [String]
     /// Event types, e.g. `Restocked`.
@@ -77,9 +99,17 @@ public struct ConsumerFilter: Sendable, Equatable {
         objectPrefixBytes = self.objectPrefixes.map { Array($0.utf8) }
     }
 
+    /// The same filter over the events of `tenant`.
+    public func within(_ tenant: Tenant) -> ConsumerFilter {
+        var filter = self
+        filter.tenant = tenant
+        return filter
+    }
+
     /// Whether an event of `type` on the stream `name` passes, comparing bytes (no allocation).
     @inline(__always)
     public func matches(type: UnsafeRawBufferPointer, name: StoredStreamName) -> Bool {
+        guard tenant.owns(name.tenant) else { return false }
         if !eventTypeBytes.isEmpty, !eventTypeBytes.contains(where: { $0.elementsEqual(type) }) { return false }
         if !branchBytes.isEmpty, !branchBytes.contains(where: { $0.elementsEqual(name.branch) }) { return false }
         let object = name.object

@@ -15,14 +15,17 @@ public struct ConsumerPage: Sendable, Equatable {
 }
 
 extension EventStore {
-    /// Creates the consumer `name` or replaces its filters. A new one starts at `start`
-    /// (default: the earliest event); an existing one keeps its position unless `start` is given.
+    /// Creates the consumer `name` of `tenant` or replaces its filters (it reads that tenant's
+    /// events only, whatever `filter`'s tenant). A new one starts at `start` (default: the
+    /// earliest event); an existing one keeps its position unless `start` is given.
     /// - Returns: the consumer, and whether it was created.
     /// - Throws: ``EventStoreError/invalidRequest(field:reason:)`` for a bad name or a start
     ///   past the last committed position.
-    public func putConsumer(_ name: String, filter: ConsumerFilter, start: ConsumerStart? = nil) async throws(EventStoreError) -> (consumer: Consumer, created: Bool) {
+    public func putConsumer(
+        _ name: String, tenant: Tenant = .default, filter: ConsumerFilter, start: ConsumerStart? = nil
+    ) async throws(EventStoreError) -> (consumer: Consumer, created: Bool) {
         guard Consumer.isValidName(name) else { throw .invalidRequest(field: "name", reason: "must be 1-64 characters of a-z, 0-9, '_' and '-'") }
-        return try await submit { .putConsumer(name: name, filter: filter, start: start, $0) }
+        return try await submit { .putConsumer(name: name, filter: filter.within(tenant), start: start, $0) }
     }
 
     /// Acknowledges every event of `name` up to `position`; a position below the one
@@ -30,29 +33,31 @@ extension EventStore {
     /// - Throws: ``EventStoreError/consumerNotFound(_:)``, or
     ///   ``EventStoreError/invalidRequest(field:reason:)`` for a position not committed yet.
     @discardableResult
-    public func ack(_ name: String, position: Position) async throws(EventStoreError) -> Consumer {
-        try await submit { .acknowledge(consumer: name, position: position, $0) }
+    public func ack(_ name: String, tenant: Tenant = .default, position: Position) async throws(EventStoreError) -> Consumer {
+        try await submit { .acknowledge(consumer: name, tenant: tenant, position: position, $0) }
     }
 
-    /// Forgets the consumer `name`.
+    /// Forgets the consumer `name` of `tenant`.
     /// - Throws: ``EventStoreError/consumerNotFound(_:)``.
-    public func deleteConsumer(_ name: String) async throws(EventStoreError) {
-        try await submit { .consumer(.delete(name: name), $0) }
+    public func deleteConsumer(_ name: String, tenant: Tenant = .default) async throws(EventStoreError) {
+        try await submit { .consumer(.delete(name: name, tenant: tenant), $0) }
     }
 
-    /// The consumer `name`, if there is one.
-    public func consumer(_ name: String) throws(EventStoreError) -> Consumer? {
-        try read { try ConsumerKeys.consumer(name, layout: layout, transaction: $0) }
+    /// The consumer `name` of `tenant`, if there is one.
+    public func consumer(_ name: String, tenant: Tenant = .default) throws(EventStoreError) -> Consumer? {
+        try read { try ConsumerKeys.consumer(name, tenant: tenant, layout: layout, transaction: $0) }
     }
 
-    /// Every consumer, by name.
-    public func consumers() throws(EventStoreError) -> [Consumer] {
+    /// Every consumer of `tenant`, by name.
+    public func consumers(tenant: Tenant = .default) throws(EventStoreError) -> [Consumer] {
         try read { transaction in
             var consumers: [Consumer] = []
             try transaction.withCursor(layout.consumers) { cursor in
                 var entry = try cursor.first()
                 while let current = entry {
-                    if let consumer = Consumer(json: try JSONValue(parsing: current.value)) { consumers.append(consumer) }
+                    if tenant.owns(Tenant.split(current.key).tenant), let consumer = Consumer(json: try JSONValue(parsing: current.value)) {
+                        consumers.append(consumer)
+                    }
                     entry = try cursor.next()
                 }
             }
@@ -60,16 +65,16 @@ extension EventStore {
         }
     }
 
-    /// Delivers the events after `name`'s acknowledged position (or after `after`, when it is
+    /// Delivers the events of `tenant` after its consumer `name`'s acknowledged position (or after `after`, when it is
     /// further) that its filter lets through, in position order, at most `limit` of them and
     /// about `bytesMax` bytes, looking at no more than `scanMax` positions; nil when there is no
     /// such consumer. Each event comes with its stream's name.
     public func readConsumer(
-        _ name: String, after: Position? = nil, limit: Int, bytesMax: Int = 4 << 20, scanMax: Int = 65_536,
+        _ name: String, tenant: Tenant = .default, after: Position? = nil, limit: Int, bytesMax: Int = 4 << 20, scanMax: Int = 65_536,
         _ body: (StoredEvent, StoredStreamName) -> Void
     ) throws(EventStoreError) -> ConsumerPage? {
         try read { transaction in
-            guard let consumer = try ConsumerKeys.consumer(name, layout: layout, transaction: transaction) else { return nil }
+            guard let consumer = try ConsumerKeys.consumer(name, tenant: tenant, layout: layout, transaction: transaction) else { return nil }
             let start = max(consumer.position, after ?? 0)
             let decoder = RecordDecoder()
             var names: [UInt64: StoredStreamName] = [:]

@@ -299,13 +299,15 @@ extension EventStore {
         return (events, eventViews, through)
     }
 
-    /// A stream's object and branch; nil for a name that does not parse. A branch deleted since
+    /// A stream's object and branch; nil for a name that does not parse, and for the objects of
+    /// any tenant but the default: cross-object views are the default tenant's (folding them
+    /// per tenant is to come), so no other tenant's events reach them. A branch deleted since
     /// (`NAME~deleted`) reads as the branch it was: its events were committed there, and a
     /// view folds the same whether it reached them before the deletion or after.
     private static func parse(_ name: StoredStreamName) -> (object: ObjectKey, branch: BranchName)? {
         var branchName = String(decoding: name.branch, as: UTF8.self)
         if branchName.hasSuffix(StreamRecord.deletedSuffix) { branchName.removeLast(StreamRecord.deletedSuffix.count) }
-        guard let object = try? ObjectKey(parsing: String(decoding: name.object, as: UTF8.self)), let branch = try? BranchName(branchName)
+        guard let object = name.objectKey, object.tenant.isDefault, let branch = try? BranchName(branchName)
         else { return nil }
         return (object, branch)
     }

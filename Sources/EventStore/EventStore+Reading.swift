@@ -106,7 +106,7 @@ extension EventStore {
             record.count > StreamRecord.headerBytes
         else { throw EventStoreError.corruptRecord(position: position, reason: "the event's stream \(stream) is unknown") }
         let parts = StreamRecord.nameParts(record)
-        return StoredStreamName(object: parts.object, branch: parts.branch)
+        return StoredStreamName(storageName: parts.object, branch: parts.branch)
     }
 
     /// Counts and sizes, from one snapshot.

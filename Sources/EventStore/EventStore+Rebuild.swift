@@ -159,7 +159,8 @@ extension EventStore {
                     let number = StoreKeys.integer(current.key)
                     let storageKey = Array(current.value[StreamRecord.headerBytes...])
                     entry = try cursor.next()
-                    let typeName = String(decoding: storageKey.prefix { $0 != UInt8(ascii: "/") }, as: UTF8.self)
+                    // Every tenant's objects: a rebuild is the operator's, and changes nothing a tenant reads.
+                    let typeName = storageKey.withUnsafeBytes { String(decoding: Tenant.split($0).rest.prefix { $0 != UInt8(ascii: "/") }, as: UTF8.self) }
                     guard let target = targets[typeName], try layout.streamNumber(storageKey, in: transaction) == number else { continue }
                     found.append((number, storageKey, target.view, target.interval))
                 }

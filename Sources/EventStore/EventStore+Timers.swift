@@ -28,7 +28,7 @@ extension EventStore {
                         record.count > StreamRecord.headerBytes
                     {
                         let parts = StreamRecord.nameParts(record)
-                        if let object = try? ObjectKey(parsing: String(decoding: parts.object, as: UTF8.self)),
+                        if let object = try? ObjectKey(storageName: parts.object),
                             let branch = try? BranchName(String(decoding: parts.branch, as: UTF8.self))
                         {
                             due.append(DueTimer(stream: StreamName(object: object, branch: branch), timerId: timerId, dueAt: dueAt))

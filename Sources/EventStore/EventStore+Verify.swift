@@ -47,7 +47,7 @@ extension EventStore {
                     let storageKey = Array(current.value[StreamRecord.headerBytes...])
                     entry = try cursor.next()
                     let parts = storageKey.split(separator: 0, maxSplits: 1, omittingEmptySubsequences: false)
-                    guard parts.count == 2, let object = try? ObjectKey(parsing: String(decoding: parts[0], as: UTF8.self)),
+                    guard parts.count == 2, let object = try? Array(parts[0]).withUnsafeBytes({ bytes throws(NameError) in try ObjectKey(storageName: bytes) }),
                         let branch = try? BranchName(String(decoding: parts[1], as: UTF8.self)),
                         let definition = objectTypes[object.type.name], type == nil || object.type.name == type,
                         try layout.streamNumber(storageKey, in: transaction) == number

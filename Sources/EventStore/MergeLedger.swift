@@ -25,6 +25,8 @@ import LMDB
 /// O(history).
 struct MergeLedger {
     let layout: StoreLayout
+    /// The tenant of the object merged: whose `ids` the originals are found in.
+    var tenant: Tenant = .default
 
     private static let originTag: UInt8 = 1
     private static let heldTag: UInt8 = 2
@@ -89,7 +91,7 @@ struct MergeLedger {
 
     /// Where the original event `root` was appended (stream and seq), if it is still stored.
     private func originalPlace(of root: EventID, in transaction: some ReadableTransaction) throws -> (stream: UInt64, seq: Seq)? {
-        guard let position = try StoreKeys.withKey(root.high, root.low, { key in
+        guard let position = try StoreKeys.withIDKey(root, tenant: tenant, { key in
             try transaction.get(layout.ids, key: key).map { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
         }) else { return nil }
         return try StoreKeys.withKey(position) { key in try transaction.get(layout.log, key: key).flatMap(EventRecord.streamAndSeq) }

@@ -92,18 +92,20 @@ extension EventStore {
     /// The most objects one listing returns.
     public static let listingLimitMax = 1_000
 
-    /// The objects of `type` whose ids start with `prefix`, after the id `after`, in id order,
+    /// The objects of `type` of `tenant` whose ids start with `prefix`, after the id `after`, in id order,
     /// at most `limit` (1 to ``listingLimitMax``). Read from the `stream-names` index the writer
     /// keeps in the append's own transaction (never a scan of the log): each object costs the
     /// lookups of its branches' last events, so a page costs the same in a type of ten objects
     /// or of millions.
     /// - Throws: ``EventStoreError/invalidRequest(field:reason:)`` for a limit out of range;
     ///   ``EventStoreError/corruptRecord(position:reason:)`` for a damaged index entry.
-    public func listObjects(of type: ObjectType, prefix: String = "", after: String? = nil, limit: Int) throws(EventStoreError) -> ObjectListing {
+    public func listObjects(
+        of type: ObjectType, tenant: Tenant = .default, prefix: String = "", after: String? = nil, limit: Int
+    ) throws(EventStoreError) -> ObjectListing {
         guard (1...Self.listingLimitMax).contains(limit) else {
             throw .invalidRequest(field: "limit", reason: "must be 1 to \(Self.listingLimitMax), got \(limit)")
         }
-        let typePrefix = Array("\(type.name)/".utf8)
+        let typePrefix = tenant.storagePrefix + Array("\(type.name)/".utf8)
         let wanted = typePrefix + Array(prefix.utf8)
         var start = wanted
         if let after {
@@ -170,24 +172,25 @@ extension EventStore {
         return ListedObject(id: id, version: version, branches: streams.count, lastCommitMilliseconds: last ?? 0)
     }
 
-    /// Every object type that has objects, with their counts, in name order: read from the
-    /// counts the writer keeps as objects are made and deleted.
-    public func objectTypeCounts() throws(EventStoreError) -> [ObjectTypeCount] {
-        try read { transaction in try layout.objectCounts(in: transaction) }
+    /// Every object type that has objects of `tenant`, with their counts, in name order: read
+    /// from the counts the writer keeps as objects are made and deleted.
+    public func objectTypeCounts(tenant: Tenant = .default) throws(EventStoreError) -> [ObjectTypeCount] {
+        try read { transaction in try layout.objectCounts(of: tenant, in: transaction) }
     }
 }
 
 extension StoreLayout {
-    /// The `objects` counts: type name → objects of it (8 bytes, little-endian), types with
-    /// none left out.
-    func objectCounts(in transaction: some ReadableTransaction) throws -> [ObjectTypeCount] {
+    /// The `objects` counts of `tenant`: its storage prefix and a type name → objects of it
+    /// (8 bytes, little-endian), types with none left out.
+    func objectCounts(of tenant: Tenant, in transaction: some ReadableTransaction) throws -> [ObjectTypeCount] {
         var counts: [ObjectTypeCount] = []
         try transaction.withCursor(objects) { cursor in
             var entry = try cursor.first()
             while let current = entry {
-                if current.value.count == 8 {
+                let (owner, type) = Tenant.split(current.key)
+                if current.value.count == 8, tenant.owns(owner) {
                     let count = UInt64(littleEndian: current.value.loadUnaligned(as: UInt64.self))
-                    if count > 0 { counts.append(ObjectTypeCount(type: String(decoding: current.key, as: UTF8.self), objects: count)) }
+                    if count > 0 { counts.append(ObjectTypeCount(type: String(decoding: type, as: UTF8.self), objects: count)) }
                 }
                 entry = try cursor.next()
             }
@@ -195,8 +198,8 @@ extension StoreLayout {
         return counts
     }
 
-    /// Counts an object made (`delta` 1) or deleted (-1) when `storageKey` (`type/id` 0 branch)
-    /// names a `main` branch: an object is its `main`, made with it and deleted with it.
+    /// Counts an object made (`delta` 1) or deleted (-1) when `storageKey` (`[tenant|]type/id`
+    /// 0 branch) names a `main` branch (counted under `[tenant|]type`): an object is its `main`, made with it and deleted with it.
     func countObject(_ storageKey: [UInt8], by delta: Int64, in transaction: WriteTransaction) throws {
         guard let slash = storageKey.firstIndex(of: UInt8(ascii: "/")), let zero = storageKey.firstIndex(of: 0),
             storageKey[(zero + 1)...].elementsEqual(BranchName.main.name.utf8)

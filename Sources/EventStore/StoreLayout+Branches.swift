@@ -13,7 +13,7 @@ struct StoredBranch {
 extension StoreLayout {
     /// Every branch of `object`, in name order, read from `stream-names` (keys `type/id` 0 branch).
     func branches(of object: ObjectKey, in transaction: some ReadableTransaction) throws -> [StoredBranch] {
-        var prefix = Array(object.description.utf8)
+        var prefix = object.storageName
         prefix.append(0)
         var found: [(String, UInt64)] = []
         try transaction.withCursor(streamNames) { cursor in

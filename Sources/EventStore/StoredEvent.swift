@@ -23,10 +23,26 @@ public struct StoredEvent {
     public let metadata: UnsafeRawBufferPointer
 }
 
-/// Where a log event belongs: its object (`type/id`) and branch, as borrowed UTF-8.
+/// Where a log event belongs: its tenant, object (`type/id`) and branch, as borrowed UTF-8.
 public struct StoredStreamName {
-    /// `type/id`.
+    /// The tenant's name; empty for ``Tenant/default``.
+    public let tenant: UnsafeRawBufferPointer
+    /// `type/id`, without the tenant.
     public let object: UnsafeRawBufferPointer
     /// The branch name.
     public let branch: UnsafeRawBufferPointer
+
+    /// The name of a stream stored as `storageName` (`[tenant|]type/id`) and `branch`.
+    init(storageName: UnsafeRawBufferPointer, branch: UnsafeRawBufferPointer) {
+        (tenant, object) = Tenant.split(storageName)
+        self.branch = branch
+    }
+
+    /// The object, tenant included; nil when the stored name is not one (a damaged record).
+    public var objectKey: ObjectKey? {
+        guard let object = try? ObjectKey(parsing: String(decoding: object, as: UTF8.self)) else { return nil }
+        guard !tenant.isEmpty else { return object }
+        guard let owner = try? Tenant(String(decoding: tenant, as: UTF8.self)) else { return nil }
+        return ObjectKey(type: object.type, id: object.id, tenant: owner)
+    }
 }

@@ -8,16 +8,17 @@ public struct StreamName: Hashable, Sendable, CustomStringConvertible {
     /// The branch of the object.
     public let branch: BranchName
 
-    /// The key in the `stream-names` database: `type/id`, a zero byte, the branch. Zero bytes
-    /// cannot appear in a validated name, so the encoding is unambiguous. Made once, here, so
-    /// the writer never builds it.
+    /// The key in the `stream-names` database: the object's storage name (`type/id`, after
+    /// `tenant|` for any tenant but the default), a zero byte, the branch. Zero bytes cannot
+    /// appear in a validated name, so the encoding is unambiguous. Made once, here, so the
+    /// writer never builds it.
     let storageKey: [UInt8]
 
     /// The stream of `object` on `branch`.
     public init(object: ObjectKey, branch: BranchName = .main) {
         self.object = object
         self.branch = branch
-        var key = Array(object.description.utf8)
+        var key = object.storageName
         key.append(0)
         key.append(contentsOf: branch.name.utf8)
         storageKey = key
@@ -62,7 +63,7 @@ struct StreamRecord {
         )
     }
 
-    /// The `type/id` and branch parts of a stored record, as borrowed bytes.
+    /// The storage name (`[tenant|]type/id`) and branch parts of a stored record, as borrowed bytes.
     static func nameParts(_ record: UnsafeRawBufferPointer) -> (object: UnsafeRawBufferPointer, branch: UnsafeRawBufferPointer) {
         let key = UnsafeRawBufferPointer(rebasing: record[headerBytes...])
         let zero = key.firstIndex(of: 0) ?? key.endIndex

@@ -28,7 +28,7 @@ enum WriterCommand {
     /// Create a consumer or replace its filters.
     case putConsumer(name: String, filter: ConsumerFilter, start: ConsumerStart?, WriterReply<(consumer: Consumer, created: Bool)>)
     /// Acknowledge a consumer's events up to a position.
-    case acknowledge(consumer: String, position: Position, WriterReply<Consumer>)
+    case acknowledge(consumer: String, tenant: Tenant, position: Position, WriterReply<Consumer>)
     /// Delete a consumer, or park or drop a sink's batch.
     case consumer(ConsumerWrite, WriterReply<Void>)
     /// Store a new rebuild job, or answer the same one running.
@@ -101,7 +101,7 @@ enum WriterCommand {
         case .deleteObject(_, let reply): reply.completion(.failure(error))
         case .merge(_, _, _, let reply): reply.completion(.failure(error))
         case .putConsumer(_, _, _, let reply): reply.completion(.failure(error))
-        case .acknowledge(_, _, let reply): reply.completion(.failure(error))
+        case .acknowledge(_, _, _, let reply): reply.completion(.failure(error))
         case .consumer(_, let reply): reply.completion(.failure(error))
         case .createJob(_, let reply): reply.completion(.failure(error))
         case .job(_, let reply): reply.completion(.failure(error))

@@ -61,10 +61,11 @@ public let quietLogger: Logger = {
 
 /// Builders for the requests tests send.
 public enum TestEvents {
-    /// A request appending one event per `(type, data JSON)` pair to `object` (e.g. "inventory/sku-1").
+    /// A request appending one event per `(type, data JSON)` pair to `object` (e.g. "inventory/sku-1")
+    /// of `tenant`.
     public static func request(
         _ object: String, _ events: [(type: String, data: String)], ids: [EventID?]? = nil, expected: ExpectedVersion = .any,
-        branch: BranchName = .main
+        branch: BranchName = .main, tenant: Tenant = .default
     ) throws -> AppendRequest {
         var batch = EventBatch()
         for (index, event) in events.enumerated() {
@@ -76,7 +77,7 @@ public enum TestEvents {
                 }
             }
         }
-        return AppendRequest(stream: StreamName(object: try ObjectKey(parsing: object), branch: branch), expectedVersion: expected, events: batch)
+        return AppendRequest(stream: StreamName(object: try ObjectKey(parsing: object, tenant: tenant), branch: branch), expectedVersion: expected, events: batch)
     }
 
     /// A request of `count` events of type `Deposited` with data `{"n": i}`.
@@ -99,9 +100,9 @@ public struct ReadEvent: Equatable, Sendable {
 }
 
 extension EventStore {
-    /// Every event of `object`'s branch `branch` (main by default), copied.
-    public func allEvents(of object: String, branch: String = "main") throws -> [ReadEvent] {
-        let key = try ObjectKey(parsing: object)
+    /// Every event of `object`'s branch `branch` (main by default), of `tenant`, copied.
+    public func allEvents(of object: String, branch: String = "main", tenant: Tenant = .default) throws -> [ReadEvent] {
+        let key = try ObjectKey(parsing: object, tenant: tenant)
         var events: [ReadEvent] = []
         _ = try readStream(StreamName(object: key, branch: try BranchName(branch)), from: 1, limit: Int.max) { event in
             events.append(ReadEvent(event, object: object, branch: branch))
@@ -109,12 +110,13 @@ extension EventStore {
         return events
     }
 
-    /// The whole global log, copied.
+    /// The whole global log, copied; objects of any tenant but the default are `tenant|type/id`.
     public func wholeLog() throws -> [ReadEvent] {
         var events: [ReadEvent] = []
         _ = try readLog(after: 0, limit: Int.max) { event, name in
+            let tenant = name.tenant.isEmpty ? "" : String(decoding: name.tenant, as: UTF8.self) + "|"
             events.append(
-                ReadEvent(event, object: String(decoding: name.object, as: UTF8.self), branch: String(decoding: name.branch, as: UTF8.self)))
+                ReadEvent(event, object: tenant + String(decoding: name.object, as: UTF8.self), branch: String(decoding: name.branch, as: UTF8.self)))
         }
         return events
     }

@@ -16,7 +16,7 @@ import Testing
 
 /// Every route of the router itself (so a new route cannot escape) against every kind of
 /// credential: the right status each time.
-@Suite("Access: every route x {no token, expired, wrong audience, alg none, missing scope, valid}")
+@Suite("Access: every route x {no token, expired, wrong audience, alg none, missing scope, valid} (another tenant: TenantIsolationTests)")
 struct AccessRouteTests {
     static let secret = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWYtc2VydmVy"
 
@@ -78,6 +78,17 @@ struct AccessRouteTests {
                 if !open { #expect(try await status(nil) == 401, "\(route) without a token") }
                 for (name, token) in [("expired", expired), ("another audience", otherAudience), ("alg none", unsigned)] {
                     #expect(try await status(token) == 401, "\(route) with a token of \(name)")
+                }
+                if access == .operator {
+                    #expect(try await status(try await mint(Set(Scope.allCases), 600, "evlog")) == 403, "\(route): another tenant's admin")
+                    if !uri.hasSuffix("/stream") {
+                        let operatorToken = try await TokenMinter.token(
+                            TokenClaims(tenant: "default", scopes: [.admin], expires: Date(timeIntervalSinceNow: 600), audience: "evlog"), kid: "k", configuration: configuration)
+                        let allowed = try await status(operatorToken)
+                        #expect(allowed != 401 && allowed != 403, "\(route) as the operator: \(allowed)")
+                    }
+                    checked += 1
+                    continue
                 }
                 guard case .scope(let scope) = access else { continue }
                 let lacking = try await mint(Set(Scope.allCases).subtracting([scope]), 600, "evlog")
