@@ -13,7 +13,7 @@ import Foundation
 ///   ],
 ///   "jwks": "jwks.json",
 ///   "apiKeys": [{"name": "ci", "sha256": "<hex of the key's SHA-256>", "tenant": "acme", "scopes": ["read", "append"]}],
-///   "quotas": {"*": {"eventsPerSecond": 1000, "objects": 100000, "consumers": 20}, "acme": {"eventsPerSecond": 5000}}
+///   "quotas": {"*": {"eventsPerSecond": 1000, "objects": 100000, "bytes": 10000000000, "consumers": 20}, "acme": {"eventsPerSecond": 5000}}
 /// }
 /// ```
 ///
@@ -53,13 +53,16 @@ public struct AccessConfiguration: Sendable, Decodable {
         public var eventsPerSecond: Double?
         /// Objects the tenant may have.
         public var objects: UInt64?
+        /// Bytes of events the tenant may append in all (as stored: compressed, with headers).
+        public var bytes: UInt64?
         /// Consumers the tenant may have.
         public var consumers: Int?
 
         /// A quota.
-        public init(eventsPerSecond: Double? = nil, objects: UInt64? = nil, consumers: Int? = nil) {
+        public init(eventsPerSecond: Double? = nil, objects: UInt64? = nil, bytes: UInt64? = nil, consumers: Int? = nil) {
             self.eventsPerSecond = eventsPerSecond
             self.objects = objects
+            self.bytes = bytes
             self.consumers = consumers
         }
     }

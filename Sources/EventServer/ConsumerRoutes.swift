@@ -211,6 +211,7 @@ struct ConsumerRoutes<Context: TenantRequestContext> {
         let streams = streams
         let resumeAfter = after
         let tenant = context.tenant
+        let expiry = context.credentialExpiry
         let heartbeat = Duration.seconds(configuration.heartbeatSeconds)
         let pageBytesMax = configuration.pageBytesMax
         let headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-cache"]
@@ -219,6 +220,10 @@ struct ConsumerRoutes<Context: TenantRequestContext> {
             var position = resumeAfter
             try await writer.write(ByteBuffer(string: ": evlog consumer \(name)\n\n"))
             while !streams.isClosing && !Task.isCancelled {
+                if expiry.hasPassed {
+                    try await writer.write(ByteBuffer(string: CredentialExpiry.streamEnd))
+                    break
+                }
                 frame.reset()
                 let page: ConsumerPage?
                 do {
@@ -241,7 +246,7 @@ struct ConsumerRoutes<Context: TenantRequestContext> {
                     continue
                 }
                 if page.next < page.head { continue }
-                if await !streams.waitForCommit(after: page.next, store: store, timeout: heartbeat) {
+                if await !streams.waitForCommit(after: page.next, store: store, timeout: expiry.bounded(heartbeat)), !expiry.hasPassed {
                     try await writer.write(ByteBuffer(string: ": heartbeat\n\n"))
                 }
             }

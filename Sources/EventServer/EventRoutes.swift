@@ -56,6 +56,7 @@ struct EventRoutes<Context: TenantRequestContext> {
         append.idempotencyKey = try RequestParsing.idempotencyKey(request, parts: [Array("append \(ifMatch.map(String.init) ?? "")".utf8), Array(buffer: body)])
         if let quotas = configuration.quotas {
             try quotas.admitObject(stream.object, store: store)
+            try quotas.admitBytes(tenant: stream.object.tenant, store: store)
             try quotas.take(events: append.eventCount, tenant: stream.object.tenant)
         }
         let outcome: AppendOutcome

@@ -2,7 +2,8 @@ import HummingbirdCore
 import Logging
 import NIOCore
 
-/// Closes a connection that sends nothing at all within `timeout` of connecting.
+/// Closes a connection that sends nothing at all within `timeout` of connecting, and any the
+/// server is done with.
 ///
 /// Hummingbird's idle timeout is installed only once the first request head has arrived when
 /// the server also offers WebSocket upgrades, so a client that connects and stays silent would
@@ -15,10 +16,20 @@ struct FirstRequestDeadline<Base: ServerChildChannel>: ServerChildChannel {
         channel.eventLoop.makeCompletedFuture {
             try channel.pipeline.syncOperations.addHandler(FirstBytesDeadlineHandler(timeout: timeout))
         }.flatMap { base.setup(channel: channel, logger: logger) }
+            .flatMapThrowing { value in
+                // Last, behind the HTTP decoder: the upgrade's pipeline handles none of its errors.
+                try channel.pipeline.syncOperations.addHandler(CloseOnErrorHandler())
+                return value
+            }
     }
 
+    /// Serves the connection, then closes what the base left open: a request head that does
+    /// not parse fails the WebSocket upgrade's negotiation, and the base returns without closing
+    /// the connection (no idle timeout is installed before a head), so each malformed request
+    /// would hold a socket until its client left.
     func handle(value: Base.Value, logger: Logger) async {
         await base.handle(value: value, logger: logger)
+        try? await value.channel.close()
     }
 }
 
@@ -47,5 +58,24 @@ final class FirstBytesDeadlineHandler: ChannelInboundHandler, RemovableChannelHa
         deadline = nil
         context.fireChannelRead(data)
         context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+    }
+}
+
+/// Ends the connection on an error nothing before it handled: a request head that does not
+/// parse (the WebSocket upgrade's pipeline has no HTTP error handler, and the connection would
+/// otherwise stay open, with no idle timeout, until its client left). It ends it as if the
+/// client had stopped sending (answers under way are finished), and closes it ten seconds later
+/// whatever happened.
+final class CloseOnErrorHandler: ChannelInboundHandler {
+    typealias InboundIn = NIOAny
+    private var isEnding = false
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.fireErrorCaught(error)
+        guard !isEnding else { return }
+        isEnding = true
+        context.pipeline.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
+        let channel = context.channel
+        context.eventLoop.scheduleTask(in: .seconds(10)) { channel.close(promise: nil) }
     }
 }

@@ -17,7 +17,7 @@ struct LogRoutes<Context: TenantRequestContext> {
 
     func register(on router: some RouterMethods<Context>) {
         router.get("/v1/log") { request, context in try page(request, tenant: context.tenant) }
-        router.get("/v1/log/stream") { request, context in try stream(request, tenant: context.tenant) }
+        router.get("/v1/log/stream") { request, context in try stream(request, tenant: context.tenant, expiry: context.credentialExpiry) }
     }
 
     /// `{"events": [...], "next": P, "head": H}`: `tenant`'s events after `after`, among the
@@ -71,7 +71,7 @@ struct LogRoutes<Context: TenantRequestContext> {
     /// new one as it commits; a heartbeat comment while idle. Ends when the server shuts down.
     /// `?format=cloudevents` frames CloudEvents; `?objectType=`, `?eventType=`, `?branch=`,
     /// `?object=` and `?objectPrefix=` (each repeatable) keep only those.
-    private func stream(_ request: Request, tenant: Tenant) throws -> Response {
+    private func stream(_ request: Request, tenant: Tenant, expiry: CredentialExpiry) throws -> Response {
         let cloudEvents: Bool
         switch request.uri.queryParameters.get("format") {
         case nil, "evlog": cloudEvents = false
@@ -93,6 +93,10 @@ struct LogRoutes<Context: TenantRequestContext> {
             var frame = ServerSentEventWriter()
             try await writer.write(ByteBuffer(string: ": evlog log stream after \(position)\n\n"))
             while !streams.isClosing && !Task.isCancelled {
+                if expiry.hasPassed {
+                    try await writer.write(ByteBuffer(string: CredentialExpiry.streamEnd))
+                    break
+                }
                 frame.reset()
                 let page: LogPage
                 do {
@@ -111,7 +115,7 @@ struct LogRoutes<Context: TenantRequestContext> {
                     if !frame.bytes.isEmpty { try await writer.write(ByteBuffer(bytes: frame.bytes)) }
                     continue
                 }
-                if await !streams.waitForCommit(after: position, store: store, timeout: heartbeat) {
+                if await !streams.waitForCommit(after: position, store: store, timeout: expiry.bounded(heartbeat)), !expiry.hasPassed {
                     try await writer.write(ByteBuffer(string: ": heartbeat\n\n"))
                 }
             }

@@ -152,6 +152,7 @@ struct ObjectRoutes<Context: TenantRequestContext> {
             ])
         if let quotas = configuration.quotas {
             try quotas.admitObject(stream.object, store: store)
+            try quotas.admitBytes(tenant: stream.object.tenant, store: store)
             try quotas.take(events: 1, tenant: stream.object.tenant)
         }
         let outcome: CommandOutcome

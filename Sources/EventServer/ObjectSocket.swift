@@ -44,7 +44,12 @@ struct ObjectSocket {
             group.addTask { try await answerCommands(inbound: inbound, outbound: outbound) }
             group.addTask {
                 var version = connectedVersion
+                let expiry = CredentialExpiry(principal)
                 while !Task.isCancelled && !streams.isClosing {
+                    if expiry.hasPassed {
+                        try await outbound.close(.policyViolation, reason: "token expired: reconnect with a new one")
+                        return
+                    }
                     let position = store.commits.committedPosition
                     var events: [UInt8] = []
                     var count = 0
@@ -65,7 +70,7 @@ struct ObjectSocket {
                         try await send(snapshot(type: "events", version: version, events: events), outbound)
                         if page.next != nil { continue }
                     }
-                    _ = await streams.waitForCommit(after: position, store: store, timeout: .seconds(30))
+                    _ = await streams.waitForCommit(after: position, store: store, timeout: expiry.bounded(.seconds(30)))
                 }
                 try await outbound.close(.goingAway, reason: "server shutting down")
             }
@@ -149,6 +154,7 @@ struct ObjectSocket {
         do throws(Problem) {
             try RouteAccess.scope(.command).check(principal)
             try quotas?.admitObject(stream.object, store: store)
+            try quotas?.admitBytes(tenant: stream.object.tenant, store: store)
             try quotas?.take(events: 1, tenant: stream.object.tenant)
         } catch {
             writer.ascii(",\"ok\":false,\"problem\":")

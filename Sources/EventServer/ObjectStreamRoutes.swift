@@ -45,6 +45,7 @@ struct ObjectStreamRoutes<Context: TenantRequestContext> {
             }
         }
         let (start, followed) = (after, view)
+        let expiry = context.credentialExpiry
         let store = store
         let streams = streams
         let heartbeat = Duration.seconds(configuration.heartbeatSeconds)
@@ -55,6 +56,10 @@ struct ObjectStreamRoutes<Context: TenantRequestContext> {
             var frame = JSONWriter(capacity: 64 * 1024)
             try await writer.write(ByteBuffer(string: ": evlog stream of \(stream) after seq \(seq)\n\n"))
             while !streams.isClosing && !Task.isCancelled {
+                if expiry.hasPassed {
+                    try await writer.write(ByteBuffer(string: CredentialExpiry.streamEnd))
+                    break
+                }
                 frame.bytes.removeAll(keepingCapacity: true)
                 // Any commit after this one may hold the object's next events.
                 let position = store.commits.committedPosition
@@ -89,7 +94,7 @@ struct ObjectStreamRoutes<Context: TenantRequestContext> {
                     try await writer.write(ByteBuffer(bytes: frame.bytes))
                     continue
                 }
-                if await !streams.waitForCommit(after: position, store: store, timeout: heartbeat) {
+                if await !streams.waitForCommit(after: position, store: store, timeout: expiry.bounded(heartbeat)), !expiry.hasPassed {
                     try await writer.write(ByteBuffer(string: ": heartbeat\n\n"))
                 }
             }

@@ -21,10 +21,14 @@ public protocol TenantRequestContext: RequestContext {
     /// The tenant the request acts for: every object, consumer, job and log event it names or
     /// reads is that tenant's.
     var tenant: Tenant { get }
+    /// When a stream the request opens must end (its token's expiry).
+    var credentialExpiry: CredentialExpiry { get }
 }
 
 extension ServerRequestContext: TenantRequestContext {
     /// The identity's tenant; ``Tenant/default`` before one is set (only for the routes open to
     /// anyone, which reach no tenant's data).
     public var tenant: Tenant { identity?.tenant ?? .default }
+    /// The identity's token's expiry.
+    public var credentialExpiry: CredentialExpiry { CredentialExpiry(identity) }
 }

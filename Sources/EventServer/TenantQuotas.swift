@@ -8,7 +8,8 @@ import Synchronization
 /// Each tenant's quotas (``AccessConfiguration/Quota``), enforced before a request reaches the
 /// writer: a tenant over one gets 429 `quota-exceeded` naming it, with `Retry-After`, and
 /// nobody else notices. Events per second are a bucket per tenant, refilled continuously; the
-/// counts (objects, consumers) are read from the store when a request would add one.
+/// counts (objects, consumers, bytes appended) are read from the store when a request would add
+/// to them.
 ///
 /// The counts are checked before the write, not in its transaction: requests that add objects
 /// at the same moment may pass the limit by as many as are in flight together.
@@ -66,6 +67,20 @@ public final class TenantQuotas: Sendable {
             throw problem
         } catch {
             throw Problem(error as! EventStoreError)
+        }
+    }
+
+    /// Checks that `tenant` may append more: the events it appended (as stored) are under its
+    /// quota (a request that crosses it is let through; the next is refused).
+    /// - Throws: 429 `quota-exceeded` (`bytes`) once they reach it.
+    func admitBytes(tenant: Tenant, store: EventStore) throws(Problem) {
+        guard let limit = quota(of: tenant)?.bytes else { return }
+        let stored: UInt64
+        do { stored = try store.appendedBytes(of: tenant) } catch { throw Problem(error) }
+        guard stored < limit else {
+            throw Self.exceeded(
+                "bytes", limit: "\(limit)", detail: "the tenant \(tenant) has appended \(stored) bytes of events, its quota of \(limit)",
+                retryAfter: 60)
         }
     }
 

@@ -32,6 +32,9 @@ struct BatchApplier {
     var afterCommit: [() -> Void] = []
     /// Compresses decided events past the store's threshold (appends come compressed).
     let compression: (compressor: ZstdCompressor, thresholdBytes: Int)
+    /// The bytes of event records the batch appended, by tenant: added to each tenant's total
+    /// (``EventStore/appendedBytes(of:)``) once, at the batch's end.
+    var tenantBytes: [Tenant: UInt64] = [:]
 
     init(
         transaction: WriteTransaction, layout: StoreLayout, state: WriterState, timeMilliseconds: Int64, objectTypes: [String: ObjectTypeDefinition],
@@ -149,11 +152,13 @@ struct BatchApplier {
         // Woken (or made, for a new stream) at the head before these events.
         let object = definition?.views.isEmpty == false
             ? try live.object(request.stream, number: stream, head: head, nowMilliseconds: timeMilliseconds) : nil
+        var bytes: UInt64 = 0
         for index in 0..<request.eventCount {
             let position = firstPosition + UInt64(index)
             let slot = request.events.slots[index]
             guard let id = slot.id else { preconditionFailure("event ids are assigned before queueing") }
             try request.events.withEvent(index) { type, payload in
+                bytes += UInt64(EventRecord.size(typeCount: type.count, payloadCount: payload.count))
                 try StoreKeys.withKey(position) { key in
                     try transaction.reserve(
                         layout.log, key: key, count: EventRecord.size(typeCount: type.count, payloadCount: payload.count),
@@ -172,6 +177,7 @@ struct BatchApplier {
                 try withUnsafeBytes(of: &value) { try transaction.put(layout.ids, key: key, value: $0, flags: .noOverwrite) }
             }
         }
+        tenantBytes[request.stream.object.tenant, default: 0] += bytes
         let run = try recordRun(stream: stream, lastRun: place.lastRun, firstSeq: firstSeq, firstPosition: firstPosition, count: count)
         known[storageKey] = StreamPlace(number: stream, lastRun: run, head: head + count)
         try recordTimers(request, stream: stream)
@@ -188,6 +194,16 @@ struct BatchApplier {
 
     /// Extends the stream's last run when the new events follow it directly in the log,
     /// otherwise starts a new run; returns the run as stored.
+    /// Adds the bytes the batch appended to each tenant's total, in the batch's transaction.
+    func recordTenantBytes() throws {
+        for (tenant, bytes) in tenantBytes {
+            let key = StoreLayout.tenantBytesKey(tenant)
+            let stored = try key.withUnsafeBytes { try transaction.get(layout.meta, key: $0) }.map { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) } ?? 0
+            var total = (stored &+ bytes).littleEndian
+            try key.withUnsafeBytes { key in try withUnsafeBytes(of: &total) { try transaction.put(layout.meta, key: key, value: $0) } }
+        }
+    }
+
     private func recordRun(stream: UInt64, lastRun: SeqRun?, firstSeq: Seq, firstPosition: Position, count: UInt64) throws -> SeqRun {
         var run = SeqRun(firstSeq: firstSeq, firstPosition: firstPosition, count: count)
         if let lastRun, lastRun.lastPosition + 1 == firstPosition, lastRun.count + count <= UInt64(UInt32.max) {

@@ -143,6 +143,7 @@ final class GroupCommitWriter: @unchecked Sendable {
                         weight = overflow ? .max : sum
                         if weight >= configuration.transactionWeightMax || DispatchTime.now().uptimeNanoseconds >= deadlineNanoseconds { break }
                     }
+                    try applier.recordTenantBytes()
                     try applier.idempotency.purge(now: time, in: transaction)
                     afterCommit = applier.afterCommit
                     return (completions, applier.state)

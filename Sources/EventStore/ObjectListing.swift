@@ -212,3 +212,21 @@ extension StoreLayout {
         }
     }
 }
+
+extension StoreLayout {
+    /// The `meta` key of a tenant's appended bytes: `tenant-bytes`, a zero byte, the tenant's name.
+    static func tenantBytesKey(_ tenant: Tenant) -> [UInt8] { Array("tenant-bytes".utf8) + [0] + Array(tenant.name.utf8) }
+}
+
+extension EventStore {
+    /// The bytes of event records `tenant` has appended (compressed, as stored, with their
+    /// headers), counted by the writer in each batch's transaction since the store counted them
+    /// (events appended by a build from before are not in it). Deleting a branch does not lower
+    /// it: the log keeps every event.
+    public func appendedBytes(of tenant: Tenant) throws(EventStoreError) -> UInt64 {
+        try read { transaction in
+            try StoreLayout.tenantBytesKey(tenant).withUnsafeBytes { try transaction.get(layout.meta, key: $0) }
+                .map { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) } ?? 0
+        }
+    }
+}

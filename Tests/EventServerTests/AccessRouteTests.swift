@@ -190,3 +190,40 @@ extension AccessRouteTests {
         for authority in ["evil.example:8080", "127.evil.example", "[::2]:80"] { #expect(!ServerConfiguration.isLoopback(authority: authority), "\(authority)") }
     }
 }
+
+extension AccessRouteTests {
+    @Test("a stream or a WebSocket opened with a token ends when the token expires: an error event saying so, a 1008 close")
+    func streamsEndAtExpiry() async throws {
+        let configuration = try Self.configuration()
+        var server = ServerConfiguration()
+        server.port = 0
+        server.access = try await TokenVerifier(configuration: configuration)
+        // JWT times are whole seconds: a token expiring in 2 to 3 seconds, made for each connection.
+        let mint = { @Sendable in
+            try await TokenMinter.token(
+                TokenClaims(tenant: "acme", scopes: [.read], expires: Date(timeIntervalSinceNow: 3), audience: "evlog"), kid: "k", configuration: configuration)
+        }
+        let test = try TestStore.open(objectTypes: BundledTypes.all)
+        let application = try EventServer.makeApplication(store: test.store, configuration: server, metrics: ServerMetrics(), streams: LogStreamHub(), logger: quietLogger)
+        let closes = TranscriptBox()
+        try await application.test(.live) { client in
+            let port = try #require(client.port)
+            for path in ["/v1/log/stream", "/v1/objects/inventory/x/stream"] {
+                let token = try await mint()
+                let result = try await ExternalProcess.run([
+                    "curl", "-s", "-N", "--max-time", "20", "-H", "Authorization: Bearer \(token)", "http://127.0.0.1:\(port)\(path)",
+                ])
+                #expect(result.status == 0, "\(path): the server ended the stream (curl's status \(result.status), 28 is its own timeout)")
+                #expect(result.output.contains("event: error") && result.output.contains("the token expired"), "\(path): \(result.output)")
+            }
+            var withToken = WebSocketClientConfiguration()
+            withToken.additionalHeaders[.authorization] = "Bearer \(try await mint())"
+            let closed = try await client.ws("/v1/objects/inventory/x/ws", configuration: withToken) { inbound, _, _ in
+                for try await _ in inbound.messages(maxSize: 1 << 20) {}
+            }
+            closes.append(["policyViolation": closed?.closeCode == .policyViolation])
+        }
+        #expect(closes.messages.first?["policyViolation"] as? Bool == true, "closed with 1008")
+        await test.destroy()
+    }
+}

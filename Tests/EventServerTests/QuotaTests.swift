@@ -74,6 +74,32 @@ struct QuotaTests {
         }
     }
 
+    @Test("bytes: refused once the events a tenant appended reach its quota; another tenant goes on")
+    func bytes() async throws {
+        let configuration = try AccessRouteTests.configuration()
+        let verifier = try await TokenVerifier(configuration: configuration)
+        let quotas = TenantQuotas(["*": AccessConfiguration.Quota(bytes: 300)])
+        let acme = try await Self.token("acme", configuration)
+        let globex = try await Self.token("globex", configuration)
+        try await withServer(server: { $0.access = verifier; $0.quotas = quotas }) { client, test, _ in
+            var accepted = 0
+            var refused: TestResponse?
+            for _ in 0..<50 {
+                let response = try await client.post("/v1/objects/inventory/a/commands/restock", #"{"qty": 1}"#, headers: acme)
+                guard response.status == .ok else {
+                    refused = response
+                    break
+                }
+                accepted += 1
+            }
+            let stored = try test.store.appendedBytes(of: try Tenant("acme"))
+            #expect(accepted > 1 && stored >= 300, "\(accepted) commands, \(stored) bytes")
+            let refusal = try #require(refused)
+            #expect(refusal.status == .tooManyRequests && Self.problem(refusal)["quota"] as? String == "bytes")
+            #expect(try await client.post("/v1/objects/inventory/a/commands/restock", #"{"qty": 1}"#, headers: globex).status == .ok)
+        }
+    }
+
     @Test("quotas in the access configuration: tenant names or *, rates above 0")
     func configuration() throws {
         let directory = NSTemporaryDirectory() + "quotas-\(UUID().uuidString)"

@@ -109,6 +109,23 @@ struct TenantTests {
         await test.destroy()
     }
 
+    @Test("bytes appended are counted per tenant, in the batch's transaction, across a restart")
+    func appendedBytes() async throws {
+        var test = try TestStore.open()
+        #expect(try test.store.appendedBytes(of: Self.acme) == 0)
+        _ = try await test.store.append(try TestEvents.request("alpha/x", [("Noted", "{\"n\":1}")]))
+        let one = try test.store.appendedBytes(of: .default)
+        #expect(one > 0)
+        _ = try await test.store.append(try TestEvents.request("alpha/x", [("Noted", "{\"n\":1}"), ("Noted", "{\"n\":1}")], tenant: Self.acme))
+        #expect(try test.store.appendedBytes(of: Self.acme) == 2 * one, "two records of the same size")
+        #expect(try test.store.appendedBytes(of: .default) == one)
+        await test.close()
+        test = try test.reopened()
+        #expect(try test.store.appendedBytes(of: Self.acme) == 2 * one)
+        #expect(try test.store.appendedBytes(of: Self.globex) == 0)
+        await test.destroy()
+    }
+
     @Test("cross-object views fold the default tenant's events only")
     func logViewsSkipOtherTenants() async throws {
         let test = try TestStore.open(logViews: [AnyLogProjection(CountingView())])
