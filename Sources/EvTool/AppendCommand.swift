@@ -61,7 +61,7 @@ struct AppendCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let key = try parseObject(object)
+        let key = try parseObject(object, tenant: store.chosenTenant)
         let requestBody = try makeBody()
         var printer = EventPrinter(format: output.format)
         if let remote = try store.remote {

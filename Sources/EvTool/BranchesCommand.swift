@@ -32,7 +32,7 @@ struct BranchesCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let key = try parseObject(object)
+        let key = try parseObject(object, tenant: store.chosenTenant)
         let doomed = try delete.map { try parseBranch($0, option: "--delete") }
         var printer = EventPrinter(format: output.format)
         if let remote = try store.remote {

@@ -13,13 +13,21 @@ struct StoreOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("A running server to talk to instead of a data folder, e.g. http://127.0.0.1:8080.", valueName: "url"))
     var url: String?
 
+    @OptionGroup var tenantOption: TenantOptions
+
     @OptionGroup var client: ClientOptions
 
     func validate() throws {
         if let url, !(url.hasPrefix("http://") || url.hasPrefix("https://")) {
             throw ValidationError("--url must start with http:// or https://, e.g. http://127.0.0.1:8080")
         }
+        if url != nil, tenantOption.tenant != nil {
+            throw ValidationError("--tenant is for --data: over --url the token's tenant is the one reached")
+        }
     }
+
+    /// The tenant `--tenant` names, else the default one.
+    var chosenTenant: Tenant { tenantOption.chosen }
 
     /// The server to talk to, if `--url` was given.
     var remote: RemoteStore? { get throws { try url.map { try RemoteStore(baseURL: $0, client: client) } } }
@@ -72,6 +80,25 @@ struct StoreOptions: ParsableArguments {
     }
 }
 
+/// `--tenant`: whose objects a command reaches in a data folder opened directly.
+struct TenantOptions: ParsableArguments {
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "With --data: the tenant whose objects, consumers and events the command reaches (default: default, the tenant of a server without --auth). With --url, the token's tenant is the one.",
+            valueName: "tenant"))
+    var tenant: String?
+
+    func validate() throws {
+        if let tenant, !Tenant.isValid(tenant) {
+            throw ValidationError("--tenant must be 1 to 63 of a-z, 0-9 and -, got \(tenant.debugDescription)")
+        }
+    }
+
+    /// The tenant named (checked by ``validate()``), else the default one.
+    var chosen: Tenant { tenant.flatMap { try? Tenant($0) } ?? .default }
+}
+
 /// How evtool proves who it is to a server, and which certificate authority it trusts.
 struct ClientOptions: ParsableArguments {
     @Option(help: ArgumentHelp("A bearer token (JWT) or API key for a server with --auth (default: $EVLOG_TOKEN).", valueName: "token"))
@@ -103,9 +130,9 @@ struct CommandFailure: Error, CustomStringConvertible {
     init(_ message: String) { description = message }
 }
 
-/// Parses `type/id` as a command argument.
-func parseObject(_ text: String) throws -> ObjectKey {
-    do { return try ObjectKey(parsing: text) } catch { throw ValidationError("\(error); objects are TYPE/ID, e.g. inventory/sku-42") }
+/// Parses `type/id` as a command argument: an object of `tenant`.
+func parseObject(_ text: String, tenant: Tenant = .default) throws -> ObjectKey {
+    do { return try ObjectKey(parsing: text, tenant: tenant) } catch { throw ValidationError("\(error); objects are TYPE/ID, e.g. inventory/sku-42") }
 }
 
 /// A branch name given as `option`, or a usage error saying what names may hold.

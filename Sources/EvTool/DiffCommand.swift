@@ -43,7 +43,7 @@ struct DiffCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let key = try parseObject(object)
+        let key = try parseObject(object, tenant: store.chosenTenant)
         let name = try parseBranch(branch, option: "branch")
         let other = try parseBranch(against, option: "--against")
         var printer = EventPrinter(format: .json)

@@ -28,10 +28,12 @@ struct ExportCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The data folder.", valueName: "dir"))
     var data = "./data"
 
+    @OptionGroup var tenant: TenantOptions
+
     func validate() throws { _ = try parseObject(object) }
 
     func run() async throws {
-        let key = try parseObject(object)
+        let key = try parseObject(object, tenant: tenant.chosen)
         let file = try ArchiveFile(writingTo: output)
         let engine = try StoreOptions.open(data: data, holder: "evtool export")
         let count: Int

@@ -42,7 +42,7 @@ struct ForkCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let key = try parseObject(object)
+        let key = try parseObject(object, tenant: store.chosenTenant)
         let branch = try parseBranch(name, option: "name")
         let parent = try parseBranch(from, option: "--from")
         var printer = EventPrinter(format: output.format)

@@ -56,7 +56,7 @@ struct ListCommand: AsyncParsableCommand {
             if let remote = try store.remote {
                 body = try await remote.send(.GET, "/v1/objects").body
             } else {
-                body = ObjectTypeCount.json(try await store.withStore(holder: "evtool ls") { try $0.objectTypeCounts() })
+                body = ObjectTypeCount.json(try await store.withStore(holder: "evtool ls") { try $0.objectTypeCounts(tenant: store.chosenTenant) })
             }
             printer.printTypes(body)
             printer.flush()
@@ -73,7 +73,7 @@ struct ListCommand: AsyncParsableCommand {
                 body = try await remote.send(.GET, "/v1/objects/\(objectType.name)?\(query)").body
             } else {
                 body = try await store.withStore(holder: "evtool ls") { [after] engine in
-                    try engine.listObjects(of: objectType, prefix: prefix, after: after, limit: limit).json()
+                    try engine.listObjects(of: objectType, tenant: store.chosenTenant, prefix: prefix, after: after, limit: limit).json()
                 }
             }
             after = printer.printObjects(body)

@@ -56,22 +56,27 @@ struct LogCommand: AsyncParsableCommand {
                     printer.print(event: event)
                     delivered += 1
                 }
-                guard delivered > 0, let next = members["next"].flatMap({ UInt64($0) }) else { break }
+                // A page may hold none of the tenant's events while `next` moves past others'.
+                guard let next = members["next"].flatMap({ UInt64($0) }), next > position else { break }
                 remaining -= delivered
                 position = next
             }
         } else {
             let engine = try store.openStore(holder: "evtool log", mustExist: true)
             var writer = JSONWriter(capacity: 1024)
+            let tenant = store.chosenTenant
             do {
                 while remaining > 0 {
+                    var delivered = 0
                     let page = try engine.readLog(after: position, limit: min(remaining, 1000)) { event, name in
+                        guard tenant.owns(name.tenant) else { return }
                         writer.bytes.removeAll(keepingCapacity: true)
                         EventJSON.write(event, name: name, into: &writer)
                         writer.bytes.withUnsafeBytes { printer.print(event: $0) }
+                        delivered += 1
                     }
                     guard page.count > 0 else { break }
-                    remaining -= page.count
+                    remaining -= delivered
                     position = page.lastPosition
                 }
             } catch {

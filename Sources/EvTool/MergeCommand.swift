@@ -41,7 +41,7 @@ struct MergeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let key = try parseObject(object)
+        let key = try parseObject(object, tenant: store.chosenTenant)
         let source = try parseBranch(branch, option: "branch")
         let target = try parseBranch(into, option: "--into")
         var printer = EventPrinter(format: output.format)

@@ -36,7 +36,7 @@ struct ReadCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let key = try parseObject(object)
+        let key = try parseObject(object, tenant: store.chosenTenant)
         var printer = EventPrinter(format: output.format, object: key.description)
         var remaining = limit ?? Int.max
         var next: UInt64? = from
@@ -50,20 +50,22 @@ struct ReadCommand: AsyncParsableCommand {
                 next = members["next"].flatMap { UInt64($0) }
             }
         } else {
-            let engine = try store.openStore(holder: "evtool read", mustExist: true)
-            defer { Task { await engine.close() } }
-            var writer = JSONWriter(capacity: 1024)
-            while let seq = next, remaining > 0 {
-                let page = try engine.readStream(StreamName(object: key, branch: branch.name), from: seq, limit: min(remaining, 1000)) { event in
-                    writer.bytes.removeAll(keepingCapacity: true)
-                    EventJSON.write(event, into: &writer)
-                    writer.bytes.withUnsafeBytes { printer.print(event: $0) }
+            // Closed before the command returns, whatever happens: the next command may open it.
+            try await store.withStore(holder: "evtool read") { engine in
+                var writer = JSONWriter(capacity: 1024)
+                while let seq = next, remaining > 0 {
+                    let page = try engine.readStream(StreamName(object: key, branch: branch.name), from: seq, limit: min(remaining, 1000)) { event in
+                        writer.bytes.removeAll(keepingCapacity: true)
+                        EventJSON.write(event, into: &writer)
+                        writer.bytes.withUnsafeBytes { printer.print(event: $0) }
+                    }
+                    guard let page else {
+                        throw CommandFailure(branch.name == .main ? "\(key) has no events" : "\(key) has no branch \(branch.name)")
+                    }
+                    remaining -= page.count
+                    next = page.next
                 }
-                guard let page else { throw CommandFailure("\(key) has no events") }
-                remaining -= page.count
-                next = page.next
             }
-            await engine.close()
         }
         printer.flush()
     }

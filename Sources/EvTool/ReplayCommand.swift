@@ -41,6 +41,8 @@ struct ReplayCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The data folder.", valueName: "dir"))
     var data = "./data"
 
+    @OptionGroup var tenant: TenantOptions
+
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
@@ -60,15 +62,25 @@ struct ReplayCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let key = try parseObject(object)
+        let key = try parseObject(object, tenant: tenant.chosen)
         let engine = try StoreOptions.open(data: data, holder: "evtool replay")
-        defer { Task { await engine.close() } }
+        // Closed before the command returns, whatever happens: the next command may open it.
+        do { try await replay(key, engine: engine) } catch {
+            await engine.close()
+            throw error
+        }
+        await engine.close()
+    }
+
+    private func replay(_ key: ObjectKey, engine: EventStore) async throws {
         guard let definition = engine.objectTypes[key.type.name], let projection = view.map({ name in definition.views.first { $0.name == name } }) ?? definition.views.first
         else {
-            await engine.close()
             throw CommandFailure("\(key.type) has no view \(view ?? ""); views: \(engine.objectTypes[key.type.name]?.views.map(\.name).joined(separator: ", ") ?? "none")")
         }
         let stream = StreamName(object: key, branch: branch.name)
+        if branch.name != .main, try !engine.branches(of: key).contains(where: { $0.name == branch.name }) {
+            throw CommandFailure("\(key) has no branch \(branch.name); evtool branches \(key) lists them")
+        }
         let point: HistoryPoint = to.map { .seq($0) } ?? asOf.flatMap(Self.milliseconds).map { .time($0) } ?? .head
         var printer = EventPrinter(format: output.format)
         do {
@@ -103,6 +115,5 @@ struct ReplayCommand: AsyncParsableCommand {
             throw CommandFailure("the view's state cannot be made JSON: \(error)")
         }
         printer.flush()
-        await engine.close()
     }
 }

@@ -28,7 +28,7 @@ struct SnapshotCommand: AsyncParsableCommand {
     func validate() throws { _ = try parseObject(object) }
 
     func run() async throws {
-        let key = try parseObject(object)
+        let key = try parseObject(object, tenant: store.chosenTenant)
         var printer = EventPrinter(format: output.format)
         if let remote = try store.remote {
             printer.print(document: try await remote.send(.POST, RemoteStore.path(key) + "/snapshots" + branch.query("?"), body: Array("{}".utf8)).body)

@@ -89,7 +89,7 @@ struct ViewCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let key = try parseObject(object)
+        let key = try parseObject(object, tenant: store.chosenTenant)
         let parameters = try readParameters()
         var printer = EventPrinter(format: output.format)
         if let remote = try store.remote {

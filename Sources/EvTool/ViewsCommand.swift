@@ -66,6 +66,9 @@ struct ViewsCommand: AsyncParsableCommand {
 
     func validate() throws {
         _ = try readParameters()
+        if !store.chosenTenant.isDefault {
+            throw ValidationError("--tenant \(store.chosenTenant): cross-object views fold the default tenant's events only, for now")
+        }
     }
 
     /// The read's parameters, named as the HTTP route names them.

@@ -108,6 +108,29 @@ struct EvToolTests {
         await store.close()
     }
 
+    @Test("--tenant: with a data folder, each command reaches that tenant's objects only")
+    func tenants() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let data = directory.appending("data")
+        try await run(["append", "inventory/sku-1", "--type", "Restocked", "--payload", #"{"qty": 3}"#, "--data", data, "--tenant", "acme"])
+        try await run(["append", "inventory/sku-1", "--type", "Restocked", "--payload", #"{"qty": 5}"#, "--data", data])
+        try await run(["fork", "inventory/sku-1", "what-if", "--at", "1", "--data", data, "--tenant", "acme"])
+        let store = try EventStore(configuration: StoreConfiguration(directory: data), logger: quietLogger)
+        let acme = try store.allEvents(of: "inventory/sku-1", tenant: try Tenant("acme"))
+        let own = try store.allEvents(of: "inventory/sku-1")
+        let branches = try store.branches(of: try ObjectKey(parsing: "inventory/sku-1")).map(\.name.name)
+        let acmeBranches = try store.branches(of: try ObjectKey(parsing: "inventory/sku-1", tenant: try Tenant("acme"))).map(\.name.name).sorted()
+        await store.close()
+        #expect(acme.map(\.data) == [#"{"qty":3}"#] && own.map(\.data) == [#"{"qty":5}"#])
+        #expect(branches == ["main"] && acmeBranches == ["main", "what-if"])
+        await #expect(throws: CommandFailure.self) { try await run(["read", "inventory/sku-1", "--branch", "what-if", "--data", data]) }
+        try await run(["read", "inventory/sku-1", "--branch", "what-if", "--data", data, "--tenant", "acme"])
+        try await run(["replay", "inventory/sku-1", "--branch", "what-if", "--data", data, "--tenant", "acme"])
+        await #expect(throws: CommandFailure.self) { try await run(["replay", "inventory/sku-1", "--branch", "what-if", "--data", data]) }
+        try await run(["ls", "inventory", "--data", data, "--tenant", "acme"])
+    }
+
     @Test("sizes are bytes or whole KiB, MiB, GiB")
     func sizes() {
         #expect(ByteSize.parse("512MiB") == 512 << 20 && ByteSize.parse("2GiB") == 2 << 30 && ByteSize.parse("0") == 0 && ByteSize.parse("1000") == 1000)
@@ -143,6 +166,9 @@ struct EvToolTests {
         ["ls", "inventory", "--after", "a b"],
         ["tail", "--url", "http://x", "--object", "inventory"],
         ["tail", "--url", "http://x", "--object-prefix", "sku-"],
+        ["read", "inventory/sku-1", "--tenant", "Acme"],
+        ["read", "inventory/sku-1", "--tenant", "acme", "--url", "http://x"],
+        ["views", "fleet", "--tenant", "acme"],
     ])
     func usageErrors(arguments: [String]) {
         #expect(throws: (any Error).self) { _ = try EvTool.parseAsRoot(arguments) }
