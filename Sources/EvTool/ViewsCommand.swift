@@ -66,9 +66,6 @@ struct ViewsCommand: AsyncParsableCommand {
 
     func validate() throws {
         _ = try readParameters()
-        if !store.chosenTenant.isDefault {
-            throw ValidationError("--tenant \(store.chosenTenant): cross-object views fold the default tenant's events only, for now")
-        }
     }
 
     /// The read's parameters, named as the HTTP route names them.
@@ -106,7 +103,7 @@ struct ViewsCommand: AsyncParsableCommand {
                 do throws(ViewQueryError) { query = try LogViewQuery(parameters: parameters, view: view) } catch {
                     throw CommandFailure("--\(error.field) \(error.reason)")
                 }
-                guard let answer = try engine.readLogView(name, query) else { throw CommandFailure("there is no cross-object view \(name)") }
+                guard let answer = try engine.readLogView(name, query, tenant: store.chosenTenant) else { throw CommandFailure("there is no cross-object view \(name)") }
                 return answer.json(view: view, head: engine.commits.committedPosition)
             }
         }

@@ -65,15 +65,14 @@ struct ObjectRoutes<Context: TenantRequestContext> {
 
     /// The cross-object views: `{"views": [{"view", "version", "position", "lag"}]}`.
     private func logViews(_ context: Context) throws -> Response {
-        var positions: [LogViewPosition] = []
-        // Cross-object views fold the default tenant's events only (per tenant: to come).
-        if context.tenant.isDefault {
-            do { positions = try store.logViewPositions() } catch { throw Problem(error) }
-        }
+        // The same for every tenant: a view folds every tenant's events, each into its own part.
+        let positions: [LogViewPosition]
+        do { positions = try store.logViewPositions() } catch { throw Problem(error) }
         return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: LogViewPosition.json(positions))))
     }
 
-    /// A cross-object view, as far as it has folded the log, or as of `?at=POSITION`:
+    /// The request's tenant's part of a cross-object view (folded from that tenant's events),
+    /// as far as it has folded the log, or as of `?at=POSITION`:
     /// - `{"view", "version", "position", "lag", "state"}`: its summary;
     /// - `?key=K`, `?prefix=P`, `?from=A&to=B` (keys from A, before B), with `?limit=` (100, at
     ///   most 1,000) and `?after=` (the `next` of the page before): `{"view", "version",
@@ -82,11 +81,9 @@ struct ObjectRoutes<Context: TenantRequestContext> {
     ///   its `sortKey`, and `"orderedBy"` (top-N reads: `?order=desc&limit=10`).
     private func logView(_ request: Request, _ context: Context) throws -> Response {
         let name = context.parameters.get("view") ?? ""
-        let views = context.tenant.isDefault ? store.logViews : []
-        guard let view = views.first(where: { $0.name == name }) else {
+        guard let view = store.logViews.first(where: { $0.name == name }) else {
             throw Problem(
-                .notFound, type: .viewNotFound,
-                detail: "there is no cross-object view \(name); there are \(views.isEmpty ? "none" : views.map(\.name).joined(separator: ", "))",
+                .notFound, type: .viewNotFound, detail: "there is no cross-object view \(name); there are \(store.logViews.map(\.name).joined(separator: ", "))",
                 extensions: [Problem.string("field", "view")])
         }
         var parameters: [String: String] = [:]
@@ -100,7 +97,7 @@ struct ObjectRoutes<Context: TenantRequestContext> {
         let query: LogViewQuery
         do { query = try LogViewQuery(parameters: parameters, view: view) } catch { throw Problem.invalidField(error.field, error.reason) }
         let answer: LogViewAnswer?
-        do { answer = try store.readLogView(name, query) } catch { throw Problem(error) }
+        do { answer = try store.readLogView(name, query, tenant: context.tenant) } catch { throw Problem(error) }
         guard let answer else { throw Problem(.notFound, type: .viewNotFound, detail: "there is no cross-object view \(name)", extensions: [Problem.string("field", "view")]) }
         let json = answer.json(view: view, head: store.commits.committedPosition)
         return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: json)))

@@ -30,12 +30,13 @@ extension EventStore {
     /// The cross-object view `name` (nil for an unknown view), its summary: as folded so far by
     /// ``catchUpLogViews(limit:writeIntervalMilliseconds:)`` in this process, else as stored; a
     /// view not folded yet, or folded by another version, reads as its initial state at position 0.
-    public func readLogView(_ name: String) throws(EventStoreError) -> LogViewRead? {
-        guard case .state(let read)? = try readLogView(name, LogViewQuery(.state)) else { return nil }
+    public func readLogView(_ name: String, tenant: Tenant = .default) throws(EventStoreError) -> LogViewRead? {
+        guard case .state(let read)? = try readLogView(name, LogViewQuery(.state), tenant: tenant) else { return nil }
         return read
     }
 
-    /// What `query` asks of the cross-object view `name` (nil for an unknown view).
+    /// What `query` asks of `tenant`'s part of the cross-object view `name` (nil for an unknown
+    /// view): folded from that tenant's events only.
     ///
     /// Without `at`, as far as the view has folded: its rows changed since its last write are
     /// read from memory, the others from storage as of that write. With `at`, as of that log
@@ -43,16 +44,17 @@ extension EventStore {
     /// stored then, over the events after it (a fold of up to a write's worth of events).
     /// - Throws: ``EventStoreError/positionPastHead(field:position:head:)`` for an `at` past the
     ///   log's head; ``EventStoreError/corruptRecord(position:reason:)`` for a damaged record.
-    public func readLogView(_ name: String, _ query: LogViewQuery) throws(EventStoreError) -> LogViewAnswer? {
+    public func readLogView(_ name: String, _ query: LogViewQuery, tenant: Tenant = .default) throws(EventStoreError) -> LogViewAnswer? {
         guard let view = logViews.first(where: { $0.name == name }) else { return nil }
         if let at = query.at {
             let head = commits.committedPosition
             guard at <= head else { throw .positionPastHead(field: "at", position: at, head: head) }
-            return try readLogView(view, query.read, at: at)
+            return try readLogView(view.part(tenant), query.read, at: at)
         }
         if case .ordered(let descending, let after, let limit) = query.read {
-            return try orderedRows(view, descending: descending, after: after, limit: limit)
+            return try orderedRows(view, tenant: tenant, descending: descending, after: after, limit: limit)
         }
+        let partName = AnyLogProjection.partName(name, tenant)
         // What memory holds: the position folded, the one stored, and the changes between.
         let held: (position: Position, stored: Position, answer: LogViewAnswer?, changes: [(key: ByteKey, slot: RowSlot<[UInt8]>)])?
         do {
@@ -60,11 +62,13 @@ extension EventStore {
                 guard let entry else { return nil }
                 switch query.read {
                 case .state:
+                    // A part memory does not hold is as stored as of the entry's stored position.
+                    guard let summary = try entry.state.json(of: tenant) else { return (entry.position, entry.storedPosition, nil, []) }
                     var writer = JSONWriter()
-                    writer.value(try entry.state.json())
+                    writer.value(summary)
                     return (entry.position, entry.storedPosition, .state(LogViewRead(version: view.version, position: entry.position, state: writer.bytes)), [])
                 case .rows(let rows):
-                    return (entry.position, entry.storedPosition, nil, try entry.state.changes(matching: rows))
+                    return (entry.position, entry.storedPosition, nil, try entry.state.changes(matching: rows, tenant: tenant))
                 case .ordered:
                     preconditionFailure("read above")
                 }
@@ -82,16 +86,18 @@ extension EventStore {
                 stored = try storedPosition(of: view, in: transaction)
                 position = stored
             }
-            let rows = StoredRows(layout: layout, logView: name, version: view.version, bound: stored)
+            let rows = StoredRows(layout: layout, logView: partName, version: view.version, bound: stored)
             switch query.read {
             case .state:
                 var writer = JSONWriter()
-                if stored > 0, let state = try StoredView.read(stream: Self.logViewStream, name: name, layout: layout, transaction: transaction)?.state {
-                    writer.value(state)
+                if stored > 0, let read = try StoredView.read(stream: Self.logViewStream, name: partName, layout: layout, transaction: transaction),
+                    read.version == view.version, read.seq <= stored
+                {
+                    writer.value(read.state)
                 } else {
                     writer.value(try view.state(from: nil, rows: logViewRows(view, bound: 0, context: RowReadContext())).json())
                 }
-                return .state(LogViewRead(version: view.version, position: stored, state: writer.bytes))
+                return .state(LogViewRead(version: view.version, position: held?.position ?? stored, state: writer.bytes))
             case .rows(let query):
                 let page = try RowPaging.rows(query, changes: held?.changes ?? [], stored: rows, encode: { $0 }, in: transaction)
                 return .rows(LogViewRows(version: view.version, position: position, rows: page.rows.map { LogViewRows.Row(key: $0.key, json: $0.json, sortKey: nil) }, next: page.next))
@@ -105,7 +111,10 @@ extension EventStore {
     /// changed in memory merged with the stored order (whose entries of rows held in memory are
     /// passed over: memory holds them as they are now). Costs the rows held in memory (their
     /// sort keys, not their JSON) and the page's rows in storage.
-    private func orderedRows(_ view: AnyLogProjection, descending: Bool, after: LogViewOrderCursor?, limit: Int) throws(EventStoreError) -> LogViewAnswer {
+    private func orderedRows(
+        _ view: AnyLogProjection, tenant: Tenant, descending: Bool, after: LogViewOrderCursor?, limit: Int
+    ) throws(EventStoreError) -> LogViewAnswer {
+        let partName = AnyLogProjection.partName(view.name, tenant)
         func precedes(_ a: (Int64, String), _ b: (Int64, String)) -> Bool {
             if a.0 != b.0 { return descending ? a.0 > b.0 : a.0 < b.0 }
             return descending ? ByteKey(b.1).precedes(ByteKey(a.1)) : ByteKey(a.1).precedes(ByteKey(b.1))
@@ -119,12 +128,13 @@ extension EventStore {
                     return try logViewCache.with(view.name) { entry throws -> LogViewAnswer? in
                         if let entry, entry.storedPosition > header { return nil }
                         let stored = entry?.storedPosition ?? header
-                        let memory = try entry?.state.orderedChanges(descending: descending, after: after.map { ($0.sortKey, $0.key) }, limit: limit + 1) ?? []
-                        let rows = StoredRows(layout: layout, logView: view.name, version: view.version, bound: stored)
+                        let memory =
+                            try entry?.state.orderedChanges(descending: descending, after: after.map { ($0.sortKey, $0.key) }, limit: limit + 1, tenant: tenant) ?? []
+                        let rows = StoredRows(layout: layout, logView: partName, version: view.version, bound: stored)
                         var fromStorage: [LogViewRows.Row] = []
-                        try LogViewOrderIndex(layout: layout, view: view.name, version: view.version).walk(descending: descending, after: after, in: transaction) {
+                        try LogViewOrderIndex(layout: layout, view: partName, version: view.version).walk(descending: descending, after: after, in: transaction) {
                             key, sortKey in
-                            guard entry?.state.holds(key) != true else { return true }
+                            guard entry?.state.holds(key, tenant: tenant) != true else { return true }
                             // A place the row has left, or not reached as of `stored` (a write's
                             // in pieces): passed over.
                             guard let json = try rows.version(of: key, in: transaction)?.json, try view.sortKey(ofRow: json) == sortKey else { return true }

@@ -33,14 +33,20 @@ public struct LogViewVerifySummary: Sendable, Equatable {
 
 extension EventStore {
     /// Folds every cross-object view again from the log's first event, in memory, through its
-    /// stored position, and compares: each snapshot of its summary on the way, the stored
+    /// stored position (each tenant's part from its tenant's events), and compares: each snapshot of its summary on the way, the stored
     /// summary, every stored row as of that position, and the order of its rows. A difference
     /// means a non-deterministic reducer or damaged storage. `progress` gets (views done,
     /// views). All of a view's rows are held in memory while it is checked.
     public func verifyLogViews(progress: (Int, Int) -> Void = { _, _ in }) throws(EventStoreError) -> LogViewVerifySummary {
         var summary = LogViewVerifySummary()
         for (index, view) in logViews.enumerated() {
-            try read { transaction in try verify(view, into: &summary, in: transaction) }
+            // Each tenant's part apart, folded from its tenant's events: the default's, then the others stored.
+            try read { transaction in
+                try verify(view.part(.default), into: &summary, in: transaction)
+                for (tenant, _) in try Self.storedParts(of: view, layout: layout, in: transaction) {
+                    try verify(view.part(tenant), into: &summary, in: transaction)
+                }
+            }
             progress(index + 1, logViews.count)
         }
         return summary

@@ -9,6 +9,8 @@ private struct PendingLogViewWrite: Sendable {
     let from: Position
     let through: Position
     let state: JSONValue
+    /// The summaries of other tenants' parts changed since the last write.
+    let parts: [(tenant: Tenant, summary: JSONValue)]
     let rows: FrozenLogRows
 }
 
@@ -109,9 +111,11 @@ extension EventStore {
                             guard entry.position > entry.storedPosition, entry.writing == nil, due else { return }
                             do {
                                 let state = try entry.state.json()
+                                // Before the freeze, which starts the next set of changed parts.
+                                let parts = try entry.state.changedPartSummaries()
                                 let write = PendingLogViewWrite(
                                     id: logViewCache.nextWriteID(), view: view, from: entry.storedPosition, through: entry.position, state: state,
-                                    rows: entry.state.freeze())
+                                    parts: parts, rows: entry.state.freeze())
                                 // Marked in the same locked stretch as the freeze: one write in flight.
                                 entry.writing = (write.id, write.through, nil)
                                 writes.append(write)
@@ -166,8 +170,15 @@ extension EventStore {
             // Off the writer: the rows encoded and, for an ordered view, each one's place in the
             // order as stored (read as of the write's start), so the writer moves it without a lookup.
             let rows: [LogRowChange] = try read { transaction in
-                let stored = StoredRows(layout: layout, logView: view.name, version: view.version, bound: pending.from)
-                let lookup: ((String) throws -> [UInt8]?)? = view.orderedBy == nil || pending.from == 0 ? nil : { try stored.version(of: $0, in: transaction)?.json }
+                var stored: [Tenant: StoredRows] = [:]
+                func rows(of tenant: Tenant) -> StoredRows {
+                    if let rows = stored[tenant] { return rows }
+                    let rows = StoredRows(layout: layout, logView: AnyLogProjection.partName(view.name, tenant), version: view.version, bound: pending.from)
+                    stored[tenant] = rows
+                    return rows
+                }
+                let lookup: ((Tenant, String) throws -> [UInt8]?)? =
+                    view.orderedBy == nil || pending.from == 0 ? nil : { tenant, key in try rows(of: tenant).version(of: key, in: transaction)?.json }
                 do {
                     return try pending.rows.encoded(stored: lookup)
                 } catch let error as EventStoreError {
@@ -178,7 +189,8 @@ extension EventStore {
             }
             // The smallest pieces while appends commit beside them (each holds them a few ms at
             // most); larger and larger ones while none do (a rebuild on an idle store).
-            var pieces = LogViewWrite.Pieces(view: view, id: pending.id, from: pending.from, through: pending.through, state: pending.state, rows: rows)
+            var pieces = LogViewWrite.Pieces(
+                view: view, id: pending.id, from: pending.from, through: pending.through, state: pending.state, parts: pending.parts, rows: rows)
             var size = LogViewWrite.Pieces.sizeMin
             while let piece = pieces.next(atMost: size) {
                 let head = commits.committedPosition
@@ -230,7 +242,7 @@ extension EventStore {
 
     /// The rows of `view` in storage as of `bound`, read through `context`'s transaction.
     func logViewRows(_ view: AnyLogProjection, bound: Position, context: RowReadContext) -> LogViewRowSource {
-        LogViewRowSource(rows: StoredRows(layout: layout, logView: view.name, version: view.version, bound: bound), context: context)
+        LogViewRowSource(layout: layout, name: view.name, version: view.version, bound: bound, context: context)
     }
 
     /// The events of the log after `position` that `view` reads (up to `limit` positions, about
@@ -299,15 +311,14 @@ extension EventStore {
         return (events, eventViews, through)
     }
 
-    /// A stream's object and branch; nil for a name that does not parse, and for the objects of
-    /// any tenant but the default: cross-object views are the default tenant's (folding them
-    /// per tenant is to come), so no other tenant's events reach them. A branch deleted since
+    /// A stream's object (with its tenant: each tenant's events fold into its own part of a
+    /// view) and branch; nil for a name that does not parse. A branch deleted since
     /// (`NAME~deleted`) reads as the branch it was: its events were committed there, and a
     /// view folds the same whether it reached them before the deletion or after.
     private static func parse(_ name: StoredStreamName) -> (object: ObjectKey, branch: BranchName)? {
         var branchName = String(decoding: name.branch, as: UTF8.self)
         if branchName.hasSuffix(StreamRecord.deletedSuffix) { branchName.removeLast(StreamRecord.deletedSuffix.count) }
-        guard let object = name.objectKey, object.tenant.isDefault, let branch = try? BranchName(branchName)
+        guard let object = name.objectKey, let branch = try? BranchName(branchName)
         else { return nil }
         return (object, branch)
     }
@@ -348,6 +359,31 @@ extension EventStore {
     }
 }
 
+extension EventStore {
+    /// The other tenants' parts of `view` stored at its version, with their summaries, in key
+    /// order.
+    static func storedParts(of view: AnyLogProjection, layout: StoreLayout, in transaction: some ReadableTransaction) throws
+        -> [(tenant: Tenant, summary: JSONValue)]
+    {
+        let prefix = StoredView.withKey(stream: logViewStream, name: view.name + "|") { Array($0) }
+        var names: [String] = []
+        try transaction.withCursor(layout.views) { cursor in
+            var entry = try prefix.withUnsafeBytes { try cursor.seek(atLeast: $0) }
+            while let current = entry, current.key.starts(with: prefix) {
+                names.append(String(decoding: current.key[prefix.count...], as: UTF8.self))
+                entry = try cursor.next()
+            }
+        }
+        return try names.compactMap { name in
+            guard let tenant = try? Tenant(name),
+                let stored = try StoredView.read(stream: logViewStream, name: AnyLogProjection.partName(view.name, tenant), layout: layout, transaction: transaction),
+                stored.version == view.version
+            else { return nil }
+            return (tenant, stored.state)
+        }
+    }
+}
+
 extension BatchApplier {
     /// The key of the mark saying which write is storing `view`'s pieces (in `rows`, beside its
     /// order): a write's pieces are stored only while the mark is theirs.
@@ -369,7 +405,15 @@ extension BatchApplier {
         for prefix in prefixes { try deleteAll(in: layout.rows, prefix: prefix) }
         let snapshots = SnapshotKeys.withKey(stream: EventStore.logViewStream, name: view.name, seq: 0) { Array($0.dropLast(8)) }
         try deleteAll(in: layout.snapshots, prefix: snapshots)
+        // Every tenant's part, of any version: summaries, rows, order and snapshots (`view|`).
+        let parts = StoredView.withKey(stream: EventStore.logViewStream, name: view.name + "|") { Array($0) }
+        for database in [layout.views, layout.rows, layout.snapshots] { try deleteAll(in: database, prefix: parts) }
         return .success(())
+    }
+
+    /// The other tenants' parts of `view` stored at its version, with their summaries.
+    func storedParts(of view: AnyLogProjection) throws -> [(tenant: Tenant, summary: JSONValue)] {
+        try EventStore.storedParts(of: view, layout: layout, in: transaction)
     }
 
     /// Deletes every entry of `database` whose key starts with `prefix`.
@@ -393,13 +437,21 @@ extension BatchApplier {
         let view = write.view
         let stored = try StoredView.header(stream: EventStore.logViewStream, name: view.name, layout: layout, transaction: transaction)
         let current = stored.flatMap { $0.version == view.version ? $0.seq : nil } ?? 0
-        let order = view.orderedBy == nil ? nil : LogViewOrderIndex(layout: layout, view: view.name, version: view.version)
+        // Each tenant's part has its rows and order apart (the default tenant's are the view's own).
+        var orders: [Tenant: LogViewOrderIndex] = [:]
+        func order(_ tenant: Tenant) -> LogViewOrderIndex? {
+            guard view.orderedBy != nil else { return nil }
+            if let order = orders[tenant] { return order }
+            let order = LogViewOrderIndex(layout: layout, view: AnyLogProjection.partName(view.name, tenant), version: view.version)
+            orders[tenant] = order
+            return order
+        }
         let mark = Self.writeMark(of: view)
         let marked = try mark.withUnsafeBytes { try transaction.get(layout.rows, key: $0) }.map { StoreKeys.integer($0) }
         if case .leftPlaces(let rows) = write.part {
             // Rebuilt since (checkpoint or mark gone): the places went with it.
             guard current == write.through, marked == write.id else { return .success(()) }
-            for change in rows { if let previous = change.previousSortKey { try order?.remove(change.key, at: previous, in: transaction) } }
+            for change in rows { if let previous = change.previousSortKey { try order(change.tenant)?.remove(change.key, at: previous, in: transaction) } }
             return .success(())
         }
         guard current == write.from else {
@@ -415,26 +467,45 @@ extension BatchApplier {
         case .clear:
             break
         case .rows(let rows):
-            let prefix = RowKeys.prefix(stream: EventStore.logViewStream, view: view.name, version: view.version)
+            var prefixes: [Tenant: [UInt8]] = [:]
             var escaped: [UInt8] = []
             for change in rows {
+                let prefix =
+                    prefixes[change.tenant]
+                    ?? RowKeys.prefix(stream: EventStore.logViewStream, view: AnyLogProjection.partName(view.name, change.tenant), version: view.version)
+                prefixes[change.tenant] = prefix
                 escaped.removeAll(keepingCapacity: true)
                 let isLong = RowKeys.appendEscaped(change.key, to: &escaped)
                 let key = escaped.withUnsafeBytes { RowKeys.recordKey(prefix: prefix, escaped: $0, seq: write.through) }
                 let value = RowRecord.encode(json: change.json, key: change.key, longKey: isLong)
                 try key.withUnsafeBytes { key in try value.withUnsafeBytes { try transaction.put(layout.rows, key: key, value: $0) } }
-                if let sortKey = change.sortKey, sortKey != change.previousSortKey { try order?.place(change.key, at: sortKey, in: transaction) }
+                if let sortKey = change.sortKey, sortKey != change.previousSortKey { try order(change.tenant)?.place(change.key, at: sortKey, in: transaction) }
             }
-        case .checkpoint(let state):
-            try StoredView.write(
-                stream: EventStore.logViewStream, name: view.name, version: view.version, seq: write.through, state: state,
-                layout: layout, transaction: transaction)
-            if write.from == 0 || write.through / Self.logViewSnapshotInterval != write.from / Self.logViewSnapshotInterval {
-                var summary = JSONWriter()
-                summary.value(state)
-                try SnapshotWriter().write(
-                    stream: EventStore.logViewStream, name: view.name, version: view.version, seq: write.through, summary: summary.bytes, layout: layout,
-                    transaction: transaction)
+        case .checkpoint(let state, let parts):
+            // The other tenants' parts changed by the write, then the view's own (whose position
+            // makes all of it visible), each with a snapshot when one is due.
+            let snapshotDue = write.from == 0 || write.through / Self.logViewSnapshotInterval != write.from / Self.logViewSnapshotInterval
+            var snapshotted = parts
+            if snapshotDue {
+                // The parts this write left as they were get their snapshot too: a read as of a
+                // position folds from a part's snapshot, which must not lag far behind.
+                let changed = Set(parts.map(\.tenant))
+                for (tenant, stored) in try storedParts(of: view) where !changed.contains(tenant) { snapshotted.append((tenant, stored)) }
+            }
+            for (tenant, summary) in snapshotted + [(Tenant.default, state)] {
+                let name = AnyLogProjection.partName(view.name, tenant)
+                if tenant.isDefault || parts.contains(where: { $0.tenant == tenant }) {
+                    try StoredView.write(
+                        stream: EventStore.logViewStream, name: name, version: view.version, seq: write.through, state: summary, layout: layout,
+                        transaction: transaction)
+                }
+                if snapshotDue {
+                    var bytes = JSONWriter()
+                    bytes.value(summary)
+                    try SnapshotWriter().write(
+                        stream: EventStore.logViewStream, name: name, version: view.version, seq: write.through, summary: bytes.bytes, layout: layout,
+                        transaction: transaction)
+                }
             }
         case .leftPlaces:
             break

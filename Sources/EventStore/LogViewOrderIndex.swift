@@ -82,10 +82,39 @@ struct LogViewOrderIndex {
 }
 
 /// A cross-object view's rows in storage as of a position, for the rows kept in memory to read
-/// below their changes.
+/// below their changes; and the parts of other tenants, stored apart
+/// (``AnyLogProjection/partName(_:_:)``), as of the same position.
 struct LogViewRowSource: LogRowSource {
-    let rows: StoredRows
+    let layout: StoreLayout
+    /// The name the rows are stored under (the view's, or a part's).
+    let name: String
+    let version: Int
+    let bound: Position
     let context: RowReadContext
 
+    var rows: StoredRows { StoredRows(layout: layout, logView: name, version: version, bound: bound) }
+
     func storage<Row: Codable & Sendable>(of type: Row.Type) -> any RowStorage<Row> { StoredRowStorage<Row>(rows, context: context) }
+
+    func part(_ tenant: Tenant) -> any LogRowSource {
+        LogViewRowSource(layout: layout, name: AnyLogProjection.partName(name, tenant), version: version, bound: bound, context: context)
+    }
+
+    func summary(of tenant: Tenant) -> JSONValue? {
+        guard let transaction = context.transaction else {
+            if context.failure == nil { context.failure = EventStoreError.closed }
+            return nil
+        }
+        do {
+            guard
+                let stored = try StoredView.read(
+                    stream: EventStore.logViewStream, name: AnyLogProjection.partName(name, tenant), layout: layout, transaction: transaction),
+                stored.version == version, stored.seq <= bound
+            else { return nil }
+            return stored.state
+        } catch {
+            if context.failure == nil { context.failure = error }
+            return nil
+        }
+    }
 }

@@ -15,8 +15,9 @@ struct LogViewWrite {
         /// before it, the rows are what the log folds to at `through` (true whatever follows)
         /// and the places are passed over by reads, which check each against its row.
         case rows(ArraySlice<LogRowChange>)
-        /// The summary and the position (and every so often a snapshot): the write's commit.
-        case checkpoint(JSONValue)
+        /// The summary and the position, with the summaries of the other tenants' parts the
+        /// write changed (and every so often a snapshot of each): the write's commit.
+        case checkpoint(JSONValue, parts: [(tenant: Tenant, summary: JSONValue)])
         /// The places in the order that rows changed by the write have left, removed once the
         /// checkpoint is stored (reads pass over them until then).
         case leftPlaces(ArraySlice<LogRowChange>)
@@ -51,14 +52,19 @@ struct LogViewWrite {
         private let from: Position
         private let through: Position
         private let state: JSONValue
+        private let parts: [(tenant: Tenant, summary: JSONValue)]
         private let rows: [LogRowChange]
         private let left: [LogRowChange]
         private var next: (part: Int, index: Int)
         private var isStarted = false
 
-        /// The pieces of the write of `rows` (and `state`) from `from` through `through`.
-        init(view: AnyLogProjection, id: UInt64, from: Position, through: Position, state: JSONValue, rows: [LogRowChange]) {
-            (self.view, self.id, self.from, self.through, self.state, self.rows) = (view, id, from, through, state, rows)
+        /// The pieces of the write of `rows` (and `state`, and the other tenants' `parts`) from
+        /// `from` through `through`.
+        init(
+            view: AnyLogProjection, id: UInt64, from: Position, through: Position, state: JSONValue, parts: [(tenant: Tenant, summary: JSONValue)] = [],
+            rows: [LogRowChange]
+        ) {
+            (self.view, self.id, self.from, self.through, self.state, self.parts, self.rows) = (view, id, from, through, state, parts, rows)
             left = view.orderedBy == nil ? [] : rows.filter { $0.previousSortKey != nil && $0.previousSortKey != $0.sortKey }
             next = (from == 0 ? 0 : 1, 0)
         }
@@ -80,7 +86,7 @@ struct LogViewWrite {
                     next = (2, 0)
                     continue
                 case 2:
-                    part = .checkpoint(state)
+                    part = .checkpoint(state, parts: parts)
                     next = (3, 0)
                 case 3 where next.index < left.count:
                     let end = min(next.index + size, left.count)

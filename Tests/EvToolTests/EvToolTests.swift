@@ -168,7 +168,7 @@ struct EvToolTests {
         ["tail", "--url", "http://x", "--object-prefix", "sku-"],
         ["read", "inventory/sku-1", "--tenant", "Acme"],
         ["read", "inventory/sku-1", "--tenant", "acme", "--url", "http://x"],
-        ["views", "fleet", "--tenant", "acme"],
+        ["views", "fleet", "--tenant", "acme", "--url", "http://x"],
     ])
     func usageErrors(arguments: [String]) {
         #expect(throws: (any Error).self) { _ = try EvTool.parseAsRoot(arguments) }

@@ -91,6 +91,19 @@ struct TenantIsolationTests {
         return object["type"] as? String
     }
 
+    /// The state (summary) and the first rows of the request's tenant's part of the
+    /// cross-object view `view`, as JSON text.
+    private static func viewState(_ view: String, token: String, client: any TestClientProtocol) async throws -> String {
+        var parts: [String] = []
+        for query in ["", "?prefix=&limit=10"] {
+            let response = try await client.execute(uri: "/v1/views/\(view)\(query)", method: .get, headers: [.authorization: "Bearer \(token)"])
+            let object = try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any] ?? [:]
+            let member = object["state"] ?? object["rows"] ?? NSNull()
+            parts.append(String(decoding: try JSONSerialization.data(withJSONObject: member, options: [.sortedKeys, .fragmentsAllowed]), as: UTF8.self))
+        }
+        return parts.joined(separator: " ")
+    }
+
     /// Gives the tenant `acme` an object with events (marked), a branch, a consumer and a snapshot.
     private static func seed(_ client: any TestClientProtocol, token: String) async throws -> [String] {
         let auth: HTTPFields = [.contentType: "application/json", .authorization: "Bearer \(token)", HTTPField.Name("Event-Metadata")!: #"{"note": "\#(mark)"}"#]
@@ -126,7 +139,17 @@ struct TenantIsolationTests {
         try await Self.withLiveServer(configuration) { port, client, store in
             // Two tenants hold the same names: the default one (whose storage names carry no tenant) and acme.
             seededIDs.ids = try await Self.seed(client, token: acme) + Self.seed(client, token: try await Self.token("default", configuration))
+            while try await store.catchUpLogViews() > 0 {}
             for route in routes { seededAnswers.answers[route] = try await Self.ask(route, token: globex, port: port, client: client) }
+            // Cross-object views: each tenant reads its own part; acme and the default tenant did
+            // the same, so their parts are equal, and the third tenant's is the initial one.
+            for view in ["fleet", "low-stock"] {
+                let states = try await [acme, try await Self.token("default", configuration), globex].asyncMap { token in
+                    try await Self.viewState(view, token: token, client: client)
+                }
+                #expect(states[0] == states[1] && states[0] != states[2], "\(view): \(states)")
+                seededAnswers.views[view] = states[2]
+            }
             // Acme's things are all still there, untouched.
             let acmeObject = StreamName(object: ObjectKey(type: try ObjectType("inventory"), id: try ObjectID("sku-1"), tenant: try Tenant("acme")))
             #expect(try store.version(of: acmeObject) == 3)
@@ -141,7 +164,9 @@ struct TenantIsolationTests {
         }
         try await Self.withLiveServer(configuration) { port, client, _ in
             for route in routes { pristineAnswers.answers[route] = try await Self.ask(route, token: globex, port: port, client: client) }
+            for view in ["fleet", "low-stock"] { pristineAnswers.views[view] = try await Self.viewState(view, token: globex, client: client) }
         }
+        #expect(seededAnswers.views == pristineAnswers.views && seededAnswers.views.count == 2, "the third tenant's parts are the initial ones")
         var checked = 0
         for route in routes {
             let seeded = try #require(seededAnswers.answers[route])
@@ -160,5 +185,15 @@ struct TenantIsolationTests {
 /// Answers gathered inside a server's closure.
 private final class AnswerBox: @unchecked Sendable {
     var answers: [String: TenantIsolationTests.Answer] = [:]
+    var views: [String: String] = [:]
     var ids: [String] = []
+}
+
+extension Array {
+    /// `transform` applied to each element in turn.
+    fileprivate func asyncMap<T>(_ transform: (Element) async throws -> T) async rethrows -> [T] {
+        var mapped: [T] = []
+        for element in self { mapped.append(try await transform(element)) }
+        return mapped
+    }
 }

@@ -48,18 +48,25 @@ private struct TallyView: LogProjection {
 struct KeyedLogViewTests {
     private static let types = ["alpha", "beta", "gamma"]
     private static let ids = ["a", "a-b", "ab", "b", "b9", "sku-1", "sku-10", "sku-2", "z"]
+    /// The tenants the walk appends for: each has its own part of every view.
+    private static let tenants = [Tenant.default, try! Tenant("acme"), try! Tenant("globex")]
 
-    /// The view folded from the log's first event through `position`, in memory.
-    private func recomputed(_ store: EventStore, through position: Position) throws -> (state: TallyView.State, rows: [String: TallyView.Row]) {
+    /// `tenant`'s part of the view folded from the log's first event through `position`, in memory.
+    private func recomputed(_ store: EventStore, through position: Position, tenant: Tenant = .default) throws -> (state: TallyView.State, rows: [String: TallyView.Row]) {
         let view = TallyView()
         var state = view.initialState
         let rows = MemoryRows<TallyView.Row>()
-        for event in try store.wholeLog() where event.position <= position && !event.object.hasPrefix("gamma/") {
+        let prefix = tenant.isDefault ? "" : "\(tenant.name)|"
+        for event in try store.wholeLog() where event.position <= position {
+            // wholeLog names another tenant's objects `tenant|type/id`.
+            guard event.object.contains("|") != tenant.isDefault, event.object.hasPrefix(prefix) else { continue }
+            let object = String(event.object.dropFirst(prefix.count))
+            guard !object.hasPrefix("gamma/") else { continue }
             let data = try Array(event.data.utf8).withUnsafeBytes { try JSONValue(parsing: $0) }
             // A deleted branch's events were committed on it: views fold them as the branch's.
             let branch = event.branch.hasSuffix("~deleted") ? String(event.branch.dropLast("~deleted".count)) : event.branch
             let logEvent = LogEvent(
-                object: try ObjectKey(parsing: event.object), branch: try BranchName(branch), position: event.position,
+                object: try ObjectKey(parsing: object, tenant: tenant), branch: try BranchName(branch), position: event.position,
                 event: RecordedEvent(seq: event.seq, id: event.id, type: event.type, data: data, timeMilliseconds: event.timeMilliseconds))
             view.apply(&state, Rows(rows, seq: event.position), logEvent)
         }
@@ -79,12 +86,12 @@ struct KeyedLogViewTests {
     }
 
     /// Every row `read` pages through with `limit` a page.
-    private func paged(_ store: EventStore, view: String = "tally", _ make: (String?) -> LogViewQuery) throws -> [LogViewRows.Row] {
+    private func paged(_ store: EventStore, view: String = "tally", tenant: Tenant = .default, _ make: (String?) -> LogViewQuery) throws -> [LogViewRows.Row] {
         var all: [LogViewRows.Row] = []
         var after: String?
         var pages = 0
         repeat {
-            guard case .rows(let page)? = try store.readLogView(view, make(after)) else { Issue.record("not rows"); return all }
+            guard case .rows(let page)? = try store.readLogView(view, make(after), tenant: tenant) else { Issue.record("not rows"); return all }
             all += page.rows
             after = page.next
             pages += 1
@@ -92,14 +99,14 @@ struct KeyedLogViewTests {
         return all
     }
 
-    private func check(_ store: EventStore, view: String = "tally", _ generator: inout SplitMix64) throws {
-        guard case .state(let read)? = try store.readLogView(view, LogViewQuery(.state)) else { Issue.record("no state"); return }
-        let expected = try recomputed(store, through: read.position)
+    private func check(_ store: EventStore, view: String = "tally", tenant: Tenant = .default, _ generator: inout SplitMix64) throws {
+        guard case .state(let read)? = try store.readLogView(view, LogViewQuery(.state), tenant: tenant) else { Issue.record("no state"); return }
+        let expected = try recomputed(store, through: read.position, tenant: tenant)
         #expect(try decode(read.state, as: TallyView.State.self) == expected.state, "summary at \(read.position)")
         let sortedKeys = expected.rows.keys.sorted { ByteKey($0).precedes(ByteKey($1)) }
         let limit = Int.random(in: 1...6, using: &generator)
         func rows(_ query: RowQuery.Match, at: Position? = nil) throws -> [String: TallyView.Row] {
-            let listed = try paged(store, view: view) { LogViewQuery(.rows(RowQuery(query, after: $0, limit: limit)), at: at) }
+            let listed = try paged(store, view: view, tenant: tenant) { LogViewQuery(.rows(RowQuery(query, after: $0, limit: limit)), at: at) }
             #expect(listed.map(\.key) == listed.map(\.key).sorted { ByteKey($0).precedes(ByteKey($1)) }, "key order")
             return Dictionary(uniqueKeysWithValues: try listed.map { ($0.key, try decode($0.json, as: TallyView.Row.self)) })
         }
@@ -115,7 +122,7 @@ struct KeyedLogViewTests {
             $0.value.sum != $1.value.sum ? $0.value.sum < $1.value.sum : ByteKey($0.key).precedes(ByteKey($1.key))
         }
         for descending in [false, true] {
-            let listed = try paged(store, view: view) { after in
+            let listed = try paged(store, view: view, tenant: tenant) { after in
                 LogViewQuery(.ordered(descending: descending, after: after.flatMap(LogViewOrderCursor.init), limit: limit))
             }
             let keys = ordered.map(\.key)
@@ -125,8 +132,8 @@ struct KeyedLogViewTests {
         // As of a past position: summary and rows.
         guard read.position > 0 else { return }
         let at = UInt64.random(in: 1...read.position, using: &generator)
-        let past = try recomputed(store, through: at)
-        guard case .state(let then)? = try store.readLogView(view, LogViewQuery(.state, at: at)) else { Issue.record("no state at \(at)"); return }
+        let past = try recomputed(store, through: at, tenant: tenant)
+        guard case .state(let then)? = try store.readLogView(view, LogViewQuery(.state, at: at), tenant: tenant) else { Issue.record("no state at \(at)"); return }
         #expect(then.position == at)
         #expect(try decode(then.state, as: TallyView.State.self) == past.state, "summary as of \(at)")
         #expect(try rows(.prefix(""), at: at) == past.rows, "rows as of \(at)")
@@ -140,20 +147,23 @@ struct KeyedLogViewTests {
         var test = try TestStore.open(logViews: [AnyLogProjection(TallyView()), AnyLogProjection(TallyView(name: "tally-b"))])
         var branches: [String: [String]] = [:]
         var done = (restarts: 0, writes: 0, forks: 0, resets: 0, deletes: 0)
-        for step in 1...300 {
-            let object = "\(Self.types.randomElement(using: &generator)!)/\(Self.ids.randomElement(using: &generator)!)"
+        for step in 1...450 {
+            let name = "\(Self.types.randomElement(using: &generator)!)/\(Self.ids.randomElement(using: &generator)!)"
+            let tenant = Self.tenants.randomElement(using: &generator)!
+            // The walk's books keep each tenant's objects apart.
+            let object = tenant.isDefault ? name : "\(tenant.name)|\(name)"
             switch Int.random(in: 0..<100, using: &generator) {
             case 0..<70:
                 let branch = (branches[object] ?? ["main"]).randomElement(using: &generator)!
                 let events = (0..<Int.random(in: 1...3, using: &generator)).map { _ in
                     Int.random(in: 0..<10, using: &generator) == 0 ? ("Cleared", "{}") : ("Noted", "{\"n\":\(Int.random(in: -50...50, using: &generator))}")
                 }
-                _ = try await test.store.append(try TestEvents.request(object, events, branch: try BranchName(branch)))
+                _ = try await test.store.append(try TestEvents.request(name, events, branch: try BranchName(branch), tenant: tenant))
                 if branches[object] == nil { branches[object] = ["main"] }
             case 70..<78 where branches[object] != nil:
-                let name = "f\(step)"
-                _ = try await test.store.createBranch(try BranchName(name), of: try ObjectKey(parsing: object), at: 0)
-                branches[object]?.append(name)
+                let branchName = "f\(step)"
+                _ = try await test.store.createBranch(try BranchName(branchName), of: try ObjectKey(parsing: name, tenant: tenant), at: 0)
+                branches[object]?.append(branchName)
                 done.forks += 1
             case 78..<92:
                 let interval: Int64 = Bool.random(using: &generator) ? 0 : 60_000
@@ -165,9 +175,13 @@ struct KeyedLogViewTests {
                 try await test.store.resetLogView("tally-b")
                 done.resets += 1
             case 97..<100:
-                guard let doomed = branches[object]?.filter({ $0 != "main" }).randomElement(using: &generator) else { continue }
-                try await test.store.deleteBranch(try BranchName(doomed), of: try ObjectKey(parsing: object))
-                branches[object]?.removeAll { $0 == doomed }
+                // Any object's branch (of any tenant): branches are few among three tenants' objects.
+                let forked = branches.keys.sorted().flatMap { key in branches[key]!.filter { $0 != "main" }.map { (key, $0) } }
+                guard let (key, doomed) = forked.randomElement(using: &generator) else { continue }
+                let parts = key.split(separator: "|", maxSplits: 1).map(String.init)
+                let owner = parts.count == 2 ? try Tenant(parts[0]) : Tenant.default
+                try await test.store.deleteBranch(try BranchName(doomed), of: try ObjectKey(parsing: parts.last!, tenant: owner))
+                branches[key]?.removeAll { $0 == doomed }
                 done.deletes += 1
             case 92..<95:
                 await test.close()
@@ -175,19 +189,22 @@ struct KeyedLogViewTests {
                 done.restarts += 1
             default: break
             }
-            if step % 50 == 0 {
-                try check(test.store, &generator)
-                try check(test.store, view: "tally-b", &generator)
+            if step % 75 == 0 {
+                for tenant in Self.tenants {
+                    try check(test.store, tenant: tenant, &generator)
+                    try check(test.store, view: "tally-b", tenant: tenant, &generator)
+                }
             }
         }
         while try await test.store.catchUpLogViews(limit: 64) > 0 {}
         #expect(try test.store.logViewLag() == ["tally": 0, "tally-b": 0])
-        try check(test.store, &generator)
+        for tenant in Self.tenants { try check(test.store, tenant: tenant, &generator) }
         await test.close()
         test = try test.reopened()
-        try check(test.store, &generator)
+        for tenant in Self.tenants { try check(test.store, tenant: tenant, &generator) }
         let verified = try test.store.verifyLogViews()
-        #expect(verified.findings == [] && verified.views == 2 && verified.rows > 10 && verified.events > 100, "\(verified)")
+        // Two views, each in three parts.
+        #expect(verified.findings == [] && verified.views == 6 && verified.rows > 10 && verified.events > 100, "\(verified)")
         #expect(done.restarts > 2 && done.writes > 5 && done.forks > 3 && done.resets > 0 && done.deletes > 0, "the walk did each thing: \(done)")
         await test.destroy()
     }

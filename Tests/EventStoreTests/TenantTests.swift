@@ -4,7 +4,7 @@ import Testing
 
 @testable import EventStore
 
-/// Counts the events it folds (a cross-object view; the default tenant's, for now).
+/// Counts the events it folds (a cross-object view: each tenant's part counts its own).
 private struct CountingView: LogProjection {
     let name = "counting"
     let version = 1
@@ -126,14 +126,30 @@ struct TenantTests {
         await test.destroy()
     }
 
-    @Test("cross-object views fold the default tenant's events only")
-    func logViewsSkipOtherTenants() async throws {
-        let test = try TestStore.open(logViews: [AnyLogProjection(CountingView())])
+    @Test("a cross-object view is one part per tenant, each folded from its tenant's events, stored apart, as of any position, verified, reset")
+    func logViewParts() async throws {
+        var test = try TestStore.open(logViews: [AnyLogProjection(CountingView())])
         _ = try await test.store.append(try TestEvents.request("alpha/x", [("Noted", "{}")]))
         _ = try await test.store.append(try TestEvents.request("alpha/x", [("Noted", "{}"), ("Noted", "{}")], tenant: Self.acme))
         while try await test.store.catchUpLogViews() > 0 {}
-        #expect(String(decoding: try #require(try test.store.readLogView("counting")).state, as: UTF8.self) == "1")
-        #expect(try test.store.verifyLogViews().findings == [])
+        func count(_ tenant: Tenant, at: Position? = nil) throws -> String {
+            guard case .state(let read)? = try test.store.readLogView("counting", LogViewQuery(.state, at: at), tenant: tenant) else { return "none" }
+            return String(decoding: read.state, as: UTF8.self)
+        }
+        #expect(try count(.default) == "1" && count(Self.acme) == "2" && count(Self.globex) == "0")
+        #expect(try count(Self.acme, at: 2) == "1" && count(.default, at: 2) == "1", "as of position 2: one event of each")
+        await test.close()
+        test = try test.reopened()
+        #expect(try count(.default) == "1" && count(Self.acme) == "2", "as stored")
+        _ = try await test.store.append(try TestEvents.request("alpha/y", [("Noted", "{}")], tenant: Self.acme))
+        while try await test.store.catchUpLogViews() > 0 {}
+        #expect(try count(Self.acme) == "3" && count(.default) == "1")
+        let verified = try test.store.verifyLogViews()
+        #expect(verified.findings == [] && verified.views == 2, "\(verified)")
+        try await test.store.resetLogView("counting")
+        #expect(try count(Self.acme) == "0", "a reset forgets every part")
+        while try await test.store.catchUpLogViews() > 0 {}
+        #expect(try count(Self.acme) == "3" && count(.default) == "1")
         await test.destroy()
     }
 }
