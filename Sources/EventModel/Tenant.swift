@@ -12,10 +12,12 @@ public struct Tenant: Hashable, Sendable, CustomStringConvertible {
     public static let separator = UInt8(ascii: "|")
     /// The tenant of a server without access control, and of every object made before tenants
     /// existed: its objects' storage names carry no tenant at all.
-    public static let `default` = Tenant(unchecked: "default")
+    public static let `default` = Tenant(unchecked: defaultName)
 
     /// The validated name.
     public let name: String
+    /// Whether this is ``default`` (kept, not compared each time: the fold asks it per event).
+    public let isDefault: Bool
 
     /// Validates `name`.
     /// - Throws: ``NameError`` (field `tenant`) for a name that is not 1 to 63 of `a-z`, `0-9`, `-`.
@@ -24,18 +26,21 @@ public struct Tenant: Hashable, Sendable, CustomStringConvertible {
             throw NameError(field: "tenant", reason: "must be 1 to \(Self.lengthMax) of a-z, 0-9 and -, got \(name.debugDescription)")
         }
         self.name = name
+        isDefault = name == Self.defaultName
     }
 
-    private init(unchecked name: String) { self.name = name }
+    private init(unchecked name: String) {
+        self.name = name
+        isDefault = name == Self.defaultName
+    }
+
+    private static let defaultName = "default"
 
     /// Whether `name` is a tenant name.
     public static func isValid(_ name: String) -> Bool {
         (1...lengthMax).contains(name.utf8.count)
             && name.utf8.allSatisfy { ($0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "z")) || ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9")) || $0 == UInt8(ascii: "-") }
     }
-
-    /// Whether this is ``default``.
-    public var isDefault: Bool { name == Self.default.name }
 
     /// What a storage name of this tenant starts with: nothing for ``default``, else the name
     /// and ``separator``.

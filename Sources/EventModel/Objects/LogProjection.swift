@@ -308,25 +308,23 @@ final class TypedLogViewState<P: LogProjection>: AnyTypedLogViewState {
     private func held(_ tenant: Tenant) -> Part? { tenant.isDefault || tenant == only ? main : parts[tenant] }
 
     func fold(_ events: [LogEvent], where include: (Int) -> Bool) {
+        let base = Rows(main.rows, seq: 0)
         var touched: Set<Tenant> = []
-        var last: (tenant: Tenant, part: Part)?
+        var last: (tenant: Tenant, part: Part, rows: Rows<P.Row>)?
         for index in events.indices where include(index) {
-            let event = events[index]
-            let tenant = event.object.tenant
-            let target: Part
-            if let only {
-                guard tenant == only else { continue }
-                target = main
-            } else if tenant.isDefault {
-                target = main
-            } else if let last, last.tenant == tenant {
-                target = last.part
-            } else {
-                target = part(tenant)
-                touched.insert(tenant)
-                last = (tenant, target)
+            // The events are read in place (a copy of each would retain its every member).
+            if only == nil ? events[index].object.tenant.isDefault : events[index].object.tenant == only {
+                projection.apply(&main.summary, base.written(by: events[index].position), events[index])
+                continue
             }
-            projection.apply(&target.summary, Rows(target.rows, seq: 0).written(by: event.position), event)
+            guard only == nil else { continue }
+            let tenant = events[index].object.tenant
+            if last?.tenant != tenant {
+                let part = part(tenant)
+                touched.insert(tenant)
+                last = (tenant, part, Rows(part.rows, seq: 0))
+            }
+            projection.apply(&last!.part.summary, last!.rows.written(by: events[index].position), events[index])
         }
         main.rows.commitBatch()
         for tenant in touched { parts[tenant]?.rows.commitBatch() }
