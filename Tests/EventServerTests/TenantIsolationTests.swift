@@ -6,6 +6,9 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import HummingbirdWSClient
+import HummingbirdWSTesting
+import HummingbirdWebSocket
 import NIOCore
 import Projections
 import Testing
@@ -91,6 +94,22 @@ struct TenantIsolationTests {
         return object["type"] as? String
     }
 
+    /// The first message of the object's WebSocket (its snapshot) for the token's tenant, its
+    /// times taken out.
+    private static func socketSnapshot(token: String, client: any TestClientProtocol) async throws -> String? {
+        var configuration = WebSocketClientConfiguration()
+        configuration.additionalHeaders[.authorization] = "Bearer \(token)"
+        let box = AnswerBox()
+        _ = try await client.ws("/v1/objects/inventory/sku-1/ws?views=stock", configuration: configuration) { inbound, outbound, _ in
+            for try await message in inbound.messages(maxSize: 1 << 20) {
+                if case .text(let text) = message { box.ids = [text] }
+                try await outbound.close(.normalClosure, reason: nil)
+                return
+            }
+        }
+        return box.ids.first
+    }
+
     /// The state (summary) and the first rows of the request's tenant's part of the
     /// cross-object view `view`, as JSON text.
     private static func viewState(_ view: String, token: String, client: any TestClientProtocol) async throws -> String {
@@ -140,6 +159,7 @@ struct TenantIsolationTests {
             // Two tenants hold the same names: the default one (whose storage names carry no tenant) and acme.
             seededIDs.ids = try await Self.seed(client, token: acme) + Self.seed(client, token: try await Self.token("default", configuration))
             while try await store.catchUpLogViews() > 0 {}
+            seededAnswers.socket = try await Self.socketSnapshot(token: globex, client: client)
             for route in routes { seededAnswers.answers[route] = try await Self.ask(route, token: globex, port: port, client: client) }
             // Cross-object views: each tenant reads its own part; acme and the default tenant did
             // the same, so their parts are equal, and the third tenant's is the initial one.
@@ -163,10 +183,14 @@ struct TenantIsolationTests {
             #expect(ownLog.body.contains(Self.mark))
         }
         try await Self.withLiveServer(configuration) { port, client, _ in
+            // As the seeded store was asked: the socket and the views before the routes (which write).
+            pristineAnswers.socket = try await Self.socketSnapshot(token: globex, client: client)
             for route in routes { pristineAnswers.answers[route] = try await Self.ask(route, token: globex, port: port, client: client) }
             for view in ["fleet", "low-stock"] { pristineAnswers.views[view] = try await Self.viewState(view, token: globex, client: client) }
         }
         #expect(seededAnswers.views == pristineAnswers.views && seededAnswers.views.count == 2, "the third tenant's parts are the initial ones")
+        #expect(seededAnswers.socket == pristineAnswers.socket && seededAnswers.socket?.contains("\"snapshot\"") == true, "\(seededAnswers.socket ?? "-") against \(pristineAnswers.socket ?? "-")")
+        for secret in [Self.mark, "4242"] + seededIDs.ids { #expect(seededAnswers.socket?.contains(secret) == false) }
         var checked = 0
         for route in routes {
             let seeded = try #require(seededAnswers.answers[route])
@@ -186,6 +210,7 @@ struct TenantIsolationTests {
 private final class AnswerBox: @unchecked Sendable {
     var answers: [String: TenantIsolationTests.Answer] = [:]
     var views: [String: String] = [:]
+    var socket: String?
     var ids: [String] = []
 }
 
