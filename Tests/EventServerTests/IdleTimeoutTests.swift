@@ -6,52 +6,55 @@ import Testing
 
 @Suite("Connections")
 struct IdleTimeoutTests {
-    @Test("a connection that sends nothing is closed after the idle timeout")
-    func idleConnectionClosed() async throws {
+    /// Runs `body` with the port of a live server whose idle timeout is `idleSeconds`; stops
+    /// the server and removes its store after.
+    private static func withLiveServer(idleSeconds: Int64, _ body: @Sendable (Int) async throws -> Void) async throws {
         let test = try TestStore.open()
-        defer { Task { await test.destroy() } }
         var configuration = ServerConfiguration()
         configuration.port = 0
-        configuration.idleTimeoutSeconds = 1
+        configuration.idleTimeoutSeconds = idleSeconds
         let port = AsyncStream<Int>.makeStream()
         let application = try EventServer.makeApplication(
             store: test.store, configuration: configuration, metrics: ServerMetrics(), streams: LogStreamHub(), logger: quietLogger
         ) { port.continuation.yield($0) }
         let server = Task { try await application.run() }
-        defer { server.cancel() }
         var ports = port.stream.makeAsyncIterator()
-        let listening = try #require(await ports.next())
+        do {
+            try await body(try #require(await ports.next()))
+        } catch {
+            server.cancel()
+            _ = await server.result
+            await test.destroy()
+            throw error
+        }
+        server.cancel()
+        _ = await server.result
+        await test.destroy()
+    }
 
-        let started = ContinuousClock.now
-        let closed = try await Task.detached { try Self.connectAndWaitForClose(port: listening) }.value
-        let waited = ContinuousClock.now - started
-        #expect(closed, "the server closed the silent connection")
-        #expect(waited >= .milliseconds(900), "not before the idle timeout")
+    @Test("a connection that sends nothing is closed after the idle timeout")
+    func idleConnectionClosed() async throws {
+        try await Self.withLiveServer(idleSeconds: 1) { listening in
+            let started = ContinuousClock.now
+            let answer = try await Task.detached { try Self.send([], port: listening) }.value
+            let waited = ContinuousClock.now - started
+            #expect(answer == "", "the server closed the silent connection")
+            #expect(waited >= .milliseconds(900), "not before the idle timeout")
+        }
     }
 
     @Test("a request head that does not parse ends its connection at once; a good request before it on the connection is answered")
     func malformedRequestClosed() async throws {
-        let test = try TestStore.open()
-        defer { Task { await test.destroy() } }
-        var configuration = ServerConfiguration()
-        configuration.port = 0
-        configuration.idleTimeoutSeconds = 60
-        let port = AsyncStream<Int>.makeStream()
-        let application = try EventServer.makeApplication(
-            store: test.store, configuration: configuration, metrics: ServerMetrics(), streams: LogStreamHub(), logger: quietLogger
-        ) { port.continuation.yield($0) }
-        let server = Task { try await application.run() }
-        defer { server.cancel() }
-        var ports = port.stream.makeAsyncIterator()
-        let listening = try #require(await ports.next())
-        for junk in ["\u{16}\u{3}\u{1} NOT HTTP\r\n\r\n", "GARBAGE\r\n\r\n", "GET / HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n"] {
-            let answer = try await Task.detached { try Self.send(Array(junk.utf8), port: listening) }.value
-            #expect(answer == "", "\(junk.debugDescription): closed, well before the idle timeout")
+        try await Self.withLiveServer(idleSeconds: 60) { listening in
+            for junk in ["\u{16}\u{3}\u{1} NOT HTTP\r\n\r\n", "GARBAGE\r\n\r\n", "GET / HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n"] {
+                let answer = try await Task.detached { try Self.send(Array(junk.utf8), port: listening) }.value
+                #expect(answer == "", "\(junk.debugDescription): closed, well before the idle timeout")
+            }
+            let pipelined = try await Task.detached {
+                try Self.send(Array("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\nGARBAGE\r\n\r\n".utf8), port: listening)
+            }.value
+            #expect(pipelined?.hasPrefix("HTTP/1.1 200 OK") == true)
         }
-        let pipelined = try await Task.detached {
-            try Self.send(Array("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\nGARBAGE\r\n\r\n".utf8), port: listening)
-        }.value
-        #expect(pipelined?.hasPrefix("HTTP/1.1 200 OK") == true)
     }
 
     /// Connects, sends `bytes`, and returns what the server sent until it closed the connection
@@ -78,24 +81,5 @@ struct IdleTimeoutTests {
             if count < 0 { return nil }
             received += buffer[..<count]
         }
-    }
-
-    /// Connects, sends nothing, and returns true once the server closes the connection
-    /// (false if it is still open after 10 s).
-    private static func connectAndWaitForClose(port: Int) throws -> Bool {
-        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(socket) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard connected == 0 else { return false }
-        var timeout = timeval(tv_sec: 10, tv_usec: 0)
-        setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var byte: UInt8 = 0
-        return recv(socket, &byte, 1, 0) == 0
     }
 }
