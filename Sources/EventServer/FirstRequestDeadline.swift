@@ -64,8 +64,8 @@ final class FirstBytesDeadlineHandler: ChannelInboundHandler, RemovableChannelHa
 /// Ends the connection on an error nothing before it handled: a request head that does not
 /// parse (the WebSocket upgrade's pipeline has no HTTP error handler, and the connection would
 /// otherwise stay open, with no idle timeout, until its client left). It ends it as if the
-/// client had stopped sending (answers under way are finished), and closes it ten seconds later
-/// whatever happened.
+/// client had stopped sending (an answer under way may still go out), and closes it two seconds
+/// later whatever happened.
 final class CloseOnErrorHandler: ChannelInboundHandler {
     typealias InboundIn = NIOAny
     private var isEnding = false
@@ -76,6 +76,6 @@ final class CloseOnErrorHandler: ChannelInboundHandler {
         isEnding = true
         context.pipeline.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
         let channel = context.channel
-        context.eventLoop.scheduleTask(in: .seconds(10)) { channel.close(promise: nil) }
+        context.eventLoop.scheduleTask(in: .seconds(2)) { channel.close(promise: nil) }
     }
 }
