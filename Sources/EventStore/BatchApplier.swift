@@ -67,6 +67,7 @@ struct BatchApplier {
             return reply.completion(try merge(source, into: target, expectedVersion: expectedVersion))
         case .putConsumer(let name, let filter, let start, let reply): return reply.completion(try putConsumer(name, filter: filter, start: start))
         case .acknowledge(let name, let tenant, let position, let reply): return reply.completion(try acknowledge(name, tenant: tenant, position: position))
+        case .react(let step, let reply): return reply.completion(try react(step))
         case .consumer(let write, let reply): return reply.completion(try apply(write))
         case .createJob(let job, let reply): return reply.completion(try createJob(job))
         case .job(let write, let reply): return reply.completion(try apply(write))

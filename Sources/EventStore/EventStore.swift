@@ -24,6 +24,8 @@ public final class EventStore: Sendable {
     public let objectTypes: [String: ObjectTypeDefinition]
     /// The views over the whole log (see ``catchUpLogViews(limit:)``).
     public let logViews: [AnyLogProjection]
+    /// The reactions it runs (``runReactions(limit:commandsMax:)``).
+    public let reactions: [AnyReaction]
     /// Their typed states between catch-ups.
     let logViewCache = LogViewCache()
     let environment: Environment
@@ -47,6 +49,7 @@ public final class EventStore: Sendable {
     ///   ``EventStoreError/storageFailure(_:)`` when it cannot be opened.
     public init(
         configuration: StoreConfiguration, objectTypes: [String: ObjectTypeDefinition] = [:], logViews: [AnyLogProjection] = [],
+        reactions: [AnyReaction] = [],
         clock: any Clock = SystemClock(),
         holder: String = "evlog",
         logger: Logger = Logger(label: "evlog.store"), observer: (any StoreObserver)? = nil
@@ -81,6 +84,7 @@ public final class EventStore: Sendable {
         self.configuration = configuration
         self.objectTypes = objectTypes
         self.logViews = logViews
+        self.reactions = reactions
         self.clock = clock
         self.logger = logger
         commits = CommitSignal(committed: state.nextPosition - 1)

@@ -37,6 +37,8 @@ enum WriterCommand {
     case job(JobWrite, WriterReply<Void>)
     /// Store a cross-object view's state and checkpoint.
     case storeLogView(LogViewWrite, WriterReply<Void>)
+    /// Apply a reaction's step: its commands, its refusals as facts, its position.
+    case react(ReactionStep, WriterReply<ReactionOutcome>)
     /// Forget everything stored of a cross-object view's version (to fold it again from the
     /// log's start).
     case resetLogView(AnyLogProjection, WriterReply<Void>)
@@ -106,6 +108,7 @@ enum WriterCommand {
         case .createJob(_, let reply): reply.completion(.failure(error))
         case .job(_, let reply): reply.completion(.failure(error))
         case .storeLogView(_, let reply): reply.completion(.failure(error))
+        case .react(_, let reply): reply.completion(.failure(error))
         case .resetLogView(_, let reply): reply.completion(.failure(error))
         case .checkpoint(_, let reply): reply.completion(.failure(error))
         case .checkpointEnded(_, _, _, let reply): reply.completion(.failure(error))

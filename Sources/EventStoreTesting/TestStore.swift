@@ -13,16 +13,16 @@ public struct TestStore: Sendable {
 
     /// Opens a store in a new temporary directory; `configure` adjusts the configuration.
     public static func open(
-        objectTypes: [String: ObjectTypeDefinition] = [:], logViews: [AnyLogProjection] = [], observer: (any StoreObserver)? = nil,
-        _ configure: (inout StoreConfiguration) -> Void = { _ in }
+        objectTypes: [String: ObjectTypeDefinition] = [:], logViews: [AnyLogProjection] = [], reactions: [AnyReaction] = [],
+        observer: (any StoreObserver)? = nil, _ configure: (inout StoreConfiguration) -> Void = { _ in }
     ) throws -> TestStore {
         let directory = TemporaryDirectory()
         var configuration = StoreConfiguration(directory: directory.appending("data"))
         configure(&configuration)
         let clock = ManualClock()
         let store = try EventStore(
-            configuration: configuration, objectTypes: objectTypes, logViews: logViews, clock: clock, holder: "test", logger: quietLogger,
-            observer: observer)
+            configuration: configuration, objectTypes: objectTypes, logViews: logViews, reactions: reactions, clock: clock, holder: "test",
+            logger: quietLogger, observer: observer)
         return TestStore(store: store, directory: directory, clock: clock)
     }
 
@@ -31,7 +31,8 @@ public struct TestStore: Sendable {
         var configuration = store.configuration
         configure(&configuration)
         let reopenedStore = try EventStore(
-            configuration: configuration, objectTypes: store.objectTypes, logViews: store.logViews, clock: clock, holder: "test", logger: quietLogger)
+            configuration: configuration, objectTypes: store.objectTypes, logViews: store.logViews, reactions: store.reactions, clock: clock, holder: "test",
+            logger: quietLogger)
         return TestStore(store: reopenedStore, directory: directory, clock: clock)
     }
 

@@ -1,0 +1,37 @@
+import EventModel
+
+/// What a reaction's run over a stretch of the log causes, for the writer to apply in one
+/// transaction with the reaction's new position: each command as prepared (or refused before it
+/// could be), with the event that caused it.
+struct ReactionStep: Sendable {
+    /// One command caused by one event.
+    struct Effect: Sendable {
+        /// The tenant, id and position of the event that caused it.
+        let tenant: Tenant
+        let trigger: EventID
+        let position: Position
+        /// The object (`type/id`) and command named.
+        let object: String
+        let command: String
+        /// The command, prepared; or why it could not be (an unknown object or command, a body
+        /// its decider refuses), which is a fact like a refusal by the decider.
+        let request: Result<CommandRequest, Rejection>
+    }
+
+    let reaction: String
+    /// The reaction's stored position the stretch starts after.
+    let from: Position
+    /// The last position looked at: the reaction's position once the step is applied.
+    let through: Position
+    let effects: [Effect]
+}
+
+/// What a reaction's step did.
+public struct ReactionOutcome: Sendable, Equatable {
+    /// Commands applied.
+    public let sent: Int
+    /// Commands refused (each a `CommandRefused` event of `reaction/NAME`).
+    public let refused: Int
+    /// The reaction's position now.
+    public let through: Position
+}
