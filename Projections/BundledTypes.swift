@@ -44,6 +44,9 @@ public enum BundledTypes {
         AnyLogProjection(SensorLeaderboardView()),
     ]
 
+    /// The bundled reactions (none yet: the checkout saga's come with the `order` type).
+    public static let reactions: [AnyReaction] = []
+
     /// Every bundled type, by name.
     public static let all: [String: ObjectTypeDefinition] = [inventory.name: inventory, building.name: building, document.name: document]
 }

@@ -165,7 +165,8 @@ struct ServeCommand: AsyncParsableCommand {
         let store: EventStore
         do {
             store = try EventStore(
-                configuration: storeConfiguration, objectTypes: BundledTypes.all, logViews: BundledTypes.logViews, holder: "evtool serve",
+                configuration: storeConfiguration, objectTypes: BundledTypes.all, logViews: BundledTypes.logViews, reactions: BundledTypes.reactions,
+                holder: "evtool serve",
                 logger: logger, observer: metrics)
         } catch {
             throw CommandFailure(error.description)

@@ -143,6 +143,7 @@ public enum EventServer {
                 services: [
                     .init(service: StoreService(store: store)), .init(service: TimerService(store: store, logger: logger)),
                     .init(service: rebuilds), .init(service: LogViewService(store: store, metrics: metrics, logger: logger)),
+                    .init(service: ReactionService(store: store, metrics: metrics, logger: logger)),
                 ] + services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) } + [
                     .init(service: application), .init(service: streams),
                 ],
