@@ -20,7 +20,11 @@ public struct ReactionService: Service {
     }
 
     public func run() async throws {
-        guard !store.reactions.isEmpty else { return }
+        // A service that returns early ends the server's group: with nothing to run, it waits.
+        guard !store.reactions.isEmpty else {
+            try? await gracefulShutdown()
+            return
+        }
         let gauges = Dictionary(uniqueKeysWithValues: store.reactions.map { reaction in
             (reaction.name, metrics.registry.makeGauge(name: "evlog_reaction_lag_events", labels: [("reaction", reaction.name)], help: "Log positions a reaction has not run over yet"))
         })
