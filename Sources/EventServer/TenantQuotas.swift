@@ -55,18 +55,17 @@ public final class TenantQuotas: Sendable {
     /// - Throws: 429 `quota-exceeded` (`objects`) when it would be one object too many.
     func admitObject(_ object: ObjectKey, store: EventStore) throws(Problem) {
         guard let limit = quota(of: object.tenant)?.objects else { return }
-        do {
+        let count: UInt64
+        do throws(EventStoreError) {
             guard try store.version(of: StreamName(object: object)) == 0 else { return }
-            let count = try store.objectTypeCounts(tenant: object.tenant).reduce(0) { $0 + $1.objects }
-            guard count < limit else {
-                throw Self.exceeded(
-                    "objects", limit: "\(limit)", detail: "the tenant \(object.tenant) has \(count) objects, its quota; \(object) would be one more",
-                    retryAfter: 60)
-            }
-        } catch let problem as Problem {
-            throw problem
+            count = try store.objectTypeCounts(tenant: object.tenant).reduce(0) { $0 + $1.objects }
         } catch {
-            throw Problem(error as! EventStoreError)
+            throw Problem(error)
+        }
+        guard count < limit else {
+            throw Self.exceeded(
+                "objects", limit: "\(limit)", detail: "the tenant \(object.tenant) has \(count) objects, its quota; \(object) would be one more",
+                retryAfter: 60)
         }
     }
 
@@ -88,17 +87,16 @@ public final class TenantQuotas: Sendable {
     /// - Throws: 429 `quota-exceeded` (`consumers`) when it would be one too many.
     func admitConsumer(_ name: String, tenant: Tenant, store: EventStore) throws(Problem) {
         guard let limit = quota(of: tenant)?.consumers else { return }
-        do {
+        let count: Int
+        do throws(EventStoreError) {
             guard try store.consumer(name, tenant: tenant) == nil else { return }
-            let count = try store.consumers(tenant: tenant).count
-            guard count < limit else {
-                throw Self.exceeded(
-                    "consumers", limit: "\(limit)", detail: "the tenant \(tenant) has \(count) consumers, its quota; delete one to make \(name)", retryAfter: 60)
-            }
-        } catch let problem as Problem {
-            throw problem
+            count = try store.consumers(tenant: tenant).count
         } catch {
-            throw Problem(error as! EventStoreError)
+            throw Problem(error)
+        }
+        guard count < limit else {
+            throw Self.exceeded(
+                "consumers", limit: "\(limit)", detail: "the tenant \(tenant) has \(count) consumers, its quota; delete one to make \(name)", retryAfter: 60)
         }
     }
 
