@@ -40,19 +40,21 @@ struct ObjectListingRoutes<Context: TenantRequestContext> {
         let type = try RequestParsing.objectType(context)
         let limit = try RequestParsing.integer("limit", request, default: Self.limitDefault, range: 1...Int64(EventStore.listingLimitMax))
         let prefix = request.uri.queryParameters.get("prefix").map { String($0) } ?? ""
-        if !prefix.isEmpty {
-            // A start of ids is checked as an id is.
+        // A start of ids, and a place in their order, are checked as ids are, but for `.` and
+        // `..`: no object has those ids, and they are places in the order all the same.
+        if !prefix.isEmpty, prefix != ".", prefix != ".." {
             do throws(NameError) { _ = try ObjectID(prefix) } catch {
                 throw Problem.invalidField("prefix", "must be the start of object ids: \(error.reason)", type: .invalidQuery)
             }
         }
         var after: String?
-        if let text = request.uri.queryParameters.get("after") {
-            let id: ObjectID
-            do throws(NameError) { id = try ObjectID(String(text)) } catch {
-                throw Problem.invalidField("after", "must be an object id (the next of the page before): \(error.reason)", type: .invalidQuery)
+        if let text = request.uri.queryParameters.get("after").map({ String($0) }) {
+            if text != ".", text != ".." {
+                do throws(NameError) { _ = try ObjectID(text) } catch {
+                    throw Problem.invalidField("after", "must be an object id (the next of the page before): \(error.reason)", type: .invalidQuery)
+                }
             }
-            after = id.value
+            after = text
         }
         let listing: ObjectListing
         do { listing = try store.listObjects(of: type, tenant: context.tenant, prefix: prefix, after: after, limit: Int(limit)) } catch { throw Problem(error) }
