@@ -37,6 +37,35 @@ public enum BundledTypes {
     /// for ``DocumentType/idleMillisecondsDefault`` are dropped by the idle timer.
     public static let document = DocumentType.definition()
 
+    /// `order`: one object per order, placed by clients and driven to `confirmed` or `failed` by
+    /// the checkout saga (the `checkout` reaction).
+    public static let order = ObjectTypeDefinition(
+        name: "order", views: [AnyProjection(OrderView())],
+        commands: [
+            AnyDecider(PlaceOrderCommand()), AnyDecider(PayOrderCommand()), AnyDecider(CancelOrderCommand()), AnyDecider(AwaitPaymentCommand()),
+            AnyDecider(SettleOrderCommand()),
+        ])
+
+    /// `checkout`: the saga of one order (`checkout/ORDER`): which lines are reserved, the
+    /// payment deadline (a timer), and the outcome.
+    public static let checkout = ObjectTypeDefinition(
+        name: "checkout", views: [AnyProjection(StepsView())],
+        commands: [
+            AnyDecider(StartCheckoutCommand()), AnyDecider(LineStepCommand.reserved), AnyDecider(LineStepCommand.refused),
+            AnyDecider(LineStepCommand.confirmed), AnyDecider(LineStepCommand.confirmFailed), AnyDecider(LineStepCommand.released),
+            AnyDecider(CheckoutPaidCommand()), AnyDecider(CancelCheckoutCommand()),
+        ],
+        timerHandler: AnyTimerHandler(PaymentDeadline()),
+        invariants: [
+            Invariant("ended-holds-nothing", of: StepsView(), "a checkout that ended holds no reservation nor waits for one") { state in
+                switch state.status {
+                case .failed?: state.holdsNothing
+                case .confirmed?: state.lines.allSatisfy { $0.status == .confirmed }
+                default: true
+                }
+            }
+        ])
+
     /// The bundled views over the whole log: `fleet`, `low-stock`, `orders-by-customer` and
     /// `sensor-leaderboard`.
     public static let logViews: [AnyLogProjection] = [
@@ -44,9 +73,11 @@ public enum BundledTypes {
         AnyLogProjection(SensorLeaderboardView()),
     ]
 
-    /// The bundled reactions (none yet: the checkout saga's come with the `order` type).
-    public static let reactions: [AnyReaction] = []
+    /// The bundled reactions: `checkout`, which runs the checkout saga.
+    public static let reactions: [AnyReaction] = [AnyReaction(CheckoutReaction())]
 
     /// Every bundled type, by name.
-    public static let all: [String: ObjectTypeDefinition] = [inventory.name: inventory, building.name: building, document.name: document]
+    public static let all: [String: ObjectTypeDefinition] = [
+        inventory.name: inventory, building.name: building, document.name: document, order.name: order, checkout.name: checkout,
+    ]
 }

@@ -151,9 +151,12 @@ public struct SetReorderPointCommand: Decider {
 }
 
 /// Wraps event construction: encoding plain Codable structs cannot fail, so a failure is a
-/// programming error reported as a 500 rejection rather than a crash of the writer.
+/// programming error reported as a 500 rejection rather than a crash of the writer; a
+/// ``Rejection`` thrown by `make` is the decision.
 func events(_ make: () throws -> [NewEvent]) -> Result<[NewEvent], Rejection> {
-    do { return .success(try make()) } catch {
+    do { return .success(try make()) } catch let rejection as Rejection {
+        return .failure(rejection)
+    } catch {
         return .failure(Rejection(code: "INTERNAL", status: 500, message: "cannot encode the event: \(error)"))
     }
 }

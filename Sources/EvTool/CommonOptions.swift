@@ -73,7 +73,8 @@ struct StoreOptions: ParsableArguments {
         logger.logLevel = .warning
         do {
             return try EventStore(
-                configuration: StoreConfiguration(directory: data), objectTypes: BundledTypes.all, logViews: BundledTypes.logViews, holder: holder, logger: logger)
+                configuration: StoreConfiguration(directory: data), objectTypes: BundledTypes.all, logViews: BundledTypes.logViews, reactions: BundledTypes.reactions,
+                holder: holder, logger: logger)
         } catch {
             throw CommandFailure(error.description)
         }

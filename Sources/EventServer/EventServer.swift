@@ -43,6 +43,7 @@ public enum EventServer {
         LogRoutes(store: store, configuration: configuration, streams: streams, metrics: metrics).register(on: table)
         ConsumerRoutes(store: store, configuration: configuration, streams: streams).register(on: table)
         ParkedRoutes(store: store).register(on: table)
+        ReactionRoutes(store: store).register(on: table)
         HealthRoutes(store: store, metrics: metrics).register(on: table)
         ContractRoutes().register(on: table)
         return table

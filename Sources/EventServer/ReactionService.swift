@@ -4,13 +4,33 @@ import Prometheus
 import ServiceLifecycle
 
 /// Runs the store's reactions while the server runs (after a restart, from their stored
-/// positions): steps while the log holds events after them, then waits for the next commit;
-/// their lag in `/metrics` as `evlog_reaction_lag_events{reaction="..."}`. A step that fails is
-/// logged and tried again a second later (nothing of it was applied).
+/// positions): steps while the log holds events after them, then waits for the next commit (or
+/// a reaction resumed). Per reaction in `/metrics`: `evlog_reaction_lag_events` (positions not
+/// run over yet), `evlog_reaction_paused`, `evlog_reaction_commands_total{outcome="sent"|"refused"}`
+/// and `evlog_reaction_steps_total`. A step that fails is logged and tried again a second later
+/// (nothing of it was applied).
 public struct ReactionService: Service {
     let store: EventStore
     let metrics: ServerMetrics
     let logger: Logger
+
+    /// One reaction's metrics.
+    private struct Meters {
+        let lag: Gauge
+        let paused: Gauge
+        let sent: Counter
+        let refused: Counter
+        let steps: Counter
+
+        init(_ reaction: String, registry: PrometheusCollectorRegistry) {
+            let label = ("reaction", reaction)
+            lag = registry.makeGauge(name: "evlog_reaction_lag_events", labels: [label], help: "Log positions a reaction has not run over yet")
+            paused = registry.makeGauge(name: "evlog_reaction_paused", labels: [label], help: "1 while a reaction is paused")
+            sent = registry.makeCounter(name: "evlog_reaction_commands_total", labels: [label, ("outcome", "sent")], help: "Commands a reaction sent, by outcome")
+            refused = registry.makeCounter(name: "evlog_reaction_commands_total", labels: [label, ("outcome", "refused")], help: "Commands a reaction sent, by outcome")
+            steps = registry.makeCounter(name: "evlog_reaction_steps_total", labels: [label], help: "Steps a reaction applied (one transaction each)")
+        }
+    }
 
     /// A service running `store`'s reactions.
     public init(store: EventStore, metrics: ServerMetrics, logger: Logger) {
@@ -25,14 +45,21 @@ public struct ReactionService: Service {
             try? await gracefulShutdown()
             return
         }
-        let gauges = Dictionary(uniqueKeysWithValues: store.reactions.map { reaction in
-            (reaction.name, metrics.registry.makeGauge(name: "evlog_reaction_lag_events", labels: [("reaction", reaction.name)], help: "Log positions a reaction has not run over yet"))
-        })
+        let meters = Dictionary(uniqueKeysWithValues: store.reactions.map { ($0.name, Meters($0.name, registry: metrics.registry)) })
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 let seen = store.commits.committedPosition
+                let nudges = store.commits.nudges
                 do {
-                    if try await store.runReactions() > 0 { continue }
+                    var ran = false
+                    for reaction in store.reactions {
+                        guard let step = try await store.runReaction(reaction), step.outcome.through > step.from, let meter = meters[reaction.name] else { continue }
+                        ran = true
+                        meter.steps.increment()
+                        meter.sent.increment(by: Int64(step.outcome.sent))
+                        meter.refused.increment(by: Int64(step.outcome.refused))
+                    }
+                    if ran { continue }
                 } catch EventStoreError.closed {
                     return
                 } catch {
@@ -40,10 +67,13 @@ public struct ReactionService: Service {
                     try? await Task.sleep(for: .seconds(1))
                     continue
                 }
-                for reaction in store.reactions {
-                    if let position = try? store.reactionPosition(reaction.name) { gauges[reaction.name]?.set(Double(seen - min(seen, position))) }
+                if let statuses = try? store.reactionStatuses(refusalsMax: 0) {
+                    for status in statuses {
+                        meters[status.name]?.lag.set(Double(status.lag))
+                        meters[status.name]?.paused.set(Double(status.paused ? 1 : 0))
+                    }
                 }
-                await store.commits.wait(after: seen)
+                await store.commits.wait(after: seen, nudgesAfter: nudges)
             }
         }
     }

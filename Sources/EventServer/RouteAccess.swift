@@ -22,12 +22,14 @@ enum RouteAccess: Equatable {
         switch (method, path) {
         case ("GET", "/healthz"), ("GET", "/openapi.json"): .open
         case ("GET", "/metrics"), ("POST", "/v1/projections/{view}/rebuild"), ("GET", "/v1/jobs"), ("GET", "/v1/jobs/{id}"),
-            ("GET", "/v1/sinks/parked"), ("DELETE", "/v1/sinks/{name}/parked/{position}"):
+            ("GET", "/v1/sinks/parked"), ("DELETE", "/v1/sinks/{name}/parked/{position}"), ("POST", "/v1/reactions/{name}/pause"),
+            ("POST", "/v1/reactions/{name}/resume"):
             .operator
         case ("GET", "/v1/objects"), ("GET", "/v1/objects/{type}"), ("GET", "/v1/objects/{type}/{id}/events"),
             ("GET", "/v1/objects/{type}/{id}/views/{view}"), ("GET", "/v1/objects/{type}/{id}/stream"),
             ("GET", "/v1/objects/{type}/{id}/branches"), ("GET", "/v1/objects/{type}/{id}/branches/{branch}/diff"),
-            ("GET", "/v1/log"), ("GET", "/v1/log/stream"), ("GET", "/v1/views"), ("GET", "/v1/views/{view}"):
+            ("GET", "/v1/log"), ("GET", "/v1/log/stream"), ("GET", "/v1/views"), ("GET", "/v1/views/{view}"),
+            ("GET", "/v1/reactions"):
             .scope(.read)
         case ("POST", "/v1/objects/{type}/{id}/events"): .scope(.append)
         case ("POST", "/v1/objects/{type}/{id}/commands/{name}"): .scope(.command)

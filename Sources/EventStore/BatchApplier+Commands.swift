@@ -43,7 +43,7 @@ extension BatchApplier {
         } else {
             current = try initialState(of: view)
         }
-        let decision = decider.decide(command, state: current, context: DecisionContext(nowMilliseconds: timeMilliseconds))
+        let decision = decider.decide(command, state: current, context: DecisionContext(nowMilliseconds: timeMilliseconds, branch: request.stream.branch, reaction: request.reaction))
         try live.checkLookups()
         switch decision {
         case .failure(let rejection):
@@ -81,7 +81,7 @@ extension BatchApplier {
             let pending = try pendingTimer(stream: number, timerId: timerId),
             let object = try liveObject(stream, at: place), let view = object.view(handler.viewName)
         else { return .success(()) }
-        let decided = handler.fire(timerId: timerId, payload: pending.payload, state: view.stateValue, context: DecisionContext(nowMilliseconds: timeMilliseconds))
+        let decided = handler.fire(timerId: timerId, payload: pending.payload, state: view.stateValue, context: DecisionContext(nowMilliseconds: timeMilliseconds, branch: stream.branch))
         try live.checkLookups()
         let fired = NewEvent(type: TimerEventType.fired, data: ["timerId": .string(timerId)])
         _ = try write(decidedRequest(for: stream, [fired] + decided), at: place, definition: definition)

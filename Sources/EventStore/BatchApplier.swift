@@ -68,6 +68,7 @@ struct BatchApplier {
         case .putConsumer(let name, let filter, let start, let reply): return reply.completion(try putConsumer(name, filter: filter, start: start))
         case .acknowledge(let name, let tenant, let position, let reply): return reply.completion(try acknowledge(name, tenant: tenant, position: position))
         case .react(let step, let reply): return reply.completion(try react(step))
+        case .pauseReaction(let name, let paused, let reply): return reply.completion(try pauseReaction(name, paused: paused))
         case .consumer(let write, let reply): return reply.completion(try apply(write))
         case .createJob(let job, let reply): return reply.completion(try createJob(job))
         case .job(let write, let reply): return reply.completion(try apply(write))

@@ -21,6 +21,8 @@ public struct CommandRequest: Sendable {
     public let metadata: [UInt8]
     /// The body decoded into the decider's command (on the caller's task, never by the writer).
     var prepared: PreparedCommand?
+    /// The reaction sending it (nil: a client): what its decider is told.
+    var reaction: String?
     /// The body's size, estimated when it is prepared: what the writer's queue weighs it by.
     var weight = 0
 

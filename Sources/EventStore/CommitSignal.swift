@@ -6,6 +6,7 @@ import EventModel
 public final class CommitSignal: Sendable {
     private struct State: Sendable {
         var committed: Position
+        var nudges: UInt64 = 0
         var isClosed = false
     }
 
@@ -21,6 +22,15 @@ public final class CommitSignal: Sendable {
         condition.update { $0.committed = max($0.committed, position) }
     }
 
+    /// How many times waiters were woken without a new position (``nudge()``).
+    public var nudges: UInt64 { condition.value.nudges }
+
+    /// Wakes the waiters of ``wait(after:nudgesAfter:)`` with no new position: what they wait
+    /// to do may have become possible (a reaction resumed).
+    func nudge() {
+        condition.update { $0.nudges += 1 }
+    }
+
     /// Wakes every waiter for good: the store is closing.
     func close() {
         condition.update { $0.isClosed = true }
@@ -30,5 +40,10 @@ public final class CommitSignal: Sendable {
     /// cancelled; returns at once if one already is.
     public func wait(after position: Position) async {
         await condition.wait { $0.committed > position || $0.isClosed }
+    }
+
+    /// Returns as ``wait(after:)`` does, or once ``nudges`` has passed `nudges`.
+    public func wait(after position: Position, nudgesAfter nudges: UInt64) async {
+        await condition.wait { $0.committed > position || $0.nudges > nudges || $0.isClosed }
     }
 }

@@ -155,6 +155,11 @@ public final class EventStore: Sendable {
     ///   nothing of the request was written.
     public func append(_ request: AppendRequest) async throws(EventStoreError) -> AppendOutcome {
         guard request.eventCount > 0 else { throw .invalidRequest(field: "/events", reason: "must hold at least one event") }
+        // Its facts are the refusals the writer met running a reaction's commands: a reaction
+        // reacts to them, so nobody else may write one.
+        guard request.stream.object.type.name != AnyReaction.objectType else {
+            throw .invalidRequest(field: "type", reason: "is \(AnyReaction.objectType), whose objects only the engine writes (the refusals of a reaction's commands)")
+        }
         var request = request
         // One system random number per request seeds the ids of all its events.
         var generator = SplitMix64(seed: UInt64.random(in: .min ... .max))

@@ -10,9 +10,8 @@ struct ReactionStep: Sendable {
         let tenant: Tenant
         let trigger: EventID
         let position: Position
-        /// The object (`type/id`) and command named.
-        let object: String
-        let command: String
+        /// The command as the reaction sent it.
+        let command: ReactionCommand
         /// The command, prepared; or why it could not be (an unknown object or command, a body
         /// its decider refuses), which is a fact like a refusal by the decider.
         let request: Result<CommandRequest, Rejection>
@@ -34,4 +33,22 @@ public struct ReactionOutcome: Sendable, Equatable {
     public let refused: Int
     /// The reaction's position now.
     public let through: Position
+}
+
+/// Where a reaction stands (``EventStore/reactionStatuses(tenant:refusalsMax:)``).
+public struct ReactionStatus: Sendable {
+    /// Its name.
+    public let name: String
+    /// The event types it reacts to.
+    public let eventTypes: [String]
+    /// The log position it has run through.
+    public let position: Position
+    /// Committed positions it has not run over yet.
+    public let lag: UInt64
+    /// Whether it is paused.
+    public let paused: Bool
+    /// The commands of it refused, ever, in the tenant asked about.
+    public let refusals: Seq
+    /// The last of them (`CommandRefused` events), newest first.
+    public let lastRefusals: [RecordedEvent]
 }

@@ -39,6 +39,8 @@ enum WriterCommand {
     case storeLogView(LogViewWrite, WriterReply<Void>)
     /// Apply a reaction's step: its commands, its refusals as facts, its position.
     case react(ReactionStep, WriterReply<ReactionOutcome>)
+    /// Pause a reaction (its steps are then refused) or resume it.
+    case pauseReaction(String, paused: Bool, WriterReply<Void>)
     /// Forget everything stored of a cross-object view's version (to fold it again from the
     /// log's start).
     case resetLogView(AnyLogProjection, WriterReply<Void>)
@@ -109,6 +111,7 @@ enum WriterCommand {
         case .job(_, let reply): reply.completion(.failure(error))
         case .storeLogView(_, let reply): reply.completion(.failure(error))
         case .react(_, let reply): reply.completion(.failure(error))
+        case .pauseReaction(_, _, let reply): reply.completion(.failure(error))
         case .resetLogView(_, let reply): reply.completion(.failure(error))
         case .checkpoint(_, let reply): reply.completion(.failure(error))
         case .checkpointEnded(_, _, _, let reply): reply.completion(.failure(error))

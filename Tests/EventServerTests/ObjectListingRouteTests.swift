@@ -23,7 +23,7 @@ struct ObjectListingRouteTests {
             let types = try await client.get("/v1/objects")
             #expect(types.status == .ok)
             let counts = (types.json["types"] as? [[String: Any]] ?? []).map { "\($0["type"] ?? "")=\($0["objects"] ?? "")" }
-            #expect(counts == ["building=0", "document=0", "inventory=5"])
+            #expect(counts == ["building=0", "checkout=0", "document=0", "inventory=5", "order=0", "reaction=0"])
 
             var pages: [[String]] = []
             var after: String?

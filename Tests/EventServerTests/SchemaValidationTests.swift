@@ -21,7 +21,7 @@ struct SchemaValidationTests {
     @Test("the bundled schemas load")
     func bundled() throws {
         let catalog = try catalog()
-        #expect(Set(catalog.types.keys) == ["inventory", "document", "building"])
+        #expect(Set(catalog.types.keys) == ["inventory", "document", "building", "order", "checkout", "reaction"])
         #expect(catalog.types["inventory"]?.events.keys.sorted() == ["Adjusted", "Confirmed", "Expired", "Released", "ReorderPointSet", "Reserved", "Restocked"])
     }
 

@@ -22,13 +22,22 @@ public struct Rejection: Error, Sendable, Equatable {
 }
 
 /// What a decider may know besides the object's state: the time (the writer's clock, injected),
-/// for deadlines it writes into events.
+/// for deadlines it writes into events; the branch decided on; and the reaction that sent the
+/// command, if one did (a saga's own steps are refused from anyone else on `main`).
 public struct DecisionContext: Sendable {
     /// Now, ms since the epoch, from the engine's clock.
     public let nowMilliseconds: Int64
+    /// The branch the command is for.
+    public let branch: BranchName
+    /// The reaction that sent the command; nil: a client (or a timer).
+    public let reaction: String?
 
-    /// A context at `nowMilliseconds`.
-    public init(nowMilliseconds: Int64) { self.nowMilliseconds = nowMilliseconds }
+    /// A context at `nowMilliseconds` on `branch`, for a command sent by `reaction` (nil: a client).
+    public init(nowMilliseconds: Int64, branch: BranchName = .main, reaction: String? = nil) {
+        self.nowMilliseconds = nowMilliseconds
+        self.branch = branch
+        self.reaction = reaction
+    }
 }
 
 /// Turns a command into events, or refuses it, from the object's current state. The object's

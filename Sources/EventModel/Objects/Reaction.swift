@@ -7,12 +7,16 @@ public struct ReactionCommand: Sendable, Equatable {
     public let command: String
     /// Its body.
     public let body: JSONValue
+    /// The metadata of the events it causes (the engine adds `reaction`, the reaction's name,
+    /// and `causedBy`, the triggering event's id).
+    public let metadata: [String: JSONValue]
 
-    /// A command to `object` (`type/id`).
-    public init(object: String, command: String, body: JSONValue) {
+    /// A command to `object` (`type/id`), whose events carry `metadata`.
+    public init(object: String, command: String, body: JSONValue, metadata: [String: JSONValue] = [:]) {
         self.object = object
         self.command = command
         self.body = body
+        self.metadata = metadata
     }
 }
 
@@ -22,6 +26,10 @@ public struct ReactionCommand: Sendable, Equatable {
 /// triggering event causes its commands exactly once, across crashes. A command that is refused
 /// is recorded as a `CommandRefused` event of the object `reaction/NAME` (of the event's tenant),
 /// which a reaction may react to in turn; never dropped in silence.
+///
+/// It sees the events of `main` branches only: what happens on a what-if branch stays there.
+/// The events its commands cause carry the metadata `reaction` (its name) and `causedBy` (the
+/// triggering event's id), so it can tell the outcomes of its own commands from others'.
 public protocol Reaction: Sendable {
     /// Its name: lowercase letters, digits and `-`.
     var name: String { get }
