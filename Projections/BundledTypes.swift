@@ -43,8 +43,8 @@ public enum BundledTypes {
         name: "order", views: [AnyProjection(OrderView())],
         commands: [
             AnyDecider(PlaceOrderCommand()), AnyDecider(PayOrderCommand()), AnyDecider(CancelOrderCommand()), AnyDecider(AwaitPaymentCommand()),
-            AnyDecider(SettleOrderCommand()),
-        ])
+            AnyDecider(ExpirePaymentCommand()), AnyDecider(SettleOrderCommand()),
+        ], commandsOnly: true)
 
     /// `checkout`: the saga of one order (`checkout/ORDER`): which lines are reserved, the
     /// payment deadline (a timer), and the outcome.
@@ -53,7 +53,8 @@ public enum BundledTypes {
         commands: [
             AnyDecider(StartCheckoutCommand()), AnyDecider(LineStepCommand.reserved), AnyDecider(LineStepCommand.refused),
             AnyDecider(LineStepCommand.confirmed), AnyDecider(LineStepCommand.confirmFailed), AnyDecider(LineStepCommand.released),
-            AnyDecider(CheckoutPaidCommand()), AnyDecider(CancelCheckoutCommand()),
+            AnyDecider(LineStepCommand.releaseFailed), AnyDecider(CheckoutPaidCommand()), AnyDecider(PaymentExpiredCommand()),
+            AnyDecider(CancelCheckoutCommand()),
         ],
         timerHandler: AnyTimerHandler(PaymentDeadline()),
         invariants: [
@@ -64,7 +65,7 @@ public enum BundledTypes {
                 default: true
                 }
             }
-        ])
+        ], commandsOnly: true)
 
     /// The bundled views over the whole log: `fleet`, `low-stock`, `orders-by-customer` and
     /// `sensor-leaderboard`.

@@ -24,8 +24,8 @@ public struct StartCheckoutCommand: Decider {
 }
 
 /// What a line's SKU answered, sent to the saga by the `checkout` reaction: `lineReserved`,
-/// `lineRefused`, `lineConfirmed`, `lineConfirmFailed`, `lineReleased` (`{sku}`, with the
-/// refusal's `code` and `message` for the two refusals).
+/// `lineRefused`, `lineConfirmed`, `lineConfirmFailed`, `lineReleased`, `lineReleaseFailed`
+/// (`{sku}`, with the refusal's `code` and `message` for the refusals).
 public struct LineStepCommand: Decider {
     public struct Command: Codable, Sendable {
         public var sku: String
@@ -35,7 +35,7 @@ public struct LineStepCommand: Decider {
 
     /// The answers.
     enum Answer {
-        case reserved, refused, confirmed, confirmFailed, released
+        case reserved, refused, confirmed, confirmFailed, released, releaseFailed
     }
 
     public let name: String
@@ -52,6 +52,8 @@ public struct LineStepCommand: Decider {
     public static let confirmFailed = LineStepCommand(name: "lineConfirmFailed", answer: .confirmFailed)
     /// `lineReleased`: the SKU has them back.
     public static let released = LineStepCommand(name: "lineReleased", answer: .released)
+    /// `lineReleaseFailed`: the reservation could not be given back (someone confirmed it).
+    public static let releaseFailed = LineStepCommand(name: "lineReleaseFailed", answer: .releaseFailed)
 
     private init(name: String, answer: Answer) {
         self.name = name
@@ -91,6 +93,10 @@ public struct LineStepCommand: Decider {
             case (.released, .releasing, .reserved):
                 after.lines[index].status = .released
                 return [try NewEvent(type: CheckoutEventType.lineReleased, payload: LineReference(sku: command.sku))] + (try StepsView.failedIfDone(after))
+            case (.releaseFailed, .releasing, .reserved):
+                after.lines[index].status = .lost
+                after.lines[index].refusal = "\(refusal.code): \(refusal.message)"
+                return [try NewEvent(type: CheckoutEventType.lineReleaseFailed, payload: refusal)] + (try StepsView.failedIfDone(after))
             case (.confirmed, .confirming, .reserved), (.confirmFailed, .confirming, .reserved):
                 after.lines[index].status = answer == .confirmed ? .confirmed : .lost
                 let answered =
@@ -134,6 +140,29 @@ public struct CheckoutPaidCommand: Decider {
     }
 }
 
+/// `paymentExpired {}`: the order's payment deadline passed unpaid (sent by the `checkout`
+/// reaction): what is reserved is given back.
+public struct PaymentExpiredCommand: Decider {
+    public struct Command: Codable, Sendable {}
+
+    public let name = "paymentExpired"
+    public let source = StepsView()
+    public init() {}
+
+    public func decide(_ command: Command, state: StepsView.State, context: DecisionContext) -> Result<[NewEvent], Rejection> {
+        if let refusal = CheckoutReaction.refusal(of: name, context) { return .failure(refusal) }
+        switch state.status {
+        case .awaitingPayment?:
+            return events { try StepsView.failing(state, reason: "no payment within \(state.paymentSeconds) s", context: context) }
+        case .releasing?, .failed?:
+            // A cancel got there first.
+            return .success([])
+        default:
+            return .failure(StepsView.unexpected(name, state))
+        }
+    }
+}
+
 /// `cancel {reason?}`: the order was cancelled (sent by the `checkout` reaction): what is
 /// reserved is given back.
 public struct CancelCheckoutCommand: Decider {
@@ -165,7 +194,7 @@ extension StepsView {
     /// if nothing is held.
     static func failing(_ state: State, reason: String, context: DecisionContext) throws -> [NewEvent] {
         var decided = [try NewEvent(type: CheckoutEventType.failing, payload: CheckoutReason(reason: reason))]
-        if state.status == .awaitingPayment { decided.append(.cancelTimer(id: PaymentDeadline.timerId)) }
+        if state.status == .awaitingPayment, !state.deadlinePassed { decided.append(.cancelTimer(id: PaymentDeadline.timerId)) }
         let reserved = state.reservedSKUs
         if !reserved.isEmpty { decided.append(try NewEvent(type: CheckoutEventType.releaseRequested, payload: LinesRequest(skus: reserved, reason: reason))) }
         var failed = state
@@ -173,10 +202,16 @@ extension StepsView {
         return decided + (try failedIfDone(failed))
     }
 
-    /// `CheckoutFailed` when `state` (giving up) holds nothing any more.
+    /// `CheckoutFailed` when `state` (giving up) holds nothing any more; its reason names the
+    /// lines that could not be given back.
     static func failedIfDone(_ state: State) throws -> [NewEvent] {
         guard state.holdsNothing else { return [] }
-        return [try NewEvent(type: CheckoutEventType.failed, payload: CheckoutReason(reason: state.reason ?? "unknown"))]
+        var reason = state.reason ?? "unknown"
+        let lost = state.lines.filter { $0.status == .lost }
+        if !lost.isEmpty {
+            reason += "; not given back: " + lost.map { "\($0.sku) (\($0.refusal ?? "closed elsewhere"))" }.joined(separator: ", ")
+        }
+        return [try NewEvent(type: CheckoutEventType.failed, payload: CheckoutReason(reason: String(reason.prefix(2_000))))]
     }
 
     /// A step that does not fit where the saga stands.

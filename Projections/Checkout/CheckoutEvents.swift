@@ -14,6 +14,8 @@ public enum CheckoutEventType {
     public static let lineRefused = "LineRefused"
     /// Every line reserved: the order awaits payment until the deadline (a timer).
     public static let paymentAwaited = "PaymentAwaited"
+    /// The deadline's timer fired: the order is asked whether it was paid (it decides).
+    public static let deadlinePassed = "PaymentDeadlinePassed"
     /// The order was paid in time.
     public static let paymentReceived = "PaymentReceived"
     /// The lines' reservations, to confirm.
@@ -30,6 +32,8 @@ public enum CheckoutEventType {
     public static let releaseRequested = "ReleaseRequested"
     /// A line's reservation was given back.
     public static let lineReleased = "LineReleased"
+    /// A line's reservation could not be given back: someone else closed it (confirmed it).
+    public static let lineReleaseFailed = "LineReleaseFailed"
     /// Everything reserved is back: the order failed.
     public static let failed = "CheckoutFailed"
 }

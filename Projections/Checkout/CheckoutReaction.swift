@@ -6,17 +6,17 @@ import EventModel
 /// | event | of | commands |
 /// |---|---|---|
 /// | `OrderPlaced` | `order/O` | `start` to `checkout/O` |
-/// | `OrderPaid`, `OrderCancelRequested` | `order/O` | `paid`, `cancel` to `checkout/O` |
+/// | `OrderPaid`, `OrderCancelRequested`, `OrderPaymentExpired` | `order/O` | `paid`, `cancel`, `paymentExpired` to `checkout/O` |
 /// | `CheckoutStarted` | `checkout/O` | `reserve {orderId: O}` to each line's `inventory/SKU` |
-/// | `PaymentAwaited` | `checkout/O` | `awaitPayment` to `order/O` |
+/// | `PaymentAwaited`, `PaymentDeadlinePassed` | `checkout/O` | `awaitPayment`, `expirePayment` to `order/O` |
 /// | `ConfirmRequested`, `ReleaseRequested` | `checkout/O` | `confirm`, `release` to each SKU named |
 /// | `CheckoutCompleted`, `CheckoutFailed` | `checkout/O` | `settle` to `order/O` |
 /// | `Reserved`, `Confirmed`, `Released` caused by it | `inventory/SKU` | `lineReserved`, `lineConfirmed`, `lineReleased` to `checkout/O` |
-/// | `CommandRefused` of its `reserve`, `confirm`, `release` | `reaction/checkout` | `lineRefused`, `lineConfirmFailed`, `lineReleased` to `checkout/O` |
+/// | `CommandRefused` of its `reserve`, `confirm`, `release` | `reaction/checkout` | `lineRefused`; `lineConfirmFailed` (`lineConfirmed` if it was confirmed already); `lineReleased` if the reservation is closed (released, expired, none), else `lineReleaseFailed` |
 ///
 /// The saga's decider decides (which lines are held, when to give up); the reaction only
 /// carries messages. Refusals of its commands to `order` and `checkout` objects are left as
-/// facts (they mean a step came when it no longer applied: a payment after the deadline).
+/// facts (`ALREADY_PAID`: the deadline passed after the order took its payment).
 public struct CheckoutReaction: Reaction {
     /// Its name.
     public static let reactionName = "checkout"
@@ -26,8 +26,8 @@ public struct CheckoutReaction: Reaction {
 
     public let name = CheckoutReaction.reactionName
     public let eventTypes = [
-        OrderEventType.placed, OrderEventType.paid, OrderEventType.cancelRequested, CheckoutEventType.started,
-        CheckoutEventType.paymentAwaited, CheckoutEventType.confirmRequested, CheckoutEventType.releaseRequested,
+        OrderEventType.placed, OrderEventType.paid, OrderEventType.cancelRequested, OrderEventType.paymentExpired, CheckoutEventType.started,
+        CheckoutEventType.paymentAwaited, CheckoutEventType.deadlinePassed, CheckoutEventType.confirmRequested, CheckoutEventType.releaseRequested,
         CheckoutEventType.completed, CheckoutEventType.failed, "Reserved", "Confirmed", "Released", AnyReaction.refusedEventType,
     ]
 
@@ -62,6 +62,8 @@ public struct CheckoutReaction: Reaction {
             case OrderEventType.cancelRequested:
                 let reason = event.decode(OrderCancelRequested.self)?.reason
                 return [ReactionCommand(object: saga, command: "cancel", body: reason.map { ["reason": .string($0)] } ?? [:])]
+            case OrderEventType.paymentExpired:
+                return [ReactionCommand(object: saga, command: "paymentExpired", body: [:])]
             default:
                 return []
             }
@@ -99,6 +101,8 @@ public struct CheckoutReaction: Reaction {
         case CheckoutEventType.paymentAwaited:
             guard let awaited = event.decode(PaymentAwaited.self) else { return [] }
             return [ReactionCommand(object: order, command: "awaitPayment", body: ["deadline": .number(Double(awaited.deadline))])]
+        case CheckoutEventType.deadlinePassed:
+            return [ReactionCommand(object: order, command: "expirePayment", body: [:])]
         case CheckoutEventType.confirmRequested, CheckoutEventType.releaseRequested:
             guard let request = event.decode(LinesRequest.self) else { return [] }
             let command = event.type == CheckoutEventType.confirmRequested ? "confirm" : "release"
@@ -125,15 +129,20 @@ public struct CheckoutReaction: Reaction {
         let code = data["code"]?.stringValue ?? "UNKNOWN"
         let message = data["message"]?.stringValue ?? ""
         let refusal: JSONValue = ["sku": .string(sku), "code": .string(code), "message": .string(message)]
+        // Where the reservation stands, when the SKU said (`INVALID_STATUS`); none at all is as
+        // good as given back.
+        let standing = code == "RESERVATION_NOT_FOUND" ? "released" : data["facts"]?["status"]?.stringValue
         let step =
-            switch data["command"]?.stringValue {
-            case "reserve": "lineRefused"
-            case "confirm": "lineConfirmFailed"
-            // A release refused: the reservation was closed already (expired): its units are back.
-            case "release": "lineReleased"
+            switch (data["command"]?.stringValue, standing) {
+            case ("reserve"?, _): "lineRefused"
+            case ("confirm"?, "confirmed"?): "lineConfirmed"
+            case ("confirm"?, _): "lineConfirmFailed"
+            case ("release"?, "released"?), ("release"?, "expired"?): "lineReleased"
+            case ("release"?, _): "lineReleaseFailed"
             default: ""
             }
         guard !step.isEmpty else { return [] }
-        return [ReactionCommand(object: "checkout/" + orderId, command: step, body: step == "lineReleased" ? ["sku": .string(sku)] : refusal)]
+        let answer = step == "lineReleased" || step == "lineConfirmed" ? ["sku": .string(sku)] : refusal
+        return [ReactionCommand(object: "checkout/" + orderId, command: step, body: answer)]
     }
 }

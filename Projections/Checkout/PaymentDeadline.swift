@@ -1,7 +1,9 @@
 import EventModel
 
-/// When the payment deadline's timer fires and the saga still awaits payment, it gives up:
-/// every line is given back and the order fails.
+/// When the payment deadline's timer fires and the saga still awaits payment, it asks the order
+/// to stop taking payment (`PaymentDeadlinePassed`, which the reaction sends as the order's
+/// `expirePayment`): the order decides, so a payment it took in time wins however late the saga
+/// hears of it; unpaid, the order answers `OrderPaymentExpired` and the saga gives everything back.
 public struct PaymentDeadline: TimerHandler {
     public let source = StepsView()
     public init() {}
@@ -10,8 +12,7 @@ public struct PaymentDeadline: TimerHandler {
     static let timerId = "payment"
 
     public func fire(timerId: String, payload: JSONValue, state: StepsView.State, context: DecisionContext) -> [NewEvent] {
-        guard timerId == Self.timerId, state.status == .awaitingPayment else { return [] }
-        let reason = "no payment within \(state.paymentSeconds) s"
-        return (try? StepsView.failing(state, reason: reason, context: context)) ?? []
+        guard timerId == Self.timerId, state.status == .awaitingPayment, !state.deadlinePassed else { return [] }
+        return [NewEvent(type: CheckoutEventType.deadlinePassed, data: [:])]
     }
 }

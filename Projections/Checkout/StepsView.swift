@@ -31,7 +31,8 @@ public struct StepsView: Projection {
         case confirmed
         /// Given back.
         case released
-        /// Expired before it could be confirmed.
+        /// Neither held nor given back as the saga asked: it expired before it was confirmed, or
+        /// someone else closed it before it was released.
         case lost
     }
 
@@ -61,6 +62,8 @@ public struct StepsView: Projection {
         public var paymentSeconds = 0
         /// When it stops waiting for payment (once awaiting it), ms since the epoch.
         public var deadline: Int64?
+        /// Whether the deadline's timer fired (the order then decides whether it was paid).
+        public var deadlinePassed = false
         /// Why it failed.
         public var reason: String?
         /// Events it has recorded (its steps).
@@ -78,7 +81,7 @@ public struct StepsView: Projection {
     }
 
     public let name = "steps"
-    public let version = 1
+    public let version = 2
     public var initialState: State { State() }
 
     public init() {}
@@ -97,7 +100,7 @@ public struct StepsView: Projection {
         case CheckoutEventType.lineReserved: Self.set(&state, event, .reserved)
         case CheckoutEventType.lineConfirmed: Self.set(&state, event, .confirmed)
         case CheckoutEventType.lineReleased: Self.set(&state, event, .released)
-        case CheckoutEventType.lineRefused, CheckoutEventType.lineConfirmFailed:
+        case CheckoutEventType.lineRefused, CheckoutEventType.lineConfirmFailed, CheckoutEventType.lineReleaseFailed:
             guard let refusal = event.decode(LineRefusal.self), let index = state.line(refusal.sku) else { return }
             state.lines[index].status = event.type == CheckoutEventType.lineRefused ? .refused : .lost
             state.lines[index].refusal = "\(refusal.code): \(refusal.message)"
@@ -105,6 +108,8 @@ public struct StepsView: Projection {
             guard let awaited = event.decode(PaymentAwaited.self) else { return }
             state.status = .awaitingPayment
             state.deadline = awaited.deadline
+        case CheckoutEventType.deadlinePassed:
+            state.deadlinePassed = true
         case CheckoutEventType.paymentReceived:
             state.status = .confirming
         case CheckoutEventType.completed:

@@ -74,12 +74,14 @@ public struct PayOrderCommand: Decider {
     public func decide(_ command: Command, state: OrderView.State, context: DecisionContext) -> Result<[NewEvent], Rejection> {
         guard let status = state.status else { return .failure(OrderView.notPlaced) }
         guard !state.paid else { return .failure(Rejection(code: "ALREADY_PAID", message: "the order is already paid")) }
-        guard status == .awaitingPayment, !state.cancelRequested else {
+        guard status == .awaitingPayment, !state.cancelRequested, !state.paymentExpired else {
             let why =
                 switch status {
                 case .placed: "its lines are still being reserved: pay once it is awaiting-payment"
                 case .failed: "it failed: \(state.reason ?? "")"
-                default: state.cancelRequested ? "it is being cancelled" : "it is \(status.rawValue)"
+                default:
+                    state.cancelRequested
+                        ? "it is being cancelled" : state.paymentExpired ? "its payment deadline passed" : "it is \(status.rawValue)"
                 }
             return .failure(Rejection(code: "PAYMENT_NOT_EXPECTED", message: "the order takes no payment: \(why)", facts: ["status": .string(status.rawValue)]))
         }
@@ -124,6 +126,29 @@ public struct AwaitPaymentCommand: Decider {
         if let refusal = CheckoutReaction.refusal(of: name, context) { return .failure(refusal) }
         guard state.status == .placed else { return .failure(OrderView.unexpected(name, state)) }
         return events { [try NewEvent(type: OrderEventType.awaitingPayment, payload: OrderAwaitingPayment(deadline: command.deadline))] }
+    }
+}
+
+/// `expirePayment {}`: the checkout saga's step when its deadline's timer fires. The order has
+/// the last word: unpaid, it stops taking payment (and the saga gives the stock back); paid
+/// already (the saga has not heard yet), it is refused with `ALREADY_PAID`, and the saga
+/// confirms when it hears.
+public struct ExpirePaymentCommand: Decider {
+    public struct Command: Codable, Sendable {}
+
+    public let name = "expirePayment"
+    public let source = OrderView()
+    public init() {}
+
+    public func decide(_ command: Command, state: OrderView.State, context: DecisionContext) -> Result<[NewEvent], Rejection> {
+        if let refusal = CheckoutReaction.refusal(of: name, context) { return .failure(refusal) }
+        guard state.status == .awaitingPayment, !state.paymentExpired else {
+            // Ended or expired already (a cancel got there first): nothing left to expire.
+            guard state.status == .placed else { return .success([]) }
+            return .failure(OrderView.unexpected(name, state))
+        }
+        guard !state.paid else { return .failure(Rejection(code: "ALREADY_PAID", message: "the order was paid before its deadline")) }
+        return .success([NewEvent(type: OrderEventType.paymentExpired, data: [:])])
     }
 }
 

@@ -10,6 +10,9 @@ public enum OrderEventType {
     public static let paid = "OrderPaid"
     /// `cancel`: the saga gives the stock back, and the order fails.
     public static let cancelRequested = "OrderCancelRequested"
+    /// The payment deadline passed before `pay` (the order decides, so a payment it took
+    /// counts, however late the saga hears of it).
+    public static let paymentExpired = "OrderPaymentExpired"
     /// The saga confirmed every line: the units are sold.
     public static let confirmed = "OrderConfirmed"
     /// The saga gave back whatever it had reserved: the order ended without a sale.

@@ -31,6 +31,8 @@ public struct OrderView: Projection {
         public var paid = false
         /// Whether `cancel` came.
         public var cancelRequested = false
+        /// Whether the payment deadline passed unpaid (`pay` is refused from then on).
+        public var paymentExpired = false
         /// Why it failed.
         public var reason: String?
 
@@ -39,7 +41,7 @@ public struct OrderView: Projection {
     }
 
     public let name = "order"
-    public let version = 1
+    public let version = 2
     public var initialState: State { State() }
 
     public init() {}
@@ -61,6 +63,8 @@ public struct OrderView: Projection {
             state.paid = true
         case OrderEventType.cancelRequested:
             state.cancelRequested = true
+        case OrderEventType.paymentExpired:
+            state.paymentExpired = true
         case OrderEventType.confirmed:
             state.status = .confirmed
         case OrderEventType.failed:

@@ -90,6 +90,8 @@ struct ReactionsCommand: AsyncParsableCommand {
 
         @OptionGroup var store: StoreOptions
 
+        func validate() throws { try ReactionsCommand.validate(name) }
+
         func run() async throws { try await ReactionsCommand.setPaused(name, true, store) }
     }
 
@@ -101,7 +103,16 @@ struct ReactionsCommand: AsyncParsableCommand {
 
         @OptionGroup var store: StoreOptions
 
+        func validate() throws { try ReactionsCommand.validate(name) }
+
         func run() async throws { try await ReactionsCommand.setPaused(name, false, store) }
+    }
+
+    /// Refuses a name no reaction can have (lowercase letters, digits and `-`).
+    static func validate(_ name: String) throws {
+        guard !name.isEmpty, name.utf8.allSatisfy({ ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2D }) else {
+            throw ValidationError("a reaction's name is lowercase letters, digits and -, got \(name.debugDescription)")
+        }
     }
 
     /// Pauses or resumes `name` through the server or in the data folder, and says so.

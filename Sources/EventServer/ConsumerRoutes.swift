@@ -248,6 +248,7 @@ struct ConsumerRoutes<Context: TenantRequestContext> {
                 if page.next < page.head { continue }
                 if await !streams.waitForCommit(after: page.next, store: store, timeout: expiry.bounded(heartbeat)), !expiry.hasPassed {
                     try await writer.write(ByteBuffer(string: ": heartbeat\n\n"))
+                    streams.sentHeartbeat()
                 }
             }
             try await writer.finish(nil)

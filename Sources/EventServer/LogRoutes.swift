@@ -117,6 +117,7 @@ struct LogRoutes<Context: TenantRequestContext> {
                 }
                 if await !streams.waitForCommit(after: position, store: store, timeout: expiry.bounded(heartbeat)), !expiry.hasPassed {
                     try await writer.write(ByteBuffer(string: ": heartbeat\n\n"))
+                    streams.sentHeartbeat()
                 }
             }
             try await writer.finish(nil)

@@ -8,6 +8,7 @@ import ServiceLifecycle
 /// itself; so this service, shut down before the server, tells every stream to finish.
 public final class LogStreamHub: Service, Sendable {
     private let closing = AsyncCondition(false)
+    private let heartbeats = AsyncCondition(0)
 
     /// A hub with no streams.
     public init() {}
@@ -23,6 +24,20 @@ public final class LogStreamHub: Service, Sendable {
     /// Tells every stream to finish: each ends its response after the events it has sent.
     public func close() {
         closing.update { $0 = true }
+    }
+
+    /// Counts a heartbeat written on one of the streams.
+    func sentHeartbeat() {
+        heartbeats.update { $0 += 1 }
+    }
+
+    /// Heartbeats written on every stream so far.
+    public var heartbeatsSent: Int { heartbeats.value }
+
+    /// Returns once more than `count` heartbeats have been written (or the task is cancelled):
+    /// a stream that sent one after an event has sent that event.
+    public func waitForHeartbeats(after count: Int) async {
+        await heartbeats.wait { $0 > count }
     }
 
     /// Waits for a commit after `position`; returns false when `timeout` passed first (time

@@ -96,6 +96,7 @@ struct ObjectStreamRoutes<Context: TenantRequestContext> {
                 }
                 if await !streams.waitForCommit(after: position, store: store, timeout: expiry.bounded(heartbeat)), !expiry.hasPassed {
                     try await writer.write(ByteBuffer(string: ": heartbeat\n\n"))
+                    streams.sentHeartbeat()
                 }
             }
             try await writer.finish(nil)

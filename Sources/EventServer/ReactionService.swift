@@ -55,6 +55,8 @@ public struct ReactionService: Service {
                     for reaction in store.reactions {
                         guard let step = try await store.runReaction(reaction), step.outcome.through > step.from, let meter = meters[reaction.name] else { continue }
                         ran = true
+                        let committed = store.commits.committedPosition
+                        meter.lag.set(Double(committed - min(committed, step.outcome.through)))
                         meter.steps.increment()
                         meter.sent.increment(by: Int64(step.outcome.sent))
                         meter.refused.increment(by: Int64(step.outcome.refused))

@@ -26,8 +26,8 @@ extension BatchApplier {
     /// when the reaction's position is no longer the one the step started from.
     mutating func react(_ step: ReactionStep) throws -> Result<ReactionOutcome, EventStoreError> {
         let key = StoreLayout.reactionKey(step.reaction)
-        guard try layout.reactionPosition(step.reaction, in: transaction) == step.from else {
-            return .failure(.invalidRequest(field: "reaction", reason: "\(step.reaction) moved while it ran from \(step.from)"))
+        guard try layout.reactionPosition(step.reaction, in: transaction) == step.stored else {
+            return .failure(.invalidRequest(field: "reaction", reason: "\(step.reaction) moved while it ran from \(step.stored)"))
         }
         // Paused since the step was read: nothing of it is applied, and it stays where it was.
         if try layout.isReactionPaused(step.reaction, in: transaction) { return .success(ReactionOutcome(sent: 0, refused: 0, through: step.from)) }

@@ -45,7 +45,10 @@ extension EventStore {
     ///   ``EventStoreError/versionConflict(stream:expected:actual:)`` when `target` is not at
     ///   `expectedVersion`, ``EventStoreError/branchNotFound(_:)``; nothing is written.
     public func merge(_ source: BranchName, into target: StreamName, expectedVersion: ExpectedVersion = .any) async throws(EventStoreError) -> MergeOutcome {
-        try await submit { .merge(into: target, expectedVersion: expectedVersion, source: source, $0) }
+        if target.branch == .main, let definition = objectTypes[target.object.type.name], definition.commandsOnly {
+            throw .invalidRequest(field: "into", reason: "is main of \(target.object), a \(definition.name), which changes by its commands only: a branch's events cannot be merged into it")
+        }
+        return try await submit { .merge(into: target, expectedVersion: expectedVersion, source: source, $0) }
     }
 
     /// Every branch of `object` (`main` first, then by name) with its parent, fork seq and

@@ -2,10 +2,16 @@ import EventModel
 import LMDB
 
 extension EventStore {
-    /// The position `reaction` has run through (0: none yet).
+    /// The position `reaction` has run through (0: none yet): its stored one, or past it over
+    /// positions that caused nothing.
     public func reactionPosition(_ reaction: String) throws(EventStoreError) -> Position {
-        try read { transaction in try layout.reactionPosition(reaction, in: transaction) }
+        let stored = try read { transaction in try layout.reactionPosition(reaction, in: transaction) }
+        return max(stored, reactionCursors.withLock { $0[reaction] ?? 0 })
     }
+
+    /// How far past its stored position a reaction may run over positions that cause nothing
+    /// before it stores its position anyway (bounding what a restart runs over again).
+    static let reactionUnstoredMax: Position = 65_536
 
     /// Runs each reaction that is not paused over up to `limit` log positions after its
     /// position (stopping after the event that takes it to `commandsMax` commands): reads the
@@ -27,7 +33,14 @@ extension EventStore {
     /// or has nothing after its position; else the position it started from and what it did.
     public func runReaction(_ reaction: AnyReaction, limit: Int = 4_096, commandsMax: Int = 256) async throws(EventStoreError) -> (from: Position, outcome: ReactionOutcome)? {
         guard let step = try reactionStep(reaction, limit: limit, commandsMax: commandsMax) else { return nil }
-        return (step.from, try await submit { .react(step, $0) })
+        let outcome: ReactionOutcome
+        if step.effects.isEmpty, step.through - step.stored < Self.reactionUnstoredMax {
+            outcome = ReactionOutcome(sent: 0, refused: 0, through: step.through)
+        } else {
+            outcome = try await submit { .react(step, $0) }
+        }
+        reactionCursors.withLock { $0[reaction.name] = max($0[reaction.name] ?? 0, outcome.through) }
+        return (step.from, outcome)
     }
 
     /// Pauses `reaction` (it runs no further until resumed, across restarts) or resumes it.
@@ -47,9 +60,8 @@ extension EventStore {
         let committed = commits.committedPosition
         var statuses: [ReactionStatus] = []
         for reaction in reactions {
-            let (position, paused) = try read { transaction in
-                (try layout.reactionPosition(reaction.name, in: transaction), try layout.isReactionPaused(reaction.name, in: transaction))
-            }
+            let paused = try read { transaction in try layout.isReactionPaused(reaction.name, in: transaction) }
+            let position = try reactionPosition(reaction.name)
             var refusals: [RecordedEvent] = []
             var count: Seq = 0
             if let id = try? ObjectID(reaction.name), let type = try? ObjectType(AnyReaction.objectType) {
@@ -74,7 +86,8 @@ extension EventStore {
     func reactionStep(_ reaction: AnyReaction, limit: Int, commandsMax: Int) throws(EventStoreError) -> ReactionStep? {
         try read { transaction in
             guard try !layout.isReactionPaused(reaction.name, in: transaction) else { return nil }
-            let from = try layout.reactionPosition(reaction.name, in: transaction)
+            let stored = try layout.reactionPosition(reaction.name, in: transaction)
+            let from = max(stored, reactionCursors.withLock { $0[reaction.name] ?? 0 })
             let decoder = RecordDecoder()
             var names: [UInt64: StoredStreamName] = [:]
             var effects: [ReactionStep.Effect] = []
@@ -103,7 +116,7 @@ extension EventStore {
                     }
                 }
             }
-            return through > from ? ReactionStep(reaction: reaction.name, from: from, through: through, effects: effects) : nil
+            return through > from ? ReactionStep(reaction: reaction.name, stored: stored, from: from, through: through, effects: effects) : nil
         }
     }
 
@@ -120,9 +133,7 @@ extension EventStore {
         }
         // The key is the event's and the effect's: a step applied again (it cannot be: its
         // position moves with it) would answer what the first did.
-        guard let key = try? IdempotencyKey("\(reaction):\(event.event.id):\(index)", request: [Array(command.command.utf8)]) else {
-            return effect(.failure(Rejection(code: "INVALID_KEY", status: 422, message: "no idempotency key can be made")))
-        }
+        let key = IdempotencyKey(reaction: reaction, event: event.event.id, index: index, request: [Array(command.command.utf8)])
         var metadata = command.metadata
         metadata["reaction"] = .string(reaction)
         metadata["causedBy"] = .string(event.event.id.description)

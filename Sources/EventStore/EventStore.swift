@@ -26,6 +26,10 @@ public final class EventStore: Sendable {
     public let logViews: [AnyLogProjection]
     /// The reactions it runs (``runReactions(limit:commandsMax:)``).
     public let reactions: [AnyReaction]
+    /// How far each reaction has run over positions that caused nothing, beyond its stored
+    /// position: such a stretch is not written (a transaction and a sync for nothing); a restart
+    /// runs over it again, causing nothing again.
+    let reactionCursors = Mutex<[String: Position]>([:])
     /// Their typed states between catch-ups.
     let logViewCache = LogViewCache()
     let environment: Environment
@@ -159,6 +163,9 @@ public final class EventStore: Sendable {
         // reacts to them, so nobody else may write one.
         guard request.stream.object.type.name != AnyReaction.objectType else {
             throw .invalidRequest(field: "type", reason: "is \(AnyReaction.objectType), whose objects only the engine writes (the refusals of a reaction's commands)")
+        }
+        if request.stream.branch == .main, let definition = objectTypes[request.stream.object.type.name], definition.commandsOnly {
+            throw .invalidRequest(field: "type", reason: "is \(definition.name), whose objects change on main by their commands only (\(definition.commands.keys.sorted().joined(separator: ", "))); append on a branch to try things")
         }
         var request = request
         // One system random number per request seeds the ids of all its events.

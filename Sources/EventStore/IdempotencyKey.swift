@@ -23,6 +23,16 @@ public struct IdempotencyKey: Sendable, Equatable {
         guard (1...Self.lengthMax).contains(key.utf8.count), key.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) else {
             throw .invalidRequest(field: "Idempotency-Key", reason: "must be 1-\(Self.lengthMax) visible ASCII characters (no spaces)")
         }
+        self.init(checked: key, request: parts)
+    }
+
+    /// The key of the `index`th command `reaction` sent for the event `event`: `reaction NAME
+    /// EVENT INDEX`, with spaces, which no client's key has, so no client can take it first.
+    init(reaction: String, event: EventID, index: Int, request parts: [[UInt8]]) {
+        self.init(checked: "reaction \(reaction) \(event) \(index)", request: parts)
+    }
+
+    private init(checked key: String, request parts: [[UInt8]]) {
         self.key = key
         var hash = Self.offsetBasis
         for part in parts {

@@ -18,7 +18,11 @@ struct ReactionStep: Sendable {
     }
 
     let reaction: String
-    /// The reaction's stored position the stretch starts after.
+    /// The reaction's stored position when the stretch was read: the writer applies the step
+    /// only while it still is.
+    let stored: Position
+    /// The position the stretch starts after (the stored one, or past it over positions that
+    /// caused nothing).
     let from: Position
     /// The last position looked at: the reaction's position once the step is applied.
     let through: Position

@@ -29,9 +29,12 @@ struct LogRouteTests {
             _ = try await test.store.append(TestEvents.deposits("account/s", count: 3))
             let stopper = Task {
                 try await Task.sleep(for: .milliseconds(300))
+                let before = streams.heartbeatsSent
                 _ = try await test.store.append(TestEvents.deposits("account/s", count: 1))
-                // Heartbeats every second: two chances at one, however busy the machine.
-                try await Task.sleep(for: .milliseconds(2_500))
+                // Two heartbeats after the append: the stream went round once more after the
+                // first, so it has sent the event too, however busy the machine (waiting a fixed
+                // time for them failed under a full test run's load).
+                await streams.waitForHeartbeats(after: before + 1)
                 streams.close()
             }
             let response = try await client.get("/v1/log/stream", headers: [HTTPField.Name("Last-Event-ID")!: "1"])
@@ -52,7 +55,8 @@ struct LogRouteTests {
                 _ = try await test.store.append(TestEvents.deposits(object, count: 1))
             }
             let stopper = Task {
-                try await Task.sleep(for: .milliseconds(500))
+                // A heartbeat: the stream has sent what the log held, and is idle.
+                await streams.waitForHeartbeats(after: 0)
                 streams.close()
             }
             let response = try await client.get("/v1/log/stream?object=account/a-1&objectPrefix=account/b-")
@@ -76,8 +80,10 @@ struct LogRouteTests {
             }
             let stopper = Task {
                 try await Task.sleep(for: .milliseconds(300))
+                let before = streams.heartbeatsSent
                 _ = try await client.post("/v1/objects/inventory/sku-1/commands/restock", #"{"qty": 7}"#)
-                try await Task.sleep(for: .milliseconds(700))
+                // Two heartbeats after it: the stream has sent it (see streamResume).
+                await streams.waitForHeartbeats(after: before + 1)
                 streams.close()
             }
             let response = try await client.get(

@@ -129,8 +129,8 @@ struct CheckoutSagaTests {
         #expect(try Self.state(test.store, "inventory/b")["available"] == 5)
     }
 
-    @Test("a payment that races the deadline is a refused step on record, and the failed order shows it was paid")
-    func latePayment() async throws {
+    @Test("the order decides the deadline: a payment it took before the saga's expiry reached it wins")
+    func paymentRacesTheDeadline() async throws {
         let test = try Self.open()
         defer { Task { await test.destroy() } }
         try await Self.restock(test.store, ["a": 5])
@@ -138,14 +138,92 @@ struct CheckoutSagaTests {
         try await Self.settle(test.store)
         test.clock.advance(byMilliseconds: 1_000)
         #expect(try await test.store.fireDueTimers() == 1)
-        // Paid before the saga's failure reached the order.
+        #expect(try Self.state(test.store, "checkout/o-1")["deadlinePassed"] == true)
+        // Paid before the saga's expiry reached the order: the order took it, so it stands.
         try await Self.command(test.store, "order/o-1", "pay")
+        try await Self.settle(test.store)
+        #expect(try Self.state(test.store, "order/o-1")["status"] == "confirmed")
+        let refusal = try #require(try test.store.allEvents(of: "reaction/checkout").last)
+        #expect(refusal.data.contains("ALREADY_PAID") && refusal.data.contains("expirePayment"), "\(refusal.data)")
+        #expect(try Self.state(test.store, "inventory/a")["sold"] == 1)
+        // Unpaid when the expiry reaches it, an order takes no payment any more.
+        try await Self.place(test.store, "o-2", [("a", 1)], paymentSeconds: 1)
+        try await Self.settle(test.store)
+        test.clock.advance(byMilliseconds: 1_000)
+        #expect(try await test.store.fireDueTimers() == 1)
+        try await Self.settle(test.store)
+        #expect(try Self.state(test.store, "order/o-2")["paymentExpired"] == true)
+        await #expect(throws: EventStoreError.self) { try await Self.command(test.store, "order/o-2", "pay") }
+        #expect(try Self.state(test.store, "order/o-2")["reason"] == "no payment within 1 s")
+    }
+
+    @Test("cancelled while its lines are still being reserved: each reservation that comes after is given back")
+    func cancelledWhileReserving() async throws {
+        let test = try Self.open()
+        defer { Task { await test.destroy() } }
+        try await Self.restock(test.store, ["a": 5, "b": 5])
+        try await Self.place(test.store, "o-1", [("a", 2), ("b", 2)])
+        try await Self.command(test.store, "order/o-1", "cancel", ["reason": "too slow"])
+        try await Self.settle(test.store)
+        let saga = try test.store.allEvents(of: "checkout/o-1").map(\.type)
+        #expect(saga.firstIndex(of: "CheckoutFailing")! < saga.firstIndex(of: "LineReserved")!, "\(saga)")
+        #expect(try Self.state(test.store, "order/o-1")["reason"] == "cancelled: too slow")
+        for sku in ["a", "b"] { #expect(try Self.state(test.store, "inventory/\(sku)")["available"] == 5, "\(sku)") }
+    }
+
+    @Test("a release refused because someone confirmed the reservation by hand: the line is lost and the failure says so")
+    func releaseRefused() async throws {
+        let test = try Self.open()
+        defer { Task { await test.destroy() } }
+        try await Self.restock(test.store, ["a": 5, "b": 5])
+        try await Self.place(test.store, "o-1", [("a", 1), ("b", 1)])
+        try await Self.settle(test.store)
+        try await Self.command(test.store, "inventory/a", "confirm", ["orderId": "o-1"])
+        try await Self.command(test.store, "order/o-1", "cancel")
+        try await Self.settle(test.store)
+        let order = try Self.state(test.store, "order/o-1")
+        #expect(order["status"] == "failed")
+        #expect(order["reason"]?.stringValue?.contains("not given back: a (INVALID_STATUS") == true, "\(order)")
+        #expect(try Self.state(test.store, "checkout/o-1")["lines"]?.arrayValue?.map { $0["status"] } == ["lost", "released"])
+        #expect(try Self.state(test.store, "inventory/b")["available"] == 5)
+    }
+
+    @Test("a reservation that expired before its confirmation (the reaction stopped for two days): the line is lost, the paid order fails owing a refund")
+    func confirmationTooLate() async throws {
+        let test = try Self.open()
+        defer { Task { await test.destroy() } }
+        try await Self.restock(test.store, ["a": 5, "b": 5])
+        try await Self.place(test.store, "o-1", [("a", 1), ("b", 1)], paymentSeconds: 60)
+        try await Self.settle(test.store)
+        try await Self.command(test.store, "order/o-1", "pay")
+        // The reaction does not run for two days: the reservations' timers fire meanwhile.
+        test.clock.advance(byMilliseconds: 2 * 86_400_000)
+        while try await test.store.fireDueTimers() > 0 {}
         try await Self.settle(test.store)
         let order = try Self.state(test.store, "order/o-1")
         #expect(order["status"] == "failed" && order["paid"] == true)
-        let refusal = try #require(try test.store.allEvents(of: "reaction/checkout").last)
-        #expect(refusal.data.contains("PAYMENT_NOT_EXPECTED"), "\(refusal.data)")
-        #expect(try Self.state(test.store, "inventory/a")["available"] == 5)
+        #expect(order["reason"]?.stringValue?.contains("expired before it was confirmed: a refund is due") == true, "\(order)")
+        #expect(try Self.state(test.store, "checkout/o-1")["lines"]?.arrayValue?.map { $0["status"] } == ["lost", "lost"])
+        for sku in ["a", "b"] { #expect(try Self.state(test.store, "inventory/\(sku)")["available"] == 5, "\(sku): the units came back by expiry") }
+    }
+
+    @Test("order and checkout change on main by their commands only: appends and merges into main are refused, a branch takes them")
+    func commandsOnly() async throws {
+        let test = try Self.open()
+        defer { Task { await test.destroy() } }
+        try await Self.restock(test.store, ["a": 5])
+        try await Self.place(test.store, "o-1", [("a", 1)])
+        try await Self.settle(test.store)
+        await #expect(throws: EventStoreError.self) {
+            try await test.store.append(try TestEvents.request("checkout/o-1", [("CheckoutCompleted", "{}")]))
+        }
+        await #expect(throws: EventStoreError.self) { try await test.store.append(try TestEvents.request("order/o-9", [("OrderConfirmed", "{}")])) }
+        let key = try ObjectKey(parsing: "checkout/o-1")
+        _ = try await test.store.createBranch(try BranchName("try"), of: key)
+        _ = try await test.store.append(try TestEvents.request("checkout/o-1", [("CheckoutCompleted", "{}")], branch: try BranchName("try")))
+        await #expect(throws: EventStoreError.self) { try await test.store.merge(try BranchName("try"), into: StreamName(object: key)) }
+        try await Self.settle(test.store)
+        #expect(try Self.state(test.store, "order/o-1")["status"] == "awaiting-payment", "nothing of the branch reached the order")
     }
 
     @Test("the saga's steps are the reaction's alone on main; a what-if branch takes them and sends nothing out")

@@ -84,4 +84,28 @@ struct ReactionTests {
         #expect(try test.store.allEvents(of: "reaction/mirror").isEmpty)
         await test.destroy()
     }
+
+    @Test("positions that cause nothing move a reaction without a transaction; after a restart it runs over them again, causing nothing")
+    func nothingCausedNothingWritten() async throws {
+        var test = try TestStore.open(objectTypes: BundledTypes.all, reactions: [AnyReaction(MirrorReaction())])
+        _ = try await test.store.append(TestEvents.deposits("account/a", count: 50))
+        let head = test.store.commits.committedPosition
+        #expect(try await test.store.runReactions() == 50)
+        #expect(test.store.commits.committedPosition == head, "no commit for nothing")
+        #expect(try test.store.reactionPosition("mirror") == head)
+        // Something to do: the step is stored with its position, past the positions before it.
+        try await Self.restock(test.store, "inventory/src-1", 2)
+        while try await test.store.runReactions() > 0 {}
+        #expect(try Self.available(test.store, "inventory/mirror-1") == 2)
+        _ = try await test.store.append(TestEvents.deposits("account/a", count: 5))
+        while try await test.store.runReactions() > 0 {}
+        let reached = try test.store.reactionPosition("mirror")
+        await test.close()
+        test = try test.reopened()
+        let stored = try test.store.reactionPosition("mirror")
+        #expect(stored < reached, "the stretch that caused nothing was not stored")
+        #expect(try await test.store.runReactions() == Int(reached - stored))
+        #expect(try Self.available(test.store, "inventory/mirror-1") == 2, "nothing caused twice")
+        await test.destroy()
+    }
 }

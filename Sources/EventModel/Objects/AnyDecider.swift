@@ -76,13 +76,16 @@ public struct ObjectTypeDefinition: Sendable {
     /// How many events apart its views are snapshotted (a view may set its own); nil: the
     /// store's setting.
     public let snapshotIntervalEvents: UInt64?
+    /// Whether its objects' `main` changes by commands (and timers) only: appends and merges
+    /// into `main` are refused (a saga's events drive other objects; on a branch anything goes).
+    public let commandsOnly: Bool
 
-    /// A definition of `name` with `views`, `commands`, a `timerHandler` and `invariants`.
-    /// View names must be distinct and not `timers` when there is a timer handler; every
-    /// invariant must name one of the views.
+    /// A definition of `name` with `views`, `commands`, a `timerHandler` and `invariants`
+    /// (`commandsOnly`: see ``commandsOnly``). View names must be distinct and not `timers`
+    /// when there is a timer handler; every invariant must name one of the views.
     public init(
         name: String, views: [AnyProjection], commands: [AnyDecider] = [], timerHandler: AnyTimerHandler? = nil,
-        invariants: [Invariant] = [], snapshotIntervalEvents: UInt64? = nil
+        invariants: [Invariant] = [], snapshotIntervalEvents: UInt64? = nil, commandsOnly: Bool = false
     ) {
         let allViews = timerHandler == nil ? views : views + [PendingTimers.projection]
         precondition(Set(allViews.map(\.name)).count == allViews.count, "view names of \(name) must be distinct (`timers` is the engine's)")
@@ -94,5 +97,6 @@ public struct ObjectTypeDefinition: Sendable {
         self.timerHandler = timerHandler
         self.invariants = invariants
         self.snapshotIntervalEvents = snapshotIntervalEvents
+        self.commandsOnly = commandsOnly
     }
 }
