@@ -66,6 +66,16 @@ enum EventRecord {
         )
     }
 
+    /// The event type of a record, without checking it (for a reaction passing over the events
+    /// it does not react to: the ones it does react to are checked whole); nil when the record
+    /// is too short to hold one.
+    static func type(_ record: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
+        guard record.count >= headerBytes else { return nil }
+        let count = Int(UInt16(littleEndian: record.loadUnaligned(fromByteOffset: 2, as: UInt16.self)))
+        guard record.count >= headerBytes + count else { return nil }
+        return UnsafeRawBufferPointer(rebasing: record[headerBytes..<(headerBytes + count)])
+    }
+
     /// The commit time of a record, ms since the epoch, without checking it (for listings).
     static func commitTime(_ record: UnsafeRawBufferPointer) -> Int64? {
         guard record.count >= headerBytes else { return nil }

@@ -97,9 +97,16 @@ extension EventStore {
                 var entry = try StoreKeys.withKey(from + 1) { try log.seek(atLeast: $0) }
                 while let current = entry, scanned < limit, effects.count < commandsMax {
                     let position = StoreKeys.integer(current.key)
-                    let event = try decoder.decode(position: position, record: current.value)
                     scanned += 1
                     through = position
+                    let record = current.value
+                    // Passed over by its type alone (unchecked: a damaged record the reaction
+                    // wants fails its check below, and readers and `verify` check every one).
+                    if let type = EventRecord.type(record), !reaction.eventTypes.contains(where: { $0.elementsEqual(type) }) {
+                        entry = try log.next()
+                        continue
+                    }
+                    let event = try decoder.decode(position: position, record: record)
                     entry = try log.next()
                     guard reaction.eventTypes.contains(where: { $0.elementsEqual(event.type) }) else { continue }
                     let name = try names[event.stream] ?? streamName(event.stream, in: transaction, position: position)
