@@ -28,7 +28,7 @@ public struct ReactionService: Service {
             paused = registry.makeGauge(name: "evlog_reaction_paused", labels: [label], help: "1 while a reaction is paused")
             sent = registry.makeCounter(name: "evlog_reaction_commands_total", labels: [label, ("outcome", "sent")], help: "Commands a reaction sent, by outcome")
             refused = registry.makeCounter(name: "evlog_reaction_commands_total", labels: [label, ("outcome", "refused")], help: "Commands a reaction sent, by outcome")
-            steps = registry.makeCounter(name: "evlog_reaction_steps_total", labels: [label], help: "Steps a reaction applied (one transaction each)")
+            steps = registry.makeCounter(name: "evlog_reaction_steps_total", labels: [label], help: "Steps a reaction ran (a transaction each when they caused commands)")
         }
     }
 
@@ -77,6 +77,14 @@ public struct ReactionService: Service {
                 }
                 await store.commits.wait(after: seen, nudgesAfter: nudges)
             }
+        }
+        // A clean stop stores how far the reactions ran over positions that caused nothing.
+        do {
+            try await store.storeReactionPositions()
+        } catch EventStoreError.closed {
+            return
+        } catch {
+            logger.warning("the reactions' positions were not stored", metadata: ["error": "\(error)"])
         }
     }
 }

@@ -63,12 +63,12 @@ extension EventStore {
             if line.isEmpty { continue }
             if let request = try importer.add(line, lineNumber: lineNumber) {
                 try await importer.prepare(request.branch, in: self)
-                _ = try await append(request.request)
+                _ = try await append(request.request, restoring: true)
             }
         }
         for request in importer.finish() {
             try await importer.prepare(request.branch, in: self)
-            _ = try await append(request.request)
+            _ = try await append(request.request, restoring: true)
         }
         try await importer.createRemaining(in: self)
         try importer.checkComplete()

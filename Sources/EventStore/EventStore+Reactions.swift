@@ -43,6 +43,18 @@ extension EventStore {
         return (step.from, outcome)
     }
 
+    /// Stores the position of each reaction that has run past its stored one over positions
+    /// that caused nothing (so a restart need not run over them again): for a clean stop.
+    public func storeReactionPositions() async throws(EventStoreError) {
+        for reaction in reactions {
+            let stored = try read { transaction in try layout.reactionPosition(reaction.name, in: transaction) }
+            let cursor = reactionCursors.withLock { $0[reaction.name] ?? 0 }
+            guard cursor > stored else { continue }
+            let step = ReactionStep(reaction: reaction.name, stored: stored, from: cursor, through: cursor, effects: [])
+            _ = try await submit { .react(step, $0) }
+        }
+    }
+
     /// Pauses `reaction` (it runs no further until resumed, across restarts) or resumes it.
     /// - Throws: ``EventStoreError/invalidRequest(field:reason:)`` when the store runs no
     ///   reaction of that name.

@@ -158,13 +158,19 @@ public final class EventStore: Sendable {
     ///   ``EventStoreError/storageFull(reason:)``, ``EventStoreError/closed``; in each case
     ///   nothing of the request was written.
     public func append(_ request: AppendRequest) async throws(EventStoreError) -> AppendOutcome {
+        try await append(request, restoring: false)
+    }
+
+    /// ``append(_:)``, or with `restoring` (an archive imported) also to objects only the
+    /// engine or commands may write: a restore puts back what they wrote.
+    func append(_ request: AppendRequest, restoring: Bool) async throws(EventStoreError) -> AppendOutcome {
         guard request.eventCount > 0 else { throw .invalidRequest(field: "/events", reason: "must hold at least one event") }
         // Its facts are the refusals the writer met running a reaction's commands: a reaction
         // reacts to them, so nobody else may write one.
-        guard request.stream.object.type.name != AnyReaction.objectType else {
+        guard restoring || request.stream.object.type.name != AnyReaction.objectType else {
             throw .invalidRequest(field: "type", reason: "is \(AnyReaction.objectType), whose objects only the engine writes (the refusals of a reaction's commands)")
         }
-        if request.stream.branch == .main, let definition = objectTypes[request.stream.object.type.name], definition.commandsOnly {
+        if !restoring, request.stream.branch == .main, let definition = objectTypes[request.stream.object.type.name], definition.commandsOnly {
             throw .invalidRequest(field: "type", reason: "is \(definition.name), whose objects change on main by their commands only (\(definition.commands.keys.sorted().joined(separator: ", "))); append on a branch to try things")
         }
         var request = request

@@ -37,8 +37,15 @@ struct ReactionServiceTests {
         }
         for n in 1...5 { #expect(try test.store.version(of: StreamName(object: try ObjectKey(parsing: "inventory/copy-sku-\(n)"))) == 1, "copy-sku-\(n)") }
         #expect(try test.store.reactionPosition("copy") == test.store.commits.committedPosition)
+        // Positions that caused nothing (copies' own restocks) are stored when the service stops.
+        _ = try await test.store.append(TestEvents.deposits("account/x", count: 3))
+        let head = test.store.commits.committedPosition
+        while try test.store.reactionPosition("copy") < head { try await Task.sleep(for: .milliseconds(10)) }
         service.cancel()
         _ = await service.result
-        await test.destroy()
+        await test.close()
+        let reopened = try test.reopened()
+        #expect(try reopened.store.reactionPosition("copy") == head, "stored at the stop")
+        await reopened.destroy()
     }
 }

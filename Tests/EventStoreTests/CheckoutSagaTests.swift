@@ -224,6 +224,13 @@ struct CheckoutSagaTests {
         await #expect(throws: EventStoreError.self) { try await test.store.merge(try BranchName("try"), into: StreamName(object: key)) }
         try await Self.settle(test.store)
         #expect(try Self.state(test.store, "order/o-1")["status"] == "awaiting-payment", "nothing of the branch reached the order")
+        // A restore puts back what the commands wrote: an archive imports, replacing.
+        var lines: [[UInt8]] = []
+        _ = try test.store.export(key) { lines.append($0) }
+        var cursor = lines.makeIterator()
+        let (_, count) = try await test.store.importObject(replacing: true) { cursor.next() }
+        #expect(count == lines.count - 1)
+        #expect(try Self.state(test.store, "checkout/o-1")["status"] == "awaiting-payment")
     }
 
     @Test("the saga's steps are the reaction's alone on main; a what-if branch takes them and sends nothing out")
