@@ -94,6 +94,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The PEM private key of --tls-cert.", valueName: "file"))
     var tlsKey: String?
 
+    @Option(help: ArgumentHelp("The folder POST /v1/admin/backup (and evtool backup --url) writes backups into, each in a folder of its own.", valueName: "dir"))
+    var backupDir: String?
+
     @Flag(help: "Listen on an address other than loopback without --auth: anyone who reaches it may do anything.")
     var insecureNoAuth = false
 
@@ -137,6 +140,7 @@ struct ServeCommand: AsyncParsableCommand {
         serverConfiguration.port = port
         serverConfiguration.idleTimeoutSeconds = idleTimeoutSeconds
         serverConfiguration.heartbeatSeconds = heartbeatSeconds
+        serverConfiguration.backupDirectory = backupDir
         serverConfiguration.schemas = try SchemaOptions.loadCatalog(schemas, allowsUndeclared: allowUndeclared, logger: logger)
         if let auth {
             do throws(AccessError) {

@@ -44,6 +44,7 @@ public enum EventServer {
         ConsumerRoutes(store: store, configuration: configuration, streams: streams).register(on: table)
         ParkedRoutes(store: store).register(on: table)
         ReactionRoutes(store: store).register(on: table)
+        BackupRoutes(store: store, configuration: configuration).register(on: table)
         HealthRoutes(store: store, metrics: metrics).register(on: table)
         ContractRoutes().register(on: table)
         return table

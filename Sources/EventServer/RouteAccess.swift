@@ -23,7 +23,7 @@ enum RouteAccess: Equatable {
         case ("GET", "/healthz"), ("GET", "/openapi.json"): .open
         case ("GET", "/metrics"), ("POST", "/v1/projections/{view}/rebuild"), ("GET", "/v1/jobs"), ("GET", "/v1/jobs/{id}"),
             ("GET", "/v1/sinks/parked"), ("DELETE", "/v1/sinks/{name}/parked/{position}"), ("POST", "/v1/reactions/{name}/pause"),
-            ("POST", "/v1/reactions/{name}/resume"):
+            ("POST", "/v1/reactions/{name}/resume"), ("POST", "/v1/admin/backup"):
             .operator
         case ("GET", "/v1/objects"), ("GET", "/v1/objects/{type}"), ("GET", "/v1/objects/{type}/{id}/events"),
             ("GET", "/v1/objects/{type}/{id}/views/{view}"), ("GET", "/v1/objects/{type}/{id}/stream"),

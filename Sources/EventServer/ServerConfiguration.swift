@@ -30,6 +30,9 @@ public struct ServerConfiguration: Sendable {
     /// TLS for every connection (HTTP/1.1, and the WebSocket and Server-Sent Events over it);
     /// nil: plain HTTP.
     public var tls: TLSConfiguration?
+    /// The folder `POST /v1/admin/backup` writes backups into (each in a folder of its own);
+    /// nil: the route refuses, saying how to set one.
+    public var backupDirectory: String?
 
     /// Whether `host` (a listening address) is loopback: `localhost`, `::1`, or an IPv4 address
     /// in 127.0.0.0/8 (a name starting with `127.` is not).

@@ -19,10 +19,11 @@ enum CRC32C {
         return tables
     }()
 
-    /// The CRC-32C of `bytes`.
-    static func checksum(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
+    /// The CRC-32C of `bytes`; with `continuing`, of the bytes whose CRC-32C that is followed
+    /// by `bytes` (a file read in pieces).
+    static func checksum(_ bytes: UnsafeRawBufferPointer, continuing previous: UInt32 = 0) -> UInt32 {
         tables.withUnsafeBufferPointer { table in
-            var crc: UInt32 = 0xFFFF_FFFF
+            var crc: UInt32 = ~previous
             var index = 0
             let count = bytes.count
             while index + 8 <= count {

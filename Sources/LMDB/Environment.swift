@@ -189,6 +189,17 @@ public final class Environment: @unchecked Sendable {
         }
     }
 
+    /// Writes a consistent copy of the environment as `data.mdb` in the existing empty directory
+    /// `directory`, from one read transaction, while writers go on; `compact` leaves out free
+    /// pages (`MDB_CP_COMPACT`). Map growth and reopening wait for it to end.
+    /// - Throws: ``LMDBError`` if LMDB cannot write the copy.
+    public func copy(to directory: String, compact: Bool) throws(LMDBError) {
+        try gate.withShared { () throws(LMDBError) in
+            guard !isClosed else { throw LMDBError.environmentClosed }
+            try check(mdb_env_copy2(pointer, directory, compact ? UInt32(MDB_CP_COMPACT) : 0))
+        }
+    }
+
     /// Clears reader slots left by dead processes or threads; returns how many were cleared.
     @discardableResult
     public func clearStaleReaders() throws(LMDBError) -> Int {

@@ -1,0 +1,62 @@
+import EventModel
+
+/// What a backup holds, written beside its copy as `manifest.json`: the log position the copy
+/// ends at (every event committed at or before it is in it, none after), when it was taken, and
+/// the copy's size and CRC-32C, which a restore checks before it writes anything.
+public struct BackupManifest: Sendable, Equatable {
+    /// The format of the folder: `evlog-backup/1` (a compacted LMDB copy, `data.mdb`).
+    public static let format = "evlog-backup/1"
+    /// The manifest's file name in a backup folder.
+    public static let fileName = "manifest.json"
+
+    /// The last log position the copy holds (0: an empty store).
+    public let position: Position
+    /// When the copy was taken, ms since the epoch.
+    public let createdMilliseconds: Int64
+    /// The copy's size, bytes.
+    public let bytes: UInt64
+    /// The copy's CRC-32C.
+    public let crc32c: UInt32
+
+    /// A manifest of these facts.
+    public init(position: Position, createdMilliseconds: Int64, bytes: UInt64, crc32c: UInt32) {
+        self.position = position
+        self.createdMilliseconds = createdMilliseconds
+        self.bytes = bytes
+        self.crc32c = crc32c
+    }
+
+    /// `{"format", "position", "created", "bytes", "crc32c"}` (the CRC as 8 hex digits).
+    public var json: [UInt8] {
+        var writer = JSONWriter(capacity: 160)
+        writer.ascii("{\"format\":")
+        writer.string(Self.format)
+        writer.ascii(",\"position\":")
+        writer.integer(position)
+        writer.ascii(",\"created\":")
+        writer.integer(createdMilliseconds)
+        writer.ascii(",\"bytes\":")
+        writer.integer(bytes)
+        writer.ascii(",\"crc32c\":")
+        let hex = String(crc32c, radix: 16)
+        writer.string(String(repeating: "0", count: 8 - hex.count) + hex)
+        writer.byte(UInt8(ascii: "}"))
+        return writer.bytes
+    }
+
+    /// Reads a manifest written by ``json``.
+    /// - Throws: ``EventStoreError/invalidRequest(field:reason:)`` naming what is wrong.
+    public init(parsing bytes: [UInt8]) throws(EventStoreError) {
+        let tree: JSONValue
+        do { tree = try bytes.withUnsafeBytes { try JSONValue(parsing: $0) } } catch {
+            throw .invalidRequest(field: Self.fileName, reason: "is not JSON")
+        }
+        guard tree["format"]?.stringValue == Self.format else {
+            throw .invalidRequest(field: Self.fileName, reason: "is not a backup of this format (\(Self.format))")
+        }
+        guard let position = tree["position"]?.integerValue, position >= 0, let created = tree["created"]?.integerValue,
+            let bytes = tree["bytes"]?.integerValue, bytes >= 0, let crc = tree["crc32c"]?.stringValue.flatMap({ UInt32($0, radix: 16) })
+        else { throw .invalidRequest(field: Self.fileName, reason: "lacks position, created, bytes or crc32c") }
+        self.init(position: Position(position), createdMilliseconds: Int64(created), bytes: UInt64(bytes), crc32c: crc)
+    }
+}
