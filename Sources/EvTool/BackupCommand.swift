@@ -10,10 +10,10 @@ struct BackupCommand: AsyncParsableCommand {
         discussion: """
             With --url the server writes the backup while it keeps serving, into NAME under its \
             --backup-dir (the operator's: admin of the tenant default). With --data (no server \
-            holding the folder) it is written to --to. Either way the folder holds data.mdb (an \
-            LMDB copy taken from one read transaction, free pages left out) and manifest.json: \
-            the log position the copy ends at, when it was taken, its size and CRC-32C. \
-            `evtool restore` checks the copy against the manifest before writing anything.
+            holding the folder) it is written to --to. Either way the folder holds data.mdb.zst (an \
+            LMDB copy taken from one read transaction, free pages left out, zstd-compressed) and \
+            manifest.json: the log position the copy ends at, when it was taken, its size and \
+            CRC-32C. `evtool restore` checks the copy against the manifest before it becomes a store.
 
             Examples:
               evtool backup --url http://127.0.0.1:8080 --name nightly-1
@@ -53,9 +53,10 @@ struct RestoreCommand: AsyncParsableCommand {
         commandName: "restore",
         abstract: "Restore a backup (evtool backup) into a new data folder.",
         discussion: """
-            Checks the backup's copy against its manifest (size and CRC-32C) before writing \
-            anything, then writes it as the folder's data.mdb, synced. The folder must not hold \
-            a store. Start a server on it, or check it first with evtool verify.
+            Decompresses the backup's copy beside the folder's data.mdb, checks it against its \
+            manifest (size and CRC-32C), syncs it, and only then names it data.mdb: a damaged \
+            backup leaves nothing. The folder must not hold a store. Start a server on it, or \
+            check it first with evtool verify.
 
             Examples:
               evtool restore --from /backups/2026-12-05 --data ./restored

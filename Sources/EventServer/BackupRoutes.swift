@@ -6,7 +6,8 @@ import NIOCore
 
 /// `POST /v1/admin/backup {"name"?}`: a consistent backup of the whole store, taken while the
 /// server keeps serving, into a folder of its own under the server's `--backup-dir`: 201 with
-/// its manifest (`{"name", "path", "format", "position", "created", "bytes", "crc32c"}`).
+/// its manifest (`{"name", "path", "format", "position", "created", "bytes", "crc32c",
+/// "compressedBytes"}`).
 struct BackupRoutes<Context: TenantRequestContext> {
     let store: EventStore
     let configuration: ServerConfiguration

@@ -1,13 +1,14 @@
 import EventModel
 import Glibc
 import LMDB
+import Zstd
 
 extension EventStore {
     /// Writes a consistent backup of the whole store into `directory` (created; it must hold
     /// nothing) while the store keeps serving: a compacted copy of the LMDB environment taken
-    /// from one read transaction (`data.mdb`), then its ``BackupManifest`` (`manifest.json`,
-    /// written last: a folder without one is not a backup). Runs the copy on a thread of its
-    /// own, off the caller's.
+    /// from one read transaction, kept as one zstd frame (`data.mdb.zst`), then its
+    /// ``BackupManifest`` (`manifest.json`, written last: a folder without one is not a
+    /// backup). Runs on a thread of its own, off the caller's.
     /// - Throws: ``EventStoreError/invalidRequest(field:reason:)`` (field `to`) for a folder
     ///   that cannot be made or holds files; ``EventStoreError/storageFailure(_:)`` if the
     ///   copy fails (what was written is removed).
@@ -32,35 +33,35 @@ extension EventStore {
             BackupFiles.remove(directory + "/data.mdb")
             return .failure(error == .environmentClosed ? .closed : .storageFailure(error))
         }
+        let copy = directory + "/data.mdb"
+        defer { BackupFiles.remove(copy) }
         do throws(EventStoreError) {
             let position = try BackupFiles.lastPosition(ofCopyIn: directory)
-            let (bytes, crc) = try BackupFiles.sizeAndChecksum(directory + "/data.mdb")
-            let manifest = BackupManifest(position: position, createdMilliseconds: created, bytes: bytes, crc32c: crc)
+            let kept = directory + "/" + BackupManifest.copyName
+            let (bytes, crc, compressed) = try BackupFiles.compress(copy, to: kept)
+            let manifest = BackupManifest(position: position, createdMilliseconds: created, bytes: bytes, crc32c: crc, compressedBytes: compressed)
             try BackupFiles.write(manifest.json, to: directory + "/" + BackupManifest.fileName)
             return .success(manifest)
         } catch {
-            BackupFiles.remove(directory + "/data.mdb")
+            BackupFiles.remove(directory + "/" + BackupManifest.copyName)
             return .failure(error)
         }
     }
 
     /// Restores the backup in `backup` into the data folder `data` (created; it must hold no
-    /// store): checks the copy against its manifest, then writes it as the folder's `data.mdb`
-    /// (synced). Open the folder as a store afterwards (and `evtool verify` it).
+    /// store): decompresses the copy beside the folder's `data.mdb`, checks its size and CRC-32C
+    /// against the manifest, syncs it, and only then names it `data.mdb`. Open the folder as a
+    /// store afterwards (and `evtool verify` it).
     /// - Throws: ``EventStoreError/invalidRequest(field:reason:)`` for a folder that is not a
-    ///   backup, a copy that does not match its manifest (nothing is written then) or a data
+    ///   backup, a copy that does not match its manifest (no `data.mdb` is left then) or a data
     ///   folder that holds a store.
     public static func restore(from backup: String, into data: String) throws(EventStoreError) -> BackupManifest {
         let manifest = try BackupManifest(parsing: try BackupFiles.read(backup + "/" + BackupManifest.fileName))
-        let (bytes, crc) = try BackupFiles.sizeAndChecksum(backup + "/data.mdb")
-        guard bytes == manifest.bytes, crc == manifest.crc32c else {
-            throw .invalidRequest(field: "from", reason: "\(backup)/data.mdb does not match its manifest (size or CRC-32C): the backup is damaged")
-        }
         if mkdir(data, 0o755) != 0, errno != EEXIST { throw .dataFolderUnusable(path: data, reason: String(cString: strerror(errno))) }
         guard access(data + "/data.mdb", F_OK) != 0 else {
             throw .invalidRequest(field: "data", reason: "\(data) holds a store already: restore into a new or empty folder")
         }
-        try BackupFiles.copy(backup + "/data.mdb", to: data + "/data.mdb", expecting: manifest)
+        try BackupFiles.decompress(backup + "/" + BackupManifest.copyName, to: data + "/data.mdb", expecting: manifest)
         return manifest
     }
 }
@@ -121,20 +122,85 @@ enum BackupFiles {
         }
     }
 
-    /// The size and CRC-32C of the file at `path`, read in pieces.
-    static func sizeAndChecksum(_ path: String) throws(EventStoreError) -> (UInt64, UInt32) {
-        let descriptor = open(path, O_RDONLY)
-        guard descriptor >= 0 else { throw .invalidRequest(field: "from", reason: "\(path) cannot be read: \(String(cString: strerror(errno)))") }
-        defer { close(descriptor) }
-        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+    /// Compresses the file `source` into a new file `target` (one zstd frame, synced): the
+    /// source's size and CRC-32C, and the target's size.
+    static func compress(_ source: String, to target: String) throws(EventStoreError) -> (UInt64, UInt32, UInt64) {
+        let input = open(source, O_RDONLY)
+        guard input >= 0 else { throw .invalidRequest(field: "to", reason: "\(source) cannot be read: \(String(cString: strerror(errno)))") }
+        defer { close(input) }
+        let output = open(target, O_WRONLY | O_CREAT | O_EXCL, 0o644)
+        guard output >= 0 else { throw .invalidRequest(field: "to", reason: "\(target) cannot be written: \(String(cString: strerror(errno)))") }
+        defer { close(output) }
         var crc: UInt32 = 0
-        var total: UInt64 = 0
-        while true {
-            let count = buffer.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
-            guard count >= 0 else { throw .invalidRequest(field: "from", reason: "\(path) cannot be read: \(String(cString: strerror(errno)))") }
-            if count == 0 { return (total, crc) }
-            crc = buffer.withUnsafeBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[..<count]), continuing: crc) }
-            total += UInt64(count)
+        var bytes: UInt64 = 0
+        var compressed: UInt64 = 0
+        do {
+            try ZstdCompressor(level: 3).compressStream(
+                read: { buffer in
+                    let count = Glibc.read(input, buffer.baseAddress, buffer.count)
+                    guard count >= 0 else { throw EventStoreError.invalidRequest(field: "to", reason: "\(source) cannot be read") }
+                    crc = CRC32C.checksum(UnsafeRawBufferPointer(rebasing: buffer[..<count]), continuing: crc)
+                    bytes += UInt64(count)
+                    return count
+                },
+                write: { piece in
+                    guard Glibc.write(output, piece.baseAddress, piece.count) == piece.count else {
+                        throw EventStoreError.invalidRequest(field: "to", reason: "\(target) cannot be written: \(String(cString: strerror(errno)))")
+                    }
+                    compressed += UInt64(piece.count)
+                })
+        } catch let error as EventStoreError {
+            throw error
+        } catch {
+            throw .invalidRequest(field: "to", reason: "\(target): \(error)")
+        }
+        guard fsync(output) == 0 else { throw .invalidRequest(field: "to", reason: "\(target) cannot be synced: \(String(cString: strerror(errno)))") }
+        return (bytes, crc, compressed)
+    }
+
+    /// Decompresses the backup's copy `source` into `target`, written first as `target.partial`
+    /// and renamed once its size and CRC-32C match `manifest` and it is synced (removed if not).
+    static func decompress(_ source: String, to target: String, expecting manifest: BackupManifest) throws(EventStoreError) {
+        let input = open(source, O_RDONLY)
+        guard input >= 0 else { throw .invalidRequest(field: "from", reason: "\(source) cannot be read: is this a backup folder?") }
+        defer { close(input) }
+        let partial = target + ".partial"
+        unlink(partial)
+        let output = open(partial, O_WRONLY | O_CREAT | O_EXCL, 0o644)
+        guard output >= 0 else { throw .dataFolderUnusable(path: partial, reason: String(cString: strerror(errno))) }
+        var crc: UInt32 = 0
+        var bytes: UInt64 = 0
+        var compressed: UInt64 = 0
+        var failure: EventStoreError?
+        do {
+            try ZstdDecompressor().decompressStream(
+                read: { buffer in
+                    let count = Glibc.read(input, buffer.baseAddress, buffer.count)
+                    guard count >= 0 else { throw EventStoreError.invalidRequest(field: "from", reason: "\(source) cannot be read") }
+                    compressed += UInt64(count)
+                    return count
+                },
+                write: { piece in
+                    crc = CRC32C.checksum(piece, continuing: crc)
+                    bytes += UInt64(piece.count)
+                    guard bytes <= manifest.bytes, Glibc.write(output, piece.baseAddress, piece.count) == piece.count else {
+                        throw EventStoreError.invalidRequest(field: "from", reason: "\(source) holds more than its manifest says, or cannot be written out")
+                    }
+                })
+        } catch let error as EventStoreError {
+            failure = error
+        } catch {
+            failure = .invalidRequest(field: "from", reason: "\(source) is damaged: \(error)")
+        }
+        if failure == nil, compressed != manifest.compressedBytes || bytes != manifest.bytes || crc != manifest.crc32c {
+            failure = .invalidRequest(field: "from", reason: "\(source) does not match its manifest (size or CRC-32C): the backup is damaged")
+        }
+        if failure == nil, fsync(output) != 0 { failure = .dataFolderUnusable(path: partial, reason: String(cString: strerror(errno))) }
+        close(output)
+        if failure == nil, rename(partial, target) != 0 { failure = .dataFolderUnusable(path: target, reason: String(cString: strerror(errno))) }
+        if let failure {
+            unlink(partial)
+            throw failure
         }
     }
 
@@ -160,42 +226,6 @@ enum BackupFiles {
         let written = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
         guard written == bytes.count, fsync(descriptor) == 0 else {
             throw .invalidRequest(field: "to", reason: "\(path) cannot be written: \(String(cString: strerror(errno)))")
-        }
-    }
-
-    /// Copies `source` to a new file `target`, synced, checking its size and CRC-32C against
-    /// `manifest` as it goes (the target is removed if they differ).
-    static func copy(_ source: String, to target: String, expecting manifest: BackupManifest) throws(EventStoreError) {
-        let input = open(source, O_RDONLY)
-        guard input >= 0 else { throw .invalidRequest(field: "from", reason: "\(source) cannot be read") }
-        defer { close(input) }
-        let output = open(target, O_WRONLY | O_CREAT | O_EXCL, 0o644)
-        guard output >= 0 else { throw .dataFolderUnusable(path: target, reason: String(cString: strerror(errno))) }
-        var buffer = [UInt8](repeating: 0, count: 1 << 20)
-        var crc: UInt32 = 0
-        var total: UInt64 = 0
-        var failure: EventStoreError?
-        while failure == nil {
-            let count = buffer.withUnsafeMutableBytes { Glibc.read(input, $0.baseAddress, $0.count) }
-            if count == 0 { break }
-            guard count > 0 else {
-                failure = .invalidRequest(field: "from", reason: "\(source) cannot be read")
-                break
-            }
-            crc = buffer.withUnsafeBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[..<count]), continuing: crc) }
-            total += UInt64(count)
-            if buffer.withUnsafeBytes({ Glibc.write(output, $0.baseAddress, count) }) != count {
-                failure = .dataFolderUnusable(path: target, reason: String(cString: strerror(errno)))
-            }
-        }
-        if failure == nil, total != manifest.bytes || crc != manifest.crc32c {
-            failure = .invalidRequest(field: "from", reason: "\(source) changed while it was restored: it no longer matches its manifest")
-        }
-        if failure == nil, fsync(output) != 0 { failure = .dataFolderUnusable(path: target, reason: String(cString: strerror(errno))) }
-        close(output)
-        if let failure {
-            unlink(target)
-            throw failure
         }
     }
 }

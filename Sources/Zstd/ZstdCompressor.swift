@@ -26,4 +26,28 @@ public final class ZstdCompressor: @unchecked Sendable {
     public func compress(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) throws(ZstdError) -> Int {
         try ZstdError.check(ZSTD_compress2(context, output.baseAddress, output.count, input.baseAddress, input.count))
     }
+
+    /// Compresses what `read` gives (into the buffer it is handed; 0 at the end) as one frame,
+    /// handed to `write` in pieces: a file of any size in bounded memory.
+    /// - Throws: ``ZstdError`` if zstd fails, or what `read` or `write` throw.
+    public func compressStream(read: (UnsafeMutableRawBufferPointer) throws -> Int, write: (UnsafeRawBufferPointer) throws -> Void) throws {
+        _ = ZSTD_CCtx_reset(context, ZSTD_reset_session_only)
+        let input = UnsafeMutableRawBufferPointer.allocate(byteCount: ZSTD_CStreamInSize(), alignment: 8)
+        defer { input.deallocate() }
+        let output = UnsafeMutableRawBufferPointer.allocate(byteCount: ZSTD_CStreamOutSize(), alignment: 8)
+        defer { output.deallocate() }
+        while true {
+            let count = try read(input)
+            let mode = count == 0 ? ZSTD_e_end : ZSTD_e_continue
+            var source = ZSTD_inBuffer(src: input.baseAddress, size: count, pos: 0)
+            var finished = false
+            repeat {
+                var target = ZSTD_outBuffer(dst: output.baseAddress, size: output.count, pos: 0)
+                let remaining = try ZstdError.check(ZSTD_compressStream2(context, &target, &source, mode))
+                if target.pos > 0 { try write(UnsafeRawBufferPointer(rebasing: output[..<target.pos])) }
+                finished = count == 0 ? remaining == 0 : source.pos == source.size
+            } while !finished
+            if count == 0 { return }
+        }
+    }
 }

@@ -25,4 +25,31 @@ public final class ZstdDecompressor {
     public func decompress(_ frame: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) throws(ZstdError) -> Int {
         try ZstdError.check(ZSTD_decompressDCtx(context, output.baseAddress, output.count, frame.baseAddress, frame.count))
     }
+
+    /// Decompresses the frame `read` gives (into the buffer it is handed; 0 at the end), handing
+    /// what it holds to `write` in pieces: a file of any size in bounded memory.
+    /// - Throws: ``ZstdError`` for a damaged frame (its checksum included) or one cut short, or
+    ///   what `read` or `write` throw.
+    public func decompressStream(read: (UnsafeMutableRawBufferPointer) throws -> Int, write: (UnsafeRawBufferPointer) throws -> Void) throws {
+        _ = ZSTD_DCtx_reset(context, ZSTD_reset_session_only)
+        let input = UnsafeMutableRawBufferPointer.allocate(byteCount: ZSTD_DStreamInSize(), alignment: 8)
+        defer { input.deallocate() }
+        let output = UnsafeMutableRawBufferPointer.allocate(byteCount: ZSTD_DStreamOutSize(), alignment: 8)
+        defer { output.deallocate() }
+        var frameDone = false
+        while true {
+            let count = try read(input)
+            if count == 0 {
+                guard frameDone else { throw ZstdError(message: "the frame is cut short") }
+                return
+            }
+            var source = ZSTD_inBuffer(src: input.baseAddress, size: count, pos: 0)
+            var target = ZSTD_outBuffer(dst: output.baseAddress, size: output.count, pos: 0)
+            repeat {
+                target.pos = 0
+                frameDone = try ZstdError.check(ZSTD_decompressStream(context, &target, &source)) == 0
+                if target.pos > 0 { try write(UnsafeRawBufferPointer(rebasing: output[..<target.pos])) }
+            } while source.pos < source.size || target.pos == target.size
+        }
+    }
 }

@@ -21,7 +21,7 @@ struct BackupRouteTests {
             #expect(answer.status == .created, "\(answer.text)")
             #expect(answer.json["position"] as? Int == 7 && answer.json["format"] as? String == "evlog-backup/1")
             #expect(answer.json["path"] as? String == folder.path + "/nightly-1")
-            for file in ["data.mdb", "manifest.json"] { #expect(FileManager.default.fileExists(atPath: folder.path + "/nightly-1/" + file), "\(file)") }
+            for file in ["data.mdb.zst", "manifest.json"] { #expect(FileManager.default.fileExists(atPath: folder.path + "/nightly-1/" + file), "\(file)") }
             let again = try await client.post("/v1/admin/backup", #"{"name": "nightly-1"}"#)
             #expect(again.status == .badRequest && again.json["field"] as? String == "to", "a name taken: \(again.text)")
             let bad = try await client.post("/v1/admin/backup", #"{"name": "../up"}"#)

@@ -65,15 +65,16 @@ struct BackupTests {
         await #expect(throws: EventStoreError.self, "not into a folder that holds a backup") { _ = try await test.store.backup(to: backup) }
 
         // Into a folder holding a store: refused.
-        await #expect(throws: EventStoreError.self) { _ = try EventStore.restore(from: backup, into: test.directory.path + "/data") }
+        #expect(throws: EventStoreError.self) { _ = try EventStore.restore(from: backup, into: test.directory.path + "/data") }
         // A byte of the copy flipped: refused, and nothing written.
-        let copy = backup + "/data.mdb"
+        let copy = backup + "/data.mdb.zst"
         var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: copy)))
         bytes[bytes.count / 2] ^= 0xFF
         try Data(bytes).write(to: URL(fileURLWithPath: copy))
         let target = folders.path + "/restored"
         #expect(throws: EventStoreError.self) { _ = try EventStore.restore(from: backup, into: target) }
         #expect(!FileManager.default.fileExists(atPath: target + "/data.mdb"))
+        #expect(!FileManager.default.fileExists(atPath: target + "/data.mdb.partial"))
         #expect(throws: EventStoreError.self, "not a backup") { _ = try EventStore.restore(from: folders.path, into: target) }
     }
 }

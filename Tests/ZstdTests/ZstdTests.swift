@@ -29,4 +29,39 @@ struct ZstdTests {
         }
         #expect(failures > 0)
     }
+
+    @Test("a stream of any size round-trips in pieces; one damaged or cut short fails")
+    func stream() throws {
+        var generator = SystemRandomNumberGenerator()
+        let input = (0..<3_000_000).map { index in index % 7 == 0 ? UInt8.random(in: 0...255, using: &generator) : UInt8(index % 31) }
+        var frame: [UInt8] = []
+        var offset = 0
+        try ZstdCompressor(level: 3).compressStream(
+            read: { buffer in
+                let count = min(buffer.count, input.count - offset, 70_001)
+                buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: input.withUnsafeBytes { $0 }[offset..<(offset + count)]))
+                offset += count
+                return count
+            },
+            write: { frame += $0 })
+        #expect(frame.count < input.count / 2)
+        func decompress(_ frame: [UInt8]) throws -> [UInt8] {
+            var output: [UInt8] = []
+            var position = 0
+            try ZstdDecompressor().decompressStream(
+                read: { buffer in
+                    let count = min(buffer.count, frame.count - position, 12_345)
+                    frame.withUnsafeBytes { buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[position..<(position + count)])) }
+                    position += count
+                    return count
+                },
+                write: { output += $0 })
+            return output
+        }
+        #expect(try decompress(frame) == input)
+        var damaged = frame
+        damaged[damaged.count / 2] ^= 0x40
+        #expect(throws: (any Error).self) { _ = try decompress(damaged) }
+        #expect(throws: (any Error).self) { _ = try decompress(Array(frame.dropLast(10))) }
+    }
 }
