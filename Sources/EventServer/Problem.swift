@@ -166,6 +166,10 @@ extension Problem {
             self.init(.serviceUnavailable, type: .shuttingDown, detail: "retry against the restarted server", headers: [.retryAfter: "1"])
         case .dataFolderInUse, .dataFolderUnusable:
             self.init(.internalServerError, type: .dataFolder, detail: error.description)
+        case .commandsOnly(let object, let commands):
+            self.init(
+                .conflict, type: .commandsOnly, detail: error.description,
+                extensions: [Problem.string("object", object.description), Problem.string("commands", commands.joined(separator: ","))])
         }
     }
 }

@@ -46,7 +46,7 @@ extension EventStore {
     ///   `expectedVersion`, ``EventStoreError/branchNotFound(_:)``; nothing is written.
     public func merge(_ source: BranchName, into target: StreamName, expectedVersion: ExpectedVersion = .any) async throws(EventStoreError) -> MergeOutcome {
         if target.branch == .main, let definition = objectTypes[target.object.type.name], definition.commandsOnly {
-            throw .invalidRequest(field: "into", reason: "is main of \(target.object), a \(definition.name), which changes by its commands only: a branch's events cannot be merged into it")
+            throw .commandsOnly(target.object, commands: definition.commands.keys.sorted())
         }
         return try await submit { .merge(into: target, expectedVersion: expectedVersion, source: source, $0) }
     }

@@ -171,7 +171,7 @@ public final class EventStore: Sendable {
             throw .invalidRequest(field: "type", reason: "is \(AnyReaction.objectType), whose objects only the engine writes (the refusals of a reaction's commands)")
         }
         if !restoring, request.stream.branch == .main, let definition = objectTypes[request.stream.object.type.name], definition.commandsOnly {
-            throw .invalidRequest(field: "type", reason: "is \(definition.name), whose objects change on main by their commands only (\(definition.commands.keys.sorted().joined(separator: ", "))); append on a branch to try things")
+            throw .commandsOnly(request.stream.object, commands: definition.commands.keys.sorted())
         }
         var request = request
         // One system random number per request seeds the ids of all its events.

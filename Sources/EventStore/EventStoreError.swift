@@ -50,6 +50,9 @@ public enum EventStoreError: Error, Sendable, Equatable {
     case dataFolderInUse(path: String, holder: String)
     /// The data folder cannot be used (permissions, not a directory, ...).
     case dataFolderUnusable(path: String, reason: String)
+    /// An append or merge into `main` of an object whose type changes there by its commands
+    /// only (`commands`: the ones it has). Nothing was written.
+    case commandsOnly(ObjectKey, commands: [String])
 }
 
 extension EventStoreError: CustomStringConvertible {
@@ -83,6 +86,8 @@ extension EventStoreError: CustomStringConvertible {
         case .dataFolderInUse(let path, let holder):
             "the data folder \(path) is in use by \(holder); stop it, or talk to it with --url"
         case .dataFolderUnusable(let path, let reason): "cannot use the data folder \(path): \(reason)"
+        case .commandsOnly(let object, let commands):
+            "\(object) is a \(object.type), whose main changes by its commands only (\(commands.joined(separator: ", "))): no append or merge writes it; do it on a branch to try things"
         }
     }
 }
