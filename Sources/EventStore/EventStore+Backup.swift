@@ -229,3 +229,56 @@ enum BackupFiles {
         }
     }
 }
+
+extension EventStore {
+    /// Compacts the store in the data folder `directory` (no process may hold it: the folder's
+    /// lock is taken for the whole run): copies the environment without its free pages into a
+    /// folder beside it, syncs the copy, and renames it over `data.mdb`, so a crash leaves either
+    /// the old file or the compacted one, never half of one. Returns the file's size before and
+    /// after.
+    /// - Throws: ``EventStoreError/dataFolderInUse(path:holder:)`` while another process holds
+    ///   the folder; ``EventStoreError/dataFolderUnusable(path:reason:)`` without a store in it;
+    ///   ``EventStoreError/storageFailure(_:)`` if the copy fails (the store is left as it was).
+    public static func compact(directory: String) throws(EventStoreError) -> (before: UInt64, after: UInt64) {
+        guard access(directory + "/data.mdb", F_OK) == 0 else { throw .dataFolderUnusable(path: directory, reason: "it holds no store (no data.mdb)") }
+        let lock = try DataFolderLock(directory: directory, holder: "evtool compact, pid \(getpid())")
+        defer { lock.release() }
+        let scratch = directory + "/compacting"
+        BackupFiles.remove(scratch + "/data.mdb")
+        rmdir(scratch)
+        guard mkdir(scratch, 0o755) == 0 else { throw .dataFolderUnusable(path: scratch, reason: String(cString: strerror(errno))) }
+        defer {
+            BackupFiles.remove(scratch + "/data.mdb")
+            rmdir(scratch)
+        }
+        do throws(LMDBError) {
+            let environment = try Environment(configuration: .init(directory: directory, databaseNames: StoreLayout.databaseNames))
+            defer { environment.close() }
+            try environment.copy(to: scratch, compact: true)
+        } catch {
+            throw .storageFailure(error)
+        }
+        let before = try BackupFiles.size(directory + "/data.mdb")
+        let copy = open(scratch + "/data.mdb", O_RDONLY)
+        guard copy >= 0, fsync(copy) == 0 else { throw .dataFolderUnusable(path: scratch, reason: String(cString: strerror(errno))) }
+        Glibc.close(copy)
+        guard rename(scratch + "/data.mdb", directory + "/data.mdb") == 0 else {
+            throw .dataFolderUnusable(path: directory, reason: String(cString: strerror(errno)))
+        }
+        let folder = open(directory, O_RDONLY)
+        if folder >= 0 {
+            fsync(folder)
+            Glibc.close(folder)
+        }
+        return (before, try BackupFiles.size(directory + "/data.mdb"))
+    }
+}
+
+extension BackupFiles {
+    /// The size of the file at `path`.
+    static func size(_ path: String) throws(EventStoreError) -> UInt64 {
+        var status = stat()
+        guard stat(path, &status) == 0 else { throw .dataFolderUnusable(path: path, reason: String(cString: strerror(errno))) }
+        return UInt64(status.st_size)
+    }
+}

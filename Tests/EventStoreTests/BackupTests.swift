@@ -79,6 +79,33 @@ struct BackupTests {
     }
 }
 
+extension BackupTests {
+    @Test("compaction keeps every event and view and never grows the file; a folder another process holds is refused")
+    func compaction() async throws {
+        let test = try TestStore.open(objectTypes: BundledTypes.all)
+        defer { Task { await test.destroy() } }
+        for n in 0..<40 {
+            _ = try await test.store.run(CommandRequest(stream: StreamName(object: try ObjectKey(parsing: "inventory/sku-\(n % 4)")), command: "restock", body: ["qty": 2]))
+            _ = try await test.store.append(TestEvents.deposits("account/a-\(n)", count: 50))
+        }
+        for n in 0..<10 {
+            let key = try ObjectKey(parsing: "account/a-\(n)")
+            _ = try await test.store.createBranch(try BranchName("b"), of: key)
+            try await test.store.deleteBranch(try BranchName("b"), of: key)
+        }
+        #expect(throws: EventStoreError.self, "held by the open store") { _ = try EventStore.compact(directory: test.directory.path + "/data") }
+        let before = try test.store.wholeLog()
+        await test.close()
+        let sizes = try EventStore.compact(directory: test.directory.path + "/data")
+        #expect(sizes.after <= sizes.before)
+        let reopened = try test.reopened()
+        #expect(try reopened.store.wholeLog() == before)
+        #expect(try reopened.store.verify().findings.isEmpty)
+        #expect(!FileManager.default.fileExists(atPath: test.directory.path + "/data/compacting"))
+        await reopened.close()
+    }
+}
+
 /// What the appenders of ``BackupTests/whileAppending()`` share: whether to go on, and each
 /// acknowledged event's position and id.
 private final class AppendersState: Sendable {
