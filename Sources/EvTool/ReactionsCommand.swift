@@ -110,7 +110,7 @@ struct ReactionsCommand: AsyncParsableCommand {
 
     /// Refuses a name no reaction can have (lowercase letters, digits and `-`).
     static func validate(_ name: String) throws {
-        guard !name.isEmpty, name.utf8.allSatisfy({ ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2D }) else {
+        guard AnyReaction.isValidName(name) else {
             throw ValidationError("a reaction's name is lowercase letters, digits and -, got \(name.debugDescription)")
         }
     }

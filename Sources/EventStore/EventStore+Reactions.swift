@@ -118,9 +118,9 @@ extension EventStore {
                         entry = try log.next()
                         continue
                     }
+                    // A record too short to hold a type fails its check here.
                     let event = try decoder.decode(position: position, record: record)
                     entry = try log.next()
-                    guard reaction.eventTypes.contains(where: { $0.elementsEqual(event.type) }) else { continue }
                     let name = try names[event.stream] ?? streamName(event.stream, in: transaction, position: position)
                     names[event.stream] = name
                     var branchName = String(decoding: name.branch, as: UTF8.self)

@@ -49,12 +49,15 @@ public struct AnyReaction: Sendable {
 
     /// Wraps `reaction`.
     public init(_ reaction: some Reaction) {
-        precondition(
-            !reaction.name.isEmpty && reaction.name.utf8.allSatisfy { ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2D },
-            "a reaction's name is lowercase letters, digits and -: \(reaction.name)")
+        precondition(Self.isValidName(reaction.name), "a reaction's name is lowercase letters, digits and -: \(reaction.name)")
         name = reaction.name
         eventTypes = reaction.eventTypes.map { Array($0.utf8) }
         body = { reaction.react(to: $0) }
+    }
+
+    /// Whether `name` can be a reaction's: lowercase letters, digits and `-`, at least one.
+    public static func isValidName(_ name: String) -> Bool {
+        !name.isEmpty && name.utf8.allSatisfy { ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2D }
     }
 
     /// The commands `event` causes.
