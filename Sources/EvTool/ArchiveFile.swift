@@ -1,7 +1,8 @@
 import Foundation
 
-/// A JSON Lines file (or standard input/output) for export and import, buffered.
-final class ArchiveFile {
+/// A JSON Lines file (or standard input/output) for export and import, buffered. Unchecked
+/// `Sendable`: one task at a time uses it (an upload's body reads it after the command has).
+final class ArchiveFile: @unchecked Sendable {
     private let descriptor: Int32
     private let ownsDescriptor: Bool
     private var buffer: [UInt8] = []
@@ -41,6 +42,12 @@ final class ArchiveFile {
         if buffer.count >= 1 << 20 { try flush() }
     }
 
+    /// Writes `bytes` as they are (whole lines, newlines included), buffered.
+    func write(raw bytes: some Sequence<UInt8>) throws {
+        buffer.append(contentsOf: bytes)
+        if buffer.count >= 1 << 20 { try flush() }
+    }
+
     /// Writes what is buffered and, for a file, syncs it.
     func close() throws {
         try flush()
@@ -55,6 +62,36 @@ final class ArchiveFile {
             offset += written
         }
         buffer.removeAll(keepingCapacity: true)
+    }
+
+    /// What is left to read, as it comes (lines not split): what ``nextLine()`` buffered
+    /// first; nil at the end.
+    func nextChunk() throws -> [UInt8]? {
+        if readOffset < buffer.count {
+            let chunk = Array(buffer[readOffset...])
+            buffer.removeAll(keepingCapacity: true)
+            readOffset = 0
+            return chunk
+        }
+        guard !atEnd else { return nil }
+        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress!, $0.count) }
+        guard count >= 0 else { throw CommandFailure("cannot read: \(String(cString: strerror(errno)))") }
+        if count == 0 {
+            atEnd = true
+            return nil
+        }
+        chunk.removeSubrange(count...)
+        return chunk
+    }
+
+    /// The first line without its newline, left to be read again (by ``nextChunk()`` say);
+    /// nil for an empty file. Only before anything else is read.
+    func peekFirstLine() throws -> [UInt8]? {
+        precondition(readOffset == 0, "peekFirstLine() reads the first line only")
+        let line = try nextLine()
+        readOffset = 0
+        return line
     }
 
     /// The next line without its newline; nil at the end.

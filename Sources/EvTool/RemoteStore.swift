@@ -75,6 +75,45 @@ struct RemoteStore {
         return (Int(response.status.code), bytes)
     }
 
+    /// Streams the body of `GET path` to `body` a chunk at a time (flat memory, no time limit
+    /// while bytes keep coming).
+    /// - Throws: ``CommandFailure`` with the server's problem detail for an answer other than 200.
+    func download(_ path: String, _ body: (ByteBuffer) throws -> Void) async throws {
+        let response: HTTPClientResponse
+        do {
+            response = try await http.execute(request(path), timeout: .hours(24))
+        } catch {
+            throw Self.unreachable(baseURL, error)
+        }
+        guard response.status == .ok else {
+            throw Self.failure(status: Int(response.status.code), body: Array(buffer: try await response.body.collect(upTo: 1 << 20)))
+        }
+        for try await chunk in response.body { try body(chunk) }
+    }
+
+    /// Sends `chunks` as the body of `method path` (of `contentType`, without a length) and
+    /// returns the body of a 2xx answer.
+    /// - Throws: ``CommandFailure`` with the server's problem detail for any other answer.
+    func upload(
+        _ method: HTTPMethod, _ path: String, contentType: String, chunks: AsyncThrowingStream<ByteBuffer, any Error>
+    ) async throws -> [UInt8] {
+        var request = request(path)
+        request.method = method
+        request.headers.add(name: "Content-Type", value: contentType)
+        request.body = .stream(chunks, length: .unknown)
+        let response: HTTPClientResponse
+        do {
+            response = try await http.execute(request, timeout: .hours(24))
+        } catch let error as CommandFailure {
+            throw error
+        } catch {
+            throw Self.unreachable(baseURL, error)
+        }
+        let bytes = Array(buffer: try await response.body.collect(upTo: Self.responseBytesMax))
+        guard (200..<300).contains(Int(response.status.code)) else { throw Self.failure(status: Int(response.status.code), body: bytes) }
+        return bytes
+    }
+
     /// Follows `GET /v1/log/stream` (or another stream at `path`) and hands each event's JSON
     /// to `body`, for ever.
     func follow(path: String = "/v1/log/stream", after: Position, _ body: ([UInt8]) -> Void) async throws {

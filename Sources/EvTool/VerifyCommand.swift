@@ -2,6 +2,7 @@ import ArgumentParser
 import EventModel
 import EventStore
 import Foundation
+import Synchronization
 
 /// `evtool verify`: fold objects again and compare with what is stored.
 struct VerifyCommand: AsyncParsableCommand {
@@ -17,11 +18,14 @@ struct VerifyCommand: AsyncParsableCommand {
             every cross-object view is folded again from the whole log through its stored \
             position and compared with its summary, snapshots, rows and order; a disagreement \
             is a line {"view", "subject", "problem"}. A summary goes to standard error; the \
-            exit status is 1 when anything disagrees. Works on a data folder.
+            exit status is 1 when anything disagrees. Works on a data folder, or on a running \
+            server with --url (POST /v1/admin/verify, the operator's): the server checks while \
+            it keeps serving, evtool follows with the same bar and prints the same lines.
 
             Examples:
               evtool verify
               evtool verify --type inventory --sample 1000
+              evtool verify --url http://127.0.0.1:8080
             """)
 
     @Option(help: ArgumentHelp("Only objects of this type.", valueName: "type"))
@@ -30,57 +34,88 @@ struct VerifyCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Check this many object branches, picked at random.", valueName: "n"))
     var sample: Int?
 
-    @Option(help: ArgumentHelp("The data folder.", valueName: "dir"))
-    var data = "./data"
+    @OptionGroup var store: StoreOptions
 
     func validate() throws {
         if let sample, sample < 1 { throw ValidationError("--sample must be at least 1") }
     }
 
     func run() async throws {
-        let engine = try StoreOptions.open(data: data, holder: "evtool verify")
-        if let type, engine.objectTypes[type] == nil {
-            await engine.close()
-            throw CommandFailure("no object type \(type) has views; types: \(engine.objectTypes.keys.sorted().joined(separator: ", "))")
+        let result: JSONValue
+        if let remote = try store.remote {
+            result = try await verify(on: remote)
+        } else {
+            result = try await store.withStore(holder: "evtool verify") { engine in
+                if let type, engine.objectTypes[type] == nil {
+                    throw CommandFailure("no object type \(type) has views; types: \(engine.objectTypes.keys.sorted().joined(separator: ", "))")
+                }
+                let bar = Mutex(ProgressBar(unit: "objects"))
+                let started = Date()
+                return try await engine.verifyStore(type: type, sample: sample) { done, total in
+                    bar.withLock { Self.draw(&$0, done: done, total: total, since: started) }
+                }.json
+            }
+        }
+        try Self.report(result)
+    }
+
+    /// Starts a verification on the server (`POST /v1/admin/verify`), follows it with the
+    /// progress bar, and returns its result.
+    private func verify(on remote: RemoteStore) async throws -> JSONValue {
+        var members: [String: JSONValue] = [:]
+        if let type { members["type"] = .string(type) }
+        if let sample { members["sample"] = .number(Double(sample)) }
+        let started = try await remote.send(.POST, "/v1/admin/verify", body: Array(JSONValue.object(members).jsonText.utf8)).body
+        guard let id = (try? started.withUnsafeBytes { try JSONValue(parsing: $0) })?["id"]?.integerValue else {
+            throw CommandFailure("the server's answer to POST /v1/admin/verify names no run")
         }
         var bar = ProgressBar(unit: "objects")
-        let started = Date()
-        let summary: VerifySummary
-        var logViews = LogViewVerifySummary()
-        do {
-            summary = try engine.verify(type: type, sample: sample) { done, total in
-                let elapsed = max(0.001, Date().timeIntervalSince(started))
-                bar.draw(
-                    fraction: Double(done) / Double(max(1, total)), events: UInt64(done), rate: Double(done) / elapsed,
-                    secondsLeft: elapsed * Double(total - done) / Double(max(1, done)))
+        let since = Date()
+        while true {
+            let body = try await remote.send(.GET, "/v1/admin/verify/\(id)").body
+            guard let run = try? body.withUnsafeBytes({ try JSONValue(parsing: $0) }) else { throw CommandFailure("the server's answer about verification \(id) is not JSON") }
+            switch run["state"]?.stringValue {
+            case "done":
+                guard let result = run["result"] else { throw CommandFailure("verification \(id) is done but the server sent no result") }
+                return result
+            case "failed":
+                throw CommandFailure("verification \(id) failed on the server: \(run["error"]?.stringValue ?? "no reason given")")
+            default:
+                Self.draw(&bar, done: run["checked"]?.integerValue ?? 0, total: run["total"]?.integerValue ?? 0, since: since)
+                try await Task.sleep(for: .milliseconds(250))
             }
-            if type == nil, sample == nil { logViews = try engine.verifyLogViews() }
-        } catch {
-            await engine.close()
-            throw CommandFailure(error.description)
         }
-        await engine.close()
-        for finding in summary.findings {
-            print(
-                JSONValue.object([
-                    "object": .string(finding.stream.object.description), "branch": .string(finding.stream.branch.name),
-                    "subject": .string(finding.subject), "problem": .string(finding.problem),
-                ]).jsonText)
+    }
+
+    private static func draw(_ bar: inout ProgressBar, done: Int, total: Int, since started: Date) {
+        let elapsed = max(0.001, Date().timeIntervalSince(started))
+        bar.draw(
+            fraction: Double(done) / Double(max(1, total)), events: UInt64(done), rate: Double(done) / elapsed,
+            secondsLeft: elapsed * Double(total - done) / Double(max(1, done)))
+    }
+
+    /// Prints the findings of a ``StoreVerification/json`` (a data folder's or a server's: the
+    /// same lines) and its summary; exit status 1 when anything disagrees.
+    private static func report(_ result: JSONValue) throws {
+        guard case .array(let findings)? = result["findings"], let objects = result["objects"] else {
+            throw CommandFailure("the verification's result lacks its findings or counts")
         }
-        for finding in logViews.findings {
-            print(JSONValue.object(["view": .string(finding.view), "subject": .string(finding.subject), "problem": .string(finding.problem)]).jsonText)
-        }
+        for finding in findings { print(finding.jsonText) }
+        func count(_ value: JSONValue?, _ name: String) -> Int { value?[name]?.integerValue ?? 0 }
+        let logViews = result["logViews"].flatMap { $0 == .null ? nil : $0 }
+        let objectFindings = findings.filter { $0["object"] != nil }.count
         FileHandle.standardError.write(
             Data(
-                "verified \(summary.objects) object branches: \(summary.views) views, \(summary.snapshots) snapshots, \(summary.events) events folded; \(summary.findings.count) disagreements\n"
+                "verified \(count(objects, "checked")) object branches: \(count(objects, "views")) views, \(count(objects, "snapshots")) snapshots, \(count(objects, "events")) events folded; \(objectFindings) disagreements\n"
                     .utf8))
-        if type == nil, sample == nil {
-            let stale = logViews.stalePlaces > 0 ? " (\(logViews.stalePlaces) places in an order left by writes cut short, which reads pass over)" : ""
+        if let logViews {
+            let stalePlaces = count(logViews, "stalePlaces")
+            let stale = stalePlaces > 0 ? " (\(stalePlaces) places in an order left by writes cut short, which reads pass over)" : ""
             FileHandle.standardError.write(
                 Data(
-                    "verified \(logViews.views) cross-object views: \(logViews.snapshots) snapshots, \(logViews.rows) rows, \(logViews.events) events folded; \(logViews.findings.count) disagreements\(stale)\n"
+                    "verified \(count(logViews, "views")) cross-object views: \(count(logViews, "snapshots")) snapshots, \(count(logViews, "rows")) rows, \(count(logViews, "events")) events folded; \(findings.count - objectFindings) disagreements\(stale)\n"
                         .utf8))
         }
-        if !summary.findings.isEmpty || !logViews.findings.isEmpty { throw ExitCode(1) }
+        if !findings.isEmpty { throw ExitCode(1) }
     }
 }

@@ -23,13 +23,14 @@ enum RouteAccess: Equatable {
         case ("GET", "/healthz"), ("GET", "/openapi.json"): .open
         case ("GET", "/metrics"), ("POST", "/v1/projections/{view}/rebuild"), ("GET", "/v1/jobs"), ("GET", "/v1/jobs/{id}"),
             ("GET", "/v1/sinks/parked"), ("DELETE", "/v1/sinks/{name}/parked/{position}"), ("POST", "/v1/reactions/{name}/pause"),
-            ("POST", "/v1/reactions/{name}/resume"), ("POST", "/v1/admin/backup"):
+            ("POST", "/v1/reactions/{name}/resume"), ("POST", "/v1/admin/backup"),
+            ("POST", "/v1/admin/verify"), ("GET", "/v1/admin/verify"), ("GET", "/v1/admin/verify/{id}"):
             .operator
         case ("GET", "/v1/objects"), ("GET", "/v1/objects/{type}"), ("GET", "/v1/objects/{type}/{id}/events"),
             ("GET", "/v1/objects/{type}/{id}/views/{view}"), ("GET", "/v1/objects/{type}/{id}/stream"),
             ("GET", "/v1/objects/{type}/{id}/branches"), ("GET", "/v1/objects/{type}/{id}/branches/{branch}/diff"),
             ("GET", "/v1/log"), ("GET", "/v1/log/stream"), ("GET", "/v1/views"), ("GET", "/v1/views/{view}"),
-            ("GET", "/v1/reactions"):
+            ("GET", "/v1/reactions"), ("GET", "/v1/objects/{type}/{id}/archive"):
             .scope(.read)
         case ("POST", "/v1/objects/{type}/{id}/events"): .scope(.append)
         case ("POST", "/v1/objects/{type}/{id}/commands/{name}"): .scope(.command)
@@ -39,7 +40,7 @@ enum RouteAccess: Equatable {
         case ("GET", "/v1/consumers"), ("PUT", "/v1/consumers/{name}"), ("GET", "/v1/consumers/{name}"), ("DELETE", "/v1/consumers/{name}"),
             ("GET", "/v1/consumers/{name}/events"), ("POST", "/v1/consumers/{name}/ack"), ("GET", "/v1/consumers/{name}/stream"):
             .scope(.consume)
-        case ("POST", "/v1/objects/{type}/{id}/snapshots"): .scope(.admin)
+        case ("POST", "/v1/objects/{type}/{id}/snapshots"), ("PUT", "/v1/objects/{type}/{id}/archive"): .scope(.admin)
         default: nil
         }
     }

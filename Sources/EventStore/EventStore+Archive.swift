@@ -2,10 +2,12 @@ import EventModel
 
 extension EventStore {
     /// Writes `object` with every branch as an ``ObjectArchive``, one line (without its newline)
-    /// per call of `emit`; returns the number of events written.
+    /// per call of `emit`; returns the number of events written. Events are read a page at a
+    /// time (at most 4,096, no read transaction held while `emit` waits), so memory stays flat
+    /// whatever the object's size and a slow reader holds back no page of the file.
     /// - Throws: ``EventStoreError/branchNotFound(_:)`` when the object has no events, or what
     ///   `emit` throws.
-    public func export(_ object: ObjectKey, _ emit: ([UInt8]) throws -> Void) throws -> Int {
+    public func export(_ object: ObjectKey, _ emit: ([UInt8]) async throws -> Void) async throws -> Int {
         let listed = try branches(of: object)
         guard !listed.isEmpty else { throw EventStoreError.branchNotFound(StreamName(object: object)) }
         // Parents before their branches.
@@ -17,27 +19,27 @@ extension EventStore {
             ordered += ready
             remaining.removeAll { info in ready.contains { $0.name == info.name } }
         }
-        try emit(ObjectArchive.header(object, ordered.map { ObjectArchive.Branch(name: $0.name, parent: $0.parent, forkSeq: $0.forkSeq, head: $0.head) }))
+        try await emit(ObjectArchive.header(object, ordered.map { ObjectArchive.Branch(name: $0.name, parent: $0.parent, forkSeq: $0.forkSeq, head: $0.head) }))
         var count = 0
         for branch in ordered where branch.head > branch.forkSeq {
             let stream = StreamName(object: object, branch: branch.name)
             var next: Seq? = branch.forkSeq + 1
-            var failure: (any Error)?
-            while let from = next, from <= branch.head, failure == nil {
+            var lines: [[UInt8]] = []
+            while let from = next, from <= branch.head {
+                lines.removeAll(keepingCapacity: true)
                 let page = try readStream(stream, from: from, limit: Int(min(4_096, branch.head - from + 1))) { event in
-                    guard failure == nil else { return }
                     var writer = JSONWriter(capacity: 256 + event.data.count + event.metadata.count)
                     writer.ascii("{\"branch\":")
                     writer.string(branch.name.name)
                     writer.ascii(",\"event\":")
                     EventJSON.write(event, into: &writer)
                     writer.byte(UInt8(ascii: "}"))
-                    do { try emit(writer.bytes) } catch { failure = error }
-                    count += 1
+                    lines.append(writer.bytes)
                 }
+                for line in lines { try await emit(line) }
+                count += lines.count
                 next = page?.next
             }
-            if let failure { throw failure }
         }
         return count
     }
@@ -49,16 +51,26 @@ extension EventStore {
     /// - Throws: ``ObjectArchive/ArchiveError`` for a line that is not what the format says
     ///   (events before it stay imported), ``EventStoreError/branchExists(_:)`` for an existing
     ///   object, or what appending throws.
-    public func importObject(replacing: Bool = false, _ nextLine: () throws -> [UInt8]?) async throws -> (object: ObjectKey, events: Int) {
-        guard let headerLine = try nextLine() else { throw ObjectArchive.ArchiveError(line: 1, reason: "the archive is empty") }
-        let (object, branches) = try ObjectArchive.parseHeader(headerLine)
+    /// - Parameter tenant: whose object it becomes (an archive names none: it moves between
+    ///   tenants and stores).
+    /// - Parameter expected: the object the archive must hold, else
+    ///   ``ObjectArchive/ArchiveError`` before anything is written.
+    public func importObject(
+        into tenant: Tenant = .default, expecting expected: ObjectKey? = nil, replacing: Bool = false, _ nextLine: () async throws -> [UInt8]?
+    ) async throws -> (object: ObjectKey, events: Int) {
+        guard let headerLine = try await nextLine() else { throw ObjectArchive.ArchiveError(line: 1, reason: "the archive is empty") }
+        let (named, branches) = try ObjectArchive.parseHeader(headerLine)
+        let object = ObjectKey(type: named.type, id: named.id, tenant: tenant)
+        if let expected, expected != object {
+            throw ObjectArchive.ArchiveError(line: 1, reason: "the archive holds \(named), not \(expected)")
+        }
         if try !self.branches(of: object).isEmpty {
             guard replacing else { throw EventStoreError.branchExists(StreamName(object: object)) }
             try await submit { .deleteObject(object, $0) }
         }
         var importer = ArchiveImporter(object: object, branches: branches, nowMilliseconds: clock.nowMilliseconds())
         var lineNumber = 1
-        while let line = try nextLine() {
+        while let line = try await nextLine() {
             lineNumber += 1
             if line.isEmpty { continue }
             if let request = try importer.add(line, lineNumber: lineNumber) {

@@ -13,11 +13,7 @@ extension EventStore {
     ///   that cannot be made or holds files; ``EventStoreError/storageFailure(_:)`` if the
     ///   copy fails (what was written is removed).
     public func backup(to directory: String) async throws(EventStoreError) -> BackupManifest {
-        let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<BackupManifest, EventStoreError>, Never>) in
-            let thread = BlockingThread { continuation.resume(returning: self.backupNow(to: directory)) }
-            thread.start()
-        }
-        return try result.get()
+        try await BlockingThread.run { self.backupNow(to: directory) }.get()
     }
 
     private func backupNow(to directory: String) -> Result<BackupManifest, EventStoreError> {
@@ -63,28 +59,6 @@ extension EventStore {
         }
         try BackupFiles.decompress(backup + "/" + BackupManifest.copyName, to: data + "/data.mdb", expecting: manifest)
         return manifest
-    }
-}
-
-/// A thread that runs one blocking piece of work (an LMDB copy) off the cooperative pool.
-private final class BlockingThread {
-    private let work: () -> Void
-    init(_ work: @escaping () -> Void) { self.work = work }
-
-    func start() {
-        var thread = pthread_t()
-        let box = Unmanaged.passRetained(self).toOpaque()
-        let created = pthread_create(&thread, nil, { pointer in
-            let me = Unmanaged<BlockingThread>.fromOpaque(pointer!).takeRetainedValue()
-            me.work()
-            return nil
-        }, box)
-        if created == 0 {
-            pthread_detach(thread)
-        } else {
-            Unmanaged<BlockingThread>.fromOpaque(box).release()
-            work()
-        }
     }
 }
 

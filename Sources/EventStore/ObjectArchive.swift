@@ -1,7 +1,7 @@
 import EventModel
 
 /// An object with all its branches as a portable file: JSON Lines, written by
-/// ``EventStore/export(_:_:)`` and read by ``EventStore/importObject(replacing:_:)``.
+/// ``EventStore/export(_:_:)`` and read by ``EventStore/importObject(into:expecting:replacing:_:)``.
 ///
 /// The first line is the header: `{"format": "evlog-object", "version": 1, "object",
 /// "branches": [{"name", "parent", "forkSeq", "head"}, ...]}`, parents before their branches.

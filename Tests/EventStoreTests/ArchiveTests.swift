@@ -47,7 +47,7 @@ struct ArchiveTests {
             CommandRequest(stream: StreamName(object: object, branch: try BranchName("empty-child")), command: "restock", body: ["qty": 2]))
 
         var lines: [[UInt8]] = []
-        let exported = try source.store.export(object) { lines.append($0) }
+        let exported = try await source.store.export(object) { lines.append($0) }
         #expect(exported == lines.count - 1)
 
         let target = try TestStore.open(objectTypes: BundledTypes.all)
@@ -67,6 +67,30 @@ struct ArchiveTests {
         cursor = lines.makeIterator()
         _ = try await target.store.importObject(replacing: true) { cursor.next() }
         #expect(try reads(target.store, object) == expected)
+    }
+
+    @Test("an archive imports into the tenant asked for (its ids are that tenant's), and one naming another object than expected writes nothing")
+    func tenantsAndExpected() async throws {
+        let test = try TestStore.open(objectTypes: BundledTypes.all)
+        defer { Task { await test.destroy() } }
+        let object = try ObjectKey(parsing: "inventory/sku-t")
+        _ = try await test.store.run(CommandRequest(stream: StreamName(object: object), command: "restock", body: ["qty": 4]))
+        var lines: [[UInt8]] = []
+        _ = try await test.store.export(object) { lines.append($0) }
+        let acme = try Tenant("acme")
+        var cursor = lines.makeIterator()
+        let (imported, count) = try await test.store.importObject(into: acme, expecting: try ObjectKey(parsing: "inventory/sku-t", tenant: acme)) { cursor.next() }
+        #expect(imported == (try ObjectKey(parsing: "inventory/sku-t", tenant: acme)) && count == 1)
+        let view = BundledTypes.inventory.views[0]
+        let copied = try #require(try test.store.readView(view, of: StreamName(object: imported)))
+        let original = try #require(try test.store.readView(view, of: StreamName(object: object)))
+        #expect(copied.version == 1 && copied.state == original.state)
+        let other = try ObjectKey(parsing: "inventory/sku-other")
+        cursor = lines.makeIterator()
+        await #expect(throws: ObjectArchive.ArchiveError(line: 1, reason: "the archive holds inventory/sku-t, not inventory/sku-other")) {
+            _ = try await test.store.importObject(expecting: other, replacing: true) { cursor.next() }
+        }
+        #expect(try test.store.branches(of: other).isEmpty)
     }
 
     @Test("a damaged archive is refused with its line number")
@@ -105,7 +129,13 @@ struct SnapshotRepairTests {
                 try SnapshotKeys.withKey(stream: key, name: view.name, seq: 8) { try transaction.get(test.store.layout.snapshots, key: $0).map(Array.init) }
             }
         }
-        let original = try #require(try snapshotBytes())
+        // Snapshots are written off the commit path (with the live object's checkpoint): wait for it.
+        var written = try snapshotBytes()
+        for _ in 0..<200 where written == nil {
+            try await Task.sleep(for: .milliseconds(10))
+            written = try snapshotBytes()
+        }
+        let original = try #require(written)
         var damaged = original
         damaged[damaged.count - 3] ^= 0x40
         try test.store.environment.write { transaction in

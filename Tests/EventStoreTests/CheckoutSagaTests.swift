@@ -226,7 +226,7 @@ struct CheckoutSagaTests {
         #expect(try Self.state(test.store, "order/o-1")["status"] == "awaiting-payment", "nothing of the branch reached the order")
         // A restore puts back what the commands wrote: an archive imports, replacing.
         var lines: [[UInt8]] = []
-        _ = try test.store.export(key) { lines.append($0) }
+        _ = try await test.store.export(key) { lines.append($0) }
         var cursor = lines.makeIterator()
         let (_, count) = try await test.store.importObject(replacing: true) { cursor.next() }
         #expect(count == lines.count - 1)
