@@ -57,6 +57,14 @@ struct StoreOptions: ParsableArguments {
         }
     }
 
+    /// Opens the existing store in `data`, runs `body` on it and closes it whatever happens;
+    /// a store error becomes a ``CommandFailure`` with its message.
+    static func withStore<R>(data: String, holder: String, _ body: (EventStore) async throws -> R) async throws -> R {
+        var options = try StoreOptions.parse([])
+        options.data = data
+        return try await options.withStore(holder: holder, body)
+    }
+
     /// Opens the existing store in `data`; a folder without one is an error.
     static func open(data: String, holder: String) throws -> EventStore {
         guard FileManager.default.fileExists(atPath: data + "/data.mdb") else {

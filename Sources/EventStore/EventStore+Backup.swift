@@ -52,7 +52,9 @@ extension EventStore {
     ///   backup, a copy that does not match its manifest (no `data.mdb` is left then) or a data
     ///   folder that holds a store.
     public static func restore(from backup: String, into data: String) throws(EventStoreError) -> BackupManifest {
-        let manifest = try BackupManifest(parsing: try BackupFiles.read(backup + "/" + BackupManifest.fileName))
+        guard case .full(let manifest) = try BackupFolder(at: backup) else {
+            throw .invalidRequest(field: "from", reason: "\(backup) is an incremental backup: restore the full backup it continues (--from) and give it as a tail (--tail)")
+        }
         if mkdir(data, 0o755) != 0, errno != EEXIST { throw .dataFolderUnusable(path: data, reason: String(cString: strerror(errno))) }
         guard access(data + "/data.mdb", F_OK) != 0 else {
             throw .invalidRequest(field: "data", reason: "\(data) holds a store already: restore into a new or empty folder")
@@ -135,6 +137,12 @@ enum BackupFiles {
     /// Decompresses the backup's copy `source` into `target`, written first as `target.partial`
     /// and renamed once its size and CRC-32C match `manifest` and it is synced (removed if not).
     static func decompress(_ source: String, to target: String, expecting manifest: BackupManifest) throws(EventStoreError) {
+        try decompress(source, to: target, bytes: manifest.bytes, crc32c: manifest.crc32c, compressedBytes: manifest.compressedBytes)
+    }
+
+    /// Decompresses `source` into `target` as ``decompress(_:to:expecting:)`` does, checked
+    /// against these sizes and CRC-32C.
+    static func decompress(_ source: String, to target: String, bytes expectedBytes: UInt64, crc32c: UInt32, compressedBytes: UInt64) throws(EventStoreError) {
         let input = open(source, O_RDONLY)
         guard input >= 0 else { throw .invalidRequest(field: "from", reason: "\(source) cannot be read: is this a backup folder?") }
         defer { close(input) }
@@ -157,7 +165,7 @@ enum BackupFiles {
                 write: { piece in
                     crc = CRC32C.checksum(piece, continuing: crc)
                     bytes += UInt64(piece.count)
-                    guard bytes <= manifest.bytes, Glibc.write(output, piece.baseAddress, piece.count) == piece.count else {
+                    guard bytes <= expectedBytes, Glibc.write(output, piece.baseAddress, piece.count) == piece.count else {
                         throw EventStoreError.invalidRequest(field: "from", reason: "\(source) holds more than its manifest says, or cannot be written out")
                     }
                 })
@@ -166,7 +174,7 @@ enum BackupFiles {
         } catch {
             failure = .invalidRequest(field: "from", reason: "\(source) is damaged: \(error)")
         }
-        if failure == nil, compressed != manifest.compressedBytes || bytes != manifest.bytes || crc != manifest.crc32c {
+        if failure == nil, compressed != compressedBytes || bytes != expectedBytes || crc != crc32c {
             failure = .invalidRequest(field: "from", reason: "\(source) does not match its manifest (size or CRC-32C): the backup is damaged")
         }
         if failure == nil, fsync(output) != 0 { failure = .dataFolderUnusable(path: partial, reason: String(cString: strerror(errno))) }

@@ -17,10 +17,11 @@ struct EvBench: AsyncParsableCommand {
               evbench rebuild --objects 100000 --events-per-object 100 --dir /tmp/b4
               evbench listing --objects 1000000 --dir /tmp/b5
               evbench saga --skus 30 --callers 64 --seconds 5 --dir /tmp/b6
+              evbench backup --events 1000000 --tail-events 100000 --dir /tmp/b7
               evbench hello-server --port 8081
             """,
         subcommands: [
-            AppendBenchmark.self, ReplayBenchmark.self, TimeTravelBenchmark.self, RebuildBenchmark.self, ChangeCaptureBenchmark.self, LiveObjectsBenchmark.self, ListingBenchmark.self, LogViewBenchmark.self, SagaBenchmark.self,
+            AppendBenchmark.self, ReplayBenchmark.self, TimeTravelBenchmark.self, RebuildBenchmark.self, ChangeCaptureBenchmark.self, LiveObjectsBenchmark.self, ListingBenchmark.self, LogViewBenchmark.self, SagaBenchmark.self, BackupBenchmark.self,
             HelloServer.self,
         ])
 }
