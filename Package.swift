@@ -35,9 +35,12 @@ let package = Package(
         .systemLibrary(name: "CLMDB", pkgConfig: "lmdb", providers: [.apt(["liblmdb-dev"])]),
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "CNATS", pkgConfig: "libnats", providers: [.apt(["libnats-dev"])]),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
 
         .target(name: "LMDB", dependencies: ["CLMDB"]),
         .target(name: "Zstd", dependencies: ["CZstd"]),
+        // AES-256-GCM over borrowed buffers (OpenSSL's libcrypto): objects' events sealed at rest.
+        .target(name: "Sealing", dependencies: ["COpenSSL"]),
         .target(name: "EventModel"),
         .target(name: "JSONSchema", dependencies: ["EventModel"]),
         // The bundled reducers and deciders: EventModel only, so they stay deterministic.
@@ -45,7 +48,7 @@ let package = Package(
         .target(
             name: "EventStore",
             dependencies: [
-                "LMDB", "Zstd", "EventModel",
+                "LMDB", "Zstd", "Sealing", "EventModel",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -117,6 +120,7 @@ let package = Package(
         .testTarget(name: "LMDBTests", dependencies: ["LMDB"]),
         .testTarget(name: "AccessTests", dependencies: ["Access", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "ZstdTests", dependencies: ["Zstd"]),
+        .testTarget(name: "SealingTests", dependencies: ["Sealing"]),
         .testTarget(name: "EventModelTests", dependencies: ["EventModel"]),
         // Suite/ holds the official JSON Schema Test Suite's files, read by path.
         .testTarget(name: "JSONSchemaTests", dependencies: ["JSONSchema", "EventModel"], exclude: ["Suite"]),

@@ -85,8 +85,11 @@ struct RestoreCommand: AsyncParsableCommand {
             {"position", "events", "tails", "deletedKeptLive", "reactions"} (with tails), or the \
             manifest.
 
+            A backup holds no master key: a sealed store's restore needs the one it was made \
+            with, as --master-key-file (copied into the folder) or $EVLOG_MASTER_KEY.
+
             Examples:
-              evtool restore --from /backups/2026-12-05 --data ./restored
+              evtool restore --from /backups/2026-12-05 --master-key-file /secrets/evlog.key --data ./restored
               evtool restore --from /backups/nightly-1 --tail /backups/hourly-1 --tail /backups/hourly-2 --data ./restored
               evtool restore --from /backups/nightly-1 --tail /backups/hourly-1 --to-time 2026-12-05T10:42:00Z --data ./restored
               evtool verify --data ./restored
@@ -107,6 +110,12 @@ struct RestoreCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The data folder to restore into (new, or without a store).", valueName: "dir"))
     var data: String
 
+    @Option(
+        help: ArgumentHelp(
+            "The master key of the store the backup is of (a backup holds none): copied into DATA/master.key. Default: $EVLOG_MASTER_KEY (then not copied).",
+            valueName: "file"))
+    var masterKeyFile: String?
+
     func validate() throws {
         if toPosition != nil, toTime != nil { throw ValidationError("give --to-position or --to-time, not both") }
         if (toPosition != nil || toTime != nil), tail.isEmpty { throw ValidationError("--to-position and --to-time choose a point in the --tail backups: give at least one") }
@@ -118,6 +127,7 @@ struct RestoreCommand: AsyncParsableCommand {
     func run() async throws {
         let manifest: BackupManifest
         do { manifest = try EventStore.restore(from: from, into: data) } catch { throw CommandFailure(error.description) }
+        if let masterKeyFile { try MasterKeySource.install(try MasterKeySource.read(masterKeyFile), in: data) }
         guard !tail.isEmpty else {
             print(String(decoding: manifest.json, as: UTF8.self))
             return
@@ -137,7 +147,7 @@ struct RestoreCommand: AsyncParsableCommand {
                 ]).jsonText)
         } catch {
             // The folder held no store before: nothing of it is left half restored.
-            for file in ["data.mdb", "lock.mdb", "LOCK", "restore-tail.jsonl"] { unlink(data + "/" + file) }
+            for file in ["data.mdb", "lock.mdb", "LOCK", "restore-tail.jsonl", MasterKeySource.fileName] { unlink(data + "/" + file) }
             throw error as? CommandFailure ?? CommandFailure("\(error)")
         }
     }

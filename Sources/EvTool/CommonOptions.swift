@@ -79,9 +79,11 @@ struct StoreOptions: ParsableArguments {
     private static func create(data: String, holder: String) throws -> EventStore {
         var logger = Logger(label: "evtool")
         logger.logLevel = .warning
+        var configuration = StoreConfiguration(directory: data)
+        configuration.masterKey = try MasterKeySource.key(data: data)
         do {
             return try EventStore(
-                configuration: StoreConfiguration(directory: data), objectTypes: BundledTypes.all, logViews: BundledTypes.logViews, reactions: BundledTypes.reactions,
+                configuration: configuration, objectTypes: BundledTypes.all, logViews: BundledTypes.logViews, reactions: BundledTypes.reactions,
                 holder: holder, logger: logger)
         } catch {
             throw CommandFailure(error.description)

@@ -25,7 +25,7 @@ public struct EvTool: AsyncParsableCommand {
               evtool fork inventory/sku-42 what-if --at 10   # a branch of its past
               evtool tail --url http://127.0.0.1:8080 --consumer audit --format table
             """,
-        subcommands: [ServeCommand.self, AppendCommand.self, ReadCommand.self, LogCommand.self, StatsCommand.self, ListCommand.self, ViewCommand.self, ViewsCommand.self, ReplayCommand.self, ForkCommand.self, BranchesCommand.self, DiffCommand.self, MergeCommand.self, ExportCommand.self, ImportCommand.self, RebuildCommand.self, VerifyCommand.self, TailCommand.self, SinkCommand.self, SnapshotCommand.self, SchemaCommand.self, TokenCommand.self, ReactionsCommand.self, BackupCommand.self, RestoreCommand.self, CompactCommand.self]
+        subcommands: [ServeCommand.self, AppendCommand.self, ReadCommand.self, LogCommand.self, StatsCommand.self, ListCommand.self, ViewCommand.self, ViewsCommand.self, ReplayCommand.self, ForkCommand.self, BranchesCommand.self, DiffCommand.self, MergeCommand.self, ExportCommand.self, ImportCommand.self, RebuildCommand.self, VerifyCommand.self, TailCommand.self, SinkCommand.self, SnapshotCommand.self, SchemaCommand.self, TokenCommand.self, ReactionsCommand.self, BackupCommand.self, RestoreCommand.self, CompactCommand.self, EraseCommand.self]
     )
 
     public init() {}

@@ -31,6 +31,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The data folder (created if missing).", valueName: "dir"))
     var data = "./data"
 
+    @Option(
+        help: ArgumentHelp(
+            "The master key that seals objects at rest (base64 of 32 bytes; default: $EVLOG_MASTER_KEY, else DATA/master.key, made for a new store). Keep it apart from the data and its backups: see the README's Erasure.",
+            valueName: "file"))
+    var masterKeyFile: String?
+
     @Option(help: "The address to listen on.")
     var host = "127.0.0.1"
 
@@ -124,6 +130,7 @@ struct ServeCommand: AsyncParsableCommand {
         var logger = Logger(label: "evlog")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         var storeConfiguration = StoreConfiguration(directory: data)
+        storeConfiguration.masterKey = try MasterKeySource.key(data: data, file: masterKeyFile)
         storeConfiguration.mapSizeMaxBytes = mapSizeMaxMib << 20
         storeConfiguration.mapSizeBytes = min(storeConfiguration.mapSizeBytes, storeConfiguration.mapSizeMaxBytes)
         storeConfiguration.limits.eventBytesMax = eventBytesMax

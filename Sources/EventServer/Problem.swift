@@ -170,6 +170,12 @@ extension Problem {
             self.init(
                 .conflict, type: .commandsOnly, detail: error.description,
                 extensions: [Problem.string("object", object.description), Problem.string("commands", commands.joined(separator: ","))])
+        case .objectErased(let object, let time):
+            self.init(
+                .gone, type: .objectErased, detail: error.description,
+                extensions: [Problem.string("object", object.description), Problem.number("erasedAt", UInt64(max(0, time)))])
+        case .sealingOff:
+            self.init(.conflict, type: .sealingOff, detail: error.description, extensions: [Problem.string("field", "--master-key-file")])
         }
     }
 }

@@ -40,7 +40,7 @@ enum RouteAccess: Equatable {
         case ("GET", "/v1/consumers"), ("PUT", "/v1/consumers/{name}"), ("GET", "/v1/consumers/{name}"), ("DELETE", "/v1/consumers/{name}"),
             ("GET", "/v1/consumers/{name}/events"), ("POST", "/v1/consumers/{name}/ack"), ("GET", "/v1/consumers/{name}/stream"):
             .scope(.consume)
-        case ("POST", "/v1/objects/{type}/{id}/snapshots"), ("PUT", "/v1/objects/{type}/{id}/archive"): .scope(.admin)
+        case ("POST", "/v1/objects/{type}/{id}/snapshots"), ("PUT", "/v1/objects/{type}/{id}/archive"), ("DELETE", "/v1/objects/{type}/{id}"): .scope(.admin)
         default: nil
         }
     }

@@ -18,6 +18,9 @@ public struct AppendRequest: Sendable {
     var decided: [NewEvent] = []
     /// Each event's original commit time, for an import; empty: the batch's commit time.
     var eventTimes: [Int64] = []
+    /// Whether this is the `ObjectErased` tombstone of an erasure: written unsealed, as its
+    /// object's key is destroyed in the same transaction.
+    var isTombstone = false
     /// The client's key for this request: a request with the same key is answered as this one
     /// was, and writes nothing.
     public var idempotencyKey: IdempotencyKey?

@@ -89,7 +89,7 @@ extension BatchApplier {
             let renamed = record + Array(StreamRecord.deletedSuffix.utf8)
             try StoreKeys.withKey(number) { key in try renamed.withUnsafeBytes { try transaction.put(layout.streams, key: key, value: $0) } }
         }
-        for database in [layout.seqs, layout.views, layout.snapshots] {
+        for database in [layout.seqs, layout.views, layout.snapshots, layout.rows] {
             try deleteAll(in: database, prefix: number)
         }
         var timerIds: [String] = []

@@ -34,6 +34,7 @@ extension BatchApplier {
         let place = try place(of: request.stream)
         if let conflict = versionConflict(request.stream, request.expectedVersion, at: place) { return .failure(conflict) }
         if place.number == nil, request.stream.branch != .main { return .failure(.branchNotFound(request.stream)) }
+        if place.number == nil, let time = try erasure(of: request.stream.object) { return .failure(.objectErased(request.stream.object, at: time)) }
         guard let definition = objectTypes[request.stream.object.type.name], let decider = definition.commands[request.name],
             let view = definition.views.first(where: { $0.name == decider.viewName }), let command = request.prepared
         else { return .failure(.invalidRequest(field: "command", reason: "no decider for \(request.name)")) }

@@ -1,5 +1,6 @@
 import EventModel
 import LMDB
+import Sealing
 import Zstd
 
 /// Applies the requests of one batch inside the writer's single transaction.
@@ -35,12 +36,19 @@ struct BatchApplier {
     /// The bytes of event records the batch appended, by tenant: added to each tenant's total
     /// (``EventStore/appendedBytes(of:)``) once, at the batch's end.
     var tenantBytes: [Tenant: UInt64] = [:]
+    /// Seals objects' events and checkpoints, when the store does: the key ring and the
+    /// writer's cipher context.
+    let sealing: (ring: ObjectKeyRing, context: AESGCM)?
+    /// Data keys this transaction made, cached by the ring once it commits.
+    var madeKeys: [[UInt8]: [UInt8]] = [:]
 
     init(
         transaction: WriteTransaction, layout: StoreLayout, state: WriterState, timeMilliseconds: Int64, objectTypes: [String: ObjectTypeDefinition],
-        idempotencyWindowMilliseconds: Int64, live: LiveObjects, compression: (compressor: ZstdCompressor, thresholdBytes: Int)
+        idempotencyWindowMilliseconds: Int64, live: LiveObjects, compression: (compressor: ZstdCompressor, thresholdBytes: Int),
+        sealing: (ring: ObjectKeyRing, context: AESGCM)? = nil
     ) {
         self.compression = compression
+        self.sealing = sealing
         self.transaction = transaction
         self.layout = layout
         self.state = state
@@ -63,6 +71,7 @@ struct BatchApplier {
         case .fork(let stream, let parent, let at, let reply): return reply.completion(try fork(stream, parent: parent, at: at))
         case .deleteBranch(let stream, let expectedVersion, let reply): return reply.completion(try deleteBranch(stream, expectedVersion: expectedVersion))
         case .deleteObject(let object, let reply): return reply.completion(try deleteObject(object))
+        case .erase(let object, let reply): return reply.completion(try erase(object))
         case .merge(let target, let expectedVersion, let source, let reply):
             return reply.completion(try merge(source, into: target, expectedVersion: expectedVersion))
         case .putConsumer(let name, let filter, let start, let reply): return reply.completion(try putConsumer(name, filter: filter, start: start))
@@ -135,6 +144,7 @@ struct BatchApplier {
         if let answer = try replayedAnswer(for: request, stream: place.number) { return answer }
         if let conflict = versionConflict(request.stream, request.expectedVersion, at: place) { return .failure(conflict) }
         if place.number == nil, request.stream.branch != .main { return .failure(.branchNotFound(request.stream)) }
+        if place.number == nil, let time = try erasure(of: request.stream.object) { return .failure(.objectErased(request.stream.object, at: time)) }
         return .success(try write(request, at: place, definition: objectTypes[request.stream.object.type.name]).outcome)
     }
 
@@ -155,22 +165,26 @@ struct BatchApplier {
         let object = definition?.views.isEmpty == false
             ? try live.object(request.stream, number: stream, head: head, nowMilliseconds: timeMilliseconds) : nil
         var bytes: UInt64 = 0
+        // Sealed under the object's key, unless the store does not seal or this is the
+        // tombstone of an erasure (whose key is going).
+        let seal = try sealing.flatMap { sealing in
+            request.isTombstone ? nil : (key: try sealing.ring.key(forObject: request.stream.object.storageName, object: request.stream.object, made: &madeKeys, in: transaction), context: sealing.context)
+        }
+        let tagBytes = seal == nil ? 0 : AESGCM.tagBytes
         for index in 0..<request.eventCount {
             let position = firstPosition + UInt64(index)
             let slot = request.events.slots[index]
             guard let id = slot.id else { preconditionFailure("event ids are assigned before queueing") }
             try request.events.withEvent(index) { type, payload in
-                bytes += UInt64(EventRecord.size(typeCount: type.count, payloadCount: payload.count))
+                let size = EventRecord.size(typeCount: type.count, payloadCount: payload.count + tagBytes)
+                bytes += UInt64(size)
                 try StoreKeys.withKey(position) { key in
-                    try transaction.reserve(
-                        layout.log, key: key, count: EventRecord.size(typeCount: type.count, payloadCount: payload.count),
-                        flags: .append
-                    ) { record in
-                        EventRecord.write(
+                    try transaction.reserve(layout.log, key: key, count: size, flags: .append) { record in
+                        try EventRecord.write(
                             into: record, stream: stream, seq: firstSeq + UInt64(index),
                             timeMilliseconds: request.eventTimes.isEmpty ? timeMilliseconds : request.eventTimes[index],
                             id: id, type: type, payload: payload, isCompressed: slot.isCompressed,
-                            dataLength: slot.dataLength, metadataLength: slot.metadataLength)
+                            dataLength: slot.dataLength, metadataLength: slot.metadataLength, seal: seal)
                     }
                 }
             }

@@ -1,4 +1,6 @@
 import EventModel
+import LMDB
+import Sealing
 import Zstd
 
 /// The layout of one record in the `log` database (the key is the position, 8 bytes big-endian).
@@ -6,7 +8,12 @@ import Zstd
 /// ```
 /// offset size field (little-endian)
 ///  0      1   format version (1)
-///  1      1   flags: bit 0 = payload is a zstd frame (with content checksum)
+///  1      1   flags: bit 0 = payload is a zstd frame (with content checksum); bit 1 = the
+///             payload is sealed: AES-256-GCM under its object's data key, the stream number
+///             and event id (bytes 8-15 and 32-47 of the header, 24 bytes) as the nonce and
+///             the type as additional data, the 16-byte tag after it. An id is unique within a
+///             stream, and a new incarnation of an object gets new stream numbers, so no nonce
+///             seals two plaintexts under one key
 ///  2      2   type length
 ///  4      4   CRC-32C of bytes [8, end)
 ///  8      8   stream number
@@ -23,6 +30,7 @@ enum EventRecord {
     static let formatVersion: UInt8 = 1
     static let headerBytes = 64
     static let compressedFlag: UInt8 = 1
+    static let sealedFlag: UInt8 = 2
     /// The most bytes of data and metadata a record may say it decompresses to (any event the
     /// limits allow is far below): a record saying more is damaged.
     static let payloadBytesMax = 1 << 30
@@ -31,15 +39,18 @@ enum EventRecord {
     @inline(__always)
     static func size(typeCount: Int, payloadCount: Int) -> Int { headerBytes + typeCount + payloadCount }
 
-    /// Writes a whole record into `buffer` (exactly ``size(typeCount:payloadCount:)`` bytes),
-    /// checksum last.
+    /// Writes a whole record into `buffer` (exactly ``size(typeCount:payloadCount:)`` bytes,
+    /// the payload's count grown by ``AESGCM/tagBytes`` when sealed), checksum last; with
+    /// `seal`, the payload sealed under its key by its context.
     @inline(__always)
     static func write(
         into buffer: UnsafeMutableRawBufferPointer, stream: UInt64, seq: Seq, timeMilliseconds: Int64, id: EventID,
-        type: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer, isCompressed: Bool, dataLength: Int, metadataLength: Int
-    ) {
+        type: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer, isCompressed: Bool, dataLength: Int, metadataLength: Int,
+        seal: (key: [UInt8], context: AESGCM)? = nil
+    ) throws {
+        let storedCount = payload.count + (seal == nil ? 0 : AESGCM.tagBytes)
         buffer.storeBytes(of: formatVersion, toByteOffset: 0, as: UInt8.self)
-        buffer.storeBytes(of: isCompressed ? compressedFlag : 0, toByteOffset: 1, as: UInt8.self)
+        buffer.storeBytes(of: (isCompressed ? compressedFlag : 0) | (seal == nil ? 0 : sealedFlag), toByteOffset: 1, as: UInt8.self)
         buffer.storeBytes(of: UInt16(type.count).littleEndian, toByteOffset: 2, as: UInt16.self)
         buffer.storeBytes(of: stream.littleEndian, toByteOffset: 8, as: UInt64.self)
         buffer.storeBytes(of: seq.littleEndian, toByteOffset: 16, as: UInt64.self)
@@ -48,12 +59,29 @@ enum EventRecord {
         buffer.storeBytes(of: id.low.bigEndian, toByteOffset: 40, as: UInt64.self)
         buffer.storeBytes(of: UInt32(dataLength).littleEndian, toByteOffset: 48, as: UInt32.self)
         buffer.storeBytes(of: UInt32(metadataLength).littleEndian, toByteOffset: 52, as: UInt32.self)
-        buffer.storeBytes(of: UInt32(payload.count).littleEndian, toByteOffset: 56, as: UInt32.self)
+        buffer.storeBytes(of: UInt32(storedCount).littleEndian, toByteOffset: 56, as: UInt32.self)
         buffer.storeBytes(of: UInt32(0), toByteOffset: 60, as: UInt32.self)
         UnsafeMutableRawBufferPointer(rebasing: buffer[headerBytes...]).copyMemory(from: type)
-        UnsafeMutableRawBufferPointer(rebasing: buffer[(headerBytes + type.count)...]).copyMemory(from: payload)
+        let stored = UnsafeMutableRawBufferPointer(rebasing: buffer[(headerBytes + type.count)...])
+        if let seal {
+            var nonce = (UInt64(0), UInt64(0), UInt64(0))
+            withUnsafeMutableBytes(of: &nonce) { Self.nonce(of: UnsafeRawBufferPointer(buffer), into: $0) }
+            try withUnsafeBytes(of: nonce) { nonce in
+                try seal.key.withUnsafeBytes { key in try seal.context.seal(payload, key: key, nonce: nonce, additionalData: type, into: stored) }
+            }
+        } else {
+            stored.copyMemory(from: payload)
+        }
         let crc = CRC32C.checksum(UnsafeRawBufferPointer(rebasing: buffer[8...]))
         buffer.storeBytes(of: crc.littleEndian, toByteOffset: 4, as: UInt32.self)
+    }
+
+    /// A sealed record's nonce (24 bytes): its stream number and its event id, as its header
+    /// holds them.
+    @inline(__always)
+    static func nonce(of record: UnsafeRawBufferPointer, into nonce: UnsafeMutableRawBufferPointer) {
+        nonce.copyMemory(from: UnsafeRawBufferPointer(rebasing: record[8..<16]))
+        UnsafeMutableRawBufferPointer(rebasing: nonce[8..<24]).copyMemory(from: UnsafeRawBufferPointer(rebasing: record[32..<48]))
     }
 
     /// The stream and seq of a record, without checking it (for index checks and idempotency).
@@ -83,19 +111,61 @@ enum EventRecord {
     }
 }
 
-/// Checks and decodes records, decompressing payloads into a scratch buffer it reuses; one per
-/// read, never shared between threads.
+/// Checks and decodes records, opening sealed payloads and decompressing them into scratch
+/// buffers it reuses; one per read, never shared between threads.
 final class RecordDecoder {
+    /// The type an erased object's records read as.
+    static let erasedType = "ObjectErased"
     private var scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 0, alignment: 8)
+    private var opened = UnsafeMutableRawBufferPointer.allocate(byteCount: 0, alignment: 8)
     private lazy var decompressor = ZstdDecompressor()
+    private lazy var gcm = AESGCM()
+    private let layout: StoreLayout?
+    /// Each stream's key state, as looked up for this read.
+    private var keys: [UInt64: ObjectKeyState?] = [:]
 
-    deinit { scratch.deallocate() }
+    /// A decoder; with `layout`, one that opens sealed records with their objects' keys (its
+    /// key ring's) read in the transaction each ``decode(position:record:in:)`` is given.
+    init(layout: StoreLayout? = nil) { self.layout = layout }
+
+    deinit {
+        scratch.deallocate()
+        opened.deallocate()
+    }
+
+    /// ``decode(position:record:)``, opening a sealed record with its object's key, read in
+    /// `transaction`. A record of an erased object reads as an `ObjectErased` event
+    /// (`{"erasedAt": T}`, no metadata) with the record's position, seq, id and time.
+    @inline(__always)
+    func decode(position: Position, record: UnsafeRawBufferPointer, in transaction: some ReadableTransaction) throws(EventStoreError) -> StoredEvent {
+        guard record.count > 1, record[1] & EventRecord.sealedFlag != 0 else { return try decode(position: position, record: record) }
+        let stream = record.count >= EventRecord.headerBytes ? UInt64(littleEndian: record.loadUnaligned(fromByteOffset: 8, as: UInt64.self)) : 0
+        let state: ObjectKeyState?
+        if let known = keys[stream] {
+            state = known
+        } else {
+            do { state = try keyState(ofStream: stream, in: transaction) } catch let error as EventStoreError { throw error } catch {
+                throw .storageFailure(error as? LMDBError ?? LMDBError(code: -1))
+            }
+            keys[stream] = state
+        }
+        return try decode(position: position, record: record, key: state)
+    }
+
+    private func keyState(ofStream stream: UInt64, in transaction: some ReadableTransaction) throws -> ObjectKeyState? {
+        guard let layout, let ring = layout.keyRing else { return nil }
+        guard let streamRecord = try StoreKeys.withKey(stream, { try transaction.get(layout.streams, key: $0) }), streamRecord.count > StreamRecord.headerBytes
+        else { return nil }
+        return try ring.state(ofObject: StreamRecord.nameParts(streamRecord).object, in: transaction)
+    }
 
     /// Checks `record`'s length and CRC-32C and returns its fields, borrowed from `record` or
-    /// from the scratch buffer (valid until the next call).
-    /// - Throws: ``EventStoreError/corruptRecord(position:reason:)`` for any inconsistency.
+    /// from the scratch buffers (valid until the next call); a sealed record is opened with
+    /// `key` (its object's).
+    /// - Throws: ``EventStoreError/corruptRecord(position:reason:)`` for any inconsistency, a
+    ///   sealed record without its key, or one whose seal does not verify.
     @inline(__always)
-    func decode(position: Position, record: UnsafeRawBufferPointer) throws(EventStoreError) -> StoredEvent {
+    func decode(position: Position, record: UnsafeRawBufferPointer, key: ObjectKeyState?? = nil) throws(EventStoreError) -> StoredEvent {
         let header = EventRecord.headerBytes
         guard record.count >= header, record[0] == EventRecord.formatVersion else {
             throw .corruptRecord(position: position, reason: "bad record header")
@@ -112,13 +182,40 @@ final class RecordDecoder {
             throw .corruptRecord(position: position, reason: "record length does not match its header")
         }
         var payload = UnsafeRawBufferPointer(rebasing: record[(header + typeCount)...])
+        if record[1] & EventRecord.sealedFlag != 0 {
+            switch key {
+            case .some(.some(.key(let key))):
+                var nonce = (UInt64(0), UInt64(0), UInt64(0))
+                withUnsafeMutableBytes(of: &nonce) { EventRecord.nonce(of: record, into: $0) }
+                payload = try withUnsafeBytes(of: nonce) { nonce throws(EventStoreError) in
+                    try open(payload, key: key, nonce: nonce, type: UnsafeRawBufferPointer(rebasing: record[header..<(header + typeCount)]), position: position)
+                }
+            case .some(.some(.erased(let time))):
+                return erasedEvent(record, position: position, erasedAt: time)
+            case .some(.none):
+                throw .corruptRecord(position: position, reason: "it is sealed, and its object has no key")
+            case .none:
+                throw .corruptRecord(position: position, reason: "it is sealed, and the store was opened without a master key")
+            }
+        }
         if record[1] & EventRecord.compressedFlag != 0 {
             payload = try decompress(payload, count: dataLength + metadataLength, position: position)
         }
         guard payload.count == dataLength + metadataLength else {
             throw .corruptRecord(position: position, reason: "payload length does not match its header")
         }
-        return StoredEvent(
+        return Self.event(
+            record, position: position, type: UnsafeRawBufferPointer(rebasing: record[header..<(header + typeCount)]),
+            data: UnsafeRawBufferPointer(rebasing: payload[..<dataLength]), metadata: UnsafeRawBufferPointer(rebasing: payload[dataLength...]))
+    }
+
+    /// The event of `record` at `position` (its seq, stream, time and id from its header) with
+    /// these type, data and metadata.
+    @inline(__always)
+    private static func event(
+        _ record: UnsafeRawBufferPointer, position: Position, type: UnsafeRawBufferPointer, data: UnsafeRawBufferPointer, metadata: UnsafeRawBufferPointer
+    ) -> StoredEvent {
+        StoredEvent(
             position: position,
             seq: UInt64(littleEndian: record.loadUnaligned(fromByteOffset: 16, as: UInt64.self)),
             stream: UInt64(littleEndian: record.loadUnaligned(fromByteOffset: 8, as: UInt64.self)),
@@ -126,9 +223,44 @@ final class RecordDecoder {
             id: EventID(
                 high: UInt64(bigEndian: record.loadUnaligned(fromByteOffset: 32, as: UInt64.self)),
                 low: UInt64(bigEndian: record.loadUnaligned(fromByteOffset: 40, as: UInt64.self))),
-            type: UnsafeRawBufferPointer(rebasing: record[header..<(header + typeCount)]),
-            data: UnsafeRawBufferPointer(rebasing: payload[..<dataLength]),
-            metadata: UnsafeRawBufferPointer(rebasing: payload[dataLength...]))
+            type: type, data: data, metadata: metadata)
+    }
+
+    private func open(
+        _ sealed: UnsafeRawBufferPointer, key: [UInt8], nonce: UnsafeRawBufferPointer, type: UnsafeRawBufferPointer, position: Position
+    ) throws(EventStoreError) -> UnsafeRawBufferPointer {
+        guard sealed.count >= AESGCM.tagBytes, sealed.count <= EventRecord.payloadBytesMax else {
+            throw .corruptRecord(position: position, reason: "sealed payload shorter than its tag")
+        }
+        let count = sealed.count - AESGCM.tagBytes
+        if opened.count < count {
+            opened.deallocate()
+            opened = .allocate(byteCount: max(count, 4096), alignment: 8)
+        }
+        do {
+            try key.withUnsafeBytes { key in
+                try gcm.open(sealed, key: key, nonce: nonce, additionalData: type, into: UnsafeMutableRawBufferPointer(rebasing: opened[..<count]))
+            }
+        } catch {
+            throw .corruptRecord(position: position, reason: "its seal does not verify (\(error))")
+        }
+        return UnsafeRawBufferPointer(rebasing: opened[..<count])
+    }
+
+    /// The `ObjectErased` event a record of an erased object reads as.
+    private func erasedEvent(_ record: UnsafeRawBufferPointer, position: Position, erasedAt time: Int64) -> StoredEvent {
+        let text = Array(Self.erasedType.utf8) + Array("{\"erasedAt\":\(time)}{}".utf8)
+        if opened.count < text.count {
+            opened.deallocate()
+            opened = .allocate(byteCount: 4096, alignment: 8)
+        }
+        text.withUnsafeBytes { opened.copyMemory(from: $0) }
+        let bytes = UnsafeRawBufferPointer(rebasing: opened[..<text.count])
+        let typeCount = Self.erasedType.utf8.count
+        let dataEnd = bytes.count - 2
+        return Self.event(
+            record, position: position, type: UnsafeRawBufferPointer(rebasing: bytes[..<typeCount]),
+            data: UnsafeRawBufferPointer(rebasing: bytes[typeCount..<dataEnd]), metadata: UnsafeRawBufferPointer(rebasing: bytes[dataEnd...]))
     }
 
     private func decompress(_ frame: UnsafeRawBufferPointer, count: Int, position: Position) throws(EventStoreError) -> UnsafeRawBufferPointer {

@@ -62,7 +62,7 @@ extension EventStore {
         }
         var described = Set<UInt64>()
         var position = after
-        let decoder = RecordDecoder()
+        let decoder = RecordDecoder(layout: layout)
         while position < end {
             try read { transaction in
                 try transaction.withCursor(layout.log) { log in
@@ -71,7 +71,7 @@ extension EventStore {
                     while let current = entry, count < 4_096 {
                         let at = StoreKeys.integer(current.key)
                         guard at <= end else { break }
-                        let event = try decoder.decode(position: at, record: current.value)
+                        let event = try decoder.decode(position: at, record: current.value, in: transaction)
                         if described.insert(event.stream).inserted { try describeStream(event.stream, into: &writer, in: transaction, position: at) }
                         writer.ascii("{\"stream\":")
                         writer.integer(event.stream)

@@ -76,7 +76,7 @@ extension EventStore {
         try read { transaction in
             guard let consumer = try ConsumerKeys.consumer(name, tenant: tenant, layout: layout, transaction: transaction) else { return nil }
             let start = max(consumer.position, after ?? 0)
-            let decoder = RecordDecoder()
+            let decoder = RecordDecoder(layout: layout)
             var names: [UInt64: StoredStreamName] = [:]
             var delivered = 0
             var scanned = 0
@@ -88,7 +88,7 @@ extension EventStore {
                 var entry = try StoreKeys.withKey(start + 1) { try log.seek(atLeast: $0) }
                 while let current = entry, delivered < limit, bytes < bytesMax, scanned < scanMax {
                     let position = StoreKeys.integer(current.key)
-                    let event = try decoder.decode(position: position, record: current.value)
+                    let event = try decoder.decode(position: position, record: current.value, in: transaction)
                     let streamName = try names[event.stream] ?? streamName(event.stream, in: transaction, position: position)
                     names[event.stream] = streamName
                     if consumer.filter.matches(type: event.type, name: streamName) {

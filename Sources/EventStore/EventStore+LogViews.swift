@@ -265,7 +265,7 @@ extension EventStore {
         names: inout [UInt64: (object: ObjectKey, branch: BranchName)?], in transaction: ReadTransaction
     ) throws -> (events: [LogEvent], views: [UInt64], through: Position) {
         precondition(views.count <= 64, "at most 64 cross-object views")
-        let decoder = RecordDecoder()
+        let decoder = RecordDecoder(layout: layout)
         // The views reading each stream, for this scan's views.
         var readers: [UInt64: UInt64] = [:]
         var events: [LogEvent] = []
@@ -277,7 +277,7 @@ extension EventStore {
             var bytes = 0
             while let current = entry, scanned < limit, bytes < Self.logViewBytesMax, StoreKeys.integer(current.key) <= last {
                 let position = StoreKeys.integer(current.key)
-                let event = try decoder.decode(position: position, record: current.value)
+                let event = try decoder.decode(position: position, record: current.value, in: transaction)
                 // Each stream's name is read and parsed once (not per event), and the views that
                 // read its type found once per scan.
                 if names[event.stream] == nil {

@@ -100,7 +100,7 @@ extension EventStore {
             guard try !layout.isReactionPaused(reaction.name, in: transaction) else { return nil }
             let stored = try layout.reactionPosition(reaction.name, in: transaction)
             let from = max(stored, reactionCursors.withLock { $0[reaction.name] ?? 0 })
-            let decoder = RecordDecoder()
+            let decoder = RecordDecoder(layout: layout)
             var names: [UInt64: StoredStreamName] = [:]
             var effects: [ReactionStep.Effect] = []
             var through = from
@@ -119,7 +119,7 @@ extension EventStore {
                         continue
                     }
                     // A record too short to hold a type fails its check here.
-                    let event = try decoder.decode(position: position, record: record)
+                    let event = try decoder.decode(position: position, record: record, in: transaction)
                     entry = try log.next()
                     let name = try names[event.stream] ?? streamName(event.stream, in: transaction, position: position)
                     names[event.stream] = name

@@ -78,7 +78,7 @@ extension EventStore {
     ) throws(EventStoreError) -> LogPage {
         guard after < Position.max else { return LogPage(lastPosition: after, count: 0) }
         return try read { transaction in
-            let decoder = RecordDecoder()
+            let decoder = RecordDecoder(layout: layout)
             var names: [UInt64: StoredStreamName] = [:]
             var delivered = 0
             var bytes = 0
@@ -87,7 +87,7 @@ extension EventStore {
                 var entry = try StoreKeys.withKey(after + 1) { try log.seek(atLeast: $0) }
                 while let current = entry, delivered < limit, bytes < bytesMax {
                     let position = StoreKeys.integer(current.key)
-                    let event = try decoder.decode(position: position, record: current.value)
+                    let event = try decoder.decode(position: position, record: current.value, in: transaction)
                     let name = try names[event.stream] ?? streamName(event.stream, in: transaction, position: position)
                     names[event.stream] = name
                     body(event, name)

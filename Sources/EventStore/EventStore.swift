@@ -73,11 +73,19 @@ public final class EventStore: Sendable {
             throw .storageFailure(error)
         }
         let environment = self.environment
-        let layout = StoreLayout(environment)
+        let layout = StoreLayout(environment, masterKey: configuration.masterKey)
         self.layout = layout
         let state: WriterState
         do {
             try Self.checkFormat(environment, layout, directory: directory)
+            try environment.write { transaction in
+                if let master = configuration.masterKey {
+                    try ObjectKeyRing.checkMaster(master, layout: layout, transaction: transaction, directory: directory)
+                } else if try ObjectKeyRing.isSealed(layout: layout, transaction: transaction) {
+                    throw EventStoreError.dataFolderUnusable(
+                        path: directory, reason: "its objects are sealed: open it with its master key (--master-key-file FILE, or EVLOG_MASTER_KEY)")
+                }
+            }
             state = try environment.read { try WriterState.load(layout, $0) }
         } catch {
             environment.close()

@@ -53,6 +53,11 @@ public enum EventStoreError: Error, Sendable, Equatable {
     /// An append or merge into `main` of an object whose type changes there by its commands
     /// only (`commands`: the ones it has). Nothing was written.
     case commandsOnly(ObjectKey, commands: [String])
+    /// The object was erased at this time (ms since the epoch): its data key is destroyed and
+    /// nothing of it can be read or written again.
+    case objectErased(ObjectKey, at: Int64)
+    /// Erasure needs sealing: the store was opened without a master key.
+    case sealingOff
 }
 
 extension EventStoreError: CustomStringConvertible {
@@ -88,6 +93,10 @@ extension EventStoreError: CustomStringConvertible {
         case .dataFolderUnusable(let path, let reason): "cannot use the data folder \(path): \(reason)"
         case .commandsOnly(let object, let commands):
             "\(object) is a \(object.type), whose main changes by its commands only (\(commands.joined(separator: ", "))): no append or merge writes it; do it on a branch to try things"
+        case .objectErased(let object, let time):
+            "\(object) was erased at \(time) ms since the epoch: its events, views and snapshots cannot be read, and it takes no new ones"
+        case .sealingOff:
+            "erasure needs objects sealed: open the store with a master key (evtool serve --master-key-file FILE, or EVLOG_MASTER_KEY)"
         }
     }
 }

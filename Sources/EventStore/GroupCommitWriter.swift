@@ -2,6 +2,7 @@ import EventModel
 import Foundation
 import LMDB
 import Logging
+import Sealing
 import Synchronization
 import Zstd
 
@@ -39,6 +40,8 @@ final class GroupCommitWriter: @unchecked Sendable {
     private var maintainedNanoseconds: UInt64 = 0
     /// Compresses the events deciders make (at zstd's fastest level: it runs on the writer).
     private let compressor = ZstdCompressor(level: 1)
+    /// Seals objects' events and checkpoints (when the store does): used by the writer's thread only.
+    private let sealer = AESGCM()
     /// How often the writer checks live objects for checkpoints due by time and for eviction,
     /// busy or idle.
     private static let maintenanceIntervalNanoseconds: UInt64 = 1_000_000_000
@@ -134,7 +137,7 @@ final class GroupCommitWriter: @unchecked Sendable {
                     var applier = BatchApplier(
                         transaction: transaction, layout: layout, state: state, timeMilliseconds: time, objectTypes: objectTypes,
                         idempotencyWindowMilliseconds: configuration.idempotencyWindowMilliseconds, live: live,
-                        compression: (compressor, configuration.compressionThresholdBytes))
+                        compression: (compressor, configuration.compressionThresholdBytes), sealing: layout.keyRing.map { ($0, sealer) })
                     var completions: [WriterCompletion] = []
                     var weight = 0
                     for command in commands {
@@ -146,6 +149,10 @@ final class GroupCommitWriter: @unchecked Sendable {
                     try applier.recordTenantBytes()
                     try applier.idempotency.purge(now: time, in: transaction)
                     afterCommit = applier.afterCommit
+                    if let ring = layout.keyRing, !applier.madeKeys.isEmpty {
+                        let made = applier.madeKeys
+                        afterCommit.append { ring.remember(made) }
+                    }
                     return (completions, applier.state)
                 }
                 state = committed

@@ -2,6 +2,11 @@
 public struct StoreConfiguration: Sendable {
     /// The data folder (created if missing).
     public var directory: String
+    /// The master key (32 bytes) that wraps each object's data key. With one, every object's
+    /// events and checkpoints are sealed at rest (AES-256-GCM under the object's own key) and an
+    /// object can be erased by destroying its key (``EventStore/erase(_:)``); without one,
+    /// nothing is sealed and erasure is refused. A store once opened with a key must always be.
+    public var masterKey: [UInt8]?
     /// The LMDB map size to start with; it doubles by itself when full.
     public var mapSizeBytes: Int = 256 << 20
     /// The map size at which appends fail with "storage full" (reads keep working).

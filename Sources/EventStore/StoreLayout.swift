@@ -22,6 +22,7 @@ import LMDB
 /// | `merges` | see ``MergeLedger`` | the roots of copies, where each line holds them, merge records |
 /// | `idempotency` | see ``IdempotencyLedger`` | the answers to requests sent with an idempotency key |
 /// | `objects` | type name | its objects (8, LE): every `main` branch made and not deleted |
+/// | `keys` | object storage name | its data key wrapped by the master key, or when it was erased (``ObjectKeyRing``) |
 ///
 /// `log` is written in key order with `MDB_APPEND`. `seqs` holds one entry per *run*: events
 /// of a stream with consecutive seqs at consecutive positions share one entry, so reading an
@@ -29,12 +30,13 @@ import LMDB
 struct StoreLayout {
     static let databaseNames = [
         "log", "seqs", "ids", "streams", "stream-names", "meta", "views", "timers", "timer-ids", "snapshots", "jobs", "consumers", "parked", "merges",
-        "idempotency", "rows", "objects",
+        "idempotency", "rows", "objects", "keys",
     ]
-    /// 4: objects counted per type in `objects`. 3: per-object views are checkpointed
+    /// 5: objects' events and checkpoints may be sealed (``ObjectKeyRing``; earlier builds
+    /// cannot read them). 4: objects counted per type in `objects`. 3: per-object views are checkpointed
     /// (snapshots, and keyed views' rows in `rows`), not stored whole in `views`. Stores of
     /// formats 1 to 3 are upgraded on open (``StoreMigration``).
-    static let formatVersion: UInt64 = 4
+    static let formatVersion: UInt64 = 5
 
     let log: Database
     let seqs: Database
@@ -53,8 +55,11 @@ struct StoreLayout {
     let idempotency: Database
     let rows: Database
     let objects: Database
+    let keys: Database
+    /// The objects' data keys, when the store seals (it was given a master key).
+    let keyRing: ObjectKeyRing?
 
-    init(_ environment: Environment) {
+    init(_ environment: Environment, masterKey: [UInt8]? = nil) {
         log = environment.database("log")
         seqs = environment.database("seqs")
         ids = environment.database("ids")
@@ -72,6 +77,9 @@ struct StoreLayout {
         idempotency = environment.database("idempotency")
         rows = environment.database("rows")
         objects = environment.database("objects")
+        keys = environment.database("keys")
+        let keys = keys
+        keyRing = masterKey.map { ObjectKeyRing(master: $0, database: keys) }
     }
 
     /// The stream number stored for `storageKey`, if the stream exists.
@@ -108,7 +116,7 @@ struct StoreLayout {
         of stream: UInt64, from: Seq, limit: Int, bytesMax: Int = .max, in transaction: some ReadableTransaction,
         _ body: (StoredEvent) throws -> Void
     ) throws -> Seq? {
-        let decoder = RecordDecoder()
+        let decoder = RecordDecoder(layout: self)
         var seq = max(from, 1)
         var delivered = 0
         var bytes = 0
@@ -124,7 +132,7 @@ struct StoreLayout {
                             guard let found = record, StoreKeys.integer(found.key) == position else {
                                 throw EventStoreError.corruptRecord(position: position, reason: "indexed event missing from the log")
                             }
-                            let event = try decoder.decode(position: position, record: found.value)
+                            let event = try decoder.decode(position: position, record: found.value, in: transaction)
                             guard event.stream == stream, event.seq == seq else {
                                 throw EventStoreError.corruptRecord(position: position, reason: "index and record disagree")
                             }

@@ -21,13 +21,16 @@ struct AppendBenchmark: AsyncParsableCommand {
     @Option(help: "distinct: each appender its own object; one: every appender the same object.") var objects: Objects = .distinct
     @Option(help: "How long to append, in seconds.") var seconds = 5.0
     @Option(help: "A data folder (created fresh).") var dir: String
+    @Flag(help: "Seal the events (a master key, each object its own data key): the cost of erasure by crypto-shredding.") var sealed = false
 
     func run() async throws {
         try? FileManager.default.removeItem(atPath: dir)
         let counter = BatchCounter()
         var logger = Logger(label: "evbench")
         logger.logLevel = .warning
-        let store = try EventStore(configuration: StoreConfiguration(directory: dir), holder: "evbench", logger: logger, observer: counter)
+        var configuration = StoreConfiguration(directory: dir)
+        if sealed { configuration.masterKey = [UInt8](repeating: 0x5A, count: 32) }
+        let store = try EventStore(configuration: configuration, holder: "evbench", logger: logger, observer: counter)
         let objectKeys = try (0..<appenders).map { try ObjectKey(parsing: "bench/o-\(objects == .one ? 0 : $0)") }
         // Warm up: create the objects.
         for key in Set(objectKeys) { _ = try await store.append(BenchmarkEvents.request(object: key, count: 1, first: 0)) }

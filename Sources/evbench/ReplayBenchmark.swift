@@ -20,11 +20,14 @@ struct ReplayBenchmark: AsyncParsableCommand {
     @Option(help: "Events to write to one object.") var events = 1_000_000
     @Option(help: "Read passes per measurement; the median is printed.") var runs = 3
     @Option(help: "A data folder.") var dir: String
+    @Flag(help: "Seal the events (a master key, each object its own data key): the cost of erasure by crypto-shredding.") var sealed = false
 
     func run() async throws {
         var logger = Logger(label: "evbench")
         logger.logLevel = .warning
-        let store = try EventStore(configuration: StoreConfiguration(directory: dir), holder: "evbench", logger: logger)
+        var configuration = StoreConfiguration(directory: dir)
+        if sealed { configuration.masterKey = [UInt8](repeating: 0x5A, count: 32) }
+        let store = try EventStore(configuration: configuration, holder: "evbench", logger: logger)
         let object = try ObjectKey(parsing: "bench/replay")
         let stream = StreamName(object: object)
         var written = Int(try store.version(of: stream))

@@ -11,6 +11,13 @@ import Testing
 let repositorySchemas: String = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent().appendingPathComponent("Schemas").path
 
+/// The configuration evtool opens `data` with: its master key (`data/master.key`) included.
+func folderConfiguration(_ data: String) throws -> StoreConfiguration {
+    var configuration = StoreConfiguration(directory: data)
+    configuration.masterKey = try MasterKeySource.key(data: data)
+    return configuration
+}
+
 @Suite("evtool")
 struct EvToolTests {
     private func run(_ arguments: [String]) async throws {
@@ -55,7 +62,7 @@ struct EvToolTests {
         try await run(["read", "inventory/sku-1", "--data", data, "--format", "table"])
         try await run(["log", "--data", data])
         try await run(["stats", "--data", data])
-        let store = try EventStore(configuration: StoreConfiguration(directory: data), logger: quietLogger)
+        let store = try EventStore(configuration: try folderConfiguration(data), logger: quietLogger)
         let events = try store.allEvents(of: "inventory/sku-1")
         await store.close()
         #expect(events.map(\.type) == ["Restocked", "Reserved"])
@@ -103,7 +110,7 @@ struct EvToolTests {
         try await run(["views", "fleet", "--data", data])
         let missing = await #expect(throws: CommandFailure.self) { try await run(["views", "nope", "--data", data]) }
         #expect(missing?.description.contains("there are fleet") == true)
-        let store = try EventStore(configuration: StoreConfiguration(directory: data), logger: quietLogger)
+        let store = try EventStore(configuration: try folderConfiguration(data), logger: quietLogger)
         #expect(try store.listObjects(of: try ObjectType("inventory"), limit: 10).objects.map(\.id) == ["sku-1", "sku-10", "sku-2"])
         await store.close()
     }
@@ -116,7 +123,7 @@ struct EvToolTests {
         try await run(["append", "inventory/sku-1", "--type", "Restocked", "--payload", #"{"qty": 3}"#, "--data", data, "--tenant", "acme"])
         try await run(["append", "inventory/sku-1", "--type", "Restocked", "--payload", #"{"qty": 5}"#, "--data", data])
         try await run(["fork", "inventory/sku-1", "what-if", "--at", "1", "--data", data, "--tenant", "acme"])
-        let store = try EventStore(configuration: StoreConfiguration(directory: data), logger: quietLogger)
+        let store = try EventStore(configuration: try folderConfiguration(data), logger: quietLogger)
         let acme = try store.allEvents(of: "inventory/sku-1", tenant: try Tenant("acme"))
         let own = try store.allEvents(of: "inventory/sku-1")
         let branches = try store.branches(of: try ObjectKey(parsing: "inventory/sku-1")).map(\.name.name)

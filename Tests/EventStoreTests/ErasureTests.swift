@@ -1,0 +1,84 @@
+import EventModel
+import EventStoreTesting
+import Foundation
+import Projections
+import Testing
+
+@testable import EventStore
+
+/// Objects sealed at rest under their own keys, and erased by destroying the key.
+@Suite("Erasure by crypto-shredding: sealed at rest, unreadable once the key is gone")
+struct ErasureTests {
+    static let master = [UInt8](repeating: 7, count: 32)
+    static let secret = "Alice-Liddell-4111-1111"
+
+    /// Whether `text` occurs anywhere in the raw bytes of the store's data file.
+    static func fileHolds(_ test: TestStore, _ text: String) throws -> Bool {
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: test.store.configuration.directory + "/data.mdb"))
+        return bytes.range(of: Data(text.utf8)) != nil
+    }
+
+    static func appendSecrets(_ test: TestStore, _ object: String, count: Int) async throws -> AppendOutcome {
+        try await test.store.append(
+            TestEvents.request(object, (0..<count).map { ("Deposited", "{\"n\":\($0),\"holder\":\"\(secret)-\($0)\",\"pad\":\"\(String(repeating: "p", count: 2_000))\"}") }))
+    }
+
+    @Test("with a master key, events are sealed: the data file holds none of their data, reads give it back whole, compressed or not")
+    func sealedAtRest() async throws {
+        let test = try TestStore.open(objectTypes: BundledTypes.all) { $0.masterKey = Self.master }
+        defer { Task { await test.destroy() } }
+        _ = try await test.store.append(TestEvents.request("account/a", [("Deposited", "{\"holder\":\"\(Self.secret)\"}")]))
+        _ = try await Self.appendSecrets(test, "account/b", count: 3)
+        #expect(try !Self.fileHolds(test, Self.secret))
+        let events = try test.store.allEvents(of: "account/b")
+        #expect(events.count == 3 && events.allSatisfy { $0.data.contains(Self.secret) }, "read back, decompressed and opened")
+        var logged: [String] = []
+        _ = try test.store.readLog(after: 0, limit: 10) { event, _ in logged.append(String(decoding: event.data, as: UTF8.self)) }
+        #expect(logged.count == 4 && logged.allSatisfy { $0.contains(Self.secret) })
+    }
+
+    @Test("an erased object: its tombstone ends the log, its records read as ObjectErased at their positions, it takes nothing new, its key is gone")
+    func erase() async throws {
+        let test = try TestStore.open(objectTypes: BundledTypes.all) { $0.masterKey = Self.master }
+        defer { Task { await test.destroy() } }
+        _ = try await Self.appendSecrets(test, "account/gone", count: 3)
+        _ = try await test.store.append(TestEvents.deposits("account/kept", count: 2))
+        let object = try ObjectKey(parsing: "account/gone")
+        test.clock.advance(byMilliseconds: 1_000)
+        let erasure = try await test.store.erase(object)
+        #expect(erasure.position == 6 && erasure.erasedAtMilliseconds == test.clock.nowMilliseconds())
+        #expect(try test.store.erasure(of: object) == erasure.erasedAtMilliseconds)
+        var log: [(Position, String, String)] = []
+        _ = try test.store.readLog(after: 0, limit: 100) { event, _ in
+            log.append((event.position, String(decoding: event.type, as: UTF8.self), String(decoding: event.data, as: UTF8.self)))
+        }
+        #expect(log.map(\.0) == [1, 2, 3, 4, 5, 6], "dense")
+        #expect(log.filter { $0.1 == "ObjectErased" }.map(\.0) == [1, 2, 3, 6])
+        #expect(log[0].2 == "{\"erasedAt\":\(erasure.erasedAtMilliseconds)}" && !log.contains { $0.2.contains(Self.secret) })
+        #expect(log[3].1 == "Deposited", "another object's events read as they were")
+        await #expect(throws: EventStoreError.objectErased(object, at: erasure.erasedAtMilliseconds)) {
+            _ = try await test.store.append(TestEvents.deposits("account/gone", count: 1))
+        }
+        await #expect(throws: EventStoreError.objectErased(object, at: erasure.erasedAtMilliseconds)) { _ = try await test.store.erase(object) }
+        #expect(try test.store.branches(of: object).isEmpty)
+        let keyState = try test.store.read { transaction in try test.store.layout.keyRing!.state(ofObject: object.storageName, in: transaction) }
+        #expect(keyState == .erased(erasure.erasedAtMilliseconds))
+    }
+
+    @Test("erasure needs a master key; a sealed store refuses to open without its key or with another")
+    func masterKeys() async throws {
+        let plain = try TestStore.open(objectTypes: BundledTypes.all)
+        _ = try await plain.store.append(TestEvents.deposits("account/a", count: 1))
+        await #expect(throws: EventStoreError.sealingOff) { _ = try await plain.store.erase(try ObjectKey(parsing: "account/a")) }
+        await plain.destroy()
+
+        let test = try TestStore.open(objectTypes: BundledTypes.all) { $0.masterKey = Self.master }
+        _ = try await test.store.append(TestEvents.deposits("account/a", count: 1))
+        await test.close()
+        #expect(throws: EventStoreError.self) { _ = try test.reopened { $0.masterKey = nil } }
+        #expect(throws: EventStoreError.self) { _ = try test.reopened { $0.masterKey = [UInt8](repeating: 8, count: 32) } }
+        let again = try test.reopened { $0.masterKey = Self.master }
+        #expect(try again.store.allEvents(of: "account/a").count == 1)
+        await again.destroy()
+    }
+}
