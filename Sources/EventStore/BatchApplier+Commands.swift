@@ -129,12 +129,18 @@ extension BatchApplier {
             }
             for key in keys { _ = try key.withUnsafeBytes { try transaction.delete(layout.snapshots, key: $0) } }
         }
+        // Sealed under the object's key (when the store seals), as its events are.
+        let key = try sealing.flatMap { _ in try layout.sealingKey(ofStream: write.stream, in: transaction) }
         for row in write.rows {
-            try row.key.withUnsafeBytes { key in try row.value.withUnsafeBytes { try transaction.put(layout.rows, key: key, value: $0) } }
+            try row.key.withUnsafeBytes { recordKey in
+                let value = try key.map { try SealedValue.sealRow(row.value, key: $0, recordKey: recordKey, context: sealing!.context) } ?? row.value
+                try value.withUnsafeBytes { try transaction.put(layout.rows, key: recordKey, value: $0) }
+            }
         }
         guard let snapshot = write.snapshot else { return .success(()) }
-        try SnapshotKeys.withKey(stream: write.stream, name: write.view.name, seq: snapshot.seq) { key in
-            try snapshot.value.withUnsafeBytes { try transaction.put(layout.snapshots, key: key, value: $0) }
+        try SnapshotKeys.withKey(stream: write.stream, name: write.view.name, seq: snapshot.seq) { recordKey in
+            let value = try key.map { try SealedValue.sealSnapshot(snapshot.value, key: $0, recordKey: recordKey, context: sealing!.context) } ?? snapshot.value
+            try value.withUnsafeBytes { try transaction.put(layout.snapshots, key: recordKey, value: $0) }
         }
         if let object = write.object, let view = write.liveView {
             let stored = StoredRows(layout: layout, lineage: object.lineage, view: write.view.name, version: write.view.version, bound: snapshot.seq)

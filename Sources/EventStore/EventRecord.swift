@@ -153,10 +153,7 @@ final class RecordDecoder {
     }
 
     private func keyState(ofStream stream: UInt64, in transaction: some ReadableTransaction) throws -> ObjectKeyState? {
-        guard let layout, let ring = layout.keyRing else { return nil }
-        guard let streamRecord = try StoreKeys.withKey(stream, { try transaction.get(layout.streams, key: $0) }), streamRecord.count > StreamRecord.headerBytes
-        else { return nil }
-        return try ring.state(ofObject: StreamRecord.nameParts(streamRecord).object, in: transaction)
+        try layout?.keyState(ofStream: stream, in: transaction)
     }
 
     /// Checks `record`'s length and CRC-32C and returns its fields, borrowed from `record` or

@@ -157,11 +157,13 @@ extension EventStore {
         try transaction.withCursor(layout.snapshots) { cursor in
             var entry = try prefix.withUnsafeBytes { try cursor.seek(atLeast: $0) }
             while let current = entry, current.key.count == prefix.count + 8, current.key.starts(with: prefix) {
-                if current.value.count > 12 {
+                if current.value.count > 12, let plain = try layout.plainSnapshot(current.value, recordKey: current.key, stream: stream, in: transaction),
+                    plain.count > 12
+                {
                     found.append(
                         (
-                            StoreKeys.integer(current.key, at: prefix.count), Int(UInt32(littleEndian: current.value.loadUnaligned(as: UInt32.self))),
-                            UInt32(littleEndian: current.value.loadUnaligned(fromByteOffset: 4, as: UInt32.self))
+                            StoreKeys.integer(current.key, at: prefix.count), Int(UInt32(littleEndian: plain.withUnsafeBytes { $0.loadUnaligned(as: UInt32.self) })),
+                            UInt32(littleEndian: plain.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 4, as: UInt32.self) })
                         ))
                 }
                 entry = try cursor.next()

@@ -1,5 +1,6 @@
 import EventModel
 import LMDB
+import Sealing
 import Zstd
 
 /// A snapshot to write again because the one stored was damaged (a failed checksum or frame):
@@ -59,11 +60,14 @@ struct SnapshotWriter {
         return value
     }
 
-    /// Stores the snapshot of `summary` (compact JSON) of the view `name` of `stream` at `seq`.
+    /// Stores the snapshot of `summary` (compact JSON) of the view `name` of `stream` at `seq`,
+    /// sealed under its object's key when the store seals.
     func write(stream: UInt64, name: String, version: Int, seq: Seq, summary json: [UInt8], layout: StoreLayout, transaction: WriteTransaction) throws {
-        let value = try value(version: version, summary: json)
-        try SnapshotKeys.withKey(stream: stream, name: name, seq: seq) { key in
-            try value.withUnsafeBytes { try transaction.put(layout.snapshots, key: key, value: $0) }
+        let plain = try value(version: version, summary: json)
+        let key = try layout.sealingKey(ofStream: stream, in: transaction)
+        try SnapshotKeys.withKey(stream: stream, name: name, seq: seq) { recordKey in
+            let value = try key.map { try SealedValue.sealSnapshot(plain, key: $0, recordKey: recordKey, context: AESGCM()) } ?? plain
+            try value.withUnsafeBytes { try transaction.put(layout.snapshots, key: recordKey, value: $0) }
         }
     }
 }
@@ -99,7 +103,9 @@ extension StoreLayout {
                 if current.value.count >= 4, Int(UInt32(littleEndian: current.value.loadUnaligned(as: UInt32.self))) == version {
                     let made = decompressor ?? ZstdDecompressor()
                     decompressor = made
-                    if let decoded = Self.decodeSnapshot(current.value, decompressor: made) {
+                    if let plain = try plainSnapshot(current.value, recordKey: current.key, stream: stream, in: transaction),
+                        let decoded = plain.withUnsafeBytes({ Self.decodeSnapshot($0, decompressor: made) })
+                    {
                         return (snapshotSeq, decoded)
                     }
                     skipped(snapshotSeq)

@@ -19,10 +19,13 @@ struct StoredRows: Sendable {
     /// The line's streams, newest (the stream's own) first.
     let segments: [Segment]
     let database: Database
+    /// Opens sealed rows with their object's key.
+    let layout: StoreLayout
 
     /// The rows of `view` (at `version`) on `lineage` as of `bound`.
     init(layout: StoreLayout, lineage: Lineage, view: String, version: Int, bound: Seq) {
         database = layout.rows
+        self.layout = layout
         segments = lineage.segments.reversed().map { segment in
             Segment(prefix: RowKeys.prefix(stream: segment.stream, view: view, version: version), bound: min(bound, segment.lastSeq))
         }
@@ -32,6 +35,7 @@ struct StoredRows: Sendable {
     /// one stream (``EventStore/logViewStream``), its row versions stored at log positions.
     init(layout: StoreLayout, logView view: String, version: Int, bound: Position) {
         database = layout.rows
+        self.layout = layout
         segments = [Segment(prefix: RowKeys.prefix(stream: EventStore.logViewStream, view: view, version: version), bound: bound)]
     }
 
@@ -50,7 +54,7 @@ struct StoredRows: Sendable {
                         let parts = RowKeys.split(entry.key, prefixCount: segment.prefix.count),
                         entry.key.starts(with: segment.prefix), parts.escaped.elementsEqual(escaped)
                     else { continue }
-                    return try RowRecord.decode(entry.value)
+                    return try layout.plainRow(entry.value, recordKey: entry.key, in: transaction)
                 }
                 return nil
             }
@@ -79,7 +83,8 @@ struct StoredRows: Sendable {
                 // newest stream's version when several streams hold it.
                 var best: (escaped: [UInt8], version: RowRecord.Version)?
                 for segment in segments where segment.bound > 0 {
-                    guard let found = try Self.nearest(in: segment, past: from, inclusive: inclusive, within: escapedPrefix, after: after, cursor: &cursor)
+                    guard let found = try Self.nearest(
+                        in: segment, past: from, inclusive: inclusive, within: escapedPrefix, after: after, cursor: &cursor, layout: layout, transaction: transaction)
                     else { continue }
                     if let current = best {
                         let closer = after ? found.escaped.lexicographicallyPrecedes(current.escaped) : current.escaped.lexicographicallyPrecedes(found.escaped)
@@ -103,7 +108,8 @@ struct StoredRows: Sendable {
     /// `inclusive`) starting with `escapedPrefix` that has a version at or below the segment's
     /// bound in the segment, with that version.
     private static func nearest(
-        in segment: Segment, past from: [UInt8], inclusive: Bool, within escapedPrefix: [UInt8], after: Bool, cursor: inout Cursor
+        in segment: Segment, past from: [UInt8], inclusive: Bool, within escapedPrefix: [UInt8], after: Bool, cursor: inout Cursor,
+        layout: StoreLayout, transaction: some ReadableTransaction
     ) throws -> (escaped: [UInt8], version: RowRecord.Version)? {
         let prefixCount = segment.prefix.count
         var entry: Entry?
@@ -124,21 +130,28 @@ struct StoredRows: Sendable {
         }
         // The key being read and its version at or below the bound so far (borrowed bytes stay
         // valid while nothing is written in the transaction).
-        var pending: (escaped: [UInt8], value: UnsafeRawBufferPointer?)?
+        var pending: (escaped: [UInt8], value: UnsafeRawBufferPointer?, recordKey: UnsafeRawBufferPointer?)?
         while let current = entry {
             guard current.key.starts(with: segment.prefix), let parts = RowKeys.split(current.key, prefixCount: prefixCount),
                 parts.escaped.starts(with: escapedPrefix)
             else { break }
             if let open = pending, !parts.escaped.elementsEqual(open.escaped) {
-                if let value = open.value { return (open.escaped, try RowRecord.decode(value)) }
+                if let value = open.value, let recordKey = open.recordKey {
+                    return (open.escaped, try layout.plainRow(value, recordKey: recordKey, in: transaction))
+                }
                 pending = nil
             }
-            if pending == nil { pending = (Array(parts.escaped), nil) }
+            if pending == nil { pending = (Array(parts.escaped), nil, nil) }
             // Ascending seqs: the last one at or below the bound wins; descending: the first.
-            if parts.seq <= segment.bound, after || pending?.value == nil { pending?.value = current.value }
+            if parts.seq <= segment.bound, after || pending?.value == nil {
+                pending?.value = current.value
+                pending?.recordKey = current.key
+            }
             entry = after ? try cursor.next() : try cursor.previous()
         }
-        if let open = pending, let value = open.value { return (open.escaped, try RowRecord.decode(value)) }
+        if let open = pending, let value = open.value, let recordKey = open.recordKey {
+            return (open.escaped, try layout.plainRow(value, recordKey: recordKey, in: transaction))
+        }
         return nil
     }
 }

@@ -81,4 +81,56 @@ struct ErasureTests {
         #expect(try again.store.allEvents(of: "account/a").count == 1)
         await again.destroy()
     }
+
+    @Test("views' checkpoints are sealed too: snapshots and keyed rows hold no plain data, read back and verify; erased, nothing of the object is left in the file")
+    func sealedCheckpoints() async throws {
+        let test = try TestStore.open(objectTypes: BundledTypes.all) {
+            $0.masterKey = Self.master
+            $0.snapshotIntervalEvents = 2
+        }
+        defer { Task { await test.destroy() } }
+        let order = try ObjectKey(parsing: "order/o-1")
+        _ = try await test.store.run(
+            CommandRequest(
+                stream: StreamName(object: order), command: "place",
+                body: ["customerId": .string(Self.secret), "paymentSeconds": 600, "lines": [["sku": "a", "qty": 1]]]))
+        let sku = StreamName(object: try ObjectKey(parsing: "inventory/sku-s"))
+        _ = try await test.store.run(CommandRequest(stream: sku, command: "restock", body: ["qty": 50]))
+        for n in 0..<6 {
+            _ = try await test.store.run(CommandRequest(stream: sku, command: "reserve", body: ["qty": 1, "orderId": .string("o-\(n)"), "expiresAt": 4_000_000_000_000]))
+        }
+        await test.close()
+        #expect(try !Self.fileHolds(test, Self.secret), "the order's snapshot is sealed")
+        let again = try test.reopened()
+        // Every snapshot and row stored (of per-object views: not the cross-object ones) is sealed.
+        let (snapshots, rows) = try again.store.read { transaction in
+            var counts = (snapshots: 0, rows: 0)
+            for (database, isSnapshot) in [(again.store.layout.snapshots, true), (again.store.layout.rows, false)] {
+                try transaction.withCursor(database) { cursor in
+                    var entry = try cursor.first()
+                    while let current = entry {
+                        if StoreKeys.integer(current.key) != EventStore.logViewStream {
+                            let sealed = isSnapshot ? SealedValue.isSealedSnapshot(current.value) : SealedValue.isSealedRow(current.value)
+                            #expect(sealed, "a \(isSnapshot ? "snapshot" : "row") stored plain")
+                            if isSnapshot { counts.snapshots += 1 } else { counts.rows += 1 }
+                        }
+                        entry = try cursor.next()
+                    }
+                }
+            }
+            return counts
+        }
+        #expect(snapshots >= 3 && rows >= 6, "\(snapshots) snapshots, \(rows) rows")
+        let view = try #require(BundledTypes.all["order"]?.views.first)
+        let read = try #require(try again.store.readView(view, of: StreamName(object: order)))
+        #expect(String(decoding: read.state, as: UTF8.self).contains(Self.secret), "read back from the sealed snapshot")
+        let stock = try #require(BundledTypes.inventory.views.first)
+        let stockRead = try #require(try again.store.readView(stock, of: sku))
+        #expect(String(decoding: stockRead.state, as: UTF8.self).contains("\"reserved\":6"))
+        #expect(try again.store.verify().findings.isEmpty, "snapshots and rows verify sealed")
+        _ = try await again.store.erase(order)
+        await again.close()
+        #expect(try !Self.fileHolds(again, Self.secret))
+        await again.destroy()
+    }
 }
