@@ -6,7 +6,7 @@ import NIOCore
 /// `DELETE /v1/objects/{type}/{id}` → 200 `{"object", "erasedAt", "position"}`: the object
 /// erased by destroying its data key (scope `admin`): its `ObjectErased` tombstone at
 /// `position` ends its history, every branch is gone, and every request about it answers 410
-/// from then on (``ErasureMiddleware``). 404 for an object with no events; 409 `sealing-off`
+/// from then on (``ErasureCheck``). 404 for an object with no events; 409 `sealing-off`
 /// on a store without a master key.
 struct ErasureRoutes<Context: TenantRequestContext>: Sendable {
     let store: EventStore

@@ -34,7 +34,7 @@ public enum EventServer {
         let table = RouteTable(Router(context: ServerRequestContext.self))
         table.add(middleware: ProblemMiddleware(routes: table))
         table.add(middleware: AccessMiddleware(configuration: configuration))
-        table.add(middleware: ErasureMiddleware(store: store))
+        table.objectCheck = ErasureCheck.check(store)
         EventRoutes(store: store, configuration: configuration).register(on: table)
         ObjectRoutes(store: store, configuration: configuration).register(on: table)
         ObjectListingRoutes(store: store, configuration: configuration).register(on: table)

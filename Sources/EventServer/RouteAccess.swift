@@ -77,13 +77,17 @@ enum RouteAccess: Equatable {
     }
 }
 
-/// A route's responder behind its ``RouteAccess`` check.
+/// A route's responder behind its ``RouteAccess`` check, then (for an object's routes) the
+/// check that the object is not erased: a principal without the route's scope gets 401 or 403,
+/// never word of the object.
 struct AccessCheckedResponder<Base: HTTPResponder>: HTTPResponder where Base.Context: AuthRequestContext<Principal> {
     let access: RouteAccess
+    let objectCheck: (@Sendable (Request, Base.Context) async throws -> Void)?
     let base: Base
 
     func respond(to request: Request, context: Base.Context) async throws -> Response {
         try access.check(context.identity)
+        if let objectCheck { try await objectCheck(request, context) }
         return try await base.respond(to: request, context: context)
     }
 }

@@ -17,6 +17,9 @@ final class RouteTable<Context: AuthRequestContext<Principal>>: RouterMethods, @
 
     let router: Router<Context>
     private(set) var routes: [Route] = []
+    /// Runs for every request to a route under `/v1/objects/{type}/{id}`, once the route's
+    /// access is checked and before the route: the answer for an erased object.
+    var objectCheck: (@Sendable (Request, Context) async throws -> Void)?
 
     init(_ router: Router<Context>) { self.router = router }
 
@@ -24,7 +27,10 @@ final class RouteTable<Context: AuthRequestContext<Principal>>: RouterMethods, @
     func on<Responder: HTTPResponder>(_ path: RouterPath, method: HTTPRequest.Method, responder: Responder) -> Self
     where Responder.Context == Context {
         routes.append(Route(method: method.rawValue, path: path.description))
-        router.on(path, method: method, responder: AccessCheckedResponder(access: RouteAccess.of(method: method.rawValue, path: path.description), base: responder))
+        let check = path.description.hasPrefix("/v1/objects/{type}/{id}") ? objectCheck : nil
+        router.on(
+            path, method: method,
+            responder: AccessCheckedResponder(access: RouteAccess.of(method: method.rawValue, path: path.description), objectCheck: check, base: responder))
         return self
     }
 

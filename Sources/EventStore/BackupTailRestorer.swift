@@ -36,7 +36,9 @@ public struct BackupTailRestore: Sendable, Equatable {
 /// listings, timers and cross-object views follow from the appends as they always do; each
 /// reaction is moved past the events whose commands the tails hold (found by the `reaction`
 /// and `causedBy` metadata of the events they caused, and the `CommandRefused` facts), so
-/// running it again sends only what had not been sent by the point. Not kept by a tail:
+/// running it again sends only what had not been sent by the point. An object the tails show
+/// erased (its events read as `ObjectErased`) is erased again at the end, whatever the point:
+/// an erasure is never undone by a restore. Not kept by a tail:
 /// idempotency keys of appends after the full backup, and consumers' acknowledgements after it.
 public struct BackupTailRestorer {
     private let store: EventStore
@@ -54,6 +56,9 @@ public struct BackupTailRestorer {
     private var lastTime: Int64 = .min
     private var runStart: Position = 0
     private var reachedPoint = false
+    /// Objects whose erasure the tails show (their events read as `ObjectErased`): erased
+    /// again once the tails are applied.
+    private var erased = Set<ObjectKey>()
 
     /// A restorer onto `store`, just restored from the backup `full` (its folder's manifest),
     /// stopping at `point` (nil: the end of the last tail).
@@ -102,6 +107,9 @@ public struct BackupTailRestorer {
     /// what was restored.
     public mutating func finish() async throws(EventStoreError) -> BackupTailRestore {
         try await flush()
+        for object in erased.sorted(by: { $0.description < $1.description }) {
+            do throws(EventStoreError) { _ = try await store.submit { .erase(object, tombstone: false, $0) } } catch .objectErased, .sealingOff {}
+        }
         var positions: [String: Position] = [:]
         for reaction in store.reactions {
             let stored = try store.reactionPosition(reaction.name)
@@ -180,6 +188,7 @@ public struct BackupTailRestorer {
         lastPosition = event.position
         try await add(event, line: line, of: stream, streamNumber: streamNumber, damaged)
         noteReaction(event, line: line, of: stream)
+        if event.type.elementsEqual(RecordDecoder.erasedType.utf8) { erased.insert(stream.name.object) }
         return false
     }
 

@@ -71,7 +71,7 @@ struct BatchApplier {
         case .fork(let stream, let parent, let at, let reply): return reply.completion(try fork(stream, parent: parent, at: at))
         case .deleteBranch(let stream, let expectedVersion, let reply): return reply.completion(try deleteBranch(stream, expectedVersion: expectedVersion))
         case .deleteObject(let object, let reply): return reply.completion(try deleteObject(object))
-        case .erase(let object, let reply): return reply.completion(try erase(object))
+        case .erase(let object, let tombstone, let reply): return reply.completion(try erase(object, tombstone: tombstone))
         case .merge(let target, let expectedVersion, let source, let reply):
             return reply.completion(try merge(source, into: target, expectedVersion: expectedVersion))
         case .putConsumer(let name, let filter, let start, let reply): return reply.completion(try putConsumer(name, filter: filter, start: start))
@@ -168,7 +168,12 @@ struct BatchApplier {
         // Sealed under the object's key, unless the store does not seal or this is the
         // tombstone of an erasure (whose key is going).
         let seal = try sealing.flatMap { sealing in
-            request.isTombstone ? nil : (key: try sealing.ring.key(forObject: request.stream.object.storageName, object: request.stream.object, made: &madeKeys, in: transaction), context: sealing.context)
+            request.isTombstone
+                ? nil
+                : (
+                    key: try sealing.ring.key(forObject: request.stream.object.storageName, object: request.stream.object, made: &madeKeys, in: transaction),
+                    context: sealing.context, epoch: sealing.ring.epoch.load(ordering: .relaxed)
+                )
         }
         let tagBytes = seal == nil ? 0 : AESGCM.tagBytes
         for index in 0..<request.eventCount {

@@ -9,11 +9,12 @@ import Zstd
 /// offset size field (little-endian)
 ///  0      1   format version (1)
 ///  1      1   flags: bit 0 = payload is a zstd frame (with content checksum); bit 1 = the
-///             payload is sealed: AES-256-GCM under its object's data key, the stream number
-///             and event id (bytes 8-15 and 32-47 of the header, 24 bytes) as the nonce and
-///             the type as additional data, the 16-byte tag after it. An id is unique within a
-///             stream, and a new incarnation of an object gets new stream numbers, so no nonce
-///             seals two plaintexts under one key
+///             payload is sealed: AES-256-GCM under its object's data key, the store's sealing
+///             epoch, the stream number and the event id (bytes 60-63, 8-15 and 32-47 of the
+///             header, 28 bytes) as the nonce and the type as additional data, the 16-byte tag
+///             after it. An id is unique within a stream, a new incarnation of an object gets
+///             new stream numbers, and a restore (which rolls ids back) draws a new epoch, so
+///             no nonce seals two plaintexts under one key
 ///  2      2   type length
 ///  4      4   CRC-32C of bytes [8, end)
 ///  8      8   stream number
@@ -23,7 +24,7 @@ import Zstd
 /// 48      4   data length (uncompressed)
 /// 52      4   metadata length (uncompressed)
 /// 56      4   stored payload length
-/// 60      4   reserved, 0
+/// 60      4   the sealing epoch of a sealed record, else 0
 /// 64      …   type, then payload (data then metadata, or one zstd frame of both)
 /// ```
 enum EventRecord {
@@ -46,7 +47,7 @@ enum EventRecord {
     static func write(
         into buffer: UnsafeMutableRawBufferPointer, stream: UInt64, seq: Seq, timeMilliseconds: Int64, id: EventID,
         type: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer, isCompressed: Bool, dataLength: Int, metadataLength: Int,
-        seal: (key: [UInt8], context: AESGCM)? = nil
+        seal: (key: [UInt8], context: AESGCM, epoch: UInt32)? = nil
     ) throws {
         let storedCount = payload.count + (seal == nil ? 0 : AESGCM.tagBytes)
         buffer.storeBytes(of: formatVersion, toByteOffset: 0, as: UInt8.self)
@@ -60,13 +61,14 @@ enum EventRecord {
         buffer.storeBytes(of: UInt32(dataLength).littleEndian, toByteOffset: 48, as: UInt32.self)
         buffer.storeBytes(of: UInt32(metadataLength).littleEndian, toByteOffset: 52, as: UInt32.self)
         buffer.storeBytes(of: UInt32(storedCount).littleEndian, toByteOffset: 56, as: UInt32.self)
-        buffer.storeBytes(of: UInt32(0), toByteOffset: 60, as: UInt32.self)
+        buffer.storeBytes(of: (seal?.epoch ?? 0).littleEndian, toByteOffset: 60, as: UInt32.self)
         UnsafeMutableRawBufferPointer(rebasing: buffer[headerBytes...]).copyMemory(from: type)
         let stored = UnsafeMutableRawBufferPointer(rebasing: buffer[(headerBytes + type.count)...])
         if let seal {
-            var nonce = (UInt64(0), UInt64(0), UInt64(0))
-            withUnsafeMutableBytes(of: &nonce) { Self.nonce(of: UnsafeRawBufferPointer(buffer), into: $0) }
+            var nonce = (UInt64(0), UInt64(0), UInt64(0), UInt32(0))
+            let count = withUnsafeMutableBytes(of: &nonce) { Self.nonce(of: UnsafeRawBufferPointer(buffer), into: $0) }
             try withUnsafeBytes(of: nonce) { nonce in
+                let nonce = UnsafeRawBufferPointer(rebasing: nonce[..<count])
                 try seal.key.withUnsafeBytes { key in try seal.context.seal(payload, key: key, nonce: nonce, additionalData: type, into: stored) }
             }
         } else {
@@ -76,12 +78,16 @@ enum EventRecord {
         buffer.storeBytes(of: crc.littleEndian, toByteOffset: 4, as: UInt32.self)
     }
 
-    /// A sealed record's nonce (24 bytes): its stream number and its event id, as its header
-    /// holds them.
+    /// Writes a sealed record's nonce into `nonce` (at least 28 bytes) and returns its length:
+    /// its stream number and event id, as its header holds them, then its sealing epoch when it
+    /// has one (28 bytes; records sealed before epochs had none: 24).
     @inline(__always)
-    static func nonce(of record: UnsafeRawBufferPointer, into nonce: UnsafeMutableRawBufferPointer) {
+    static func nonce(of record: UnsafeRawBufferPointer, into nonce: UnsafeMutableRawBufferPointer) -> Int {
         nonce.copyMemory(from: UnsafeRawBufferPointer(rebasing: record[8..<16]))
         UnsafeMutableRawBufferPointer(rebasing: nonce[8..<24]).copyMemory(from: UnsafeRawBufferPointer(rebasing: record[32..<48]))
+        guard record.loadUnaligned(fromByteOffset: 60, as: UInt32.self) != 0 else { return 24 }
+        UnsafeMutableRawBufferPointer(rebasing: nonce[24..<28]).copyMemory(from: UnsafeRawBufferPointer(rebasing: record[60..<64]))
+        return 28
     }
 
     /// The stream and seq of a record, without checking it (for index checks and idempotency).
@@ -182,10 +188,12 @@ final class RecordDecoder {
         if record[1] & EventRecord.sealedFlag != 0 {
             switch key {
             case .some(.some(.key(let key))):
-                var nonce = (UInt64(0), UInt64(0), UInt64(0))
-                withUnsafeMutableBytes(of: &nonce) { EventRecord.nonce(of: record, into: $0) }
+                var nonce = (UInt64(0), UInt64(0), UInt64(0), UInt32(0))
+                let count = withUnsafeMutableBytes(of: &nonce) { EventRecord.nonce(of: record, into: $0) }
                 payload = try withUnsafeBytes(of: nonce) { nonce throws(EventStoreError) in
-                    try open(payload, key: key, nonce: nonce, type: UnsafeRawBufferPointer(rebasing: record[header..<(header + typeCount)]), position: position)
+                    try open(
+                        payload, key: key, nonce: UnsafeRawBufferPointer(rebasing: nonce[..<count]),
+                        type: UnsafeRawBufferPointer(rebasing: record[header..<(header + typeCount)]), position: position)
                 }
             case .some(.some(.erased(let time))):
                 return erasedEvent(record, position: position, erasedAt: time)

@@ -60,6 +60,16 @@ extension EventStore {
             throw .invalidRequest(field: "data", reason: "\(data) holds a store already: restore into a new or empty folder")
         }
         try BackupFiles.decompress(backup + "/" + BackupManifest.copyName, to: data + "/data.mdb", expecting: manifest)
+        // Its ids roll back to the backup's: its next open draws a new sealing epoch, so an id
+        // sent again never seals under a nonce the store used before.
+        do {
+            let environment = try Environment(
+                configuration: .init(directory: data, databaseNames: StoreLayout.databaseNames, mapSizeBytes: max(Int(manifest.bytes) * 2, 1 << 28), mapSizeMaxBytes: 1 << 40))
+            defer { environment.close() }
+            try environment.write { transaction in try ObjectKeyRing.forgetEpoch(layout: StoreLayout(environment), transaction: transaction) }
+        } catch {
+            throw .storageFailure(error as? LMDBError ?? LMDBError(code: -1))
+        }
         return manifest
     }
 }
@@ -233,7 +243,7 @@ extension EventStore {
             BackupFiles.remove(scratch + "/data.mdb")
             rmdir(scratch)
         }
-        do throws(LMDBError) {
+        do {
             let environment = try Environment(configuration: .init(directory: directory, databaseNames: StoreLayout.databaseNames))
             defer { environment.close() }
             try environment.copy(to: scratch, compact: true)

@@ -28,7 +28,7 @@ extension EventStore {
     ///   ``EventStoreError/branchNotFound(_:)`` for an object with no events.
     public func erase(_ object: ObjectKey) async throws(EventStoreError) -> ObjectErasure {
         guard layout.keyRing != nil else { throw .sealingOff }
-        return try await submit { .erase(object, $0) }
+        return try await submit { .erase(object, tombstone: true, $0) }
     }
 
     /// When `object` was erased (ms since the epoch); nil when it was not.
@@ -42,14 +42,20 @@ extension EventStore {
 }
 
 extension BatchApplier {
-    /// Erases `object` (see ``EventStore/erase(_:)``).
-    mutating func erase(_ object: ObjectKey) throws -> Result<ObjectErasure, EventStoreError> {
+    /// Erases `object` (see ``EventStore/erase(_:)``); without `tombstone`, one a restore met
+    /// the tombstone of: its branches deleted (if any are left) and its key destroyed.
+    mutating func erase(_ object: ObjectKey, tombstone: Bool) throws -> Result<ObjectErasure, EventStoreError> {
         guard let sealing else { return .failure(.sealingOff) }
         if case .erased(let time)? = try sealing.ring.state(ofObject: object.storageName, in: transaction) {
             return .failure(.objectErased(object, at: time))
         }
         let main = StreamName(object: object)
         let place = try place(of: main)
+        if !tombstone {
+            if place.number != nil, case .failure(let failure) = try deleteObject(object) { return .failure(failure) }
+            try sealing.ring.erase(object: object.storageName, at: timeMilliseconds, in: transaction)
+            return .success(ObjectErasure(object: object, erasedAtMilliseconds: timeMilliseconds, position: state.nextPosition - 1))
+        }
         guard place.number != nil else { return .failure(.branchNotFound(main)) }
         var tombstone = try decidedRequest(for: main, [NewEvent(type: RecordDecoder.erasedType, data: ["erasedAt": .number(Double(timeMilliseconds))])])
         tombstone.isTombstone = true

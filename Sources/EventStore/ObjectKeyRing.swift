@@ -30,6 +30,11 @@ final class ObjectKeyRing: Sendable {
 
     private let master: [UInt8]
     private let database: Database
+    private static let epochName = Array("seal-epoch".utf8)
+    /// This store's sealing epoch (nonzero; read from `meta` on open, ``checkMaster``): part of
+    /// every event's nonce, drawn anew whenever the store is restored from a backup, so an event
+    /// id sent again after a restore rolled the ids back never seals under a nonce used before.
+    let epoch = Atomic<UInt32>(0)
     private let cache = Mutex<(keys: [[UInt8]: [UInt8]], erased: Set<[UInt8]>)>(([:], []))
 
     /// A ring over the `keys` database, wrapping with `master` (32 bytes).
@@ -45,6 +50,12 @@ final class ObjectKeyRing: Sendable {
         guard master.count == AESGCM.keyBytes else {
             throw EventStoreError.dataFolderUnusable(path: directory, reason: "the master key must be 32 bytes, it is \(master.count)")
         }
+        let epoch = try epochName.withUnsafeBytes { try transaction.get(layout.meta, key: $0) }
+        if let epoch, epoch.count == 4 {
+            layout.keyRing?.epoch.store(UInt32(littleEndian: epoch.loadUnaligned(as: UInt32.self)), ordering: .relaxed)
+        } else {
+            try renewEpoch(layout: layout, transaction: transaction)
+        }
         let stored = try checkName.withUnsafeBytes { try transaction.get(layout.meta, key: $0).map(Array.init) }
         if let stored {
             guard (try? open(stored, with: master, name: checkName)) == checkText else {
@@ -55,6 +66,20 @@ final class ObjectKeyRing: Sendable {
         }
         let sealed = try seal(checkText, with: master, name: checkName)
         try checkName.withUnsafeBytes { key in try sealed.withUnsafeBytes { try transaction.put(layout.meta, key: key, value: $0) } }
+    }
+
+    /// Draws a new sealing epoch and stores it in `meta` (a restored store's first open does).
+    static func renewEpoch(layout: StoreLayout, transaction: WriteTransaction) throws {
+        var epoch: UInt32 = 0
+        while epoch == 0 { withUnsafeMutableBytes(of: &epoch) { AESGCM.random($0) } }
+        try epochName.withUnsafeBytes { key in try withUnsafeBytes(of: epoch.littleEndian) { try transaction.put(layout.meta, key: key, value: $0) } }
+        layout.keyRing?.epoch.store(epoch, ordering: .relaxed)
+    }
+
+    /// Marks the store in `directory` (just restored, not open) to draw a new epoch when next
+    /// opened.
+    static func forgetEpoch(layout: StoreLayout, transaction: WriteTransaction) throws {
+        _ = try epochName.withUnsafeBytes { try transaction.delete(layout.meta, key: $0) }
     }
 
     /// Whether `meta` says objects were sealed (a master key was used with this store).
@@ -68,7 +93,9 @@ final class ObjectKeyRing: Sendable {
         if let key = cache.withLock({ $0.keys[name] }) { return .key(key) }
         guard let value = try name.withUnsafeBytes({ try transaction.get(database, key: $0) }).map(Array.init) else { return nil }
         let state = try Self.decode(value, master: master, name: name)
-        if case .key(let key) = state { remember([name: key]) }
+        // Only what a committed transaction holds is cached: a write transaction may read a key
+        // it made itself, which is gone if it aborts.
+        if case .key(let key) = state, !(transaction is WriteTransaction) { remember([name: key]) }
         return state
     }
 

@@ -23,9 +23,9 @@ enum WriterCommand {
     case deleteBranch(StreamName, expectedVersion: ExpectedVersion, WriterReply<Void>)
     /// Delete every branch of an object and free its event ids.
     case deleteObject(ObjectKey, WriterReply<Void>)
-    /// Erase an object: its `ObjectErased` tombstone appended, every branch deleted, its data
-    /// key destroyed.
-    case erase(ObjectKey, WriterReply<ObjectErasure>)
+    /// Erase an object: its `ObjectErased` tombstone appended (unless `tombstone` is false: a
+    /// restore whose log holds it already), every branch deleted, its data key destroyed.
+    case erase(ObjectKey, tombstone: Bool, WriterReply<ObjectErasure>)
     /// Bring into a branch what another branch of its object has that it does not.
     case merge(into: StreamName, expectedVersion: ExpectedVersion, source: BranchName, WriterReply<MergeOutcome>)
     /// Create a consumer or replace its filters.
@@ -106,7 +106,7 @@ enum WriterCommand {
         case .fork(_, _, _, let reply): reply.completion(.failure(error))
         case .deleteBranch(_, _, let reply): reply.completion(.failure(error))
         case .deleteObject(_, let reply): reply.completion(.failure(error))
-        case .erase(_, let reply): reply.completion(.failure(error))
+        case .erase(_, _, let reply): reply.completion(.failure(error))
         case .merge(_, _, _, let reply): reply.completion(.failure(error))
         case .putConsumer(_, _, _, let reply): reply.completion(.failure(error))
         case .acknowledge(_, _, _, let reply): reply.completion(.failure(error))

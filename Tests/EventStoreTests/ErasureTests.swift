@@ -133,4 +133,35 @@ struct ErasureTests {
         #expect(try !Self.fileHolds(again, Self.secret))
         await again.destroy()
     }
+
+    @Test("a restore draws a new sealing epoch; restored with a tail past an erasure, the object is erased again, its events unreadable")
+    func restores() async throws {
+        let test = try TestStore.open(objectTypes: BundledTypes.all) { $0.masterKey = Self.master }
+        let folders = TemporaryDirectory(prefix: "evlog-erasure")
+        defer {
+            folders.remove()
+            Task { await test.destroy() }
+        }
+        _ = try await Self.appendSecrets(test, "account/gone", count: 2)
+        let full = try await test.store.backup(to: folders.path + "/full")
+        _ = try await test.store.append(TestEvents.deposits("account/kept", count: 2))
+        _ = try await test.store.erase(try ObjectKey(parsing: "account/gone"))
+        _ = try await test.store.backupTail(after: folders.path + "/full", to: folders.path + "/tail")
+
+        let data = folders.path + "/restored"
+        _ = try EventStore.restore(from: folders.path + "/full", into: data)
+        var configuration = StoreConfiguration(directory: data)
+        configuration.masterKey = Self.master
+        let store = try EventStore(configuration: configuration, objectTypes: BundledTypes.all, holder: "test", logger: quietLogger)
+        #expect(store.layout.keyRing!.epoch.load(ordering: .relaxed) != test.store.layout.keyRing!.epoch.load(ordering: .relaxed))
+        #expect(try store.allEvents(of: "account/gone").count == 2, "the full backup holds it, with its key")
+        var restorer = try BackupTailRestorer(store: store, restoredFrom: .full(full), through: nil)
+        try await restorer.apply(folders.path + "/tail")
+        _ = try await restorer.finish()
+        #expect(try store.erasure(of: try ObjectKey(parsing: "account/gone")) != nil)
+        var types: [String] = []
+        _ = try store.readLog(after: 0, limit: 100) { event, _ in types.append(String(decoding: event.type, as: UTF8.self)) }
+        #expect(types == ["ObjectErased", "ObjectErased", "Deposited", "Deposited", "ObjectErased"], "\(types)")
+        await store.close()
+    }
 }
