@@ -25,7 +25,8 @@ extension EventStore {
     /// it answer ``EventStoreError/objectErased(_:at:)``.
     /// - Throws: ``EventStoreError/sealingOff`` for a store without a master key;
     ///   ``EventStoreError/objectErased(_:at:)`` when it was erased before;
-    ///   ``EventStoreError/branchNotFound(_:)`` for an object with no events.
+    ///   ``EventStoreError/branchNotFound(_:)`` for an object that never had sealed events. An
+    ///   object deleted whole (no branch left) has its key destroyed without a tombstone.
     public func erase(_ object: ObjectKey) async throws(EventStoreError) -> ObjectErasure {
         guard layout.keyRing != nil else { throw .sealingOff }
         return try await submit { .erase(object, tombstone: true, $0) }
@@ -51,7 +52,10 @@ extension BatchApplier {
         }
         let main = StreamName(object: object)
         let place = try place(of: main)
-        if !tombstone {
+        let keyed = try sealing.ring.state(ofObject: object.storageName, in: transaction) != nil
+        // An object deleted whole (an import's replace) has no branch for a tombstone, but its
+        // old sealed events are still in the log: its key goes all the same.
+        if !tombstone || (place.number == nil && keyed) {
             if place.number != nil, case .failure(let failure) = try deleteObject(object) { return .failure(failure) }
             try sealing.ring.erase(object: object.storageName, at: timeMilliseconds, in: transaction)
             return .success(ObjectErasure(object: object, erasedAtMilliseconds: timeMilliseconds, position: state.nextPosition - 1))

@@ -61,6 +61,18 @@ struct ErasureTests {
         }
         await #expect(throws: EventStoreError.objectErased(object, at: erasure.erasedAtMilliseconds)) { _ = try await test.store.erase(object) }
         #expect(try test.store.branches(of: object).isEmpty)
+        // An object deleted whole (no branch left) is erased without a tombstone.
+        _ = try await Self.appendSecrets(test, "account/deleted", count: 1)
+        let deleted = try ObjectKey(parsing: "account/deleted")
+        try await test.store.submit { .deleteObject(deleted, $0) }
+        let quiet = try await test.store.erase(deleted)
+        #expect(try test.store.erasure(of: deleted) == quiet.erasedAtMilliseconds)
+        var last = ""
+        _ = try test.store.readLog(after: quiet.position - 1, limit: 1) { event, _ in last = String(decoding: event.type, as: UTF8.self) }
+        #expect(last == "ObjectErased", "its sealed event now reads as erased")
+        await #expect(throws: EventStoreError.branchNotFound(StreamName(object: try ObjectKey(parsing: "account/never")))) {
+            _ = try await test.store.erase(try ObjectKey(parsing: "account/never"))
+        }
         let keyState = try test.store.read { transaction in try test.store.layout.keyRing!.state(ofObject: object.storageName, in: transaction) }
         #expect(keyState == .erased(erasure.erasedAtMilliseconds))
     }
