@@ -25,7 +25,7 @@ struct ArchiveImporter {
     /// Adds one event line; returns a full request to append, if the line completed one.
     mutating func add(_ line: [UInt8], lineNumber: Int) throws(ObjectArchive.ArchiveError) -> (branch: ObjectArchive.Branch, request: AppendRequest)? {
         var branchName: String?
-        var event: (seq: Int64, id: EventID, type: [UInt8], data: Range<Int>, metadata: Range<Int>?, time: Int64)?
+        var event: (seq: Int64, position: Int64?, id: EventID, type: [UInt8], data: Range<Int>, metadata: Range<Int>?, time: Int64)?
         do {
             try line.withUnsafeBytes { bytes in
                 var scanner = JSONScanner(bytes)
@@ -121,8 +121,14 @@ struct ArchiveImporter {
         return (open.branch, AppendRequest(importing: stream, expectedVersion: .exactly(open.firstSeq - 1), events: open.batch, times: open.times))
     }
 
-    static func readEvent(_ scanner: inout JSONScanner) throws -> (seq: Int64, id: EventID, type: [UInt8], data: Range<Int>, metadata: Range<Int>?, time: Int64)? {
+    /// The members of an event as ``EventJSON`` writes it (data and metadata as ranges of what
+    /// the scanner reads; `position` when it has one), or nil when one it needs is missing. An
+    /// archive's lines and an incremental backup's share it.
+    static func readEvent(
+        _ scanner: inout JSONScanner
+    ) throws -> (seq: Int64, position: Int64?, id: EventID, type: [UInt8], data: Range<Int>, metadata: Range<Int>?, time: Int64)? {
         var seq: Int64?
+        var position: Int64?
         var id: EventID?
         var type: [UInt8]?
         var data: Range<Int>?
@@ -131,6 +137,7 @@ struct ArchiveImporter {
         try scanner.readObject { key, value in
             switch key {
             case "seq": seq = try value.readInteger()
+            case "position": position = try value.readInteger()
             case "id": id = EventID(parsing: try value.readString())
             case "type": type = Array(try value.readString().utf8)
             case "data": data = try value.skipValue()
@@ -140,6 +147,6 @@ struct ArchiveImporter {
             }
         }
         guard let seq, let id, let type, let data, let time else { return nil }
-        return (seq, id, type, data, metadata, time)
+        return (seq, position, id, type, data, metadata, time)
     }
 }

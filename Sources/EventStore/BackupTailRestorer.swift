@@ -348,26 +348,8 @@ private struct TailEvent {
     let time: Int64
 
     static func read(_ scanner: inout JSONScanner, offset: Int) throws -> TailEvent? {
-        var seq: Int64?
-        var position: Int64?
-        var id: EventID?
-        var type: [UInt8]?
-        var data: Range<Int>?
-        var metadata: Range<Int>?
-        var time: Int64?
-        try scanner.readObject { key, value in
-            switch key {
-            case "seq": seq = try value.readInteger()
-            case "position": position = try value.readInteger()
-            case "id": id = EventID(parsing: try value.readString())
-            case "type": type = Array(try value.readString().utf8)
-            case "data": data = try value.skipValue()
-            case "metadata": metadata = try value.skipValue()
-            case "time": time = try value.readInteger()
-            default: _ = try value.skipValue()
-            }
-        }
-        guard let seq, seq >= 1, let position, position >= 1, let id, let type, let data, let time else { return nil }
+        guard let (seq, position, id, type, data, metadata, time) = try ArchiveImporter.readEvent(&scanner), seq >= 1, let position, position >= 1
+        else { return nil }
         let shift = { (range: Range<Int>) in (range.lowerBound + offset)..<(range.upperBound + offset) }
         return TailEvent(seq: Seq(seq), position: Position(position), id: id, type: type, data: shift(data), metadata: metadata.map(shift), time: time)
     }
