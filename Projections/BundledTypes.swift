@@ -21,7 +21,8 @@ public enum BundledTypes {
 
     /// `building`: one object per building; its sensors' readings, alert rules and alerts.
     /// `record` decides on the `alerts` view, so its rules are evaluated in the append's
-    /// transaction.
+    /// transaction. Telemetry: raw readings are kept 7 days (``buildingRetention``), the views'
+    /// aggregates for ever.
     public static let building = ObjectTypeDefinition(
         name: "building", views: [AnyProjection(AggregatesView()), AnyProjection(AlertsView())],
         commands: [
@@ -31,7 +32,10 @@ public enum BundledTypes {
             Invariant("alerts-follow-rules", of: AlertsView(), "every open alert was raised by a declared rule") { state in
                 state.alerts.values.allSatisfy { state.rules[$0.ruleId] != nil }
             }
-        ])
+        ], retention: buildingRetention)
+
+    /// How long a building keeps its raw readings: 7 days.
+    public static let buildingRetention = RetentionPolicy(milliseconds: 7 * 86_400_000)
 
     /// `document`: one object per document; who is here, and its blocks in order. Users unseen
     /// for ``DocumentType/idleMillisecondsDefault`` are dropped by the idle timer.

@@ -8,7 +8,7 @@ struct ReadCommand: AsyncParsableCommand {
         commandName: "read",
         abstract: "Print an object's events in seq order.",
         discussion: """
-            Reads from --from (default 1) up to --limit events (default: all), page by page.
+            Reads from --from (default: the first event kept, seq 1 unless retention compacted some) up to --limit events (default: all), page by page.
 
             Examples:
               evtool read inventory/sku-42
@@ -19,8 +19,8 @@ struct ReadCommand: AsyncParsableCommand {
     @Argument(help: ArgumentHelp("The object: TYPE/ID, e.g. inventory/sku-42.", valueName: "object"))
     var object: String
 
-    @Option(help: "The first seq to print.")
-    var from: UInt64 = 1
+    @Option(help: "The first seq to print (default: the first one kept).")
+    var from: UInt64?
 
     @Option(help: "The most events to print (default: all).")
     var limit: Int?
@@ -31,7 +31,7 @@ struct ReadCommand: AsyncParsableCommand {
 
     func validate() throws {
         _ = try parseObject(object)
-        guard from >= 1 else { throw ValidationError("--from must be at least 1") }
+        if let from, from < 1 { throw ValidationError("--from must be at least 1") }
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
     }
 
@@ -39,10 +39,10 @@ struct ReadCommand: AsyncParsableCommand {
         let key = try parseObject(object, tenant: store.chosenTenant)
         var printer = EventPrinter(format: output.format, object: key.description)
         var remaining = limit ?? Int.max
-        var next: UInt64? = from
+        var next: UInt64? = from ?? 0
         if let remote = try store.remote {
             while let seq = next, remaining > 0 {
-                let page = try await remote.send(.GET, RemoteStore.path(key) + "/events?from=\(seq)&limit=\(min(remaining, 1000))\(branch.query("&"))")
+                let page = try await remote.send(.GET, RemoteStore.path(key) + "/events?\(seq > 0 ? "from=\(seq)&" : "")limit=\(min(remaining, 1000))\(branch.query("&"))")
                 let members = try forEachEvent(inPage: page.body) { event in
                     printer.print(event: event)
                     remaining -= 1

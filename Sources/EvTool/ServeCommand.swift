@@ -1,5 +1,6 @@
 import Access
 import ArgumentParser
+import EventModel
 import EventServer
 import EventStore
 import Foundation
@@ -103,6 +104,15 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The folder POST /v1/admin/backup (and evtool backup --url) writes backups into, each in a folder of its own.", valueName: "dir"))
     var backupDir: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "How long a type keeps its raw events, overriding what it declares: TYPE=SPEC, SPEC a count of events per branch (100000), a period (90s, 30m, 12h, 7d), both (7d+1000: either keeps an event), or forever. Older events are compacted behind snapshots; reads before that answer 410. Repeatable.",
+            valueName: "type=spec"))
+    var retention: [String] = []
+
+    @Option(help: "Seconds between two passes of retention.")
+    var retentionSeconds = 10
+
     @Flag(help: "Listen on an address other than loopback without --auth: anyone who reaches it may do anything.")
     var insecureNoAuth = false
 
@@ -122,6 +132,8 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError(
                 "without --auth the server lets anyone do anything, so it listens on loopback only: give --auth FILE to listen on \(host), or --insecure-no-auth if something in front of it checks who may")
         }
+        _ = try Self.retentionPolicies(retention)
+        guard retentionSeconds >= 1 else { throw ValidationError("--retention-seconds must be at least 1") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical") }
     }
 
@@ -148,6 +160,9 @@ struct ServeCommand: AsyncParsableCommand {
         serverConfiguration.idleTimeoutSeconds = idleTimeoutSeconds
         serverConfiguration.heartbeatSeconds = heartbeatSeconds
         serverConfiguration.backupDirectory = backupDir
+        serverConfiguration.retentionIntervalSeconds = retentionSeconds
+        var objectTypes = BundledTypes.all
+        for (type, policy) in try Self.retentionPolicies(retention) { objectTypes[type]?.retention = policy }
         serverConfiguration.schemas = try SchemaOptions.loadCatalog(schemas, allowsUndeclared: allowUndeclared, logger: logger)
         if let auth {
             do throws(AccessError) {
@@ -176,7 +191,7 @@ struct ServeCommand: AsyncParsableCommand {
         let store: EventStore
         do {
             store = try EventStore(
-                configuration: storeConfiguration, objectTypes: BundledTypes.all, logViews: BundledTypes.logViews, reactions: BundledTypes.reactions,
+                configuration: storeConfiguration, objectTypes: objectTypes, logViews: BundledTypes.logViews, reactions: BundledTypes.reactions,
                 holder: "evtool serve",
                 logger: logger, observer: metrics)
         } catch {
@@ -188,5 +203,24 @@ struct ServeCommand: AsyncParsableCommand {
         try await EventServer.run(store: store, configuration: serverConfiguration, metrics: metrics, logger: logger, services: services) { port in
             announcer.notice("\(banner)\(port)")
         }
+    }
+
+    /// The policies `--retention` gives, by type (nil: forever).
+    static func retentionPolicies(_ specs: [String]) throws -> [String: RetentionPolicy?] {
+        var policies: [String: RetentionPolicy?] = [:]
+        for spec in specs {
+            let parts = spec.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, BundledTypes.all[parts[0]] != nil else {
+                throw ValidationError("--retention takes TYPE=SPEC with TYPE one of \(BundledTypes.all.keys.sorted().joined(separator: ", ")), got \"\(spec)\"")
+            }
+            if parts[1] == "forever" {
+                policies[parts[0]] = .some(nil)
+            } else if let policy = RetentionPolicy(parsing: parts[1]) {
+                policies[parts[0]] = policy
+            } else {
+                throw ValidationError("--retention \(parts[0])= takes a count (100000), a period (90s, 30m, 12h, 7d), both (7d+1000) or forever, got \"\(parts[1])\"")
+            }
+        }
+        return policies
     }
 }

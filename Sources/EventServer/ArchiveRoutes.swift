@@ -10,7 +10,8 @@ import NIOCore
 /// - `PUT /v1/objects/{type}/{id}/archive[?replace=true]` with such a file → 201
 ///   `{"object", "events"}`: the object as it was, under the request's tenant; an object that
 ///   exists is 409 `object-exists` unless `replace=true`, which deletes it first; a line that is
-///   not what the format says is 422 `invalid-archive` naming it (events before it stay).
+///   not what the format says is 422 `invalid-archive` naming it (events before it stay); an
+///   object retention compacted is 410 `compacted` (an archive holds every event).
 struct ArchiveRoutes<Context: TenantRequestContext> {
     let store: EventStore
 
@@ -23,7 +24,9 @@ struct ArchiveRoutes<Context: TenantRequestContext> {
         let object = try RequestParsing.stream(request, context).object
         // Refused before the answer starts, while a status can still say so.
         do {
-            guard try !store.branches(of: object).isEmpty else { throw Problem.objectNotFound(StreamName(object: object)) }
+            let branches = try store.branches(of: object)
+            guard !branches.isEmpty else { throw Problem.objectNotFound(StreamName(object: object)) }
+            try store.requireWholeHistory(of: object, branches: branches)
         } catch let error as EventStoreError { throw Problem(error) }
         let store = store
         let body = ResponseBody { writer in

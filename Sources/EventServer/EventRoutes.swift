@@ -75,10 +75,12 @@ struct EventRoutes<Context: TenantRequestContext> {
         return Response(status: outcome.isDuplicate ? .ok : .created, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: writer.bytes)))
     }
 
-    /// A page of one object's events from `from` (default 1), at most `limit`.
+    /// A page of one object's events from `from` (default: the first one retention kept), at
+    /// most `limit`.
     private func read(_ request: Request, _ context: Context) throws -> Response {
         let stream = try RequestParsing.stream(request, context)
-        let from = try RequestParsing.integer("from", request, default: 1, range: 1...Int64.max)
+        // 0: the first event kept (seq 1 unless retention compacted some).
+        let from = try RequestParsing.integer("from", request, default: 0, range: 1...Int64.max)
         let limit = try RequestParsing.integer(
             "limit", request, default: Int64(configuration.pageLimitDefault), range: 1...Int64(configuration.pageLimitMax))
         // With ?asOf= or ?at=, only the events up to that point: a prefix of the stream.
@@ -87,7 +89,8 @@ struct EventRoutes<Context: TenantRequestContext> {
         if point != .head {
             do { through = try store.seq(of: stream, at: point) } catch { throw Problem(error) }
         }
-        let limitThrough = UInt64(from) > through ? 0 : Int(min(UInt64(limit), through - UInt64(from) + 1))
+        let start = UInt64(max(from, 1))
+        let limitThrough = start > through ? 0 : Int(min(UInt64(limit), through - start + 1))
         var writer = JSONWriter(capacity: 4096)
         writer.ascii("{\"object\":")
         writer.string(stream.object.description)

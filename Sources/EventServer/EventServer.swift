@@ -56,7 +56,8 @@ public enum EventServer {
 
     /// The WebSocket routes: `/v1/objects/{type}/{id}/ws` for object types with views
     /// (see ``ObjectSocket``), for a principal with the `read` scope (commands over it need
-    /// `command`); anything else is not upgraded and falls through to the HTTP router.
+    /// `command`); anything else (an erased object too) is not upgraded and falls through to the
+    /// HTTP router, which says why.
     public static func makeWebSocketRouter(store: EventStore, streams: LogStreamHub, configuration: ServerConfiguration) -> Router<BasicWebSocketRequestContext> {
         let router = Router(context: BasicWebSocketRequestContext.self)
         router.ws("/v1/objects/:type/:id/ws") { request, context in
@@ -65,7 +66,9 @@ public enum EventServer {
                 store.objectTypes[stream.object.type.name] != nil,
                 let definition = store.objectTypes[stream.object.type.name],
                 ObjectSocket.subscribed(request.uri.queryParameters.get("views").map { Substring($0) }, of: definition) != nil,
-                stream.branch == .main || (try? store.branches(of: stream.object).contains { $0.name == stream.branch }) == true
+                stream.branch == .main || (try? store.branches(of: stream.object).contains { $0.name == stream.branch }) == true,
+                // An erased object's request goes on to the HTTP route, which answers 410.
+                (try? store.erasure(of: stream.object)) == .some(nil)
             else { return .dontUpgrade }
             return .upgrade([:])
         } onUpgrade: { inbound, outbound, context in
@@ -142,12 +145,13 @@ public enum EventServer {
             store: store, configuration: configuration, metrics: metrics, streams: streams, logger: logger, rebuilds: rebuilds,
             onServerRunning: onServerRunning)
         // Shut down in reverse order: log streams end, then the server finishes its requests,
-        // then rebuilds stop between chunks, then timers stop firing, then the store commits what
+        // then rebuilds stop between chunks, then timers stop firing and retention stops, then the store commits what
         // is queued and closes.
         let group = ServiceGroup(
             configuration: .init(
                 services: [
                     .init(service: StoreService(store: store)), .init(service: TimerService(store: store, logger: logger)),
+                    .init(service: RetentionService(store: store, intervalSeconds: configuration.retentionIntervalSeconds, logger: logger)),
                     .init(service: rebuilds), .init(service: LogViewService(store: store, metrics: metrics, logger: logger)),
                     .init(service: ReactionService(store: store, metrics: metrics, logger: logger)),
                 ] + services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) } + [

@@ -65,6 +65,10 @@ struct ObjectSocket {
                         try await outbound.close(.normalClosure, reason: "branch deleted")
                         return
                     }
+                    if page == nil, version > 0, let erasedAt = try store.erasure(of: stream.object) {
+                        try await outbound.close(.normalClosure, reason: "object erased at \(erasedAt) ms since the epoch")
+                        return
+                    }
                     if count > 0, let page {
                         version += UInt64(count)
                         try await send(snapshot(type: "events", version: version, events: events), outbound)

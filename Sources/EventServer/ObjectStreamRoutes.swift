@@ -6,7 +6,9 @@ import Hummingbird
 import NIOCore
 
 /// `GET /v1/objects/{type}/{id}/stream`: one object's events as Server-Sent Events, read from
-/// its own stream (never a scan of the global log), then each new one as it commits.
+/// its own stream (never a scan of the global log), then each new one as it commits. And the
+/// answer to `GET /v1/objects/{type}/{id}/ws` when it is not upgraded (``ObjectSocket``): 410
+/// for an erased object (the object routes' check), else 400 naming what is missing.
 struct ObjectStreamRoutes<Context: TenantRequestContext> {
     let store: EventStore
     let configuration: ServerConfiguration
@@ -17,6 +19,16 @@ struct ObjectStreamRoutes<Context: TenantRequestContext> {
 
     func register(on router: some RouterMethods<Context>) {
         router.get("/v1/objects/:type/:id/stream") { request, context in try stream(request, context) }
+        router.get("/v1/objects/:type/:id/ws") { request, context -> Response in
+            let stream = try RequestParsing.stream(request, context)
+            guard let definition = store.objectTypes[stream.object.type.name] else {
+                throw Problem.invalidField("type", "\(stream.object.type) has no views to follow: the WebSocket serves the types \(store.objectTypes.keys.sorted().joined(separator: ", "))")
+            }
+            if ObjectSocket.subscribed(request.uri.queryParameters.get("views").map { Substring($0) }, of: definition) == nil {
+                throw Problem.invalidField("views", "names a view \(stream.object.type) does not have; it has \(definition.views.map(\.name).joined(separator: ", "))")
+            }
+            throw Problem.invalidField("Upgrade", "this is a WebSocket: connect with Upgrade: websocket (a branch must exist)")
+        }
     }
 
     /// The events of the object (on `?branch=`) after seq `?after=` (or the `Last-Event-ID` a
@@ -39,7 +51,7 @@ struct ObjectStreamRoutes<Context: TenantRequestContext> {
         let after = try RequestParsing.resumePoint(request, unit: "seq") ?? 0
         if stream.branch != .main {
             do {
-                guard try store.readStream(stream, from: 1, limit: 0, { _ in }) != nil else { throw Problem(EventStoreError.branchNotFound(stream)) }
+                guard try store.readStream(stream, from: 0, limit: 0, { _ in }) != nil else { throw Problem(EventStoreError.branchNotFound(stream)) }
             } catch let error as EventStoreError {
                 throw Problem(error)
             }

@@ -176,6 +176,10 @@ extension Problem {
                 extensions: [Problem.string("object", object.description), Problem.number("erasedAt", UInt64(max(0, time)))])
         case .sealingOff:
             self.init(.conflict, type: .sealingOff, detail: error.description, extensions: [Problem.string("field", "--master-key-file")])
+        case .compacted(let horizon):
+            self.init(
+                .gone, type: .compacted, detail: error.description,
+                extensions: [Problem.number("horizon", horizon.seq), Problem.number("horizonTime", UInt64(max(0, horizon.milliseconds)))])
         }
     }
 }

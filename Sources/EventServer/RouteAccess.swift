@@ -30,7 +30,7 @@ enum RouteAccess: Equatable {
             ("GET", "/v1/objects/{type}/{id}/views/{view}"), ("GET", "/v1/objects/{type}/{id}/stream"),
             ("GET", "/v1/objects/{type}/{id}/branches"), ("GET", "/v1/objects/{type}/{id}/branches/{branch}/diff"),
             ("GET", "/v1/log"), ("GET", "/v1/log/stream"), ("GET", "/v1/views"), ("GET", "/v1/views/{view}"),
-            ("GET", "/v1/reactions"), ("GET", "/v1/objects/{type}/{id}/archive"):
+            ("GET", "/v1/reactions"), ("GET", "/v1/objects/{type}/{id}/archive"), ("GET", "/v1/objects/{type}/{id}/ws"):
             .scope(.read)
         case ("POST", "/v1/objects/{type}/{id}/events"): .scope(.append)
         case ("POST", "/v1/objects/{type}/{id}/commands/{name}"): .scope(.command)

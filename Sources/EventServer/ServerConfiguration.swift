@@ -33,6 +33,8 @@ public struct ServerConfiguration: Sendable {
     /// The folder `POST /v1/admin/backup` writes backups into (each in a folder of its own);
     /// nil: the route refuses, saying how to set one.
     public var backupDirectory: String?
+    /// Seconds between two passes of retention (``RetentionService``).
+    public var retentionIntervalSeconds = 10
 
     /// Whether `host` (a listening address) is loopback: `localhost`, `::1`, or an IPv4 address
     /// in 127.0.0.0/8 (a name starting with `127.` is not).

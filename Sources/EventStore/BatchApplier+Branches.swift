@@ -24,6 +24,8 @@ extension BatchApplier {
         guard forkSeq <= parentHead else {
             return .failure(.invalidRequest(field: "at", reason: "is \(forkSeq), beyond the head of \(parentStream) (\(parentHead))"))
         }
+        // Below the horizon the parent's events are gone: a branch there could not be read.
+        if let horizon = parentLineage.horizon, forkSeq > 0, forkSeq < horizon.seq { return .failure(.compacted(horizon)) }
         let number = try createStream(stream.storageKey, parent: parentNumber, forkSeq: forkSeq)
         known[stream.storageKey] = StreamPlace(number: number, lastRun: nil, head: forkSeq)
         if definition?.timerHandler != nil, forkSeq > 0 {
@@ -89,7 +91,7 @@ extension BatchApplier {
             let renamed = record + Array(StreamRecord.deletedSuffix.utf8)
             try StoreKeys.withKey(number) { key in try renamed.withUnsafeBytes { try transaction.put(layout.streams, key: key, value: $0) } }
         }
-        for database in [layout.seqs, layout.views, layout.snapshots, layout.rows] {
+        for database in [layout.seqs, layout.views, layout.snapshots, layout.rows, layout.horizons] {
             try deleteAll(in: database, prefix: number)
         }
         var timerIds: [String] = []
@@ -125,7 +127,14 @@ extension BatchApplier {
         guard let number = place.number else { return .failure(.branchNotFound(target)) }
         if let conflict = versionConflict(target, expectedVersion, at: place) { return .failure(conflict) }
         let definition = objectTypes[target.object.type.name]
-        switch try mergeRequest(into: target, target: number, at: place, source: source, definition: definition) {
+        let planned: Result<PlannedMerge?, EventStoreError>
+        do {
+            planned = try mergeRequest(into: target, target: number, at: place, source: source, definition: definition)
+        } catch EventStoreError.compacted(let horizon) {
+            // The branches parted before a retention horizon: what one has is gone.
+            return .failure(.compacted(horizon))
+        }
+        switch planned {
         case .failure(let error):
             return .failure(error)
         case .success(nil):

@@ -72,6 +72,7 @@ struct BatchApplier {
         case .deleteBranch(let stream, let expectedVersion, let reply): return reply.completion(try deleteBranch(stream, expectedVersion: expectedVersion))
         case .deleteObject(let object, let reply): return reply.completion(try deleteObject(object))
         case .erase(let object, let tombstone, let reply): return reply.completion(try erase(object, tombstone: tombstone))
+        case .compact(let cut, let reply): return reply.completion(try compact(cut))
         case .merge(let target, let expectedVersion, let source, let reply):
             return reply.completion(try merge(source, into: target, expectedVersion: expectedVersion))
         case .putConsumer(let name, let filter, let start, let reply): return reply.completion(try putConsumer(name, filter: filter, start: start))

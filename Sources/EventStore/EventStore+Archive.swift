@@ -1,12 +1,24 @@
 import EventModel
 
 extension EventStore {
+    /// Throws ``EventStoreError/compacted(_:)`` when retention compacted events of a branch of
+    /// `object` (its `branches`, listed by ``branches(of:)``): an archive holds every event,
+    /// so there is none to make of it.
+    public func requireWholeHistory(of object: ObjectKey, branches: [BranchInfo]) throws(EventStoreError) {
+        for branch in branches {
+            if let horizon = try horizon(of: StreamName(object: object, branch: branch.name)), horizon.seq > branch.forkSeq {
+                throw .compacted(horizon)
+            }
+        }
+    }
+
     /// Writes `object` with every branch as an ``ObjectArchive``, one line (without its newline)
     /// per call of `emit`; returns the number of events written. Events are read a page at a
     /// time (at most 4,096, no read transaction held while `emit` waits), so memory stays flat
     /// whatever the object's size and a slow reader holds back no page of the file.
-    /// - Throws: ``EventStoreError/branchNotFound(_:)`` when the object has no events, or what
-    ///   `emit` throws.
+    /// - Throws: ``EventStoreError/branchNotFound(_:)`` when the object has no events,
+    ///   ``EventStoreError/compacted(_:)`` when retention compacted some (before anything is
+    ///   written), or what `emit` throws.
     public func export(_ object: ObjectKey, _ emit: ([UInt8]) async throws -> Void) async throws -> Int {
         let listed = try branches(of: object)
         guard !listed.isEmpty else { throw EventStoreError.branchNotFound(StreamName(object: object)) }
@@ -19,6 +31,7 @@ extension EventStore {
             ordered += ready
             remaining.removeAll { info in ready.contains { $0.name == info.name } }
         }
+        try requireWholeHistory(of: object, branches: listed)
         try await emit(ObjectArchive.header(object, ordered.map { ObjectArchive.Branch(name: $0.name, parent: $0.parent, forkSeq: $0.forkSeq, head: $0.head) }))
         var count = 0
         for branch in ordered where branch.head > branch.forkSeq {

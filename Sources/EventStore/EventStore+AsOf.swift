@@ -21,7 +21,12 @@ extension EventStore {
         case .time(let milliseconds):
             // Commit times never go backwards within a stream: binary search, one event read
             // per step, instead of a scan of the whole stream.
+            // Before the retention horizon only the views' states at it are kept.
             var low: Seq = 0
+            if let horizon = try horizon(of: stream) {
+                guard milliseconds >= horizon.milliseconds else { throw .compacted(horizon) }
+                low = horizon.seq
+            }
             var high = head
             while low < high {
                 let middle = low + (high - low + 1) / 2

@@ -35,9 +35,11 @@ extension EventStore {
     /// Delivers up to `limit` events of `stream` from seq `from` on, in seq order, each checked
     /// against its CRC-32C and its index entry, all from one consistent snapshot; the page ends
     /// early once it holds `bytesMax` bytes of data and metadata (its `next` says where to go on).
+    /// `from` 0 reads from the first event retention kept (seq 1 when it compacted none).
     /// - Returns: nil when the stream has no events.
     /// - Throws: ``EventStoreError/corruptRecord(position:reason:)`` for a damaged record,
-    ///   ``EventStoreError/closed`` once the store is closed.
+    ///   ``EventStoreError/compacted(_:)`` when `from` (past 0) is at or before the retention
+    ///   horizon, ``EventStoreError/closed`` once the store is closed.
     public func readStream(
         _ stream: StreamName, from: Seq = 1, limit: Int, bytesMax: Int = .max, _ body: (StoredEvent) -> Void
     ) throws(EventStoreError) -> StreamPage? {
@@ -49,12 +51,21 @@ extension EventStore {
             // A branch forked at 0 exists with no events; main with none does not.
             guard head > 0 else { return stream.branch == .main ? nil : StreamPage(version: 0, next: nil, count: 0) }
             var delivered = 0
-            let next = try layout.forEachEvent(of: lineage, from: from, limit: min(limit, Int(clamping: head)), bytesMax: bytesMax, in: transaction) { event in
+            let next = try layout.forEachEvent(of: lineage, from: from == 0 ? lineage.firstRetainedSeq : from, limit: min(limit, Int(clamping: head)), bytesMax: bytesMax, in: transaction) { event in
                 body(event)
                 delivered += 1
             }
             let seq = next ?? head + 1
             return StreamPage(version: head, next: seq <= head ? seq : nil, count: delivered)
+        }
+    }
+
+    /// Where retention left `stream`'s line of history (nil: every event is kept).
+    public func horizon(of stream: StreamName) throws(EventStoreError) -> RetentionHorizon? {
+        let storageKey = stream.storageKey
+        return try read { transaction in
+            guard let number = try layout.streamNumber(storageKey, in: transaction) else { return nil }
+            return try layout.lineage(of: number, in: transaction).horizon
         }
     }
 

@@ -96,8 +96,18 @@ extension EventStore {
                         stream: stream, subject: "view \(view.name)",
                         problem: "its snapshots are of version \(other.version), the code is at \(view.version); run evtool rebuild \(view.name)"))
             }
-            let fold = try ViewFolder.makeFold(view, lineage: lineage, base: nil, layout: layout, context: RowReadContext(transaction))
-            for snapshot in current {
+            // Past a retention horizon only the states at it are left to start from.
+            var base: (seq: Seq, summary: JSONValue)?
+            if let horizon = lineage.horizon {
+                base = try folder.base(of: view, lineage: lineage, at: horizon.seq, in: transaction).base
+                guard base?.seq == horizon.seq else {
+                    summary.findings.append(
+                        VerifyFinding(stream: stream, subject: "snapshot \(view.name)@\(horizon.seq)", problem: "the retention horizon has no usable snapshot"))
+                    continue
+                }
+            }
+            let fold = try ViewFolder.makeFold(view, lineage: lineage, base: base, layout: layout, context: RowReadContext(transaction))
+            for snapshot in current where snapshot.seq > base?.seq ?? 0 {
                 try folder.advance(fold, lineage: lineage, through: snapshot.seq, in: transaction)
                 let checksum = try fold.summaryJSON().withUnsafeBytes { CRC32C.checksum($0) }
                 if checksum != snapshot.checksum {
@@ -107,24 +117,33 @@ extension EventStore {
                             problem: "its checksum \(Self.hex(snapshot.checksum)) is not the folded summary's \(Self.hex(checksum))"))
                 }
             }
-            if view.isKeyed, let newest = current.last {
-                try compareRows(of: view, stream: stream, lineage: lineage, at: newest.seq, folded: fold, into: &summary, in: transaction)
+            if view.isKeyed, let newest = current.last, newest.seq > base?.seq ?? 0 {
+                try compareRows(of: view, stream: stream, lineage: lineage, at: newest.seq, folded: fold, whole: base == nil, into: &summary, in: transaction)
             }
-            summary.events += head
+            summary.events += head - (base?.seq ?? 0)
         }
     }
 
     /// Compares, row by row, the rows of `view` stored as of the snapshot at `seq` with those of
-    /// `folded` (folded from scratch to `seq`).
+    /// `folded` (folded to `seq`: from scratch when `whole`, else from a retention horizon,
+    /// whose rows are taken as stored: then only the rows the fold changed are compared).
     private func compareRows(
-        of view: AnyProjection, stream: StreamName, lineage: Lineage, at seq: Seq, folded: any FoldedView, into summary: inout VerifySummary,
-        in transaction: ReadTransaction
+        of view: AnyProjection, stream: StreamName, lineage: Lineage, at seq: Seq, folded: any FoldedView, whole: Bool,
+        into summary: inout VerifySummary, in transaction: ReadTransaction
     ) throws {
+        let stored = StoredRows(layout: layout, lineage: lineage, view: view.name, version: view.version, bound: seq)
+        guard whole else {
+            let changed = try folded.changedRows(since: 0)
+            for row in changed where try stored.version(of: row.key, in: transaction)?.json != row.json {
+                summary.findings.append(VerifyFinding(stream: stream, subject: "row \(view.name)/\(row.key)@\(seq)", problem: "stored differs from the fold since the retention horizon"))
+            }
+            summary.rows += changed.count
+            return
+        }
         var expected: [ByteKey: [UInt8]] = [:]
         for row in try folded.changedRows(since: 0) {
             if let json = row.json { expected[ByteKey(row.key)] = json }
         }
-        let stored = StoredRows(layout: layout, lineage: lineage, view: view.name, version: view.version, bound: seq)
         var cursor = ""
         var found = 0
         var seen = Set<ByteKey>()

@@ -58,6 +58,9 @@ public enum EventStoreError: Error, Sendable, Equatable {
     case objectErased(ObjectKey, at: Int64)
     /// Erasure needs sealing: the store was opened without a master key.
     case sealingOff
+    /// The events asked for were compacted by their type's retention: only the views' states
+    /// at the horizon, and the events after it, are kept.
+    case compacted(RetentionHorizon)
 }
 
 extension EventStoreError: CustomStringConvertible {
@@ -97,6 +100,8 @@ extension EventStoreError: CustomStringConvertible {
             "\(object) was erased at \(time) ms since the epoch: its events, views and snapshots cannot be read, and it takes no new ones"
         case .sealingOff:
             "erasure needs objects sealed: open the store with a master key (evtool serve --master-key-file FILE, or EVLOG_MASTER_KEY)"
+        case .compacted(let horizon):
+            "the events up to seq \(horizon.seq) (committed at \(horizon.milliseconds) ms since the epoch) were compacted by the type's retention: read, fork or travel to seq \(horizon.seq) or later"
         }
     }
 }

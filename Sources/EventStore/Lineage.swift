@@ -17,6 +17,18 @@ struct Lineage: Equatable {
 
     /// Root first; the last one is the stream's own.
     let segments: [Segment]
+    /// Where retention left its events, when it compacted some of them: the latest horizon of
+    /// its segments' streams (a stream is never compacted past a fork seq of a branch of it,
+    /// and no branch is forked below a horizon, so it lies within the line).
+    var horizon: RetentionHorizon? = nil
+
+    /// The first seq it still holds the event of.
+    var firstRetainedSeq: Seq { (horizon?.seq ?? 0) + 1 }
+
+    /// Throws ``EventStoreError/compacted(_:)`` when the event `seq` was compacted.
+    func checkRetained(_ seq: Seq) throws(EventStoreError) {
+        if let horizon, seq <= horizon.seq { throw .compacted(horizon) }
+    }
 
     /// The stream itself.
     var stream: UInt64 { segments[segments.count - 1].stream }
@@ -48,6 +60,7 @@ extension StoreLayout {
         var reversed: [Lineage.Segment] = []
         var current = stream
         var lastSeq = Seq.max
+        var horizon: RetentionHorizon?
         while true {
             guard let record = try StoreKeys.withKey(current, { try transaction.get(streams, key: $0) }),
                 record.count >= StreamRecord.headerBytes
@@ -57,12 +70,13 @@ extension StoreLayout {
             // events: the stretch is empty and left out.
             if header.forkSeq < lastSeq || reversed.isEmpty {
                 reversed.append(Lineage.Segment(stream: current, firstSeq: header.forkSeq + 1, lastSeq: lastSeq))
+                if let found = try self.horizon(of: current, in: transaction), found.seq > horizon?.seq ?? 0 { horizon = found }
             }
             guard header.parent != 0, reversed.count < StreamRecord.depthMax else { break }
             lastSeq = min(lastSeq, header.forkSeq)
             current = header.parent
         }
-        return Lineage(segments: reversed.reversed())
+        return Lineage(segments: reversed.reversed(), horizon: horizon)
     }
 
     /// The head (last seq) of the stream whose line is `lineage`: its last own seq, or its fork
@@ -74,12 +88,15 @@ extension StoreLayout {
     /// Delivers up to `limit` events of the line `lineage` from seq `from` on, in seq order,
     /// reading each seq from the stream that holds it; returns the seq after the last one
     /// delivered (nil when none was). See ``forEachEvent(of:from:limit:bytesMax:in:_:)``.
+    /// - Throws: ``EventStoreError/compacted(_:)`` when `from` is at or before the line's
+    ///   retention horizon (its events there are gone).
     @discardableResult
     func forEachEvent(
         of lineage: Lineage, from: Seq, limit: Int, bytesMax: Int = .max, in transaction: some ReadableTransaction,
         _ body: (StoredEvent) throws -> Void
     ) throws -> Seq? {
         var seq = max(from, 1)
+        try lineage.checkRetained(seq)
         var remaining = limit
         var bytes = 0
         var next: Seq?

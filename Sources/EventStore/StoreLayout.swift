@@ -23,20 +23,23 @@ import LMDB
 /// | `idempotency` | see ``IdempotencyLedger`` | the answers to requests sent with an idempotency key |
 /// | `objects` | type name | its objects (8, LE): every `main` branch made and not deleted |
 /// | `keys` | object storage name | its data key wrapped by the master key, or when it was erased (``ObjectKeyRing``) |
+/// | `horizons` | stream (8, BE) | ``RetentionHorizon``: the last seq retention compacted, and its time |
 ///
 /// `log` is written in key order with `MDB_APPEND`. `seqs` holds one entry per *run*: events
 /// of a stream with consecutive seqs at consecutive positions share one entry, so reading an
-/// object that was appended in bulk is a plain cursor scan of `log`.
+/// object that was appended in bulk is a plain cursor scan of `log`. Retention deletes the
+/// records, runs and ids of the events up to a stream's horizon: the log then has holes there.
 struct StoreLayout {
     static let databaseNames = [
         "log", "seqs", "ids", "streams", "stream-names", "meta", "views", "timers", "timer-ids", "snapshots", "jobs", "consumers", "parked", "merges",
-        "idempotency", "rows", "objects", "keys",
+        "idempotency", "rows", "objects", "keys", "horizons",
     ]
-    /// 5: objects' events and checkpoints may be sealed (``ObjectKeyRing``; earlier builds
+    /// 6: retention may have compacted a stream's first events (``RetentionHorizon``; the log
+    /// has holes, which earlier builds would call damage). 5: objects' events and checkpoints may be sealed (``ObjectKeyRing``; earlier builds
     /// cannot read them). 4: objects counted per type in `objects`. 3: per-object views are checkpointed
     /// (snapshots, and keyed views' rows in `rows`), not stored whole in `views`. Stores of
     /// formats 1 to 3 are upgraded on open (``StoreMigration``).
-    static let formatVersion: UInt64 = 5
+    static let formatVersion: UInt64 = 6
 
     let log: Database
     let seqs: Database
@@ -56,6 +59,7 @@ struct StoreLayout {
     let rows: Database
     let objects: Database
     let keys: Database
+    let horizons: Database
     /// The objects' data keys, when the store seals (it was given a master key).
     let keyRing: ObjectKeyRing?
 
@@ -78,6 +82,7 @@ struct StoreLayout {
         rows = environment.database("rows")
         objects = environment.database("objects")
         keys = environment.database("keys")
+        horizons = environment.database("horizons")
         let keys = keys
         keyRing = masterKey.map { ObjectKeyRing(master: $0, database: keys) }
     }
@@ -107,7 +112,8 @@ struct StoreLayout {
         return try lineage(of: stream, in: transaction).forkSeq
     }
 
-    /// Delivers up to `limit` events of `stream` from seq `from` on, in seq order, each checked
+    /// Delivers up to `limit` events of `stream` from seq `from` (or its first one retained) on,
+    /// in seq order, each checked
     /// against its CRC-32C and its index entry, stopping early once the events delivered hold
     /// `bytesMax` bytes of data and metadata (at least one is always delivered); returns the seq
     /// after the last one delivered (nil when none was).
@@ -123,8 +129,13 @@ struct StoreLayout {
         try transaction.withCursor(seqs) { runs in
             try transaction.withCursor(log) { log in
                 var entry = try StoreKeys.withKey(stream, seq) { try runs.seek(atMost: $0) }
+                if entry.map({ StoreKeys.integer($0.key) != stream }) ?? true {
+                    // Retention deleted the runs up to the stream's horizon: its events begin after it.
+                    entry = try StoreKeys.withKey(stream, seq) { try runs.seek(atLeast: $0) }
+                }
                 while let current = entry, delivered < limit, bytes < bytesMax, StoreKeys.integer(current.key) == stream {
                     let run = SeqRun(key: current.key, value: current.value)
+                    seq = max(seq, run.firstSeq)
                     if run.lastSeq >= seq {
                         var position = run.firstPosition + (seq - run.firstSeq)
                         var record = try StoreKeys.withKey(position) { try log.seek(exactly: $0) }

@@ -21,11 +21,11 @@ import LMDB
 enum StoreMigration {
     /// Brings the store from `version` to the current format.
     static func upgrade(from version: UInt64, layout: StoreLayout, transaction: WriteTransaction) throws {
-        precondition((1...4).contains(version), "only formats 1 to 4 are upgraded")
+        precondition((1...5).contains(version), "only formats 1 to 5 are upgraded")
         if version == 1 { try upgradeMerges(layout: layout, transaction: transaction) }
         if version <= 2 { try dropStoredViews(layout: layout, transaction: transaction) }
         if version <= 3 { try countObjects(layout: layout, transaction: transaction) }
-        // 4 to 5: the `keys` database, made empty on open.
+        // 4 to 5: the `keys` database, made empty on open; 5 to 6: `horizons`, the same.
     }
 
     private static func countObjects(layout: StoreLayout, transaction: WriteTransaction) throws {

@@ -26,6 +26,8 @@ enum WriterCommand {
     /// Erase an object: its `ObjectErased` tombstone appended (unless `tombstone` is false: a
     /// restore whose log holds it already), every branch deleted, its data key destroyed.
     case erase(ObjectKey, tombstone: Bool, WriterReply<ObjectErasure>)
+    /// Compact a stream's events up to a retention horizon (see ``RetentionCut``).
+    case compact(RetentionCut, WriterReply<RetentionPass>)
     /// Bring into a branch what another branch of its object has that it does not.
     case merge(into: StreamName, expectedVersion: ExpectedVersion, source: BranchName, WriterReply<MergeOutcome>)
     /// Create a consumer or replace its filters.
@@ -72,7 +74,7 @@ enum WriterCommand {
         case .command(let request, _): request.weight
         case .checkpoint(let write, _): write.bytes
         case .checkpointEnded(_, let snapshots, _, _): snapshots.reduce(0) { $0 + $1.bytes }
-        case .merge, .deleteObject, .erase, .job: .max
+        case .merge, .deleteObject, .erase, .compact, .job: .max
         default: 0
         }
     }
@@ -107,6 +109,7 @@ enum WriterCommand {
         case .deleteBranch(_, _, let reply): reply.completion(.failure(error))
         case .deleteObject(_, let reply): reply.completion(.failure(error))
         case .erase(_, _, let reply): reply.completion(.failure(error))
+        case .compact(_, let reply): reply.completion(.failure(error))
         case .merge(_, _, _, let reply): reply.completion(.failure(error))
         case .putConsumer(_, _, _, let reply): reply.completion(.failure(error))
         case .acknowledge(_, _, _, let reply): reply.completion(.failure(error))

@@ -105,7 +105,7 @@ extension EventStore {
     public func allEvents(of object: String, branch: String = "main", tenant: Tenant = .default) throws -> [ReadEvent] {
         let key = try ObjectKey(parsing: object, tenant: tenant)
         var events: [ReadEvent] = []
-        _ = try readStream(StreamName(object: key, branch: try BranchName(branch)), from: 1, limit: Int.max) { event in
+        _ = try readStream(StreamName(object: key, branch: try BranchName(branch)), from: 0, limit: Int.max) { event in
             events.append(ReadEvent(event, object: object, branch: branch))
         }
         return events

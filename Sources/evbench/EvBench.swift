@@ -21,7 +21,7 @@ struct EvBench: AsyncParsableCommand {
               evbench hello-server --port 8081
             """,
         subcommands: [
-            AppendBenchmark.self, ReplayBenchmark.self, TimeTravelBenchmark.self, RebuildBenchmark.self, ChangeCaptureBenchmark.self, LiveObjectsBenchmark.self, ListingBenchmark.self, LogViewBenchmark.self, SagaBenchmark.self, BackupBenchmark.self,
+            AppendBenchmark.self, ReplayBenchmark.self, TimeTravelBenchmark.self, RebuildBenchmark.self, ChangeCaptureBenchmark.self, LiveObjectsBenchmark.self, ListingBenchmark.self, LogViewBenchmark.self, SagaBenchmark.self, BackupBenchmark.self, RetentionBenchmark.self,
             HelloServer.self,
         ])
 }

@@ -21,6 +21,7 @@ struct ErasureRouteTests {
             for (method, uri) in [
                 (HTTPRequest.Method.get, "/v1/objects/account/a/events"), (.get, "/v1/objects/account/a/branches"), (.get, "/v1/objects/account/a/archive"),
                 (.post, "/v1/objects/account/a/events"), (.delete, "/v1/objects/account/a"), (.post, "/v1/objects/account/a/branches"),
+                (.get, "/v1/objects/account/a/ws"),
             ] {
                 let answer = try await client.execute(
                     uri: uri, method: method, headers: [.contentType: "application/json"],

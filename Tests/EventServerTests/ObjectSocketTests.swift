@@ -126,3 +126,29 @@ final class TranscriptBox: @unchecked Sendable {
         return later.contains { $0["type"] as? String == "events" } && later.contains { $0["type"] as? String == "reply" }
     }
 }
+
+extension ObjectSocketTests {
+    @Test("a socket open on an object that is erased is closed; one asked for after is not upgraded")
+    func erasedObject() async throws {
+        let test = try TestStore.open(objectTypes: BundledTypes.all) { $0.masterKey = [UInt8](repeating: 3, count: 32) }
+        defer { Task { await test.destroy() } }
+        let object = try ObjectKey(parsing: "inventory/ws-gone")
+        _ = try await test.store.run(CommandRequest(stream: StreamName(object: object), command: "restock", body: ["qty": 2]))
+        let application = try EventServer.makeApplication(
+            store: test.store, configuration: ServerConfiguration(), metrics: ServerMetrics(), streams: LogStreamHub(), logger: quietLogger)
+        let box = TranscriptBox()
+        _ = try await application.test(.live) { client in
+            try await withDeadline(seconds: 20, "a socket on an erased object") {
+                try await client.ws("/v1/objects/inventory/ws-gone/ws") { inbound, _, _ in
+                    for try await message in inbound.messages(maxSize: 1 << 20) {
+                        box.append(Transcript.json(message))
+                        if box.messages.count == 1 { _ = try await test.store.erase(object) }
+                    }
+                }
+            }
+            let refused = try await client.execute(uri: "/v1/objects/inventory/ws-gone/ws", method: .get)
+            #expect(refused.status == .gone, "\(String(buffer: refused.body))")
+        }
+        #expect(box.messages.count == 1 && box.messages[0]["type"] as? String == "snapshot", "closed with no more messages")
+    }
+}

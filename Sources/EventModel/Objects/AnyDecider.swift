@@ -79,13 +79,16 @@ public struct ObjectTypeDefinition: Sendable {
     /// Whether its objects' `main` changes by commands (and timers) only: appends and merges
     /// into `main` are refused (a saga's events drive other objects; on a branch anything goes).
     public let commandsOnly: Bool
+    /// How long its objects keep their raw events (nil: forever); a store may be told otherwise
+    /// (the server's `--retention`).
+    public var retention: RetentionPolicy?
 
     /// A definition of `name` with `views`, `commands`, a `timerHandler` and `invariants`
-    /// (`commandsOnly`: see ``commandsOnly``). View names must be distinct and not `timers`
+    /// (`commandsOnly`: see ``commandsOnly``; `retention`: see ``retention``). View names must be distinct and not `timers`
     /// when there is a timer handler; every invariant must name one of the views.
     public init(
         name: String, views: [AnyProjection], commands: [AnyDecider] = [], timerHandler: AnyTimerHandler? = nil,
-        invariants: [Invariant] = [], snapshotIntervalEvents: UInt64? = nil, commandsOnly: Bool = false
+        invariants: [Invariant] = [], snapshotIntervalEvents: UInt64? = nil, commandsOnly: Bool = false, retention: RetentionPolicy? = nil
     ) {
         let allViews = timerHandler == nil ? views : views + [PendingTimers.projection]
         precondition(Set(allViews.map(\.name)).count == allViews.count, "view names of \(name) must be distinct (`timers` is the engine's)")
@@ -98,5 +101,7 @@ public struct ObjectTypeDefinition: Sendable {
         self.invariants = invariants
         self.snapshotIntervalEvents = snapshotIntervalEvents
         self.commandsOnly = commandsOnly
+        self.retention = retention
     }
+
 }
