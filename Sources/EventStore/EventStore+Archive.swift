@@ -1,4 +1,5 @@
 import EventModel
+import Foundation
 
 extension EventStore {
     /// Throws ``EventStoreError/compacted(_:)`` when retention compacted events of a branch of
@@ -13,7 +14,7 @@ extension EventStore {
     }
 
     /// Writes `object` with every branch as an ``ObjectArchive``, one line (without its newline)
-    /// per call of `emit`; returns the number of events written. Events are read a page at a
+    /// per call of `emit` (sealed, ``ArchiveSealing``, when the object is); returns the number of events written. Events are read a page at a
     /// time (at most 4,096, no read transaction held while `emit` waits), so memory stays flat
     /// whatever the object's size and a slow reader holds back no page of the file.
     /// - Throws: ``EventStoreError/branchNotFound(_:)`` when the object has no events,
@@ -32,12 +33,25 @@ extension EventStore {
             remaining.removeAll { info in ready.contains { $0.name == info.name } }
         }
         try requireWholeHistory(of: object, branches: listed)
-        try await emit(ObjectArchive.header(object, ordered.map { ObjectArchive.Branch(name: $0.name, parent: $0.parent, forkSeq: $0.forkSeq, head: $0.head) }))
+        // A sealed object stays sealed in its archive.
+        var sealing: ArchiveSealing?
+        var sealedKey: (wrapped: String, boundTo: String)?
+        if let ring = layout.keyRing {
+            let name = object.storageName
+            let found = try read { transaction in (try ring.state(ofObject: name, in: transaction), try ring.wrappedKey(ofObject: name, in: transaction)) }
+            if case .key(let key)? = found.0, let wrapped = found.1 {
+                sealing = ArchiveSealing(key: key, object: object.description)
+                sealedKey = (Data(wrapped).base64EncodedString(), String(decoding: name, as: UTF8.self))
+            }
+        }
+        try await emit(
+            ObjectArchive.header(
+                object, ordered.map { ObjectArchive.Branch(name: $0.name, parent: $0.parent, forkSeq: $0.forkSeq, head: $0.head) }, sealedKey: sealedKey))
         var count = 0
         for branch in ordered where branch.head > branch.forkSeq {
             let stream = StreamName(object: object, branch: branch.name)
             var next: Seq? = branch.forkSeq + 1
-            var lines: [[UInt8]] = []
+            var lines: [(line: [UInt8], id: EventID, seq: Seq)] = []
             while let from = next, from <= branch.head {
                 lines.removeAll(keepingCapacity: true)
                 let page = try readStream(stream, from: from, limit: Int(min(4_096, branch.head - from + 1))) { event in
@@ -47,9 +61,9 @@ extension EventStore {
                     writer.ascii(",\"event\":")
                     EventJSON.write(event, into: &writer)
                     writer.byte(UInt8(ascii: "}"))
-                    lines.append(writer.bytes)
+                    lines.append((writer.bytes, event.id, event.seq))
                 }
-                for line in lines { try await emit(line) }
+                for line in lines { try await emit(try sealing.map { try $0.seal(line.line, id: line.id, seq: line.seq) } ?? line.line) }
                 count += lines.count
                 next = page?.next
             }
@@ -72,7 +86,17 @@ extension EventStore {
         into tenant: Tenant = .default, expecting expected: ObjectKey? = nil, replacing: Bool = false, _ nextLine: () async throws -> [UInt8]?
     ) async throws -> (object: ObjectKey, events: Int) {
         guard let headerLine = try await nextLine() else { throw ObjectArchive.ArchiveError(line: 1, reason: "the archive is empty") }
-        let (named, branches) = try ObjectArchive.parseHeader(headerLine)
+        let (named, branches, sealedKey) = try ObjectArchive.parseHeader(headerLine)
+        var sealing: ArchiveSealing?
+        if let sealedKey {
+            guard let master = layout.keyRing?.master else {
+                throw ObjectArchive.ArchiveError(line: 1, reason: "the archive is sealed: import it into a store opened with the master key it was sealed under")
+            }
+            sealing = ArchiveSealing.opening(wrapped: sealedKey.wrapped, boundTo: sealedKey.boundTo, object: named.description, master: master)
+            guard sealing != nil else {
+                throw ObjectArchive.ArchiveError(line: 1, reason: "the archive's key does not open with this store's master key (it was sealed under another)")
+            }
+        }
         let object = ObjectKey(type: named.type, id: named.id, tenant: tenant)
         if let expected, expected != object {
             throw ObjectArchive.ArchiveError(line: 1, reason: "the archive holds \(named), not \(expected)")
@@ -86,7 +110,8 @@ extension EventStore {
         while let line = try await nextLine() {
             lineNumber += 1
             if line.isEmpty { continue }
-            if let request = try importer.add(line, lineNumber: lineNumber) {
+            let plain = try sealing.map { sealing throws(ObjectArchive.ArchiveError) in try sealing.open(line, lineNumber: lineNumber) } ?? line
+            if let request = try importer.add(plain, lineNumber: lineNumber) {
                 try await importer.prepare(request.branch, in: self)
                 _ = try await append(request.request, restoring: true)
             }

@@ -36,8 +36,9 @@ public enum ObjectArchive {
         public var description: String { "line \(line): \(reason)" }
     }
 
-    /// The header line for `object` with `branches` (in parent-first order).
-    static func header(_ object: ObjectKey, _ branches: [Branch]) -> [UInt8] {
+    /// The header line for `object` with `branches` (in parent-first order), and the wrapped key
+    /// of a sealed archive (``ArchiveSealing``).
+    static func header(_ object: ObjectKey, _ branches: [Branch], sealedKey: (wrapped: String, boundTo: String)? = nil) -> [UInt8] {
         var writer = JSONWriter(capacity: 256)
         writer.ascii("{\"format\":")
         writer.string(format)
@@ -58,12 +59,21 @@ public enum ObjectArchive {
             writer.integer(branch.head)
             writer.byte(UInt8(ascii: "}"))
         }
-        writer.ascii("]}")
+        writer.byte(UInt8(ascii: "]"))
+        if let sealedKey {
+            writer.ascii(",\"sealedKey\":{\"wrapped\":")
+            writer.string(sealedKey.wrapped)
+            writer.ascii(",\"boundTo\":")
+            writer.string(sealedKey.boundTo)
+            writer.byte(UInt8(ascii: "}"))
+        }
+        writer.byte(UInt8(ascii: "}"))
         return writer.bytes
     }
 
-    /// Reads a header line: the object and its branches, parents first.
-    static func parseHeader(_ line: [UInt8]) throws(ArchiveError) -> (object: ObjectKey, branches: [Branch]) {
+    /// Reads a header line: the object, its branches (parents first), and the wrapped key when
+    /// the archive is sealed.
+    static func parseHeader(_ line: [UInt8]) throws(ArchiveError) -> (object: ObjectKey, branches: [Branch], sealedKey: (wrapped: String, boundTo: String)?) {
         let value: JSONValue
         do { value = try line.withUnsafeBytes { try JSONValue(parsing: $0) } } catch { throw ArchiveError(line: 1, reason: "the header is not JSON: \(error)") }
         guard value["format"]?.stringValue == format else { throw ArchiveError(line: 1, reason: "not an \(format) archive (format is missing or other)") }
@@ -89,6 +99,13 @@ public enum ObjectArchive {
             }
             branches.append(Branch(name: name, parent: parent, forkSeq: UInt64(forkSeq), head: UInt64(head)))
         }
-        return (object, branches)
+        var sealedKey: (wrapped: String, boundTo: String)?
+        if let key = value["sealedKey"] {
+            guard let wrapped = key["wrapped"]?.stringValue, let boundTo = key["boundTo"]?.stringValue else {
+                throw ArchiveError(line: 1, reason: "sealedKey must hold wrapped and boundTo")
+            }
+            sealedKey = (wrapped, boundTo)
+        }
+        return (object, branches, sealedKey)
     }
 }

@@ -28,7 +28,7 @@ final class ObjectKeyRing: Sendable {
     private static let checkName = Array("master-key-check".utf8)
     private static let checkText = Array("evlog: this store's master key".utf8)
 
-    private let master: [UInt8]
+    let master: [UInt8]
     private let database: Database
     private static let epochName = Array("seal-epoch".utf8)
     /// This store's sealing epoch (nonzero; read from `meta` on open, ``checkMaster``): part of
@@ -97,6 +97,13 @@ final class ObjectKeyRing: Sendable {
         // it made itself, which is gone if it aborts.
         if case .key(let key) = state, !(transaction is WriteTransaction) { remember([name: key]) }
         return state
+    }
+
+    /// The data key of the object stored as `name` as the `keys` database holds it (wrapped by
+    /// the master key, bound to `name`), for an archive; nil when it has none or was erased.
+    func wrappedKey(ofObject name: [UInt8], in transaction: some ReadableTransaction) throws -> [UInt8]? {
+        guard let value = try name.withUnsafeBytes({ try transaction.get(database, key: $0) }), value.first == Self.keyKind else { return nil }
+        return Array(value.dropFirst())
     }
 
     /// The data key of the object stored as `name`, made (and stored in `transaction`) when it

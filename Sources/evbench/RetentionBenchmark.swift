@@ -38,7 +38,7 @@ struct RetentionBenchmark: AsyncParsableCommand {
         var logger = Logger(label: "evbench")
         logger.logLevel = .warning
         try? FileManager.default.removeItem(atPath: dir)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        defer { if ProcessInfo.processInfo.environment["EVBENCH_KEEP"] == nil { try? FileManager.default.removeItem(atPath: dir) } }
         let clock = SimulatedClock(start: 1_767_225_600_000)
         var types = BundledTypes.all
         types["building"]?.retention = RetentionPolicy(milliseconds: Int64(keepMinutes) * 60_000)

@@ -37,6 +37,42 @@ struct ErasureTests {
         #expect(logged.count == 4 && logged.allSatisfy { $0.contains(Self.secret) })
     }
 
+    @Test("an export of a sealed object holds none of its data; a store with the same master key imports it whole, one without it or with another refuses it")
+    func sealedExport() async throws {
+        let test = try TestStore.open(objectTypes: BundledTypes.all) { $0.masterKey = Self.master }
+        defer { Task { await test.destroy() } }
+        _ = try await Self.appendSecrets(test, "account/exported", count: 5)
+        let object = try ObjectKey(parsing: "account/exported")
+        var lines: [[UInt8]] = []
+        _ = try await test.store.export(object) { lines.append($0) }
+        var again: [[UInt8]] = []
+        _ = try await test.store.export(object) { again.append($0) }
+        #expect(again == lines, "the same file each time")
+        #expect(lines.count == 6 && lines.dropFirst().allSatisfy { $0.starts(with: Array(#"{"sealed":""#.utf8)) })
+        #expect(!lines.contains { String(decoding: $0, as: UTF8.self).contains(Self.secret) })
+
+        let target = try TestStore.open(objectTypes: BundledTypes.all) { $0.masterKey = Self.master }
+        defer { Task { await target.destroy() } }
+        target.clock.advance(byMilliseconds: 60_000)
+        var cursor = lines.makeIterator()
+        let (_, count) = try await target.store.importObject { cursor.next() }
+        #expect(count == 5)
+        #expect(try target.store.allEvents(of: "account/exported").map(\.data) == test.store.allEvents(of: "account/exported").map(\.data))
+
+        for masterKey in [nil, [UInt8](repeating: 8, count: 32)] {
+            let other = try TestStore.open(objectTypes: BundledTypes.all) { $0.masterKey = masterKey }
+            defer { Task { await other.destroy() } }
+            cursor = lines.makeIterator()
+            await #expect(throws: ObjectArchive.ArchiveError.self) { _ = try await other.store.importObject { cursor.next() } }
+            #expect(try other.store.allEvents(of: "account/exported").isEmpty)
+        }
+        // A tampered line is refused, naming it.
+        var tampered = lines
+        tampered[3][20] = tampered[3][20] == UInt8(ascii: "A") ? UInt8(ascii: "B") : UInt8(ascii: "A")
+        cursor = tampered.makeIterator()
+        await #expect(throws: ObjectArchive.ArchiveError.self) { _ = try await target.store.importObject(replacing: true) { cursor.next() } }
+    }
+
     @Test("an erased object: its tombstone ends the log, its records read as ObjectErased at their positions, it takes nothing new, its key is gone")
     func erase() async throws {
         let test = try TestStore.open(objectTypes: BundledTypes.all) { $0.masterKey = Self.master }
