@@ -9,72 +9,100 @@ import Sealing
 /// master key (or, for a store that keeps it, erasing the object and every copy of the key
 /// from before) leaves it unreadable. The nonce of a line is its event's id and seq behind a
 /// tag of its own: an event is always the same line, so exporting twice gives the same file,
-/// and no nonce ever seals two plaintexts.
+/// and no nonce ever seals two plaintexts. An incremental backup's tail seals its event lines
+/// the same way (``EventStore/backupTail(after:to:)``), each object's key in a line of its own.
 struct ArchiveSealing {
     /// The object's data key.
     let key: [UInt8]
-    /// The object as the header names it (`type/id`), bound to the key and every line.
+    /// The object (as the archive's header names it, or its storage name in a tail), bound to
+    /// every line.
     let name: [UInt8]
+    /// What the nonces start with: archives' and tails' never meet.
+    let tag: [UInt8]
 
     static let linePrefix = Array(#"{"sealed":""#.utf8)
-    private static let nonceTag = Array("evlogarc".utf8)
+    static let archiveTag = Array("evlogarc".utf8)
+    static let tailTag = Array("evlogtai".utf8)
+    private static let nonceBytes = 32
 
+    /// The sealing of an archive of `object` (as its header names it).
     init(key: [UInt8], object: String) {
+        self.init(key: key, name: Array(object.utf8), tag: Self.archiveTag)
+    }
+
+    init(key: [UInt8], name: [UInt8], tag: [UInt8]) {
         self.key = key
-        name = Array(object.utf8)
+        self.name = name
+        self.tag = tag
     }
 
     /// The sealing of the archive whose header names `object` and holds `wrapped` (the key as
     /// its store keeps it, wrapped by the master key and bound to `boundTo`, its name there),
     /// opened with `master`; nil when it does not open (another master key, or a damaged header).
     static func opening(wrapped: String, boundTo: String, object: String, master: [UInt8]) -> ArchiveSealing? {
-        guard let sealed = Data(base64Encoded: wrapped), let key = try? ObjectKeyRing.open(Array(sealed), with: master, name: Array(boundTo.utf8)) else {
-            return nil
-        }
+        guard let key = unwrap(wrapped, boundTo: Array(boundTo.utf8), master: master) else { return nil }
         return ArchiveSealing(key: key, object: object)
     }
 
-    /// `line` (the event `id` at `seq`) sealed, as a line.
-    func seal(_ line: [UInt8], id: EventID, seq: Seq) throws -> [UInt8] {
-        var nonce = Self.nonceTag
+    /// The data key in `wrapped` (base64 of the key as its store keeps it, bound to `boundTo`),
+    /// opened with `master`; nil when it does not open.
+    static func unwrap(_ wrapped: String, boundTo: [UInt8], master: [UInt8]) -> [UInt8]? {
+        guard let sealed = Data(base64Encoded: wrapped) else { return nil }
+        return try? ObjectKeyRing.open(Array(sealed), with: master, name: boundTo)
+    }
+
+    /// `plain` (of the event `id` at `seq`) sealed: base64 of the nonce and the sealed bytes.
+    func sealValue(_ plain: [UInt8], id: EventID, seq: Seq) throws -> String {
+        var nonce = tag
         withUnsafeBytes(of: id.high.bigEndian) { nonce += $0 }
         withUnsafeBytes(of: id.low.bigEndian) { nonce += $0 }
         withUnsafeBytes(of: seq.bigEndian) { nonce += $0 }
-        var sealed = [UInt8](repeating: 0, count: line.count + AESGCM.tagBytes)
-        try line.withUnsafeBytes { line in
+        var sealed = [UInt8](repeating: 0, count: plain.count + AESGCM.tagBytes)
+        try plain.withUnsafeBytes { plain in
             try key.withUnsafeBytes { key in
                 try nonce.withUnsafeBytes { nonce in
                     try name.withUnsafeBytes { name in
-                        try sealed.withUnsafeMutableBytes { try AESGCM().seal(line, key: key, nonce: nonce, additionalData: name, into: $0) }
+                        try sealed.withUnsafeMutableBytes { try AESGCM().seal(plain, key: key, nonce: nonce, additionalData: name, into: $0) }
                     }
                 }
             }
         }
-        return Self.linePrefix + Array((Data(nonce) + Data(sealed)).base64EncodedString().utf8) + Array(#""}"#.utf8)
+        return (Data(nonce) + Data(sealed)).base64EncodedString()
     }
 
-    /// The plain line of a sealed one (`line` itself when it is not sealed).
-    func open(_ line: [UInt8], lineNumber: Int) throws(ObjectArchive.ArchiveError) -> [UInt8] {
-        guard line.starts(with: Self.linePrefix) else { return line }
-        let end = line.lastIndex(of: UInt8(ascii: "\"")) ?? line.endIndex
-        guard end > Self.linePrefix.count, let data = Data(base64Encoded: Data(line[Self.linePrefix.count..<end])),
-            data.count >= 32 + AESGCM.tagBytes
-        else { throw ObjectArchive.ArchiveError(line: lineNumber, reason: "a sealed line is not base64 of a nonce and a sealed event") }
+    /// What ``sealValue(_:id:seq:)`` sealed; nil when it does not open (damaged, or another key).
+    func openValue(_ base64: some Collection<UInt8>) -> [UInt8]? {
+        guard let data = Data(base64Encoded: Data(base64)), data.count >= Self.nonceBytes + AESGCM.tagBytes else { return nil }
         let bytes = Array(data)
-        var plain = [UInt8](repeating: 0, count: bytes.count - 32 - AESGCM.tagBytes)
+        var plain = [UInt8](repeating: 0, count: bytes.count - Self.nonceBytes - AESGCM.tagBytes)
         do {
             try bytes.withUnsafeBytes { bytes in
                 try key.withUnsafeBytes { key in
                     try name.withUnsafeBytes { name in
                         try plain.withUnsafeMutableBytes {
                             try AESGCM().open(
-                                UnsafeRawBufferPointer(rebasing: bytes[32...]), key: key, nonce: UnsafeRawBufferPointer(rebasing: bytes[..<32]),
-                                additionalData: name, into: $0)
+                                UnsafeRawBufferPointer(rebasing: bytes[Self.nonceBytes...]), key: key,
+                                nonce: UnsafeRawBufferPointer(rebasing: bytes[..<Self.nonceBytes]), additionalData: name, into: $0)
                         }
                     }
                 }
             }
         } catch {
+            return nil
+        }
+        return plain
+    }
+
+    /// `line` (the event `id` at `seq`) sealed, as a line.
+    func seal(_ line: [UInt8], id: EventID, seq: Seq) throws -> [UInt8] {
+        Self.linePrefix + Array(try sealValue(line, id: id, seq: seq).utf8) + Array(#""}"#.utf8)
+    }
+
+    /// The plain line of a sealed one (`line` itself when it is not sealed).
+    func open(_ line: [UInt8], lineNumber: Int) throws(ObjectArchive.ArchiveError) -> [UInt8] {
+        guard line.starts(with: Self.linePrefix) else { return line }
+        let end = line.lastIndex(of: UInt8(ascii: "\"")) ?? line.endIndex
+        guard end > Self.linePrefix.count, let plain = openValue(line[Self.linePrefix.count..<end]) else {
             throw ObjectArchive.ArchiveError(line: lineNumber, reason: "a sealed line does not open with the archive's key (damaged, or of another object)")
         }
         return plain

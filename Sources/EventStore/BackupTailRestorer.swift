@@ -59,6 +59,8 @@ public struct BackupTailRestorer {
     /// Objects whose erasure the tails show (their events read as `ObjectErased`): erased
     /// again once the tails are applied.
     private var erased = Set<ObjectKey>()
+    /// The data keys the tails carry, by object storage name: their sealed lines open with them.
+    private var tailKeys: [[UInt8]: [UInt8]] = [:]
 
     /// A restorer onto `store`, just restored from the backup `full` (its folder's manifest),
     /// stopping at `point` (nil: the end of the last tail).
@@ -144,6 +146,8 @@ public struct BackupTailRestorer {
         func damaged(_ reason: String) -> EventStoreError { .invalidRequest(field: "tail", reason: "\(directory) line \(lineNumber): \(reason)") }
         var streamNumber: UInt64?
         var eventRange: Range<Int>?
+        var sealedRange: Range<Int>?
+        var otherRange: (key: String, range: Range<Int>)?
         do {
             try line.withUnsafeBytes { bytes in
                 var scanner = JSONScanner(bytes)
@@ -151,6 +155,8 @@ public struct BackupTailRestorer {
                     switch key {
                     case "stream": streamNumber = UInt64(exactly: try value.readInteger())
                     case "event": eventRange = try value.skipValue()
+                    case "sealed": sealedRange = try value.skipValue()
+                    case "key": otherRange = (key, try value.skipValue())
                     default: _ = try value.skipValue()
                     }
                 }
@@ -158,7 +164,27 @@ public struct BackupTailRestorer {
         } catch {
             throw damaged("not JSON: \(error)")
         }
+        if let otherRange {
+            let value: JSONValue
+            do { value = try line.withUnsafeBytes { try JSONValue(parsing: UnsafeRawBufferPointer(rebasing: $0[otherRange.range])) } } catch {
+                throw damaged("not JSON: \(error)")
+            }
+            try takeKey(value, damaged)
+            return false
+        }
         guard let streamNumber else { throw damaged("names no stream") }
+        if let sealedRange {
+            // A sealed event: opened with its object's key, then taken as the plain line.
+            guard let stream = streams[streamNumber] else { throw damaged("an event of stream \(streamNumber), which no line before it describes") }
+            let name = stream.name.object.storageName
+            guard let key = tailKeys[name] else { throw damaged("a sealed event of \(stream.name.object), whose key no line before it gives") }
+            let sealing = ArchiveSealing(key: key, name: name, tag: ArchiveSealing.tailTag)
+            guard sealedRange.count > 2, let plain = sealing.openValue(line[(sealedRange.lowerBound + 1)..<(sealedRange.upperBound - 1)]) else {
+                throw damaged("a sealed event does not open with its object's key (damaged)")
+            }
+            let opened = Array("{\"stream\":\(streamNumber),\"event\":".utf8) + plain + [UInt8(ascii: "}")]
+            return try await take(opened, lineNumber: lineNumber, directory: directory, lines: &lines)
+        }
         guard let eventRange else {
             try describe(streamNumber, line, damaged)
             return false
@@ -190,6 +216,19 @@ public struct BackupTailRestorer {
         noteReaction(event, line: line, of: stream)
         if event.type.elementsEqual(RecordDecoder.erasedType.utf8) { erased.insert(stream.name.object) }
         return false
+    }
+
+    /// Takes a key line: an object's data key as its store kept it, opened with the master key
+    /// of the store restored into.
+    private mutating func takeKey(_ value: JSONValue, _ damaged: (String) -> EventStoreError) throws(EventStoreError) {
+        guard let object = value["object"]?.stringValue, let wrapped = value["wrapped"]?.stringValue else { throw damaged("a key line needs object and wrapped") }
+        guard let master = store.layout.keyRing?.master else {
+            throw damaged("the tail is sealed: restore it with the master key of the store it came from (--master-key-file)")
+        }
+        guard let key = ArchiveSealing.unwrap(wrapped, boundTo: Array(object.utf8), master: master) else {
+            throw damaged("the key of \(object) does not open with this master key (the tail was sealed under another)")
+        }
+        tailKeys[Array(object.utf8)] = key
     }
 
     /// Whether `event` is past the point; for a point at a position inside a commit, throws
@@ -358,16 +397,22 @@ private struct TailEvent {
     static func positionAndTime(_ line: [UInt8]) -> (position: Position, time: Int64)? {
         line.withUnsafeBytes { bytes in
             var found: (Position, Int64)?
+            // A sealed event's line keeps them in the clear.
+            var position: Int64?
+            var time: Int64?
             var scanner = JSONScanner(bytes)
             try? scanner.readObject { key, value in
-                guard key == "event" else {
-                    _ = try value.skipValue()
-                    return
+                switch key {
+                case "event":
+                    let range = try value.skipValue()
+                    var inner = JSONScanner(UnsafeRawBufferPointer(rebasing: bytes[range]))
+                    if let event = try TailEvent.read(&inner, offset: range.lowerBound) { found = (event.position, event.time) }
+                case "position": position = try value.readInteger()
+                case "time": time = try value.readInteger()
+                default: _ = try value.skipValue()
                 }
-                let range = try value.skipValue()
-                var inner = JSONScanner(UnsafeRawBufferPointer(rebasing: bytes[range]))
-                if let event = try TailEvent.read(&inner, offset: range.lowerBound) { found = (event.position, event.time) }
             }
+            if found == nil, let position, let time, position >= 1 { found = (Position(position), time) }
             return found
         }
     }

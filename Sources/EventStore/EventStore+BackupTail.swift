@@ -1,4 +1,5 @@
 import EventModel
+import Foundation
 import Glibc
 import LMDB
 
@@ -30,7 +31,7 @@ extension EventStore {
             let created = clock.nowMilliseconds()
             let plain = directory + "/tail.jsonl"
             defer { BackupFiles.remove(plain) }
-            let events = try writeTail(after: link.position, through: end, to: plain)
+            let events = try writeTail(after: link.position, through: end, to: plain, base: base)
             let kept = directory + "/" + BackupTailManifest.tailName
             do throws(EventStoreError) {
                 let (bytes, crc, compressed) = try BackupFiles.compress(plain, to: kept)
@@ -50,7 +51,7 @@ extension EventStore {
 
     /// Writes the tail's lines for the positions after `after` through `end` into a new file at
     /// `path`, a page of the log per read transaction; returns how many events it holds.
-    private func writeTail(after: Position, through end: Position, to path: String) throws(EventStoreError) -> UInt64 {
+    private func writeTail(after: Position, through end: Position, to path: String, base: String) throws(EventStoreError) -> UInt64 {
         let file = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o644)
         guard file >= 0 else { throw .invalidRequest(field: "to", reason: "\(path) cannot be written: \(String(cString: strerror(errno)))") }
         defer { Glibc.close(file) }
@@ -61,6 +62,11 @@ extension EventStore {
             writer.bytes.removeAll(keepingCapacity: true)
         }
         var described = Set<UInt64>()
+        // Each stream's object key, for a sealed object (nil: its lines are plain); each
+        // object's key line is written before its first sealed event.
+        var sealings: [UInt64: (name: [UInt8], sealing: ArchiveSealing?)] = [:]
+        var keyed = Set<[UInt8]>()
+        var written: UInt64 = 0
         var position = after
         let decoder = RecordDecoder(layout: layout)
         while position < end {
@@ -71,13 +77,42 @@ extension EventStore {
                     while let current = entry, count < 4_096 {
                         let at = StoreKeys.integer(current.key)
                         guard at <= end else { break }
+                        guard at == position + 1 else {
+                            // Retention compacted events committed after the base: a tail cannot hold them.
+                            throw EventStoreError.invalidRequest(
+                                field: "after",
+                                reason: "retention compacted events committed after \(base) (positions \(position + 1)-\(at - 1)), which a tail cannot hold: take a full backup (and take tails more often than the shortest retention period)")
+                        }
                         let event = try decoder.decode(position: at, record: current.value, in: transaction)
                         if described.insert(event.stream).inserted { try describeStream(event.stream, into: &writer, in: transaction, position: at) }
-                        writer.ascii("{\"stream\":")
-                        writer.integer(event.stream)
-                        writer.ascii(",\"event\":")
-                        EventJSON.write(event, into: &writer)
+                        if sealings[event.stream] == nil { sealings[event.stream] = try tailSealing(of: event.stream, in: transaction, position: at) }
+                        if let object = sealings[event.stream], let sealing = object.sealing, !event.type.elementsEqual(RecordDecoder.erasedType.utf8) {
+                            if keyed.insert(object.name).inserted, let ring = layout.keyRing, let wrapped = try ring.wrappedKey(ofObject: object.name, in: transaction) {
+                                writer.ascii("{\"key\":{\"object\":")
+                                object.name.withUnsafeBytes { writer.string(utf8: $0) }
+                                writer.ascii(",\"wrapped\":")
+                                writer.string(Data(wrapped).base64EncodedString())
+                                writer.ascii("}}\n")
+                            }
+                            var plain = JSONWriter(capacity: 256 + event.data.count)
+                            EventJSON.write(event, into: &plain)
+                            writer.ascii("{\"stream\":")
+                            writer.integer(event.stream)
+                            // In the clear, as in the log: a point in time is found without the keys.
+                            writer.ascii(",\"position\":")
+                            writer.integer(event.position)
+                            writer.ascii(",\"time\":")
+                            writer.integer(event.timeMilliseconds)
+                            writer.ascii(",\"sealed\":")
+                            writer.string(try sealing.sealValue(plain.bytes, id: event.id, seq: event.seq))
+                        } else {
+                            writer.ascii("{\"stream\":")
+                            writer.integer(event.stream)
+                            writer.ascii(",\"event\":")
+                            EventJSON.write(event, into: &writer)
+                        }
                         writer.ascii("}\n")
+                        written += 1
                         position = at
                         count += 1
                         entry = try log.next()
@@ -88,8 +123,18 @@ extension EventStore {
             try flush()
         }
         guard fsync(file) == 0 else { throw .invalidRequest(field: "to", reason: "\(path) cannot be synced: \(String(cString: strerror(errno)))") }
-        // The log is dense: one event per position.
-        return end - after
+        return written
+    }
+
+    /// The name of stream `number`'s object in storage, and the sealing of its tail lines when
+    /// the object is sealed and its key is kept.
+    private func tailSealing(of number: UInt64, in transaction: ReadTransaction, position: Position) throws -> (name: [UInt8], sealing: ArchiveSealing?) {
+        guard let record = try StoreKeys.withKey(number, { try transaction.get(layout.streams, key: $0) }), record.count > StreamRecord.headerBytes else {
+            throw EventStoreError.corruptRecord(position: position, reason: "the event's stream \(number) is unknown")
+        }
+        let name = Array(StreamRecord.nameParts(record).object)
+        guard let ring = layout.keyRing, case .key(let key)? = try ring.state(ofObject: name, in: transaction) else { return (name, nil) }
+        return (name, ArchiveSealing(key: key, name: name, tag: ArchiveSealing.tailTag))
     }
 
     /// Writes the line naming stream `number`: its tenant, object and branch (without the

@@ -3,6 +3,7 @@ import EventStoreTesting
 import Foundation
 import Projections
 import Testing
+import Zstd
 
 @testable import EventStore
 
@@ -34,8 +35,11 @@ struct BackupTailTests {
         /// An append of three events in one commit, in the second tail.
         let threeAt: AppendOutcome
 
-        static func make() async throws -> History {
-            let test = try TestStore.open(objectTypes: BundledTypes.all)
+        /// With `masterKey`, a sealing store, whose tails are sealed.
+        let masterKey: [UInt8]?
+
+        static func make(masterKey: [UInt8]? = nil) async throws -> History {
+            let test = try TestStore.open(objectTypes: BundledTypes.all) { $0.masterKey = masterKey }
             let folders = TemporaryDirectory(prefix: "evlog-tails")
             let sku = try ObjectKey(parsing: "inventory/sku-1")
             func restock(_ key: ObjectKey, _ branch: BranchName = .main) async throws {
@@ -70,14 +74,16 @@ struct BackupTailTests {
             try await restock(acme)
             try await restock(sku, whatIf)
             let second = try await test.store.backupTail(after: folders.path + "/t1", to: folders.path + "/t2")
-            return History(test: test, folders: folders, full: full, first: first, second: second, threeAt: threeAt)
+            return History(test: test, folders: folders, full: full, first: first, second: second, threeAt: threeAt, masterKey: masterKey)
         }
 
         /// Restores the full backup and `tails` into a new folder, up to `point`.
         func restore(_ tails: [String], through point: RestorePoint? = nil, into name: String) async throws -> (EventStore, BackupTailRestore) {
             let data = folders.path + "/" + name
             _ = try EventStore.restore(from: folders.path + "/full", into: data)
-            let store = try EventStore(configuration: StoreConfiguration(directory: data), objectTypes: BundledTypes.all, holder: "test", logger: quietLogger)
+            var configuration = StoreConfiguration(directory: data)
+            configuration.masterKey = masterKey
+            let store = try EventStore(configuration: configuration, objectTypes: BundledTypes.all, holder: "test", logger: quietLogger)
             do {
                 var restorer = try BackupTailRestorer(store: store, restoredFrom: .full(full), through: point)
                 for tail in tails { try await restorer.apply(folders.path + "/" + tail) }
@@ -94,9 +100,11 @@ struct BackupTailTests {
         }
     }
 
-    @Test("full + two tails gives the very log (positions, ids, branches deleted and made again, tenants), the same views, and verifies")
-    func wholeChain() async throws {
-        let history = try await History.make()
+    @Test(
+        "full + two tails gives the very log (positions, ids, branches deleted and made again, tenants), the same views, and verifies; sealed or not",
+        arguments: [nil, [UInt8](repeating: 5, count: 32)])
+    func wholeChain(masterKey: [UInt8]?) async throws {
+        let history = try await History.make(masterKey: masterKey)
         #expect(history.first.basePosition == history.full.position && history.second.basePosition == history.first.position)
         #expect(history.second.position == history.test.store.commits.committedPosition)
         #expect(history.first.events == history.first.position - history.full.position)
@@ -118,9 +126,11 @@ struct BackupTailTests {
         await history.destroy()
     }
 
-    @Test("a point in time: a position that ends a commit, or a time, restores that prefix of the log; one inside a commit is refused naming its bounds")
-    func pointInTime() async throws {
-        let history = try await History.make()
+    @Test(
+        "a point in time: a position that ends a commit, or a time, restores that prefix of the log; one inside a commit is refused naming its bounds; sealed or not",
+        arguments: [nil, [UInt8](repeating: 5, count: 32)])
+    func pointInTime(masterKey: [UInt8]?) async throws {
+        let history = try await History.make(masterKey: masterKey)
         let cut = history.threeAt.lastPosition
         let (store, restored) = try await history.restore(["t1", "t2"], through: .position(cut), into: "at-position")
         #expect(restored.position == cut)
@@ -138,6 +148,62 @@ struct BackupTailTests {
             reason: "position \(inside) is inside a commit (positions \(history.threeAt.firstPosition)-\(cut) were committed together): restore to \(history.threeAt.firstPosition - 1) or \(cut)")
         await #expect(throws: expected) { _ = try await history.restore(["t1", "t2"], through: .position(inside), into: "inside") }
         await history.destroy()
+    }
+
+    @Test("a sealed tail holds no event data in the clear, and restores only with its master key")
+    func sealedTail() async throws {
+        let history = try await History.make(masterKey: [UInt8](repeating: 5, count: 32))
+        defer { Task { await history.destroy() } }
+        let plain = try await History.make()
+        defer { Task { await plain.destroy() } }
+        func tailText(_ history: History) throws -> String {
+            let compressed = Array(try Data(contentsOf: URL(fileURLWithPath: history.folders.path + "/t1/" + BackupTailManifest.tailName)))
+            var offset = 0
+            var text: [UInt8] = []
+            try ZstdDecompressor().decompressStream(
+                read: { buffer in
+                    let count = min(buffer.count, compressed.count - offset)
+                    compressed.withUnsafeBytes { buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[offset..<(offset + count)])) }
+                    offset += count
+                    return count
+                }, write: { text += $0 })
+            return String(decoding: text, as: UTF8.self)
+        }
+        #expect(try tailText(plain).contains(#""qty""#), "a plain tail shows the restocks' data")
+        let sealed = try tailText(history)
+        #expect(!sealed.contains(#""qty""#) && sealed.contains(#""sealed":"#) && sealed.contains(#""key":{"object":"#))
+        let keyless = History(
+            test: history.test, folders: history.folders, full: history.full, first: history.first, second: history.second, threeAt: history.threeAt,
+            masterKey: [UInt8](repeating: 6, count: 32))
+        await #expect(throws: EventStoreError.self) { _ = try await keyless.restore(["t1"], into: "other-key") }
+    }
+
+    @Test("a tail is refused, saying why, when retention compacted events committed after its base (it cannot hold them)")
+    func compactedAfterBase() async throws {
+        var types = BundledTypes.all
+        types["inventory"]?.retention = RetentionPolicy(events: 4)
+        let test = try TestStore.open(objectTypes: types) { $0.snapshotIntervalEvents = 2 }
+        defer { Task { await test.destroy() } }
+        let folders = TemporaryDirectory(prefix: "evlog-compacted-tail")
+        defer { folders.remove() }
+        let sku = StreamName(object: try ObjectKey(parsing: "inventory/sku-c"))
+        for _ in 0..<3 { _ = try await test.store.run(CommandRequest(stream: sku, command: "restock", body: ["qty": 1])) }
+        _ = try await test.store.backup(to: folders.path + "/full")
+        _ = try await test.store.backupTail(after: folders.path + "/full", to: folders.path + "/before")
+        for _ in 0..<12 { _ = try await test.store.run(CommandRequest(stream: sku, command: "restock", body: ["qty": 1])) }
+        try await test.store.checkpoint()
+        #expect(try await test.store.applyRetention().events > 3, "events after the full backup compacted")
+        await #expect {
+            _ = try await test.store.backupTail(after: folders.path + "/full", to: folders.path + "/t1")
+        } throws: { error in
+            guard case EventStoreError.invalidRequest(field: "after", let reason) = error else { return false }
+            return reason.contains("retention compacted events committed after") && reason.contains("take a full backup")
+        }
+        #expect(!FileManager.default.fileExists(atPath: folders.path + "/t1/" + BackupTailManifest.tailName), "nothing half-written")
+        // A full backup then, and tails after it, go on.
+        _ = try await test.store.backup(to: folders.path + "/full-2")
+        _ = try await test.store.run(CommandRequest(stream: sku, command: "restock", body: ["qty": 1]))
+        #expect(try await test.store.backupTail(after: folders.path + "/full-2", to: folders.path + "/t2").events == 1)
     }
 
     @Test("tails out of order, or a full backup given as a tail, are refused before anything is appended")
