@@ -23,6 +23,7 @@ struct ArchiveSealing {
     static let linePrefix = Array(#"{"sealed":""#.utf8)
     static let archiveTag = Array("evlogarc".utf8)
     static let tailTag = Array("evlogtai".utf8)
+    static let parkedTag = Array("evlogpar".utf8)
     private static let nonceBytes = 32
 
     /// The sealing of an archive of `object` (as its header names it).
@@ -57,6 +58,24 @@ struct ArchiveSealing {
         withUnsafeBytes(of: id.high.bigEndian) { nonce += $0 }
         withUnsafeBytes(of: id.low.bigEndian) { nonce += $0 }
         withUnsafeBytes(of: seq.bigEndian) { nonce += $0 }
+        var sealed = [UInt8](repeating: 0, count: plain.count + AESGCM.tagBytes)
+        try plain.withUnsafeBytes { plain in
+            try key.withUnsafeBytes { key in
+                try nonce.withUnsafeBytes { nonce in
+                    try name.withUnsafeBytes { name in
+                        try sealed.withUnsafeMutableBytes { try AESGCM().seal(plain, key: key, nonce: nonce, additionalData: name, into: $0) }
+                    }
+                }
+            }
+        }
+        return (Data(nonce) + Data(sealed)).base64EncodedString()
+    }
+
+    /// `plain` sealed under a random nonce (for what may be sealed again with other bytes: a
+    /// parked batch): base64 of the nonce and the sealed bytes.
+    func sealValueRandomly(_ plain: [UInt8]) throws -> String {
+        var nonce = tag + [UInt8](repeating: 0, count: Self.nonceBytes - tag.count)
+        nonce.withUnsafeMutableBytes { AESGCM.random(UnsafeMutableRawBufferPointer(rebasing: $0[8...])) }
         var sealed = [UInt8](repeating: 0, count: plain.count + AESGCM.tagBytes)
         try plain.withUnsafeBytes { plain in
             try key.withUnsafeBytes { key in

@@ -119,13 +119,16 @@ public struct ParkedBatch: Sendable, Equatable {
 }
 
 extension EventStore {
-    /// Keeps `batch` (a JSON array of CloudEvents) for `sink`, which gave up delivering it.
+    /// Keeps `batch` (a JSON array of CloudEvents) for `sink`, which gave up delivering it; the
+    /// events of sealed objects are kept sealed under their objects' keys (an erasure reaches
+    /// them: they read as its tombstone then).
     public func park(sink: String, firstPosition: Position, batch: [UInt8], reason: String) async throws(EventStoreError) {
-        var writer = JSONWriter(capacity: batch.count + reason.utf8.count + 32)
+        let sealed = try sealParked(batch)
+        var writer = JSONWriter(capacity: sealed.count + reason.utf8.count + 32)
         writer.ascii("{\"reason\":")
         writer.string(reason)
         writer.ascii(",\"events\":")
-        writer.bytes.append(contentsOf: batch)
+        writer.bytes.append(contentsOf: sealed)
         writer.byte(UInt8(ascii: "}"))
         let batch = writer.bytes
         try await submit { .consumer(.park(sink: sink, firstPosition: firstPosition, batch: batch), $0) }
@@ -137,7 +140,8 @@ extension EventStore {
         try await submit { .consumer(.unpark(sink: sink, firstPosition: firstPosition), $0) }
     }
 
-    /// The parked batches of `sink` (nil: of every sink), oldest first per sink.
+    /// The parked batches of `sink` (nil: of every sink), oldest first per sink; an event of an
+    /// object erased since it was parked reads as its `ObjectErased` tombstone.
     public func parkedBatches(sink: String? = nil) throws(EventStoreError) -> [ParkedBatch] {
         try read { transaction in
             var batches: [ParkedBatch] = []
@@ -155,7 +159,7 @@ extension EventStore {
                     try scanner.readObject { key, value in
                         switch key {
                         case "reason": reason = try value.readString()
-                        case "events": events = Array(current.value[try value.skipValue()])
+                        case "events": events = try openParked(UnsafeRawBufferPointer(rebasing: current.value[try value.skipValue()]), in: transaction)
                         default: _ = try value.skipValue()
                         }
                     }

@@ -73,6 +73,28 @@ struct ErasureTests {
         await #expect(throws: ObjectArchive.ArchiveError.self) { _ = try await target.store.importObject(replacing: true) { cursor.next() } }
     }
 
+    @Test("a parked batch keeps a sealed object's events sealed: read back as they were sent, as the tombstone once the object is erased")
+    func parkedBatches() async throws {
+        let test = try TestStore.open(objectTypes: BundledTypes.all) { $0.masterKey = Self.master }
+        defer { Task { await test.destroy() } }
+        _ = try await Self.appendSecrets(test, "account/parked", count: 2)
+        _ = try await test.store.append(TestEvents.request("account/other", [("Deposited", #"{"note":"other-data"}"#)]))
+        func event(_ object: String, position: Int, data: String) -> String {
+            #"{"specversion":"1.0","id":"e-\#(position)","source":"/v1/objects/\#(object)","type":"Deposited","subject":"main","time":"2026-01-01T00:00:00.000Z","datacontenttype":"application/json","data":\#(data),"position":\#(position),"seq":1,"objecttype":"account"}"#
+        }
+        let batch = "[" + event("account/parked", position: 1, data: #"{"holder":"\#(Self.secret)"}"#) + "," + event("account/other", position: 3, data: #"{"note":"other-data"}"#) + "]"
+        try await test.store.park(sink: "hook", firstPosition: 1, batch: Array(batch.utf8), reason: "503")
+        #expect(try !Self.fileHolds(test, Self.secret), "sealed when parked")
+        #expect(try test.store.parkedBatches().map { String(decoding: $0.body, as: UTF8.self) } == [batch], "read back as sent")
+
+        let erasure = try await test.store.erase(try ObjectKey(parsing: "account/parked"))
+        let body = try #require(try test.store.parkedBatches().first).body
+        let events = try #require(try JSONSerialization.jsonObject(with: Data(body)) as? [[String: Any]])
+        #expect(events.count == 2 && events[0]["type"] as? String == "ObjectErased" && events[0]["position"] as? Int == 1)
+        #expect((events[0]["data"] as? [String: Any])?["erasedAt"] as? Int == Int(erasure.erasedAtMilliseconds))
+        #expect((events[1]["data"] as? [String: Any])?["note"] as? String == "other-data" && !String(decoding: body, as: UTF8.self).contains(Self.secret))
+    }
+
     @Test("an erased object: its tombstone ends the log, its records read as ObjectErased at their positions, it takes nothing new, its key is gone")
     func erase() async throws {
         let test = try TestStore.open(objectTypes: BundledTypes.all) { $0.masterKey = Self.master }
