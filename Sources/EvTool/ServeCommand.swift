@@ -106,7 +106,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(
         help: ArgumentHelp(
-            "How long a type keeps its raw events, overriding what it declares: TYPE=SPEC, SPEC a count of events per branch (100000), a period (90s, 30m, 12h, 7d), both (7d+1000: either keeps an event), or forever. Older events are compacted behind snapshots; reads before that answer 410. Repeatable.",
+            "How long a type keeps its raw events, overriding what it declares (a type only a schema declares has none): TYPE=SPEC, SPEC a count of events per branch (100000), a period (90s, 30m, 12h, 7d), both (7d+1000: either keeps an event), or forever. Older events are compacted behind snapshots; reads before that answer 410. Repeatable.",
             valueName: "type=spec"))
     var retention: [String] = []
 
@@ -162,7 +162,10 @@ struct ServeCommand: AsyncParsableCommand {
         serverConfiguration.backupDirectory = backupDir
         serverConfiguration.retentionIntervalSeconds = retentionSeconds
         var objectTypes = BundledTypes.all
-        for (type, policy) in try Self.retentionPolicies(retention) { objectTypes[type]?.retention = policy }
+        for (type, policy) in try Self.retentionPolicies(retention) {
+            // A type only a schema declares (an audit log) keeps no views: its retention needs no snapshot.
+            objectTypes[type, default: ObjectTypeDefinition(name: type, views: [])].retention = policy
+        }
         serverConfiguration.schemas = try SchemaOptions.loadCatalog(schemas, allowsUndeclared: allowUndeclared, logger: logger)
         if let auth {
             do throws(AccessError) {
@@ -210,8 +213,8 @@ struct ServeCommand: AsyncParsableCommand {
         var policies: [String: RetentionPolicy?] = [:]
         for spec in specs {
             let parts = spec.split(separator: "=", maxSplits: 1).map(String.init)
-            guard parts.count == 2, BundledTypes.all[parts[0]] != nil else {
-                throw ValidationError("--retention takes TYPE=SPEC with TYPE one of \(BundledTypes.all.keys.sorted().joined(separator: ", ")), got \"\(spec)\"")
+            guard parts.count == 2, (try? ObjectType(parts[0])) != nil else {
+                throw ValidationError("--retention takes TYPE=SPEC (TYPE an object type, e.g. building=7d), got \"\(spec)\"")
             }
             if parts[1] == "forever" {
                 policies[parts[0]] = .some(nil)
