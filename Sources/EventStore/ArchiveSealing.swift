@@ -58,58 +58,22 @@ struct ArchiveSealing {
         withUnsafeBytes(of: id.high.bigEndian) { nonce += $0 }
         withUnsafeBytes(of: id.low.bigEndian) { nonce += $0 }
         withUnsafeBytes(of: seq.bigEndian) { nonce += $0 }
-        var sealed = [UInt8](repeating: 0, count: plain.count + AESGCM.tagBytes)
-        try plain.withUnsafeBytes { plain in
-            try key.withUnsafeBytes { key in
-                try nonce.withUnsafeBytes { nonce in
-                    try name.withUnsafeBytes { name in
-                        try sealed.withUnsafeMutableBytes { try AESGCM().seal(plain, key: key, nonce: nonce, additionalData: name, into: $0) }
-                    }
-                }
-            }
-        }
-        return (Data(nonce) + Data(sealed)).base64EncodedString()
+        return (Data(nonce) + Data(try AESGCM.sealed(plain, key: key, nonce: nonce, additionalData: name))).base64EncodedString()
     }
 
     /// `plain` sealed under a random nonce (for what may be sealed again with other bytes: a
     /// parked batch): base64 of the nonce and the sealed bytes.
     func sealValueRandomly(_ plain: [UInt8]) throws -> String {
         var nonce = tag + [UInt8](repeating: 0, count: Self.nonceBytes - tag.count)
-        nonce.withUnsafeMutableBytes { AESGCM.random(UnsafeMutableRawBufferPointer(rebasing: $0[8...])) }
-        var sealed = [UInt8](repeating: 0, count: plain.count + AESGCM.tagBytes)
-        try plain.withUnsafeBytes { plain in
-            try key.withUnsafeBytes { key in
-                try nonce.withUnsafeBytes { nonce in
-                    try name.withUnsafeBytes { name in
-                        try sealed.withUnsafeMutableBytes { try AESGCM().seal(plain, key: key, nonce: nonce, additionalData: name, into: $0) }
-                    }
-                }
-            }
-        }
-        return (Data(nonce) + Data(sealed)).base64EncodedString()
+        nonce.withUnsafeMutableBytes { AESGCM.random(UnsafeMutableRawBufferPointer(rebasing: $0[tag.count...])) }
+        return (Data(nonce) + Data(try AESGCM.sealed(plain, key: key, nonce: nonce, additionalData: name))).base64EncodedString()
     }
 
     /// What ``sealValue(_:id:seq:)`` sealed; nil when it does not open (damaged, or another key).
     func openValue(_ base64: some Collection<UInt8>) -> [UInt8]? {
         guard let data = Data(base64Encoded: Data(base64)), data.count >= Self.nonceBytes + AESGCM.tagBytes else { return nil }
         let bytes = Array(data)
-        var plain = [UInt8](repeating: 0, count: bytes.count - Self.nonceBytes - AESGCM.tagBytes)
-        do {
-            try bytes.withUnsafeBytes { bytes in
-                try key.withUnsafeBytes { key in
-                    try name.withUnsafeBytes { name in
-                        try plain.withUnsafeMutableBytes {
-                            try AESGCM().open(
-                                UnsafeRawBufferPointer(rebasing: bytes[Self.nonceBytes...]), key: key,
-                                nonce: UnsafeRawBufferPointer(rebasing: bytes[..<Self.nonceBytes]), additionalData: name, into: $0)
-                        }
-                    }
-                }
-            }
-        } catch {
-            return nil
-        }
-        return plain
+        return try? AESGCM.opened(Array(bytes[Self.nonceBytes...]), key: key, nonce: Array(bytes[..<Self.nonceBytes]), additionalData: name)
     }
 
     /// `line` (the event `id` at `seq`) sealed, as a line.

@@ -94,33 +94,24 @@ extension EventStore {
             }
             // Erased since: the tombstone in its place, as the log shows it.
             let erasedAt = try erasedTime(ofStream: stream, ring: ring, in: transaction) ?? 0
-            out.ascii("{\"specversion\":\"1.0\"")
-            for key in ["id", "source"] {
-                guard let valueRange = members[key] else { continue }
-                out.byte(UInt8(ascii: ","))
-                out.string(key)
-                out.byte(UInt8(ascii: ":"))
-                out.bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: event[valueRange]))
+            func copy(_ keys: [String]) {
+                for key in keys {
+                    guard let valueRange = members[key] else { continue }
+                    out.byte(UInt8(ascii: ","))
+                    out.string(key)
+                    out.byte(UInt8(ascii: ":"))
+                    out.bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: event[valueRange]))
+                }
             }
+            out.ascii("{\"specversion\":\"1.0\"")
+            copy(["id", "source"])
             out.ascii(",\"type\":")
             out.string(RecordDecoder.erasedType)
-            for key in ["subject", "time"] {
-                guard let valueRange = members[key] else { continue }
-                out.byte(UInt8(ascii: ","))
-                out.string(key)
-                out.byte(UInt8(ascii: ":"))
-                out.bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: event[valueRange]))
-            }
+            copy(["subject", "time"])
             out.ascii(",\"datacontenttype\":\"application/json\",\"data\":{\"erasedAt\":")
             out.integer(erasedAt)
             out.byte(UInt8(ascii: "}"))
-            for key in ["position", "seq", "objecttype"] {
-                guard let valueRange = members[key] else { continue }
-                out.byte(UInt8(ascii: ","))
-                out.string(key)
-                out.byte(UInt8(ascii: ":"))
-                out.bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: event[valueRange]))
-            }
+            copy(["position", "seq", "objecttype"])
             out.byte(UInt8(ascii: "}"))
         }
         out.byte(UInt8(ascii: "]"))

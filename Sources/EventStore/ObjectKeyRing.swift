@@ -164,34 +164,12 @@ final class ObjectKeyRing: Sendable {
     static func seal(_ plaintext: [UInt8], with key: [UInt8], name: [UInt8]) throws -> [UInt8] {
         var nonce = [UInt8](repeating: 0, count: AESGCM.nonceBytes)
         nonce.withUnsafeMutableBytes { AESGCM.random($0) }
-        var sealed = [UInt8](repeating: 0, count: plaintext.count + AESGCM.tagBytes)
-        try plaintext.withUnsafeBytes { plaintext in
-            try key.withUnsafeBytes { key in
-                try nonce.withUnsafeBytes { nonce in
-                    try name.withUnsafeBytes { name in
-                        try sealed.withUnsafeMutableBytes { try AESGCM().seal(plaintext, key: key, nonce: nonce, additionalData: name, into: $0) }
-                    }
-                }
-            }
-        }
-        return nonce + sealed
+        return nonce + (try AESGCM.sealed(plaintext, key: key, nonce: nonce, additionalData: name))
     }
 
     /// Opens what ``seal(_:with:name:)`` made.
     static func open(_ sealed: [UInt8], with key: [UInt8], name: [UInt8]) throws -> [UInt8] {
         guard sealed.count >= AESGCM.nonceBytes + AESGCM.tagBytes else { throw SealingError.badLength("a sealed value") }
-        var plaintext = [UInt8](repeating: 0, count: sealed.count - AESGCM.nonceBytes - AESGCM.tagBytes)
-        try sealed.withUnsafeBytes { sealed in
-            try key.withUnsafeBytes { key in
-                try name.withUnsafeBytes { name in
-                    try plaintext.withUnsafeMutableBytes {
-                        try AESGCM().open(
-                            UnsafeRawBufferPointer(rebasing: sealed[AESGCM.nonceBytes...]), key: key,
-                            nonce: UnsafeRawBufferPointer(rebasing: sealed[..<AESGCM.nonceBytes]), additionalData: name, into: $0)
-                    }
-                }
-            }
-        }
-        return plaintext
+        return try AESGCM.opened(Array(sealed[AESGCM.nonceBytes...]), key: key, nonce: Array(sealed[..<AESGCM.nonceBytes]), additionalData: name)
     }
 }

@@ -89,6 +89,54 @@ public final class AESGCM {
         guard EVP_DecryptFinal_ex(context, &scratch, &last) == 1 else { throw .notAuthentic }
     }
 
+    /// `plaintext` sealed under `key` with `nonce`, binding `additionalData`: the ciphertext then
+    /// the tag, in a new array (for values sealed now and then: keys, archive lines; the hot
+    /// paths write into their own buffers with ``seal(_:key:nonce:additionalData:into:)``).
+    public static func sealed(_ plaintext: [UInt8], key: [UInt8], nonce: [UInt8], additionalData: [UInt8]) throws(SealingError) -> [UInt8] {
+        var sealed: [UInt8] = []
+        var failure: SealingError?
+        plaintext.withUnsafeBytes { plaintext in
+            sealed = [UInt8](repeating: 0, count: plaintext.count + tagBytes)
+            key.withUnsafeBytes { key in
+                nonce.withUnsafeBytes { nonce in
+                    additionalData.withUnsafeBytes { data in
+                        sealed.withUnsafeMutableBytes { output in
+                            do throws(SealingError) { try AESGCM().seal(plaintext, key: key, nonce: nonce, additionalData: data, into: output) } catch { failure = error }
+                        }
+                    }
+                }
+            }
+        }
+        if let failure { throw failure }
+        return sealed
+    }
+
+    /// What ``sealed(_:key:nonce:additionalData:)`` made, opened with the same key, nonce and
+    /// additional data, in a new array.
+    /// - Throws: ``SealingError/notAuthentic`` when it does not verify.
+    public static func opened(_ sealed: [UInt8], key: [UInt8], nonce: [UInt8], additionalData: [UInt8]) throws(SealingError) -> [UInt8] {
+        var plain: [UInt8] = []
+        var failure: SealingError?
+        sealed.withUnsafeBytes { sealed in
+            guard sealed.count >= tagBytes else {
+                failure = .badLength("the sealed bytes")
+                return
+            }
+            plain = [UInt8](repeating: 0, count: sealed.count - tagBytes)
+            key.withUnsafeBytes { key in
+                nonce.withUnsafeBytes { nonce in
+                    additionalData.withUnsafeBytes { data in
+                        plain.withUnsafeMutableBytes { output in
+                            do throws(SealingError) { try AESGCM().open(sealed, key: key, nonce: nonce, additionalData: data, into: output) } catch { failure = error }
+                        }
+                    }
+                }
+            }
+        }
+        if let failure { throw failure }
+        return plain
+    }
+
     /// Fills `buffer` from OpenSSL's random generator (seeded by the system; per thread).
     public static func random(_ buffer: UnsafeMutableRawBufferPointer) {
         guard buffer.count > 0 else { return }
