@@ -77,7 +77,7 @@ struct ObjectStreamRoutes<Context: TenantRequestContext> {
                 let position = store.commits.committedPosition
                 var last: Seq?
                 do {
-                    _ = try store.readStream(stream, from: seq + 1, limit: Self.pageEvents, bytesMax: pageBytesMax) { event in
+                    _ = try store.readStream(stream, from: seq == 0 ? 0 : seq + 1, limit: Self.pageEvents, bytesMax: pageBytesMax) { event in
                         frame.ascii("id: ")
                         frame.integer(event.seq)
                         frame.ascii("\nevent: ")

@@ -5,12 +5,10 @@ import Sealing
 /// How the archive of a sealed object keeps it sealed: its header carries the object's data
 /// key as its store keeps it (wrapped by the master key, bound to its name there), and each event line
 /// is `{"sealed": BASE64}`, the plain line sealed with that key (AES-256-GCM, the object bound
-/// as additional data). Only a store with the same master key imports it; destroying the
-/// master key (or, for a store that keeps it, erasing the object and every copy of the key
-/// from before) leaves it unreadable. The nonce of a line is its event's id and seq behind a
-/// tag of its own: an event is always the same line, so exporting twice gives the same file,
-/// and no nonce ever seals two plaintexts. An incremental backup's tail seals its event lines
-/// the same way (``EventStore/backupTail(after:to:)``), each object's key in a line of its own.
+/// as additional data, a random nonce behind a tag of its own). Only a store with the same
+/// master key imports it; destroying the master key (or, for a store that keeps it, erasing
+/// the object and every copy of the key from before) leaves it unreadable. An incremental
+/// backup's tail seals its event lines the same way (``EventStore/backupTail(after:to:)``), each object's key in a line of its own.
 struct ArchiveSealing {
     /// The object's data key.
     let key: [UInt8]
@@ -52,33 +50,25 @@ struct ArchiveSealing {
         return try? ObjectKeyRing.open(Array(sealed), with: master, name: boundTo)
     }
 
-    /// `plain` (of the event `id` at `seq`) sealed: base64 of the nonce and the sealed bytes.
-    func sealValue(_ plain: [UInt8], id: EventID, seq: Seq) throws -> String {
-        var nonce = tag
-        withUnsafeBytes(of: id.high.bigEndian) { nonce += $0 }
-        withUnsafeBytes(of: id.low.bigEndian) { nonce += $0 }
-        withUnsafeBytes(of: seq.bigEndian) { nonce += $0 }
-        return (Data(nonce) + Data(try AESGCM.sealed(plain, key: key, nonce: nonce, additionalData: name))).base64EncodedString()
-    }
-
-    /// `plain` sealed under a random nonce (for what may be sealed again with other bytes: a
-    /// parked batch): base64 of the nonce and the sealed bytes.
-    func sealValueRandomly(_ plain: [UInt8]) throws -> String {
+    /// `plain` sealed under a random nonce (the tag, then 24 random bytes: an object's key
+    /// outlives its ids, which a deleted object frees and a restore rolls back, so nothing of
+    /// the event makes a nonce that is never used again): base64 of the nonce and the sealed bytes.
+    func sealValue(_ plain: [UInt8]) throws -> String {
         var nonce = tag + [UInt8](repeating: 0, count: Self.nonceBytes - tag.count)
         nonce.withUnsafeMutableBytes { AESGCM.random(UnsafeMutableRawBufferPointer(rebasing: $0[tag.count...])) }
         return (Data(nonce) + Data(try AESGCM.sealed(plain, key: key, nonce: nonce, additionalData: name))).base64EncodedString()
     }
 
-    /// What ``sealValue(_:id:seq:)`` sealed; nil when it does not open (damaged, or another key).
+    /// What ``sealValue(_:)`` sealed; nil when it does not open (damaged, or another key).
     func openValue(_ base64: some Collection<UInt8>) -> [UInt8]? {
         guard let data = Data(base64Encoded: Data(base64)), data.count >= Self.nonceBytes + AESGCM.tagBytes else { return nil }
         let bytes = Array(data)
         return try? AESGCM.opened(Array(bytes[Self.nonceBytes...]), key: key, nonce: Array(bytes[..<Self.nonceBytes]), additionalData: name)
     }
 
-    /// `line` (the event `id` at `seq`) sealed, as a line.
-    func seal(_ line: [UInt8], id: EventID, seq: Seq) throws -> [UInt8] {
-        Self.linePrefix + Array(try sealValue(line, id: id, seq: seq).utf8) + Array(#""}"#.utf8)
+    /// `line` sealed, as a line.
+    func seal(_ line: [UInt8]) throws -> [UInt8] {
+        Self.linePrefix + Array(try sealValue(line).utf8) + Array(#""}"#.utf8)
     }
 
     /// The plain line of a sealed one (`line` itself when it is not sealed).

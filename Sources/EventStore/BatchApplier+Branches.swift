@@ -70,7 +70,8 @@ extension BatchApplier {
         let ledger = MergeLedger(layout: layout)
         for branch in branches {
             var ids: [EventID] = []
-            try layout.forEachEvent(of: branch.number, from: branch.forkSeq + 1, limit: .max, in: transaction) { ids.append($0.id) }
+            let first = max(branch.forkSeq, try layout.horizon(of: branch.number, in: transaction)?.seq ?? 0) + 1
+            try layout.forEachEvent(of: branch.number, from: first, limit: .max, in: transaction) { ids.append($0.id) }
             for id in ids {
                 try ledger.forgetCopy(id, stream: branch.number, in: transaction)
                 _ = try StoreKeys.withIDKey(id, tenant: object.tenant) { try transaction.delete(layout.ids, key: $0) }
@@ -173,6 +174,11 @@ extension BatchApplier {
         let targetLineage = try layout.lineage(of: target, in: transaction)
         let sourceHead = try layout.head(of: sourceLineage, in: transaction)
         let base = sourceLineage.commonAncestorSeq(with: targetLineage, heads: (sourceHead, head))
+        // Which events one line holds of the other is known from their ids and records: past
+        // a horizon beyond the common ancestor, some of those are gone.
+        for horizon in [sourceLineage.horizon, targetLineage.horizon].compactMap(\.self) where horizon.seq > base {
+            return .failure(.compacted(horizon))
+        }
         let previous = try ledger.record(source: sourceNumber, target: target, in: transaction)
         let start = max(base, previous?.sourceSeq ?? 0)
         guard sourceHead > start else { return .success(nil) }

@@ -9,7 +9,9 @@ extension BatchApplier {
         if let remembered = try idempotency.find(key, on: request.stream, command: true, now: timeMilliseconds, in: transaction) {
             switch remembered {
             case .failure(let error): return .failure(error)
-            case .success(let answer): return .success(try replayedCommand(answer, stream: request.stream))
+            case .success(let answer):
+                // Its events compacted since: it was answered, but what cannot be given again.
+                do { return .success(try replayedCommand(answer, stream: request.stream)) } catch EventStoreError.compacted(let horizon) { return .failure(.compacted(horizon)) }
             }
         }
         let result = try runOnce(request)

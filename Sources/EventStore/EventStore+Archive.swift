@@ -51,7 +51,7 @@ extension EventStore {
         for branch in ordered where branch.head > branch.forkSeq {
             let stream = StreamName(object: object, branch: branch.name)
             var next: Seq? = branch.forkSeq + 1
-            var lines: [(line: [UInt8], id: EventID, seq: Seq)] = []
+            var lines: [[UInt8]] = []
             while let from = next, from <= branch.head {
                 lines.removeAll(keepingCapacity: true)
                 let page = try readStream(stream, from: from, limit: Int(min(4_096, branch.head - from + 1))) { event in
@@ -61,9 +61,9 @@ extension EventStore {
                     writer.ascii(",\"event\":")
                     EventJSON.write(event, into: &writer)
                     writer.byte(UInt8(ascii: "}"))
-                    lines.append((writer.bytes, event.id, event.seq))
+                    lines.append(writer.bytes)
                 }
-                for line in lines { try await emit(try sealing.map { try $0.seal(line.line, id: line.id, seq: line.seq) } ?? line.line) }
+                for line in lines { try await emit(try sealing.map { try $0.seal(line) } ?? line) }
                 count += lines.count
                 next = page?.next
             }

@@ -104,7 +104,7 @@ extension EventStore {
                             writer.ascii(",\"time\":")
                             writer.integer(event.timeMilliseconds)
                             writer.ascii(",\"sealed\":")
-                            writer.string(try sealing.sealValue(plain.bytes, id: event.id, seq: event.seq))
+                            writer.string(try sealing.sealValue(plain.bytes))
                         } else {
                             writer.ascii("{\"stream\":")
                             writer.integer(event.stream)

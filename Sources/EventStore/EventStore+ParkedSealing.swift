@@ -3,7 +3,8 @@ import LMDB
 
 extension EventStore {
     /// The clear members of a parked event whose object is sealed: what names it, where it is,
-    /// when; the rest (its data, a view's state) is in `sealed`.
+    /// when; the rest (its data, a view's state) is in `sealed`, and `sealedFor` names the
+    /// object whose key seals it (as stored: tenant, type and id).
     private static let parkedClearMembers: Set<String> = ["id", "source", "subject", "time", "position", "seq", "objecttype"]
 
     /// `batch` (a JSON array of CloudEvents, as a sink sends them) with each event of a sealed
@@ -15,7 +16,7 @@ extension EventStore {
             var out = JSONWriter(capacity: batch.count + 256)
             out.byte(UInt8(ascii: "["))
             var first = true
-            var sealings: [UInt64: ArchiveSealing?] = [:]
+            var sealings: [[UInt8]: ArchiveSealing?] = [:]
             try batch.withUnsafeBytes { bytes in
                 var scanner = JSONScanner(bytes)
                 try scanner.readArray { element in
@@ -25,25 +26,40 @@ extension EventStore {
                     first = false
                     var clear: [(String, Range<Int>)] = []
                     var position: Position?
+                    var source: String?
                     var inner = JSONScanner(event)
                     try inner.readObject { key, value in
-                        if key == "position" { position = Position(exactly: try value.readInteger()) } else { _ = try value.skipValue() }
+                        switch key {
+                        case "position": position = Position(exactly: try value.readInteger())
+                        case "source": source = try value.readString()
+                        default: _ = try value.skipValue()
+                        }
                     }
                     inner = JSONScanner(event)
                     try inner.readObject { key, value in
                         let valueRange = try value.skipValue()
                         if Self.parkedClearMembers.contains(key) { clear.append((key, valueRange)) }
                     }
-                    guard let position, let stream = try Self.stream(at: position, layout: layout, in: transaction) else {
+                    // Its object: its record's stream's, or (a position compacted since) its source's.
+                    var name: [UInt8]?
+                    if let position, let stream = try Self.stream(at: position, layout: layout, in: transaction) {
+                        name = try objectName(ofStream: stream, in: transaction)
+                    } else if let source, source.hasPrefix("/v1/objects/"), let object = try? ObjectKey(parsing: String(source.dropFirst(12))) {
+                        name = object.storageName
+                    }
+                    guard let name else {
                         out.bytes.append(contentsOf: event)
                         return
                     }
-                    if sealings[stream] == nil { sealings[stream] = try parkedSealing(of: stream, ring: ring, in: transaction) }
-                    guard let sealing = sealings[stream] ?? nil else {
+                    if sealings[name] == nil { sealings[name] = try parkedSealing(of: name, ring: ring, in: transaction) }
+                    guard let sealing = sealings[name] ?? nil else {
                         out.bytes.append(contentsOf: event)
                         return
                     }
                     out.byte(UInt8(ascii: "{"))
+                    out.ascii("\"sealedFor\":")
+                    name.withUnsafeBytes { out.string(utf8: $0) }
+                    out.byte(UInt8(ascii: ","))
                     for (key, valueRange) in clear {
                         out.string(key)
                         out.byte(UInt8(ascii: ":"))
@@ -51,7 +67,7 @@ extension EventStore {
                         out.byte(UInt8(ascii: ","))
                     }
                     out.ascii("\"sealed\":")
-                    out.string(try sealing.sealValueRandomly(Array(event)))
+                    out.string(try sealing.sealValue(Array(event)))
                     out.byte(UInt8(ascii: "}"))
                 }
             }
@@ -68,7 +84,7 @@ extension EventStore {
         var out = JSONWriter(capacity: events.count)
         out.byte(UInt8(ascii: "["))
         var first = true
-        var sealings: [UInt64: ArchiveSealing?] = [:]
+        var sealings: [[UInt8]: ArchiveSealing?] = [:]
         var scanner = JSONScanner(events)
         try scanner.readArray { element in
             let range = try element.skipValue()
@@ -78,22 +94,20 @@ extension EventStore {
             var members: [String: Range<Int>] = [:]
             var inner = JSONScanner(event)
             try inner.readObject { key, value in members[key] = try value.skipValue() }
-            guard let sealedRange = members["sealed"], let positionRange = members["position"],
-                let position = Position(String(decoding: UnsafeRawBufferPointer(rebasing: event[positionRange]), as: UTF8.self)),
-                let stream = try Self.stream(at: position, layout: layout, in: transaction)
-            else {
+            guard let sealedRange = members["sealed"], let nameRange = members["sealedFor"], nameRange.count >= 2 else {
                 out.bytes.append(contentsOf: event)
                 return
             }
-            if sealings[stream] == nil { sealings[stream] = try parkedSealing(of: stream, ring: ring, in: transaction) }
-            if let sealing = sealings[stream] ?? nil,
+            let name = Array(event[(nameRange.lowerBound + 1)..<(nameRange.upperBound - 1)])
+            if sealings[name] == nil { sealings[name] = try parkedSealing(of: name, ring: ring, in: transaction) }
+            if let sealing = sealings[name] ?? nil,
                 let plain = sealing.openValue(UnsafeRawBufferPointer(rebasing: event[(sealedRange.lowerBound + 1)..<(sealedRange.upperBound - 1)]))
             {
                 out.bytes.append(contentsOf: plain)
                 return
             }
             // Erased since: the tombstone in its place, as the log shows it.
-            let erasedAt = try erasedTime(ofStream: stream, ring: ring, in: transaction) ?? 0
+            let erasedAt = try erasedTime(of: name, ring: ring, in: transaction) ?? 0
             func copy(_ keys: [String]) {
                 for key in keys {
                     guard let valueRange = members[key] else { continue }
@@ -134,15 +148,15 @@ extension EventStore {
         }
     }
 
-    /// How a parked event of `stream` is sealed: under its object's key (nil: the object has none).
-    private func parkedSealing(of stream: UInt64, ring: ObjectKeyRing, in transaction: some ReadableTransaction) throws -> ArchiveSealing? {
-        guard let name = try objectName(ofStream: stream, in: transaction), case .key(let key)? = try ring.state(ofObject: name, in: transaction) else { return nil }
+    /// How a parked event of the object stored as `name` is sealed: under its key (nil: it has none).
+    private func parkedSealing(of name: [UInt8], ring: ObjectKeyRing, in transaction: some ReadableTransaction) throws -> ArchiveSealing? {
+        guard case .key(let key)? = try ring.state(ofObject: name, in: transaction) else { return nil }
         return ArchiveSealing(key: key, name: name, tag: ArchiveSealing.parkedTag)
     }
 
-    /// When `stream`'s object was erased, if it was.
-    private func erasedTime(ofStream stream: UInt64, ring: ObjectKeyRing, in transaction: some ReadableTransaction) throws -> Int64? {
-        guard let name = try objectName(ofStream: stream, in: transaction), case .erased(let time)? = try ring.state(ofObject: name, in: transaction) else { return nil }
+    /// When the object stored as `name` was erased, if it was.
+    private func erasedTime(of name: [UInt8], ring: ObjectKeyRing, in transaction: some ReadableTransaction) throws -> Int64? {
+        guard case .erased(let time)? = try ring.state(ofObject: name, in: transaction) else { return nil }
         return time
     }
 }

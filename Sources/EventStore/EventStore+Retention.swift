@@ -3,8 +3,9 @@ import LMDB
 
 extension EventStore {
     /// Applies every object type's retention (``ObjectTypeDefinition/retention``) now: each
-    /// object branch keeps the events its policy keeps (always its last one, and every event a
-    /// branch of it forked after); the older ones are compacted behind the newest checkpoint
+    /// object branch keeps the events its policy keeps (always its last one, every event a
+    /// branch of it forked after, and every event a reaction or a cross-object view has not
+    /// folded yet); the older ones are compacted behind the newest checkpoint
     /// before them at which every view of the branch has a snapshot (see
     /// ``RetentionHorizon``). Each branch is compacted in its own writer transaction, at most
     /// ``retentionCutEventsMax`` events at a time, so appends go on between; passes repeat until
@@ -36,6 +37,11 @@ extension EventStore {
     func retentionCuts(nowMilliseconds: Int64) throws(EventStoreError) -> [RetentionCut] {
         let retained = objectTypes.filter { $0.value.retention != nil }
         guard !retained.isEmpty else { return [] }
+        // The engine's own readers of the log (reactions, paused ones too, and cross-object
+        // views) must fold every event: nothing past the slowest of them is compacted.
+        var floor = Position.max
+        for reaction in reactions { floor = min(floor, try reactionPosition(reaction.name)) }
+        for view in try logViewPositions() { floor = min(floor, view.position) }
         return try read { transaction in
             var candidates: [(number: UInt64, storageKey: [UInt8], object: ObjectKey, forkSeq: Seq)] = []
             var firstFork: [UInt64: Seq] = [:]
@@ -56,17 +62,19 @@ extension EventStore {
                 guard let definition = retained[candidate.object.type.name], let policy = definition.retention else { return nil }
                 return try retentionCut(
                     candidate.number, storageKey: candidate.storageKey, object: candidate.object, forkSeq: candidate.forkSeq,
-                    branchedAt: firstFork[candidate.number], definition: definition, policy: policy, nowMilliseconds: nowMilliseconds, in: transaction)
+                    branchedAt: firstFork[candidate.number], definition: definition, policy: policy, nowMilliseconds: nowMilliseconds, floor: floor,
+                    in: transaction)
             }
         }
     }
 
     /// The cut due for one branch: its new horizon is the newest seq at which every view has a
     /// snapshot, past its current horizon and its fork seq, at or before the last event its
-    /// policy lets go, its last event and the first fork seq of its branches.
+    /// policy lets go, its last event and the first fork seq of its branches, and committed at
+    /// or before `floor` (the position the engine's slowest log reader has folded through).
     private func retentionCut(
         _ stream: UInt64, storageKey: [UInt8], object: ObjectKey, forkSeq: Seq, branchedAt: Seq?, definition: ObjectTypeDefinition,
-        policy: RetentionPolicy, nowMilliseconds: Int64, in transaction: ReadTransaction
+        policy: RetentionPolicy, nowMilliseconds: Int64, floor: Position, in transaction: ReadTransaction
     ) throws -> RetentionCut? {
         guard let head = try layout.lastRun(of: stream, in: transaction)?.lastSeq else { return nil }
         let previous = try layout.horizon(of: stream, in: transaction)?.seq ?? 0
@@ -86,12 +94,22 @@ extension EventStore {
                 }
             }
         }
+        if floor < .max { seqs = try seqs.filter { try position(of: $0, in: stream, transaction: transaction).map { $0 <= floor } ?? false } }
         // The newest within one transaction's reach, else the oldest (a long backlog goes in steps).
         guard let seq = seqs.first(where: { $0 - previous <= Self.retentionCutEventsMax }) ?? seqs.last else { return nil }
         var time: Int64 = 0
         try layout.forEachEvent(of: stream, from: seq, limit: 1, in: transaction) { time = $0.timeMilliseconds }
         return RetentionCut(
             stream: stream, storageKey: storageKey, object: object, previous: previous, horizon: RetentionHorizon(seq: seq, milliseconds: time))
+    }
+
+    /// The log position of `stream`'s event `seq` (from its run), if it holds it.
+    private func position(of seq: Seq, in stream: UInt64, transaction: ReadTransaction) throws -> Position? {
+        try transaction.withCursor(layout.seqs) { cursor in
+            guard let entry = try StoreKeys.withKey(stream, seq, { try cursor.seek(atMost: $0) }), StoreKeys.integer(entry.key) == stream else { return nil }
+            let run = SeqRun(key: entry.key, value: entry.value)
+            return seq <= run.lastSeq ? run.firstPosition + (seq - run.firstSeq) : nil
+        }
     }
 
     /// The seqs in `range`, newest first, at which `view` (at its version) has a snapshot of

@@ -112,8 +112,8 @@ struct StoreLayout {
         return try lineage(of: stream, in: transaction).forkSeq
     }
 
-    /// Delivers up to `limit` events of `stream` from seq `from` (or its first one retained) on,
-    /// in seq order, each checked
+    /// Delivers up to `limit` events of `stream` from seq `from` on (``EventStoreError/compacted(_:)``
+    /// when retention compacted it), in seq order, each checked
     /// against its CRC-32C and its index entry, stopping early once the events delivered hold
     /// `bytesMax` bytes of data and metadata (at least one is always delivered); returns the seq
     /// after the last one delivered (nil when none was).
@@ -130,12 +130,18 @@ struct StoreLayout {
             try transaction.withCursor(log) { log in
                 var entry = try StoreKeys.withKey(stream, seq) { try runs.seek(atMost: $0) }
                 if entry.map({ StoreKeys.integer($0.key) != stream }) ?? true {
-                    // Retention deleted the runs up to the stream's horizon: its events begin after it.
+                    // No run begins at or before `seq`: the stream's first events were compacted
+                    // (asking for one of them is refused), or it has none.
                     entry = try StoreKeys.withKey(stream, seq) { try runs.seek(atLeast: $0) }
+                    if let first = entry, StoreKeys.integer(first.key) == stream, SeqRun(key: first.key, value: first.value).firstSeq > seq {
+                        guard let horizon = try horizon(of: stream, in: transaction) else {
+                            throw EventStoreError.corruptRecord(position: 0, reason: "stream \(stream) has no index entry for seq \(seq)")
+                        }
+                        throw EventStoreError.compacted(horizon)
+                    }
                 }
                 while let current = entry, delivered < limit, bytes < bytesMax, StoreKeys.integer(current.key) == stream {
                     let run = SeqRun(key: current.key, value: current.value)
-                    seq = max(seq, run.firstSeq)
                     if run.lastSeq >= seq {
                         var position = run.firstPosition + (seq - run.firstSeq)
                         var record = try StoreKeys.withKey(position) { try log.seek(exactly: $0) }

@@ -134,6 +134,37 @@ struct RetentionTests {
         #expect(try test.store.verify().findings.isEmpty)
     }
 
+    @Test("nothing a cross-object view (or a reaction) has not folded yet is compacted; once it has, retention goes on")
+    func logReadersHoldRetention() async throws {
+        let test = try TestStore.open(objectTypes: Self.types(RetentionPolicy(events: 10)), logViews: BundledTypes.logViews) { $0.snapshotIntervalEvents = 4 }
+        defer { Task { await test.destroy() } }
+        let stream = StreamName(object: try ObjectKey(parsing: "inventory/sku-l"))
+        try await Self.trade(test, stream, count: 60)
+        try await test.store.checkpoint()
+        #expect(try await test.store.applyRetention() == RetentionPass(), "the views are at position 0")
+        _ = try await test.store.catchUpLogViews()
+        let pass = try await test.store.applyRetention()
+        #expect(pass.events > 0 && pass.streams == 1)
+    }
+
+    @Test("a branch that compacted its own events is not merged from or into across its horizon (what each holds of the other is gone)")
+    func mergeAcrossHorizon() async throws {
+        let test = try TestStore.open(objectTypes: Self.types(RetentionPolicy(events: 8))) { $0.snapshotIntervalEvents = 4 }
+        defer { Task { await test.destroy() } }
+        let object = try ObjectKey(parsing: "inventory/sku-m")
+        let main = StreamName(object: object)
+        try await Self.trade(test, main, count: 8)
+        let side = try BranchName("side")
+        _ = try await test.store.createBranch(side, of: object)
+        let sideStream = StreamName(object: object, branch: side)
+        try await Self.trade(test, sideStream, count: 40, from: 8)
+        try await test.store.checkpoint()
+        _ = try await test.store.applyRetention()
+        let horizon = try #require(try test.store.horizon(of: sideStream))
+        await #expect(throws: EventStoreError.compacted(horizon)) { _ = try await test.store.merge(side, into: main) }
+        await #expect(throws: EventStoreError.compacted(horizon)) { _ = try await test.store.merge(.main, into: sideStream) }
+    }
+
     @Test("a period keeps every event younger than it; the object's last event always stays")
     func period() async throws {
         let test = try TestStore.open(objectTypes: Self.types(RetentionPolicy(milliseconds: 30_000))) { $0.snapshotIntervalEvents = 10 }
