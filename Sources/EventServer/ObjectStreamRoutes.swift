@@ -8,7 +8,7 @@ import NIOCore
 /// `GET /v1/objects/{type}/{id}/stream`: one object's events as Server-Sent Events, read from
 /// its own stream (never a scan of the global log), then each new one as it commits. And the
 /// answer to `GET /v1/objects/{type}/{id}/ws` when it is not upgraded (``ObjectSocket``): 410
-/// for an erased object (the object routes' check), else 400 naming what is missing.
+/// for an erased object (the object routes' check), else 404 saying what a socket needs.
 struct ObjectStreamRoutes<Context: TenantRequestContext> {
     let store: EventStore
     let configuration: ServerConfiguration
@@ -19,15 +19,12 @@ struct ObjectStreamRoutes<Context: TenantRequestContext> {
 
     func register(on router: some RouterMethods<Context>) {
         router.get("/v1/objects/:type/:id/stream") { request, context in try stream(request, context) }
+        // Reached only when not upgraded: 410 for an erased object (the object routes' check), else 404 (no socket here).
         router.get("/v1/objects/:type/:id/ws") { request, context -> Response in
             let stream = try RequestParsing.stream(request, context)
-            guard let definition = store.objectTypes[stream.object.type.name] else {
-                throw Problem.invalidField("type", "\(stream.object.type) has no views to follow: the WebSocket serves the types \(store.objectTypes.keys.sorted().joined(separator: ", "))")
-            }
-            if ObjectSocket.subscribed(request.uri.queryParameters.get("views").map { Substring($0) }, of: definition) == nil {
-                throw Problem.invalidField("views", "names a view \(stream.object.type) does not have; it has \(definition.views.map(\.name).joined(separator: ", "))")
-            }
-            throw Problem.invalidField("Upgrade", "this is a WebSocket: connect with Upgrade: websocket (a branch must exist)")
+            throw Problem(
+                .notFound, type: .notFound,
+                detail: "\(stream.object) has no WebSocket to give this request: connect with Upgrade: websocket, to an object of a type with views (\(store.objectTypes.filter { !$0.value.views.isEmpty }.keys.sorted().joined(separator: ", "))), naming views it has and a branch that exists")
         }
     }
 
