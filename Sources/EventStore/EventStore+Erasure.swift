@@ -35,6 +35,8 @@ extension EventStore {
     /// When `object` was erased (ms since the epoch); nil when it was not.
     public func erasure(of object: ObjectKey) throws(EventStoreError) -> Int64? {
         guard let ring = layout.keyRing else { return nil }
+        // Every request about an object asks: a live object's key is in memory, read nothing.
+        if ring.hasCachedKey(ofObject: object.storageName) { return nil }
         return try read { transaction in
             if case .erased(let time)? = try ring.state(ofObject: object.storageName, in: transaction) { return time }
             return nil

@@ -87,6 +87,12 @@ final class ObjectKeyRing: Sendable {
         try checkName.withUnsafeBytes { try transaction.get(layout.meta, key: $0) } != nil
     }
 
+    /// Whether the key of the object stored as `name` is cached (read from a committed
+    /// transaction, or made by one): the object is not erased, and nothing need be read.
+    func hasCachedKey(ofObject name: [UInt8]) -> Bool {
+        cache.withLock { $0.keys[name] != nil }
+    }
+
     /// The key state of the object stored as `name`; nil when it has none (never sealed).
     func state(ofObject name: some Collection<UInt8>, in transaction: some ReadableTransaction) throws -> ObjectKeyState? {
         let name = Array(name)
