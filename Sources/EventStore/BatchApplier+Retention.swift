@@ -41,12 +41,7 @@ extension BatchApplier {
         for run in runs {
             let count = min(run.count, seq - run.firstSeq + 1)
             for position in run.firstPosition..<(run.firstPosition + count) {
-                let id = try StoreKeys.withKey(position) { key -> EventID? in
-                    guard let record = try transaction.get(layout.log, key: key), record.count >= EventRecord.headerBytes else { return nil }
-                    return EventID(
-                        high: UInt64(bigEndian: record.loadUnaligned(fromByteOffset: 32, as: UInt64.self)),
-                        low: UInt64(bigEndian: record.loadUnaligned(fromByteOffset: 40, as: UInt64.self)))
-                }
+                let id = try StoreKeys.withKey(position) { key in try transaction.get(layout.log, key: key).flatMap(EventRecord.id) }
                 guard let id else { throw EventStoreError.corruptRecord(position: position, reason: "indexed event missing from the log") }
                 _ = try StoreKeys.withIDKey(id, tenant: tenant) { try transaction.delete(layout.ids, key: $0) }
                 _ = try StoreKeys.withKey(position) { try transaction.delete(layout.log, key: $0) }

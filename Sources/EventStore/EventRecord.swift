@@ -100,6 +100,14 @@ enum EventRecord {
         )
     }
 
+    /// The event id of a record, without checking it (for freeing a compacted event's id).
+    static func id(_ record: UnsafeRawBufferPointer) -> EventID? {
+        guard record.count >= headerBytes else { return nil }
+        return EventID(
+            high: UInt64(bigEndian: record.loadUnaligned(fromByteOffset: 32, as: UInt64.self)),
+            low: UInt64(bigEndian: record.loadUnaligned(fromByteOffset: 40, as: UInt64.self)))
+    }
+
     /// The event type of a record, without checking it (for a reaction passing over the events
     /// it does not react to: the ones it does react to are checked whole); nil when the record
     /// is too short to hold one.

@@ -134,10 +134,7 @@ extension EventStore {
 
     /// The stream of the event at `position` (from its record's header), if it is in the log.
     private static func stream(at position: Position, layout: StoreLayout, in transaction: some ReadableTransaction) throws -> UInt64? {
-        try StoreKeys.withKey(position) { key in
-            guard let record = try transaction.get(layout.log, key: key), record.count >= EventRecord.headerBytes else { return nil }
-            return UInt64(littleEndian: record.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
-        }
+        try StoreKeys.withKey(position) { key in try transaction.get(layout.log, key: key).flatMap(EventRecord.streamAndSeq)?.stream }
     }
 
     /// The storage name of `stream`'s object.

@@ -93,48 +93,41 @@ public final class AESGCM {
     /// the tag, in a new array (for values sealed now and then: keys, archive lines; the hot
     /// paths write into their own buffers with ``seal(_:key:nonce:additionalData:into:)``).
     public static func sealed(_ plaintext: [UInt8], key: [UInt8], nonce: [UInt8], additionalData: [UInt8]) throws(SealingError) -> [UInt8] {
-        var sealed: [UInt8] = []
-        var failure: SealingError?
-        plaintext.withUnsafeBytes { plaintext in
-            sealed = [UInt8](repeating: 0, count: plaintext.count + tagBytes)
-            key.withUnsafeBytes { key in
-                nonce.withUnsafeBytes { nonce in
-                    additionalData.withUnsafeBytes { data in
-                        sealed.withUnsafeMutableBytes { output in
-                            do throws(SealingError) { try AESGCM().seal(plaintext, key: key, nonce: nonce, additionalData: data, into: output) } catch { failure = error }
-                        }
-                    }
-                }
-            }
+        try transform(plaintext, outputCount: plaintext.count + tagBytes, key: key, nonce: nonce, additionalData: additionalData) { (input, key, nonce, data, output) throws(SealingError) in
+            try AESGCM().seal(input, key: key, nonce: nonce, additionalData: data, into: output)
         }
-        if let failure { throw failure }
-        return sealed
     }
 
     /// What ``sealed(_:key:nonce:additionalData:)`` made, opened with the same key, nonce and
     /// additional data, in a new array.
     /// - Throws: ``SealingError/notAuthentic`` when it does not verify.
     public static func opened(_ sealed: [UInt8], key: [UInt8], nonce: [UInt8], additionalData: [UInt8]) throws(SealingError) -> [UInt8] {
-        var plain: [UInt8] = []
+        guard sealed.count >= tagBytes else { throw .badLength("the sealed bytes") }
+        return try transform(sealed, outputCount: sealed.count - tagBytes, key: key, nonce: nonce, additionalData: additionalData) { (input, key, nonce, data, output) throws(SealingError) in
+            try AESGCM().open(input, key: key, nonce: nonce, additionalData: data, into: output)
+        }
+    }
+
+    /// `input` sealed or opened by `body` into a new array of `outputCount` bytes.
+    private static func transform(
+        _ input: [UInt8], outputCount: Int, key: [UInt8], nonce: [UInt8], additionalData: [UInt8],
+        _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer, UnsafeRawBufferPointer, UnsafeRawBufferPointer, UnsafeMutableRawBufferPointer) throws(SealingError) -> Void
+    ) throws(SealingError) -> [UInt8] {
+        var output = [UInt8](repeating: 0, count: outputCount)
         var failure: SealingError?
-        sealed.withUnsafeBytes { sealed in
-            guard sealed.count >= tagBytes else {
-                failure = .badLength("the sealed bytes")
-                return
-            }
-            plain = [UInt8](repeating: 0, count: sealed.count - tagBytes)
+        input.withUnsafeBytes { input in
             key.withUnsafeBytes { key in
                 nonce.withUnsafeBytes { nonce in
                     additionalData.withUnsafeBytes { data in
-                        plain.withUnsafeMutableBytes { output in
-                            do throws(SealingError) { try AESGCM().open(sealed, key: key, nonce: nonce, additionalData: data, into: output) } catch { failure = error }
+                        output.withUnsafeMutableBytes { output in
+                            do throws(SealingError) { try body(input, key, nonce, data, output) } catch { failure = error }
                         }
                     }
                 }
             }
         }
         if let failure { throw failure }
-        return plain
+        return output
     }
 
     /// Fills `buffer` from OpenSSL's random generator (seeded by the system; per thread).
