@@ -36,7 +36,9 @@ struct VerifyRoutes<Context: TenantRequestContext> {
         }
         var sample: Int?
         if let value = body["sample"] {
-            guard let count = value.integerValue, count >= 1 else { throw Problem.invalidField("/sample", "must be a whole number, at least 1") }
+            guard let count = value.integerValue, count >= 1, count <= 9_007_199_254_740_991 else {
+                throw Problem.invalidField("/sample", "must be a whole number from 1 to 9007199254740991")
+            }
             sample = count
         }
         let run = runs.start(store, type: type, sample: sample)
