@@ -77,8 +77,9 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
-            // The OpenAPI document of every route, served at /openapi.json.
-            resources: [.copy("Resources/openapi.json")]
+            // The OpenAPI document of every route, served at /openapi.json, and the web console's
+            // pages, served under /console.
+            resources: [.copy("Resources/openapi.json"), .copy("Resources/console")]
         ),
         .target(
             name: "EvTool",

@@ -38,6 +38,7 @@ public enum EventServer {
         EventRoutes(store: store, configuration: configuration).register(on: table)
         ObjectRoutes(store: store, configuration: configuration).register(on: table)
         ObjectListingRoutes(store: store, configuration: configuration).register(on: table)
+        TypeRoutes(store: store, configuration: configuration).register(on: table)
         ObjectStreamRoutes(store: store, configuration: configuration, streams: streams).register(on: table)
         BranchRoutes(store: store, configuration: configuration).register(on: table)
         ArchiveRoutes(store: store).register(on: table)
@@ -51,6 +52,7 @@ public enum EventServer {
         VerifyRoutes(store: store, runs: VerifyRuns()).register(on: table)
         HealthRoutes(store: store, metrics: metrics).register(on: table)
         ContractRoutes().register(on: table)
+        ConsoleRoutes(assets: .load()).register(on: table)
         return table
     }
 
@@ -70,7 +72,9 @@ public enum EventServer {
                 // An erased object's request goes on to the HTTP route, which answers 410.
                 (try? store.erasure(of: stream.object)) == .some(nil)
             else { return .dontUpgrade }
-            return .upgrade([:])
+            // A browser cannot set `Authorization` on a WebSocket: it offers the credential as
+            // a subprotocol beside `evlog`, and the handshake must name one it offered.
+            return .upgrade(SocketCredential.offersProtocol(request.headers) ? [.secWebSocketProtocol: SocketCredential.subprotocol] : [:])
         } onUpgrade: { inbound, outbound, context in
             guard let principal = await principal(context.request, configuration) else { return }
             let stream = try RequestParsing.stream(context.request, context.requestContext, tenant: principal.tenant)
@@ -104,7 +108,8 @@ public enum EventServer {
             }
             return .local
         }
-        guard let authorization = request.headers[.authorization], let credential = BearerCredential.parse(authorization) else { return nil }
+        let credential = request.headers[.authorization].flatMap(BearerCredential.parse) ?? SocketCredential.credential(request.headers)
+        guard let credential else { return nil }
         return try? await access.principal(for: credential)
     }
 

@@ -20,13 +20,13 @@ enum RouteAccess: Equatable {
     /// the route is not listed.
     static func listed(method: String, path: String) -> RouteAccess? {
         switch (method, path) {
-        case ("GET", "/healthz"), ("GET", "/openapi.json"): .open
+        case ("GET", "/healthz"), ("GET", "/openapi.json"), ("GET", "/console"), ("GET", "/console/{file}"): .open
         case ("GET", "/metrics"), ("POST", "/v1/projections/{view}/rebuild"), ("GET", "/v1/jobs"), ("GET", "/v1/jobs/{id}"),
             ("GET", "/v1/sinks/parked"), ("DELETE", "/v1/sinks/{name}/parked/{position}"), ("POST", "/v1/reactions/{name}/pause"),
             ("POST", "/v1/reactions/{name}/resume"), ("POST", "/v1/admin/backup"),
             ("POST", "/v1/admin/verify"), ("GET", "/v1/admin/verify"), ("GET", "/v1/admin/verify/{id}"):
             .operator
-        case ("GET", "/v1/objects"), ("GET", "/v1/objects/{type}"), ("GET", "/v1/objects/{type}/{id}/events"),
+        case ("GET", "/v1/objects"), ("GET", "/v1/objects/{type}"), ("GET", "/v1/types/{type}"), ("GET", "/v1/objects/{type}/{id}/events"),
             ("GET", "/v1/objects/{type}/{id}/views/{view}"), ("GET", "/v1/objects/{type}/{id}/stream"),
             ("GET", "/v1/objects/{type}/{id}/branches"), ("GET", "/v1/objects/{type}/{id}/branches/{branch}/diff"),
             ("GET", "/v1/log"), ("GET", "/v1/log/stream"), ("GET", "/v1/views"), ("GET", "/v1/views/{view}"),

@@ -2,7 +2,8 @@ import EventModel
 
 /// How branches and merges look in JSON, for the server and `evtool` alike.
 public enum BranchJSON {
-    /// `{"object", "name", "parent", "forkSeq", "head", "created"}`.
+    /// `{"object", "name", "parent", "forkSeq", "head", "created", "merges": [{"from",
+    /// "fromSeq", "head"}]}` (the last merge into it from each branch; a fork's answer has none).
     public static func write(_ info: BranchInfo, of object: ObjectKey, into writer: inout JSONWriter) {
         writer.ascii("{\"object\":")
         writer.string(object.description)
@@ -16,7 +17,18 @@ public enum BranchJSON {
         writer.integer(info.head)
         writer.ascii(",\"created\":")
         writer.integer(info.createdMilliseconds)
-        writer.byte(UInt8(ascii: "}"))
+        writer.ascii(",\"merges\":[")
+        for (index, merge) in info.merges.enumerated() {
+            if index > 0 { writer.byte(UInt8(ascii: ",")) }
+            writer.ascii("{\"from\":")
+            writer.string(merge.from.name)
+            writer.ascii(",\"fromSeq\":")
+            writer.integer(merge.fromSeq)
+            writer.ascii(",\"head\":")
+            writer.integer(merge.head)
+            writer.byte(UInt8(ascii: "}"))
+        }
+        writer.ascii("]}")
     }
 
     /// `{"object", "branches": [...]}`.

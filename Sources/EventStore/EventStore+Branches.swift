@@ -13,6 +13,18 @@ public struct BranchInfo: Sendable, Equatable {
     public let head: Seq
     /// When it was created, ms since the epoch.
     public let createdMilliseconds: Int64
+    /// The last merge into it from each branch merged into it, by the source's name.
+    public var merges: [BranchMerge] = []
+}
+
+/// The last merge of one branch into another, as the target's ``BranchInfo`` lists it.
+public struct BranchMerge: Sendable, Equatable {
+    /// The branch merged in.
+    public let from: BranchName
+    /// The source's seq the merge read up to: every event of it up to there is held.
+    public let fromSeq: Seq
+    /// The target's head right after the merge.
+    public let head: Seq
 }
 
 extension EventStore {
@@ -51,17 +63,24 @@ extension EventStore {
         return try await submit { .merge(into: target, expectedVersion: expectedVersion, source: source, $0) }
     }
 
-    /// Every branch of `object` (`main` first, then by name) with its parent, fork seq and
-    /// head; empty when the object has no events.
+    /// Every branch of `object` (`main` first, then by name) with its parent, fork seq, head
+    /// and the last merge into it from each other branch; empty when the object has no events.
+    /// Costs a point read per pair of branches.
     public func branches(of object: ObjectKey) throws(EventStoreError) -> [BranchInfo] {
         try read { transaction in
             let stored = try layout.branches(of: object, in: transaction)
             let names = Dictionary(uniqueKeysWithValues: stored.map { ($0.number, $0.name) })
+            let ledger = MergeLedger(layout: layout)
             let list = try stored.map { branch in
-                BranchInfo(
+                var info = BranchInfo(
                     name: try BranchName(branch.name), parent: try names[branch.parent].map(BranchName.init), forkSeq: branch.forkSeq,
                     head: try layout.head(of: branch.number, in: transaction),
                     createdMilliseconds: branch.createdMilliseconds)
+                for source in stored where source.number != branch.number {
+                    guard let record = try ledger.record(source: source.number, target: branch.number, in: transaction) else { continue }
+                    info.merges.append(BranchMerge(from: try BranchName(source.name), fromSeq: record.sourceSeq, head: record.targetHead))
+                }
+                return info
             }
             return list.sorted { ($0.name == .main ? 0 : 1, $0.name.name) < ($1.name == .main ? 0 : 1, $1.name.name) }
         }

@@ -146,6 +146,36 @@ extension AccessRouteTests {
 }
 
 extension AccessRouteTests {
+    @Test("a browser's WebSocket: the credential offered as the subprotocol evlog.bearer.<base64url> is taken and the handshake names evlog; a bad one is not upgraded")
+    func webSocketSubprotocolCredential() async throws {
+        let configuration = try Self.configuration()
+        var server = ServerConfiguration()
+        server.access = try await TokenVerifier(configuration: configuration)
+        let reader = try await TokenMinter.token(
+            TokenClaims(tenant: "acme", scopes: [.read], expires: Date(timeIntervalSinceNow: 600), audience: "evlog"), kid: "k", configuration: configuration)
+        let test = try TestStore.open(objectTypes: BundledTypes.all)
+        let application = try EventServer.makeApplication(store: test.store, configuration: server, metrics: ServerMetrics(), streams: LogStreamHub(), logger: quietLogger)
+        @Sendable func base64url(_ text: String) -> String {
+            Data(text.utf8).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+                .replacingOccurrences(of: "=", with: "")
+        }
+        try await application.test(.live) { client in
+            let port = try #require(client.port)
+            let url = "http://127.0.0.1:\(port)/v1/objects/inventory/ws-p/ws"
+            let upgrade = ["Connection: Upgrade", "Upgrade: websocket", "Sec-WebSocket-Version: 13", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ=="]
+            let offered = "Sec-WebSocket-Protocol: evlog, evlog.bearer.\(base64url(reader))"
+            // curl prints the handshake's head, then waits on the socket until --max-time.
+            let answer = try await ExternalProcess.run(
+                ["curl", "-s", "-D", "-", "-o", "/dev/null", "--max-time", "3", "--http1.1"] + (upgrade + [offered]).flatMap { ["-H", $0] } + [url])
+            let head = answer.output.lowercased()
+            #expect(head.hasPrefix("http/1.1 101"), "\(answer.output)")
+            #expect(head.contains("sec-websocket-protocol: evlog\r\n"), "\(answer.output)")
+            let forged = try await webSocketUpgradeStatus(url, headers: ["Sec-WebSocket-Protocol: evlog, evlog.bearer.\(base64url(reader + "x"))"])
+            #expect(forged != 101, "a credential that does not verify: not upgraded (\(forged))")
+        }
+        await test.destroy()
+    }
+
     /// Runs curl with `arguments` and answers the HTTP status it printed (0 when none).
     private static func curlStatus(_ arguments: [String]) async throws -> Int {
         let result = try await ExternalProcess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "10"] + arguments)

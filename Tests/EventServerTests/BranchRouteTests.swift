@@ -47,6 +47,11 @@ struct BranchRouteTests {
             #expect(again.status == .ok && again.json["merge"] as? String == "up-to-date" && again.json["events"] as? Int == 0)
             let after = try await client.get("\(Self.base)/views/stock")
             #expect((after.json["state"] as? [String: Any])?["available"] as? Int == 11)
+            // The listing shows the merge on its target: from sale up to its seq 3, main at 4 after it.
+            let relisted = try #require(try await client.get("\(Self.base)/branches").json["branches"] as? [[String: Any]])
+            let mainMerges = relisted.first { $0["name"] as? String == "main" }?["merges"] as? [[String: Any]]
+            #expect(mainMerges?.map { "\($0["from"] ?? "") \($0["fromSeq"] ?? "") \($0["head"] ?? "")" } == ["sale 3 4"])
+            #expect((relisted.first { $0["name"] as? String == "sale" }?["merges"] as? [[String: Any]])?.isEmpty == true)
 
             let deleted = try await client.execute(uri: "\(Self.base)/branches/sale", method: .delete)
             #expect(deleted.status == .noContent)

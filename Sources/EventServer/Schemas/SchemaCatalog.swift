@@ -13,11 +13,13 @@ public struct SchemaCatalogError: Error, Sendable, CustomStringConvertible {
 }
 
 /// The object types the server knows, from `Schemas/<type>.schema.json`: for each type, its
-/// event types and the JSON Schema (draft 2020-12) of each event's `data`.
+/// event types and the JSON Schema (draft 2020-12) of each event's `data`, and the schema of
+/// each of its commands' bodies.
 ///
-/// A file reads `{"objectType": "inventory", "description": "...", "events": {"Restocked":
-/// {schema}, ...}}`. Every schema is compiled when the catalog loads, so a bad one stops the
-/// server at start-up with its file and pointer, never at the first append.
+/// A file reads `{"objectType": "inventory", "description": "...", "commands": {"reserve":
+/// {schema}, ...}, "events": {"Restocked": {schema}, ...}}` (`commands` optional). Every schema
+/// is compiled when the catalog loads, so a bad one stops the server at start-up with its file
+/// and pointer, never at the first append.
 public struct SchemaCatalog: Sendable {
     /// One declared object type.
     public struct ObjectTypeSchemas: Sendable {
@@ -27,6 +29,22 @@ public struct SchemaCatalog: Sendable {
         public let description: String
         /// Each event type's compiled schema.
         public let events: [String: JSONSchema]
+        /// Each event type's schema as the file writes it (what `GET /v1/types/{type}` answers).
+        public let eventDocuments: [String: JSONValue]
+        /// Each command's body schema as the file writes it: what a client builds a form from
+        /// (the decider decodes the body itself).
+        public let commandDocuments: [String: JSONValue]
+
+        init(
+            objectType: String, description: String, events: [String: JSONSchema], eventDocuments: [String: JSONValue],
+            commandDocuments: [String: JSONValue]
+        ) {
+            self.objectType = objectType
+            self.description = description
+            self.events = events
+            self.eventDocuments = eventDocuments
+            self.commandDocuments = commandDocuments
+        }
     }
 
     /// The declared types by name.
@@ -70,8 +88,8 @@ public struct SchemaCatalog: Sendable {
             throw SchemaCatalogError(path: path, reason: "not valid JSON: \(error)")
         }
         guard case .object(let members) = document else { throw SchemaCatalogError(path: path, reason: "must be a JSON object") }
-        for key in members.keys where !["objectType", "description", "events", "$comment"].contains(key) {
-            throw SchemaCatalogError(path: path, reason: "/\(key): unknown member; expected objectType, description and events")
+        for key in members.keys where !["objectType", "description", "commands", "events", "$comment"].contains(key) {
+            throw SchemaCatalogError(path: path, reason: "/\(key): unknown member; expected objectType, description, commands and events")
         }
         guard let objectType = members["objectType"]?.stringValue else {
             throw SchemaCatalogError(path: path, reason: "/objectType: required, a string")
@@ -93,6 +111,18 @@ public struct SchemaCatalog: Sendable {
                 throw SchemaCatalogError(path: path, reason: "/events/\(eventType): \(error)")
             }
         }
-        return ObjectTypeSchemas(objectType: objectType, description: members["description"]?.stringValue ?? "", events: compiled)
+        var commands: [String: JSONValue] = [:]
+        if let declared = members["commands"] {
+            guard case .object(let commandSchemas) = declared else {
+                throw SchemaCatalogError(path: path, reason: "/commands: an object mapping each command to the schema of its body")
+            }
+            for (command, schema) in commandSchemas {
+                do { _ = try JSONSchema(schema) } catch { throw SchemaCatalogError(path: path, reason: "/commands/\(command): \(error)") }
+            }
+            commands = commandSchemas
+        }
+        return ObjectTypeSchemas(
+            objectType: objectType, description: members["description"]?.stringValue ?? "", events: compiled, eventDocuments: eventSchemas,
+            commandDocuments: commands)
     }
 }
