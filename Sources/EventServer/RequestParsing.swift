@@ -128,7 +128,13 @@ enum RequestParsing {
     static func historyPoint(_ request: Request) throws -> HistoryPoint {
         let at = request.uri.queryParameters.get("at")
         let asOf = request.uri.queryParameters.get("asOf")
-        if at != nil && asOf != nil { throw Problem.invalidField("asOf", "cannot be combined with at; ask for one point") }
+        // Each is well formed; together they ask for two points: 422, as for any request whose
+        // parts conflict (a 400 says a part itself is malformed).
+        if at != nil && asOf != nil {
+            throw Problem(
+                .unprocessableContent, type: .invalidRequest, detail: "asOf cannot be combined with at; ask for one point",
+                extensions: [Problem.string("field", "asOf")])
+        }
         if at != nil { return .seq(UInt64(try integer("at", request, default: 0, range: 0...Int64.max))) }
         guard let asOf else { return .head }
         if let milliseconds = Int64(asOf), milliseconds >= 0 { return .time(milliseconds) }

@@ -64,7 +64,7 @@ struct AsOfTests {
             let bad = try await client.get("/v1/objects/inventory/h/views/stock?asOf=yesterday")
             #expect(bad.status == .badRequest && bad.json["field"] as? String == "asOf")
             let both = try await client.get("/v1/objects/inventory/h/views/stock?at=1&asOf=0")
-            #expect(both.status == .badRequest)
+            #expect(both.status == .unprocessableContent && both.json["field"] as? String == "asOf", "two points: each well formed, together in conflict")
         }
     }
 }

@@ -12,12 +12,24 @@ function niceTicks(low, high, wanted = 5, smallest = 0) {
   return ticks;
 }
 
+const timeSteps = [1, 2, 5, 10, 15, 30, 60, 120, 180, 360, 720, 1440].map((minutes) => minutes * 60_000);
+
+/** Ticks for a time axis (ms): on whole minutes, hours or days, about `wanted` of them. */
+export function timeTicks(low, high, wanted = 6) {
+  const step = timeSteps.find((one) => (high - low) / one <= wanted) || timeSteps[timeSteps.length - 1];
+  const offset = new Date(low).getTimezoneOffset() * 60_000;
+  const ticks = [];
+  for (let tick = Math.ceil((low - offset) / step) * step + offset; tick <= high; tick += step) ticks.push(tick);
+  return ticks;
+}
+
 /**
  * A line chart: `series` is [{name, points: [[x, y], ...]}] (up to four, each its own colour),
  * `label` says what it shows (the SVG's accessible name), `xFormat`/`yFormat` format the ticks,
- * `xStep` is the smallest step between x ticks (1 for seqs, a minute for minute buckets).
+ * `xStep` is the smallest step between x ticks (1 for seqs), `xTicks(low, high)` places them
+ * instead (`timeTicks` for times).
  */
-export function lineChart({ series, label, xFormat = String, yFormat = String, xStep = 0, width = 760, height = 260 }) {
+export function lineChart({ series, label, xFormat = String, yFormat = String, xStep = 0, xTicks = null, width = 760, height = 260 }) {
   const margin = { left: 56, right: 16, top: 12, bottom: 28 };
   const points = series.flatMap((one) => one.points);
   const figure = h("figure", { class: "chart-figure" });
@@ -39,7 +51,7 @@ export function lineChart({ series, label, xFormat = String, yFormat = String, x
     svg.append(h("line", { class: "grid-line", x1: margin.left, x2: width - margin.right, y1: y(tick), y2: y(tick) }));
     svg.append(h("text", { x: margin.left - 6, y: y(tick) + 4, "text-anchor": "end" }, yFormat(tick)));
   }
-  for (const tick of niceTicks(xLow, xHigh, 6, xStep)) {
+  for (const tick of xTicks ? xTicks(xLow, xHigh) : niceTicks(xLow, xHigh, 6, xStep)) {
     svg.append(h("text", { x: x(tick), y: height - 8, "text-anchor": "middle" }, xFormat(tick)));
   }
   svg.append(h("line", { class: "axis", x1: margin.left, x2: margin.left, y1: margin.top, y2: height - margin.bottom }));

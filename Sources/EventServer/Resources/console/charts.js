@@ -3,7 +3,7 @@
 // `stock` view read as of evenly spaced seqs).
 
 import { api } from "./api.js";
-import { lineChart, timeTick } from "./chart.js";
+import { lineChart, timeTick, timeTicks } from "./chart.js";
 import { count, field, fill, h, problemBox } from "./dom.js";
 
 /** The chart card for `object`'s type, or null when the type has none. */
@@ -32,7 +32,7 @@ function sensorChart(object) {
       fill(holder, lineChart({
         label: `${sensor.value} (${json.sensorType}, ${json.unit}): min, average and max ${resolution.value === "hour" ? "per hour" : "per minute"}`,
         series: ["min", "avg", "max"].map((name) => ({ name: `${name} ${json.unit}`, points: buckets.map((bucket) => [bucket.start, bucket[name]]) })),
-        xFormat: timeTick(span), xStep: resolution.value === "hour" ? 3_600_000 : 60_000, yFormat: (value) => count(Number(value.toPrecision(4))),
+        xFormat: timeTick(span), xTicks: timeTicks, yFormat: (value) => count(Number(value.toPrecision(4))),
       }), h("p", { class: "muted" }, `${count(buckets.length)} buckets`));
     } catch (error) {
       fill(holder, problemBox(error));

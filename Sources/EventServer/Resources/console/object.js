@@ -127,8 +127,8 @@ class ObjectView {
       h("form", { class: "row", onsubmit: (event) => { event.preventDefault(); if (asOf.value) this.loadView({ asOf: new Date(asOf.value).toISOString() }); } },
         field("As of time", asOf), h("button", { type: "submit", class: "secondary" }, "Show as of time")),
       this.viewMeta, this.viewState, this.viewRows,
-      h("details", {}, h("summary", {}, "Change between two points (JSON Patch)"),
-        h("form", { class: "row", onsubmit: (event) => { event.preventDefault(); this.showChange(Number(changeFrom.value), Number(changeTo.value), change); } },
+      h("details", { id: "change-details" }, h("summary", {}, "Change between two points (JSON Patch)"),
+        h("form", { id: "change-form", class: "row", onsubmit: (event) => { event.preventDefault(); this.showChange(Number(changeFrom.value), Number(changeTo.value), change); } },
           field("From seq", changeFrom), field("To seq", changeTo), h("button", { type: "submit", class: "secondary" }, "Show change")),
         change),
     );
