@@ -50,7 +50,7 @@ export async function logPage({ page, signal }) {
     if (error) rows.parentElement.after(problemBox(error));
   }, signal);
   const refresh = () => Promise.all([
-    panel(panels.consumers, "consumers-title", "Consumers", "/v1/consumers", consumersTable),
+    panel(panels.consumers, "consumers-title", "Consumers and sinks", "/v1/consumers", consumersTable),
     panel(panels.views, "views-title", "Cross-object views", "/v1/views", viewsTable),
     panel(panels.reactions, "reactions-title", "Reactions", "/v1/reactions", reactionsTable),
     panel(panels.parked, "parked-title", "Parked sink batches", "/v1/sinks/parked", parkedTable),
@@ -81,7 +81,7 @@ function simpleTable(id, headers, rows, empty) {
 function consumersTable(answer) {
   return simpleTable("consumers", [["Name"], ["Position", true], ["Lag", true], ["Filters"]],
     answer.consumers.map((consumer) => [[consumer.name], [count(consumer.position), true], [count(consumer.lag), true], [h("code", {}, JSON.stringify(consumer.filters ?? {}))]]),
-    "No consumers: PUT /v1/consumers/NAME makes one.");
+    "No consumers: PUT /v1/consumers/NAME makes one, and each sink of --sinks is one.");
 }
 
 function viewsTable(answer) {
