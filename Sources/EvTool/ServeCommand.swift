@@ -83,6 +83,18 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Seconds between heartbeats on an idle log stream.")
     var heartbeatSeconds: Int64 = 15
 
+    @Option(help: "Seconds a write to a stream or WebSocket may take before the connection is closed (its reader stopped reading).")
+    var stalledWriteSeconds: Int64 = 10
+
+    @Option(help: "Seconds a request head may take to arrive from its first byte before the connection is closed.")
+    var requestHeadSeconds: Int64 = 10
+
+    @Option(help: "Seconds a request body may take to arrive (plus one per 64 KiB) before the connection is closed.")
+    var requestBodySeconds: Int64 = 30
+
+    @Option(help: "Seconds a shutdown (SIGTERM, SIGINT) may take before the server cancels what is left and closes every connection (the store still commits what is queued).")
+    var shutdownSeconds: Int64 = 10
+
     @Option(help: ArgumentHelp("The folder of <type>.schema.json files declaring object types and their events (default ./Schemas).", valueName: "dir"))
     var schemas: String?
 
@@ -159,6 +171,10 @@ struct ServeCommand: AsyncParsableCommand {
         serverConfiguration.port = port
         serverConfiguration.idleTimeoutSeconds = idleTimeoutSeconds
         serverConfiguration.heartbeatSeconds = heartbeatSeconds
+        serverConfiguration.stalledWriteSeconds = stalledWriteSeconds
+        serverConfiguration.requestHeadSeconds = requestHeadSeconds
+        serverConfiguration.requestBodySeconds = requestBodySeconds
+        serverConfiguration.shutdownSeconds = shutdownSeconds
         serverConfiguration.backupDirectory = backupDir
         serverConfiguration.retentionIntervalSeconds = retentionSeconds
         var objectTypes = BundledTypes.all

@@ -114,6 +114,9 @@ struct ConsumerRoutes<Context: TenantRequestContext> {
         let include = try includedView(request)
         let deadline = ContinuousClock.now + .milliseconds(wait)
         var scanFrom = after.map { Position($0) }
+        // Woken by the commits its filter passes (as they are when the poll starts).
+        let filter = (try? store.consumer(name, tenant: context.tenant))??.filter ?? ConsumerFilter().within(context.tenant)
+        return try await streams.subscribe(.log(filter), store: store) { subscriber in
         while true {
             var frames: [(event: [UInt8], stream: StreamName?, seq: Seq)] = []
             let page: ConsumerPage?
@@ -124,7 +127,7 @@ struct ConsumerRoutes<Context: TenantRequestContext> {
                     // With include=, the view is added once the page is read (outside its transaction).
                     frames.append((writer.bytes, include == nil ? nil : Self.streamName(streamName), event.seq))
                 }
-            } catch {
+            } catch let error as EventStoreError {
                 throw Problem(error)
             }
             guard let page else { throw Problem(EventStoreError.consumerNotFound(name)) }
@@ -133,7 +136,7 @@ struct ConsumerRoutes<Context: TenantRequestContext> {
                 // Nothing matched: go on from where the scan stopped, waiting only at the head.
                 scanFrom = page.next
                 if page.next < page.head { continue }
-                _ = await streams.waitForCommit(after: page.next, store: store, timeout: deadline - now)
+                _ = await subscriber.wait(timeout: deadline - now)
                 continue
             }
             var writer = JSONWriter(capacity: 1024 + frames.reduce(0) { $0 + $1.event.count })
@@ -157,6 +160,7 @@ struct ConsumerRoutes<Context: TenantRequestContext> {
             writer.integer(page.head - min(page.head, page.next))
             writer.byte(UInt8(ascii: "}"))
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: writer.bytes)))
+        }
         }
     }
 
@@ -205,7 +209,7 @@ struct ConsumerRoutes<Context: TenantRequestContext> {
     /// `Last-Event-ID`); the client acknowledges with `POST .../ack`.
     private func stream(_ request: Request, _ context: Context) throws -> Response {
         let name = try name(context)
-        guard (try? store.consumer(name, tenant: context.tenant)) ?? nil != nil else { throw Problem(EventStoreError.consumerNotFound(name)) }
+        guard let consumer = (try? store.consumer(name, tenant: context.tenant)) ?? nil else { throw Problem(EventStoreError.consumerNotFound(name)) }
         let after: Position? = try RequestParsing.resumePoint(request, unit: "position", takesAfter: false, default: nil)
         let store = store
         let streams = streams
@@ -214,8 +218,14 @@ struct ConsumerRoutes<Context: TenantRequestContext> {
         let expiry = context.credentialExpiry
         let heartbeat = Duration.seconds(configuration.heartbeatSeconds)
         let pageBytesMax = configuration.pageBytesMax
+        let stall = Duration.seconds(configuration.stalledWriteSeconds)
+        let channel = context.channel
+        let filter = consumer.filter
         let headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-cache"]
-        return Response(status: .ok, headers: headers, body: ResponseBody { (writer: inout any ResponseBodyWriter) in
+        return Response(status: .ok, headers: headers, body: ResponseBody { (body: inout any ResponseBodyWriter) in
+          // Filters replaced while it runs are read on each page; the wake-ups follow the first.
+          try await streams.subscribe(.log(filter), store: store, onStall: { channel.close(promise: nil) }) { subscriber in
+            var writer = WatchedBodyWriter(base: body, subscriber: subscriber, timeout: stall)
             var frame = ServerSentEventWriter()
             var position = resumeAfter
             try await writer.write(ByteBuffer(string: ": evlog consumer \(name)\n\n"))
@@ -246,12 +256,13 @@ struct ConsumerRoutes<Context: TenantRequestContext> {
                     continue
                 }
                 if page.next < page.head { continue }
-                if await !streams.waitForCommit(after: page.next, store: store, timeout: expiry.bounded(heartbeat)), !expiry.hasPassed {
+                if await !subscriber.wait(timeout: expiry.bounded(heartbeat)), !expiry.hasPassed {
                     try await writer.write(ByteBuffer(string: ": heartbeat\n\n"))
                     streams.sentHeartbeat()
                 }
             }
             try await writer.finish(nil)
+          }
         })
     }
 }

@@ -33,6 +33,7 @@ public enum EventServer {
     ) -> RouteTable<ServerRequestContext> {
         let table = RouteTable(Router(context: ServerRequestContext.self))
         table.add(middleware: ProblemMiddleware(routes: table))
+        table.add(middleware: ShutdownMiddleware(streams: streams))
         table.add(middleware: AccessMiddleware(configuration: configuration))
         table.objectCheck = ErasureCheck.check(store)
         EventRoutes(store: store, configuration: configuration).register(on: table)
@@ -60,8 +61,8 @@ public enum EventServer {
     /// (see ``ObjectSocket``), for a principal with the `read` scope (commands over it need
     /// `command`); anything else (an erased object too) is not upgraded and falls through to the
     /// HTTP router, which says why.
-    public static func makeWebSocketRouter(store: EventStore, streams: LogStreamHub, configuration: ServerConfiguration) -> Router<BasicWebSocketRequestContext> {
-        let router = Router(context: BasicWebSocketRequestContext.self)
+    public static func makeWebSocketRouter(store: EventStore, streams: LogStreamHub, configuration: ServerConfiguration) -> Router<SocketRequestContext> {
+        let router = Router(context: SocketRequestContext.self)
         router.ws("/v1/objects/:type/:id/ws") { request, context in
             guard let principal = await principal(request, configuration), (try? RouteAccess.scope(.read).check(principal)) != nil,
                 let stream = try? RequestParsing.stream(request, context, tenant: principal.tenant),
@@ -83,7 +84,8 @@ public enum EventServer {
             else { return }
             try await ObjectSocket(
                 store: store, stream: stream, definition: definition, subscribed: subscribed, streams: streams, principal: principal,
-                quotas: configuration.quotas, logger: context.logger
+                quotas: configuration.quotas, channel: context.requestContext.channel, logger: context.logger,
+                writeTimeout: .seconds(configuration.stalledWriteSeconds)
             ).run(inbound: inbound, outbound: outbound)
         }
         return router
@@ -117,7 +119,8 @@ public enum EventServer {
     /// shut down before the application, or open log streams keep it from stopping.
     public static func makeApplication(
         store: EventStore, configuration: ServerConfiguration, metrics: ServerMetrics, streams: LogStreamHub, logger: Logger,
-        rebuilds: RebuildRunner? = nil, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+        rebuilds: RebuildRunner? = nil, connections: ConnectionRegistry = ConnectionRegistry(),
+        onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
         let router = makeRouter(store: store, configuration: configuration, metrics: metrics, streams: streams, rebuilds: rebuilds)
         let sockets = makeWebSocketRouter(store: store, streams: streams, configuration: configuration).buildResponder()
@@ -125,8 +128,10 @@ public enum EventServer {
         var server = HTTPServerBuilder { responder in
             FirstRequestDeadline(
                 base: HTTP1WebSocketUpgradeChannel(
-                    responder: responder, webSocketResponder: sockets, configuration: .init(http1: .init(idleTimeout: idleTimeout))),
-                timeout: idleTimeout)
+                    responder: responder, webSocketResponder: sockets,
+                    configuration: .init(http1: .init(idleTimeout: idleTimeout), ws: ObjectSocket.configuration)),
+                timeout: idleTimeout, headTimeout: .seconds(configuration.requestHeadSeconds),
+                bodyTimeout: .seconds(configuration.requestBodySeconds), connections: connections)
         }
         if let tls = configuration.tls { server = try .tls(server, tlsConfiguration: tls) }
         return Application(
@@ -138,7 +143,10 @@ public enum EventServer {
     }
 
     /// Serves `store` until SIGTERM or SIGINT; then stops accepting, lets running requests and
-    /// queued batches finish, and closes the store.
+    /// queued batches finish, and closes the store. A shutdown that takes longer than
+    /// ``ServerConfiguration/shutdownSeconds`` (a client that does not read its stream's end,
+    /// say) is escalated: every task is cancelled and every connection closed; the store still
+    /// commits what it has queued before it closes.
     /// `services` (sinks, say) run beside the server and stop before the store closes.
     public static func run(
         store: EventStore, configuration: ServerConfiguration, metrics: ServerMetrics, logger: Logger, services: [any Service] = [],
@@ -146,24 +154,27 @@ public enum EventServer {
     ) async throws {
         let streams = LogStreamHub()
         let rebuilds = RebuildRunner(store: store, logger: logger)
+        let connections = ConnectionRegistry()
         let application = try makeApplication(
             store: store, configuration: configuration, metrics: metrics, streams: streams, logger: logger, rebuilds: rebuilds,
-            onServerRunning: onServerRunning)
-        // Shut down in reverse order: log streams end, then the server finishes its requests,
+            connections: connections, onServerRunning: onServerRunning)
+        // Shut down in reverse order: the deadline starts, log streams end, then the server finishes its requests,
         // then rebuilds stop between chunks, then timers stop firing and retention stops, then the store commits what
         // is queued and closes.
-        let group = ServiceGroup(
-            configuration: .init(
-                services: [
-                    .init(service: StoreService(store: store)), .init(service: TimerService(store: store, logger: logger)),
-                    .init(service: RetentionService(store: store, intervalSeconds: configuration.retentionIntervalSeconds, logger: logger)),
-                    .init(service: rebuilds), .init(service: LogViewService(store: store, metrics: metrics, logger: logger)),
-                    .init(service: ReactionService(store: store, metrics: metrics, logger: logger)),
-                ] + services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) } + [
-                    .init(service: application), .init(service: streams),
-                ],
-                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await group.run()
+        var group = ServiceGroupConfiguration(
+            services: [
+                .init(service: StoreService(store: store)), .init(service: TimerService(store: store, logger: logger)),
+                .init(service: RetentionService(store: store, intervalSeconds: configuration.retentionIntervalSeconds, logger: logger)),
+                .init(service: rebuilds), .init(service: LogViewService(store: store, metrics: metrics, logger: logger)),
+                .init(service: ReactionService(store: store, metrics: metrics, logger: logger)),
+            ] + services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) } + [
+                .init(service: application), .init(service: streams),
+                .init(service: ShutdownDeadline(connections: connections, seconds: configuration.shutdownSeconds, logger: logger)),
+            ],
+            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        // The fallback if a service itself outstays the bound: its task is cancelled.
+        group.maximumGracefulShutdownDuration = .seconds(configuration.shutdownSeconds + 1)
+        try await ServiceGroup(configuration: group).run()
     }
 }
 

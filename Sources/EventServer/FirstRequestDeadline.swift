@@ -2,7 +2,8 @@ import HummingbirdCore
 import Logging
 import NIOCore
 
-/// Closes a connection that sends nothing at all within `timeout` of connecting, and any the
+/// Closes a connection that sends nothing at all within `timeout` of connecting, one whose
+/// request trickles in (``RequestDeadlineHandler``: `headTimeout`, `bodyTimeout`), and any the
 /// server is done with.
 ///
 /// Hummingbird's idle timeout is installed only once the first request head has arrived when
@@ -11,10 +12,16 @@ import NIOCore
 struct FirstRequestDeadline<Base: ServerChildChannel>: ServerChildChannel {
     let base: Base
     let timeout: TimeAmount
+    let headTimeout: TimeAmount
+    let bodyTimeout: TimeAmount
+    /// Where the connection is kept while open (a shutdown closes what is left).
+    let connections: ConnectionRegistry
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Base.Value> {
-        channel.eventLoop.makeCompletedFuture {
+        connections.add(channel)
+        return channel.eventLoop.makeCompletedFuture {
             try channel.pipeline.syncOperations.addHandler(FirstBytesDeadlineHandler(timeout: timeout))
+            try channel.pipeline.syncOperations.addHandler(RequestDeadlineHandler(headTimeout: headTimeout, bodyTimeout: bodyTimeout))
         }.flatMap { base.setup(channel: channel, logger: logger) }
             .flatMapThrowing { value in
                 // Last, behind the HTTP decoder: the upgrade's pipeline handles none of its errors.

@@ -17,7 +17,9 @@ struct LogRoutes<Context: TenantRequestContext> {
 
     func register(on router: some RouterMethods<Context>) {
         router.get("/v1/log") { request, context in try page(request, tenant: context.tenant) }
-        router.get("/v1/log/stream") { request, context in try stream(request, tenant: context.tenant, expiry: context.credentialExpiry) }
+        router.get("/v1/log/stream") { request, context in
+            try stream(request, tenant: context.tenant, expiry: context.credentialExpiry, channel: context.channel)
+        }
     }
 
     /// `{"events": [...], "next": P, "head": H}`: `tenant`'s events after `after`, among the
@@ -71,7 +73,7 @@ struct LogRoutes<Context: TenantRequestContext> {
     /// new one as it commits; a heartbeat comment while idle. Ends when the server shuts down.
     /// `?format=cloudevents` frames CloudEvents; `?objectType=`, `?eventType=`, `?branch=`,
     /// `?object=` and `?objectPrefix=` (each repeatable) keep only those.
-    private func stream(_ request: Request, tenant: Tenant, expiry: CredentialExpiry) throws -> Response {
+    private func stream(_ request: Request, tenant: Tenant, expiry: CredentialExpiry, channel: any Channel) throws -> Response {
         let cloudEvents: Bool
         switch request.uri.queryParameters.get("format") {
         case nil, "evlog": cloudEvents = false
@@ -85,8 +87,11 @@ struct LogRoutes<Context: TenantRequestContext> {
         let metrics = metrics
         let heartbeat = Duration.seconds(configuration.heartbeatSeconds)
         let pageBytesMax = configuration.pageBytesMax
+        let stall = Duration.seconds(configuration.stalledWriteSeconds)
         let headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-cache"]
-        return Response(status: .ok, headers: headers, body: ResponseBody { (writer: inout any ResponseBodyWriter) in
+        return Response(status: .ok, headers: headers, body: ResponseBody { (body: inout any ResponseBodyWriter) in
+          try await streams.subscribe(.log(filter), store: store, onStall: { channel.close(promise: nil) }) { subscriber in
+            var writer = WatchedBodyWriter(base: body, subscriber: subscriber, timeout: stall)
             metrics.logReaders.increment()
             defer { metrics.logReaders.decrement() }
             var position = start
@@ -115,12 +120,13 @@ struct LogRoutes<Context: TenantRequestContext> {
                     if !frame.bytes.isEmpty { try await writer.write(ByteBuffer(bytes: frame.bytes)) }
                     continue
                 }
-                if await !streams.waitForCommit(after: position, store: store, timeout: expiry.bounded(heartbeat)), !expiry.hasPassed {
+                if await !subscriber.wait(timeout: expiry.bounded(heartbeat)), !expiry.hasPassed {
                     try await writer.write(ByteBuffer(string: ": heartbeat\n\n"))
                     streams.sentHeartbeat()
                 }
             }
             try await writer.finish(nil)
+          }
         })
     }
 }

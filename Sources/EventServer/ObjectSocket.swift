@@ -5,6 +5,7 @@ import Foundation
 import HummingbirdWebSocket
 import Logging
 import NIOCore
+import NIOWebSocket
 
 /// `GET /v1/objects/{type}/{id}/ws`: one object, live.
 ///
@@ -17,8 +18,11 @@ import NIOCore
 /// socket: `{"type": "reply", "id": "c1", "ok": true, "events", "version", "state"?}`,
 /// `{"type": "reply", "id": "q1", "ok": true, "view", "version", "value"}`, or `{"type":
 /// "reply", "id", "ok": false, "problem": {...}}`. Many sockets per object. Each socket reads the store on its own (the writer never
-/// waits for a socket); one that does not take a message within ``writeTimeout`` is closed with
-/// 1008 (policy violation, "too slow").
+/// waits for a socket), woken only by the commits of its object branch (``LogStreamHub``); one
+/// that does not take a message within ``writeTimeout`` is disconnected (its peer stopped
+/// reading: a close frame could not reach it). A message may be as large as a command body
+/// (``messageBytesMax``, in one frame or several); a larger one is closed with 1009, a binary
+/// one with 1003, text that is not UTF-8 with 1007: none is executed.
 struct ObjectSocket {
     let store: EventStore
     let stream: StreamName
@@ -30,18 +34,35 @@ struct ObjectSocket {
     let principal: Principal
     /// The tenants' quotas a command over the socket counts against, as over HTTP.
     var quotas: TenantQuotas? = nil
+    /// The connection, closed when the peer stops reading.
+    let channel: any Channel
     let logger: Logger
 
     /// How long one message may take to be written before the socket is dropped.
-    static let writeTimeout: Duration = .seconds(5)
-    /// The largest command message accepted, in bytes.
+    var writeTimeout: Duration = .seconds(10)
+    /// The largest command message accepted, in bytes: a command body's limit over HTTP.
     static let messageBytesMax = 1 << 20
 
+    /// Frames up to a whole message, UTF-8 checked.
+    static var configuration: WebSocketServerConfiguration {
+        WebSocketServerConfiguration(maxFrameSize: messageBytesMax, validateUTF8: true)
+    }
+
     func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
+        let (channel, logger, stream) = (channel, logger, stream)
+        try await streams.subscribe(.stream(stream), store: store, onStall: {
+            logger.notice("disconnecting a WebSocket that stopped reading", metadata: ["object": "\(stream.object)"])
+            channel.close(promise: nil)
+        }) { subscriber in
+            try await run(inbound: inbound, outbound: outbound, subscriber: subscriber)
+        }
+    }
+
+    private func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, subscriber: Subscriber) async throws {
         let connectedVersion = try store.version(of: stream)
-        try await send(snapshot(type: "snapshot", version: connectedVersion, events: []), outbound)
+        try await send(snapshot(type: "snapshot", version: connectedVersion, events: []), outbound, subscriber)
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await answerCommands(inbound: inbound, outbound: outbound) }
+            group.addTask { try await answerCommands(inbound: inbound, outbound: outbound, subscriber: subscriber) }
             group.addTask {
                 var version = connectedVersion
                 let expiry = CredentialExpiry(principal)
@@ -50,7 +71,6 @@ struct ObjectSocket {
                         try await outbound.close(.policyViolation, reason: "token expired: reconnect with a new one")
                         return
                     }
-                    let position = store.commits.committedPosition
                     var events: [UInt8] = []
                     var count = 0
                     let page = try store.readStream(stream, from: version + 1, limit: 256) { event in
@@ -71,12 +91,13 @@ struct ObjectSocket {
                     }
                     if count > 0, let page {
                         version += UInt64(count)
-                        try await send(snapshot(type: "events", version: version, events: events), outbound)
+                        try await send(snapshot(type: "events", version: version, events: events), outbound, subscriber)
                         if page.next != nil { continue }
                     }
-                    _ = await streams.waitForCommit(after: position, store: store, timeout: expiry.bounded(.seconds(30)))
+                    _ = await subscriber.wait(timeout: expiry.bounded(.seconds(30)))
                 }
-                try await outbound.close(.goingAway, reason: "server shutting down")
+                // Cancelled (the peer's messages ended the socket): the close is theirs to send.
+                if streams.isClosing { try await outbound.close(.goingAway, reason: "server shutting down") }
             }
             try await group.next()
             group.cancelAll()
@@ -126,10 +147,18 @@ struct ObjectSocket {
         return writer.bytes
     }
 
-    private func answerCommands(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
-        for try await message in inbound.messages(maxSize: Self.messageBytesMax) {
-            guard case .text(let text) = message else { continue }
-            try await send(await reply(to: text), outbound)
+    private func answerCommands(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, subscriber: Subscriber) async throws {
+        do {
+            for try await message in inbound.messages(maxSize: Self.messageBytesMax) {
+                guard case .text(let text) = message else {
+                    try await outbound.close(.unacceptableData, reason: "binary messages are not taken: send commands as JSON text")
+                    return
+                }
+                try await send(await reply(to: text), outbound, subscriber)
+            }
+        } catch NIOWebSocketError.invalidFrameLength {
+            // One frame over the limit (several frames over it are closed with 1009 by the stream).
+            try await outbound.close(.messageTooLarge, reason: "a message is at most \(Self.messageBytesMax) bytes")
         }
     }
 
@@ -219,26 +248,10 @@ struct ObjectSocket {
         }
     }
 
-    /// Writes one text message, or closes the socket with 1008 if it takes too long.
-    private func send(_ bytes: [UInt8], _ outbound: WebSocketOutboundWriter) async throws {
+    /// Writes one text message; the hub disconnects the socket if it takes longer than
+    /// ``writeTimeout``.
+    private func send(_ bytes: [UInt8], _ outbound: WebSocketOutboundWriter, _ subscriber: Subscriber) async throws {
         let text = String(decoding: bytes, as: UTF8.self)
-        let written = try await withThrowingTaskGroup(of: Bool.self) { group in
-            group.addTask {
-                try await outbound.write(.text(text))
-                return true
-            }
-            group.addTask {
-                try await Task.sleep(for: Self.writeTimeout)
-                return false
-            }
-            let first = try await group.next() ?? false
-            group.cancelAll()
-            return first
-        }
-        if !written {
-            logger.notice("dropping a slow WebSocket", metadata: ["object": "\(stream.object)"])
-            try await outbound.close(.policyViolation, reason: "too slow")
-            throw CancellationError()
-        }
+        try await subscriber.write(timeout: writeTimeout) { try await outbound.write(.text(text)) }
     }
 }

@@ -59,8 +59,12 @@ struct ObjectStreamRoutes<Context: TenantRequestContext> {
         let streams = streams
         let heartbeat = Duration.seconds(configuration.heartbeatSeconds)
         let pageBytesMax = configuration.pageBytesMax
+        let stall = Duration.seconds(configuration.stalledWriteSeconds)
+        let channel = context.channel
         let headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-cache"]
-        return Response(status: .ok, headers: headers, body: ResponseBody { (writer: inout any ResponseBodyWriter) in
+        return Response(status: .ok, headers: headers, body: ResponseBody { (body: inout any ResponseBodyWriter) in
+          try await streams.subscribe(.stream(stream), store: store, onStall: { channel.close(promise: nil) }) { subscriber in
+            var writer = WatchedBodyWriter(base: body, subscriber: subscriber, timeout: stall)
             var seq = start
             var frame = JSONWriter(capacity: 64 * 1024)
             try await writer.write(ByteBuffer(string: ": evlog stream of \(stream) after seq \(seq)\n\n"))
@@ -70,8 +74,6 @@ struct ObjectStreamRoutes<Context: TenantRequestContext> {
                     break
                 }
                 frame.bytes.removeAll(keepingCapacity: true)
-                // Any commit after this one may hold the object's next events.
-                let position = store.commits.committedPosition
                 var last: Seq?
                 do {
                     _ = try store.readStream(stream, from: seq == 0 ? 0 : seq + 1, limit: Self.pageEvents, bytesMax: pageBytesMax) { event in
@@ -103,12 +105,13 @@ struct ObjectStreamRoutes<Context: TenantRequestContext> {
                     try await writer.write(ByteBuffer(bytes: frame.bytes))
                     continue
                 }
-                if await !streams.waitForCommit(after: position, store: store, timeout: expiry.bounded(heartbeat)), !expiry.hasPassed {
+                if await !subscriber.wait(timeout: expiry.bounded(heartbeat)), !expiry.hasPassed {
                     try await writer.write(ByteBuffer(string: ": heartbeat\n\n"))
                     streams.sentHeartbeat()
                 }
             }
             try await writer.finish(nil)
+          }
         })
     }
 }

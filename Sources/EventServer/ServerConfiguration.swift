@@ -11,6 +11,18 @@ public struct ServerConfiguration: Sendable {
     public var idleTimeoutSeconds: Int64 = 60
     /// Seconds between heartbeat comments on an idle Server-Sent Events stream.
     public var heartbeatSeconds: Int64 = 15
+    /// Seconds one write to a stream or WebSocket may take before its connection is closed:
+    /// the peer stopped reading (its buffers go with the connection).
+    public var stalledWriteSeconds: Int64 = 10
+    /// Seconds a request head may take to arrive, from its first byte, before the connection
+    /// is closed (a head trickled a byte at a time).
+    public var requestHeadSeconds: Int64 = 10
+    /// Seconds a request body may take to arrive, plus one per 64 KiB of it, before the
+    /// connection is closed.
+    public var requestBodySeconds: Int64 = 30
+    /// Seconds a graceful shutdown (SIGTERM) may take before every task is cancelled and every
+    /// connection closed.
+    public var shutdownSeconds: Int64 = 10
     /// The largest page a read may ask for.
     public var pageLimitMax = 1_000
     /// The page size when a read does not ask.

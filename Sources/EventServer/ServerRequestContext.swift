@@ -2,6 +2,7 @@ import Access
 import EventModel
 import Hummingbird
 import HummingbirdAuth
+import NIOCore
 
 /// The context of every HTTP request: Hummingbird's, and who the request comes from
 /// (``AccessMiddleware`` sets it; a route's scope is checked against it).
@@ -9,10 +10,13 @@ public struct ServerRequestContext: AuthRequestContext, RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// Who sent the request: nil until a credential verified (or when none was sent).
     public var identity: Principal?
+    /// The connection: a stream whose reader stopped reading closes it.
+    public let channel: any Channel
 
     public init(source: Source) {
         coreContext = .init(source: source)
         identity = nil
+        channel = source.channel
     }
 }
 
@@ -23,6 +27,8 @@ public protocol TenantRequestContext: RequestContext {
     var tenant: Tenant { get }
     /// When a stream the request opens must end (its token's expiry).
     var credentialExpiry: CredentialExpiry { get }
+    /// The connection, closed (not answered) when the peer stops reading a stream.
+    var channel: any Channel { get }
 }
 
 extension ServerRequestContext: TenantRequestContext {

@@ -89,7 +89,7 @@ extension BatchApplier {
             try layout.countObject(storageKey, by: -1, in: transaction)
         }
         if let record = try StoreKeys.withKey(number, { try transaction.get(layout.streams, key: $0).map(Array.init) }) {
-            let renamed = record + Array(StreamRecord.deletedSuffix.utf8)
+            let renamed = record + Array(StreamName.deletedSuffix.utf8)
             try StoreKeys.withKey(number) { key in try renamed.withUnsafeBytes { try transaction.put(layout.streams, key: key, value: $0) } }
         }
         for database in [layout.seqs, layout.views, layout.snapshots, layout.rows, layout.horizons] {

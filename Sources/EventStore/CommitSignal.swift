@@ -22,6 +22,9 @@ public final class CommitSignal: Sendable {
         condition.update { $0.committed = max($0.committed, position) }
     }
 
+    /// Whether the store has closed (no commit will come).
+    public var isClosed: Bool { condition.value.isClosed }
+
     /// How many times waiters were woken without a new position (``nudge()``).
     public var nudges: UInt64 { condition.value.nudges }
 

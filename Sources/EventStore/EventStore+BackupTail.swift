@@ -147,8 +147,8 @@ extension EventStore {
         let header = StreamRecord.header(record)
         let name = StoredStreamName(storageName: StreamRecord.nameParts(record).object, branch: StreamRecord.nameParts(record).branch)
         var branch = String(decoding: name.branch, as: UTF8.self)
-        let deleted = branch.hasSuffix(StreamRecord.deletedSuffix)
-        if deleted { branch.removeLast(StreamRecord.deletedSuffix.count) }
+        let deleted = branch.hasSuffix(StreamName.deletedSuffix)
+        if deleted { branch.removeLast(StreamName.deletedSuffix.count) }
         writer.ascii("{\"stream\":")
         writer.integer(number)
         if !name.tenant.isEmpty {
@@ -164,7 +164,7 @@ extension EventStore {
             guard let parent = try StoreKeys.withKey(header.parent, { try transaction.get(layout.streams, key: $0) }), parent.count > StreamRecord.headerBytes
             else { throw EventStoreError.corruptRecord(position: position, reason: "the parent \(header.parent) of stream \(number) is unknown") }
             var parentBranch = String(decoding: StreamRecord.nameParts(parent).branch, as: UTF8.self)
-            if parentBranch.hasSuffix(StreamRecord.deletedSuffix) { parentBranch.removeLast(StreamRecord.deletedSuffix.count) }
+            if parentBranch.hasSuffix(StreamName.deletedSuffix) { parentBranch.removeLast(StreamName.deletedSuffix.count) }
             writer.ascii(",\"parent\":")
             writer.string(parentBranch)
             writer.ascii(",\"forkSeq\":")

@@ -317,7 +317,7 @@ extension EventStore {
     /// view folds the same whether it reached them before the deletion or after.
     private static func parse(_ name: StoredStreamName) -> (object: ObjectKey, branch: BranchName)? {
         var branchName = String(decoding: name.branch, as: UTF8.self)
-        if branchName.hasSuffix(StreamRecord.deletedSuffix) { branchName.removeLast(StreamRecord.deletedSuffix.count) }
+        if branchName.hasSuffix(StreamName.deletedSuffix) { branchName.removeLast(StreamName.deletedSuffix.count) }
         guard let object = name.objectKey, let branch = try? BranchName(branchName)
         else { return nil }
         return (object, branch)

@@ -124,7 +124,7 @@ extension EventStore {
                     let name = try names[event.stream] ?? streamName(event.stream, in: transaction, position: position)
                     names[event.stream] = name
                     var branchName = String(decoding: name.branch, as: UTF8.self)
-                    if branchName.hasSuffix(StreamRecord.deletedSuffix) { branchName.removeLast(StreamRecord.deletedSuffix.count) }
+                    if branchName.hasSuffix(StreamName.deletedSuffix) { branchName.removeLast(StreamName.deletedSuffix.count) }
                     // A what-if branch's events cause nothing outside it.
                     guard let object = name.objectKey, branchName == BranchName.main.description, let branch = try? BranchName(branchName) else { continue }
                     let logEvent = LogEvent(

@@ -7,6 +7,9 @@ public struct StreamName: Hashable, Sendable, CustomStringConvertible {
     public let object: ObjectKey
     /// The branch of the object.
     public let branch: BranchName
+    /// Appended to a branch's name in its record (and so in the log) once it is deleted: the
+    /// log keeps its events as `BRANCH~deleted`.
+    public static let deletedSuffix = "~deleted"
 
     /// The key in the `stream-names` database: the object's storage name (`type/id`, after
     /// `tenant|` for any tenant but the default), a zero byte, the branch. Zero bytes cannot
@@ -37,8 +40,6 @@ public struct StreamName: Hashable, Sendable, CustomStringConvertible {
 /// stream's storage key (`type/id`, 0, branch).
 struct StreamRecord {
     static let headerBytes = 24
-    /// Appended to the branch name in the record of a deleted branch.
-    static let deletedSuffix = "~deleted"
     /// How deep forks of forks may nest.
     static let depthMax = 64
 

@@ -164,9 +164,10 @@ extension AccessRouteTests {
             let url = "http://127.0.0.1:\(port)/v1/objects/inventory/ws-p/ws"
             let upgrade = ["Connection: Upgrade", "Upgrade: websocket", "Sec-WebSocket-Version: 13", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ=="]
             let offered = "Sec-WebSocket-Protocol: evlog, evlog.bearer.\(base64url(reader))"
-            // curl prints the handshake's head, then waits on the socket until --max-time.
+            // curl prints the handshake's head, then waits on the socket until --max-time (long
+            // enough for a server loaded by the whole test run to answer).
             let answer = try await ExternalProcess.run(
-                ["curl", "-s", "-D", "-", "-o", "/dev/null", "--max-time", "3", "--http1.1"] + (upgrade + [offered]).flatMap { ["-H", $0] } + [url])
+                ["curl", "-s", "-D", "-", "-o", "/dev/null", "--max-time", "10", "--http1.1"] + (upgrade + [offered]).flatMap { ["-H", $0] } + [url])
             let head = answer.output.lowercased()
             #expect(head.hasPrefix("http/1.1 101"), "\(answer.output)")
             #expect(head.contains("sec-websocket-protocol: evlog\r\n"), "\(answer.output)")

@@ -36,7 +36,7 @@ struct IdleTimeoutTests {
     func idleConnectionClosed() async throws {
         try await Self.withLiveServer(idleSeconds: 1) { listening in
             let started = ContinuousClock.now
-            let answer = try await Task.detached { try Self.send([], port: listening) }.value
+            let answer = try await Self.sendOnThread([], port: listening)
             let waited = ContinuousClock.now - started
             #expect(answer == "", "the server closed the silent connection")
             #expect(waited >= .milliseconds(900), "not before the idle timeout")
@@ -47,12 +47,10 @@ struct IdleTimeoutTests {
     func malformedRequestClosed() async throws {
         try await Self.withLiveServer(idleSeconds: 60) { listening in
             for junk in ["\u{16}\u{3}\u{1} NOT HTTP\r\n\r\n", "GARBAGE\r\n\r\n", "GET / HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n"] {
-                let answer = try await Task.detached { try Self.send(Array(junk.utf8), port: listening) }.value
+                let answer = try await Self.sendOnThread(Array(junk.utf8), port: listening)
                 #expect(answer == "", "\(junk.debugDescription): closed, well before the idle timeout")
             }
-            let pipelined = try await Task.detached {
-                try Self.send(Array("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\nGARBAGE\r\n\r\n".utf8), port: listening)
-            }.value
+            let pipelined = try await Self.sendOnThread(Array("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\nGARBAGE\r\n\r\n".utf8), port: listening)
                 // Closed too (its good request may or may not be answered first: a loaded server may
             // meet the bad one before it answers).
             #expect(pipelined != nil, "closed, well before the idle timeout")
@@ -61,6 +59,14 @@ struct IdleTimeoutTests {
 
     /// Connects, sends `bytes`, and returns what the server sent until it closed the connection
     /// (nil if it is still open after 10 s).
+    /// ``send(_:port:)`` on a thread of its own: its blocking reads (up to 30 s) must not hold one
+    /// of the few threads every task of the test run (the servers' included) shares.
+    private static func sendOnThread(_ bytes: [UInt8], port: Int) async throws -> String? {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread { continuation.resume(with: Result { try send(bytes, port: port) }) }.start()
+        }
+    }
+
     private static func send(_ bytes: [UInt8], port: Int) throws -> String? {
         let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(socket) }
@@ -72,7 +78,8 @@ struct IdleTimeoutTests {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
         guard connected == 0 else { return nil }
-        var timeout = timeval(tv_sec: 10, tv_usec: 0)
+        // A limit, not a measure: a server loaded by the whole test run may accept late.
+        var timeout = timeval(tv_sec: 30, tv_usec: 0)
         setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         _ = bytes.withUnsafeBytes { Glibc.send(socket, $0.baseAddress, $0.count, 0) }
         var received: [UInt8] = []

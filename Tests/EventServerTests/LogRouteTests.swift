@@ -54,6 +54,11 @@ struct LogRouteTests {
             for object in ["account/a-1", "account/a-10", "account/b-1", "ledger/a-1"] {
                 _ = try await test.store.append(TestEvents.deposits(object, count: 1))
             }
+            // Asked before the streams close: a server shutting down answers every request 503.
+            for (query, field) in [("object=account", "object"), ("objectPrefix=a-", "objectPrefix"), ("branch=no%20branch", "branch"), ("objectType=Account", "objectType")] {
+                let bad = try await client.get("/v1/log/stream?\(query)")
+                #expect(bad.status == .badRequest && bad.json["field"] as? String == field, "\(query)")
+            }
             let stopper = Task {
                 // A heartbeat: the stream has sent what the log held, and is idle.
                 await streams.waitForHeartbeats(after: 0)
@@ -64,10 +69,9 @@ struct LogRouteTests {
             let text = response.text
             #expect(text.contains("id: 1\n") && text.contains("id: 3\n"))
             #expect(!text.contains("id: 2\n") && !text.contains("id: 4\n"), "not a-10 (a longer id), not another type's a-1")
-            for (query, field) in [("object=account", "object"), ("objectPrefix=a-", "objectPrefix"), ("branch=no%20branch", "branch"), ("objectType=Account", "objectType")] {
-                let bad = try await client.get("/v1/log/stream?\(query)")
-                #expect(bad.status == .badRequest && bad.json["field"] as? String == field, "\(query)")
-            }
+            let late = try await client.get("/v1/log/stream")
+            #expect(late.status == .serviceUnavailable && late.json["type"] as? String == "/problems/shutting-down", "once shutdown began")
+            #expect(late.headers[.connection] == "close")
         }
     }
 
@@ -78,6 +82,10 @@ struct LogRouteTests {
                 #expect(try await client.post("/v1/objects/inventory/sku-1/commands/restock", #"{"qty": 5}"#).status == .ok)
                 #expect(try await client.post("/v1/objects/inventory/sku-2/commands/restock", #"{"qty": 1}"#).status == .ok)
             }
+            let noView = try await client.get("/v1/objects/inventory/sku-1/stream?view=nope")
+            #expect(noView.status == .notFound && noView.json["field"] as? String == "view")
+            let noBranch = try await client.get("/v1/objects/inventory/sku-1/stream?branch=nope")
+            #expect(noBranch.status == .notFound && noBranch.json["type"] as? String == "/problems/branch-not-found")
             let stopper = Task {
                 try await Task.sleep(for: .milliseconds(300))
                 let before = streams.heartbeatsSent
@@ -95,11 +103,6 @@ struct LogRouteTests {
             #expect(!text.contains("\"qty\":1"), "no other object's events")
             #expect(text.contains("event: view\ndata: {\"view\":\"stock\",\"version\":2"), "the view after the first batch")
             #expect(text.contains("event: view\ndata: {\"view\":\"stock\",\"version\":3"), "and after the live one")
-
-            let noView = try await client.get("/v1/objects/inventory/sku-1/stream?view=nope")
-            #expect(noView.status == .notFound && noView.json["field"] as? String == "view")
-            let noBranch = try await client.get("/v1/objects/inventory/sku-1/stream?branch=nope")
-            #expect(noBranch.status == .notFound && noBranch.json["type"] as? String == "/problems/branch-not-found")
         }
     }
 
