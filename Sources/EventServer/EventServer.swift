@@ -61,7 +61,9 @@ public enum EventServer {
     /// (see ``ObjectSocket``), for a principal with the `read` scope (commands over it need
     /// `command`); anything else (an erased object too) is not upgraded and falls through to the
     /// HTTP router, which says why.
-    public static func makeWebSocketRouter(store: EventStore, streams: LogStreamHub, configuration: ServerConfiguration) -> Router<SocketRequestContext> {
+    public static func makeWebSocketRouter(
+        store: EventStore, streams: LogStreamHub, configuration: ServerConfiguration, metrics: ServerMetrics
+    ) -> Router<SocketRequestContext> {
         let router = Router(context: SocketRequestContext.self)
         router.ws("/v1/objects/:type/:id/ws") { request, context in
             guard let principal = await principal(request, configuration), (try? RouteAccess.scope(.read).check(principal)) != nil,
@@ -84,7 +86,7 @@ public enum EventServer {
             else { return }
             try await ObjectSocket(
                 store: store, stream: stream, definition: definition, subscribed: subscribed, streams: streams, principal: principal,
-                quotas: configuration.quotas, channel: context.requestContext.channel, logger: context.logger,
+                quotas: configuration.quotas, channel: context.requestContext.channel, metrics: metrics, logger: context.logger,
                 writeTimeout: .seconds(configuration.stalledWriteSeconds)
             ).run(inbound: inbound, outbound: outbound)
         }
@@ -123,7 +125,7 @@ public enum EventServer {
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
         let router = makeRouter(store: store, configuration: configuration, metrics: metrics, streams: streams, rebuilds: rebuilds)
-        let sockets = makeWebSocketRouter(store: store, streams: streams, configuration: configuration).buildResponder()
+        let sockets = makeWebSocketRouter(store: store, streams: streams, configuration: configuration, metrics: metrics).buildResponder()
         let idleTimeout = TimeAmount.seconds(configuration.idleTimeoutSeconds)
         var server = HTTPServerBuilder { responder in
             FirstRequestDeadline(

@@ -36,6 +36,8 @@ struct ObjectSocket {
     var quotas: TenantQuotas? = nil
     /// The connection, closed when the peer stops reading.
     let channel: any Channel
+    /// Where the delay from commit to socket is recorded.
+    let metrics: ServerMetrics
     let logger: Logger
 
     /// How long one message may take to be written before the socket is dropped.
@@ -73,12 +75,14 @@ struct ObjectSocket {
                     }
                     var events: [UInt8] = []
                     var count = 0
+                    var newest: Int64 = 0
                     let page = try store.readStream(stream, from: version + 1, limit: 256) { event in
                         var writer = JSONWriter(capacity: 256)
                         EventJSON.write(event, into: &writer)
                         if count > 0 { events.append(UInt8(ascii: ",")) }
                         events.append(contentsOf: writer.bytes)
                         count += 1
+                        newest = event.timeMilliseconds
                     }
                     if page == nil, stream.branch != .main {
                         // The branch was deleted: nothing more will come.
@@ -92,6 +96,7 @@ struct ObjectSocket {
                     if count > 0, let page {
                         version += UInt64(count)
                         try await send(snapshot(type: "events", version: version, events: events), outbound, subscriber)
+                        metrics.socketDelivered(committedMilliseconds: newest)
                         if page.next != nil { continue }
                     }
                     _ = await subscriber.wait(timeout: expiry.bounded(.seconds(30)))

@@ -1,4 +1,5 @@
 import EventStore
+import Foundation
 import Prometheus
 
 /// The server's Prometheus metrics. The store reports once per batch, never per event.
@@ -12,6 +13,7 @@ public final class ServerMetrics: StoreObserver, Sendable {
     private let batchEvents: ValueHistogram
     private let commitSeconds: ValueHistogram
     private let appendWaitSeconds: ValueHistogram
+    private let socketDeliverySeconds: ValueHistogram
     let queueDepth: Gauge
     let logReaders: Gauge
     let committedPosition: Gauge
@@ -33,6 +35,11 @@ public final class ServerMetrics: StoreObserver, Sendable {
         appendWaitSeconds = registry.makeValueHistogram(
             descriptor: name("append_latency", "seconds", "Time from queueing to the answer, for the oldest request of each batch"),
             buckets: latency)
+        socketDeliverySeconds = registry.makeValueHistogram(
+            descriptor: name(
+                "socket_delivery", "seconds",
+                "From an event's commit (its time, before the sync) to the WebSocket message carrying it written, for the newest event of each message"),
+            buckets: latency)
         queueDepth = registry.makeGauge(descriptor: name("queue_depth", "requests", "Append requests waiting for the writer"))
         logReaders = registry.makeGauge(descriptor: name("log_readers", "streams", "Open Server-Sent Events log streams"))
         committedPosition = registry.makeGauge(descriptor: name("committed", "position", "The last committed global log position"))
@@ -46,5 +53,11 @@ public final class ServerMetrics: StoreObserver, Sendable {
         batchEvents.record(Double(events))
         self.commitSeconds.record(commitSeconds)
         appendWaitSeconds.record(waitSeconds)
+    }
+
+    /// A WebSocket message was written whose newest event committed at `committedMilliseconds`.
+    func socketDelivered(committedMilliseconds: Int64) {
+        let now = Int64(Date().timeIntervalSince1970 * 1_000)
+        socketDeliverySeconds.record(Double(max(0, now - committedMilliseconds)) / 1_000)
     }
 }
