@@ -32,6 +32,8 @@ final class RequestDeadlineHandler: ChannelInboundHandler, RemovableChannelHandl
     private let headTimeout: TimeAmount
     private let bodyTimeout: TimeAmount
     private var phase = Phase.idle
+    /// The last four bytes of the head so far, to find the empty line that ends it.
+    private var trailing: UInt32 = 0
     private var deadline: Scheduled<Void>?
 
     init(headTimeout: TimeAmount, bodyTimeout: TimeAmount) {
@@ -62,6 +64,7 @@ final class RequestDeadlineHandler: ChannelInboundHandler, RemovableChannelHandl
                 guard byte != UInt8(ascii: "\r"), byte != UInt8(ascii: "\n") else { continue }
                 var head = ByteBuffer()
                 head.writeInteger(byte)
+                trailing = UInt32(byte)
                 phase = .head(head)
                 arm(headTimeout, context: context)
             case .head(var head):
@@ -71,7 +74,9 @@ final class RequestDeadlineHandler: ChannelInboundHandler, RemovableChannelHandl
                 while index < bytes.endIndex {
                     let byte = bytes[index]
                     index += 1
-                    if byte == UInt8(ascii: "\n"), Self.endsHead(head, bytes[start..<index]) {
+                    trailing = trailing << 8 | UInt32(byte)
+                    // "\n\n" or "\r\n\r\n": an empty line.
+                    if byte == UInt8(ascii: "\n"), trailing & 0xFFFF == 0x0A0A || trailing == 0x0D0A_0D0A {
                         end = index
                         break
                     }
@@ -102,19 +107,6 @@ final class RequestDeadlineHandler: ChannelInboundHandler, RemovableChannelHandl
                 }
             }
         }
-    }
-
-    /// Whether the head so far, followed by `tail` (which ends with a line feed), ends with an
-    /// empty line.
-    private static func endsHead(_ head: ByteBuffer, _ tail: ByteBufferView.SubSequence) -> Bool {
-        var last: [UInt8] = []
-        last.reserveCapacity(4)
-        for byte in tail.suffix(4) { last.append(byte) }
-        if last.count < 4 {
-            let before = head.readableBytesView.suffix(4 - last.count)
-            last.insert(contentsOf: before, at: 0)
-        }
-        return last.suffix(2) == [10, 10] || last == [13, 10, 13, 10]
     }
 
     /// The head's `Content-Length` (0 when none), whether its body is chunked and whether it
