@@ -136,8 +136,18 @@ struct ConsumerRoutes<Context: TenantRequestContext> {
                 // Nothing matched: go on from where the scan stopped, waiting only at the head.
                 scanFrom = page.next
                 if page.next < page.head { continue }
-                _ = await subscriber.wait(timeout: deadline - now)
-                continue
+                if await subscriber.wait(timeout: deadline - now) {
+                    // A commit for it, or the server is stopping: then this empty page is the answer.
+                    if !streams.isClosing { continue }
+                } else {
+                    // No commit for this filter came while it waited: what the hub followed
+                    // since is passed over unread (unless the filter changed meanwhile).
+                    let followed = streams.followedPosition
+                    if !subscriber.takeSignal(), (try? store.consumer(name, tenant: context.tenant))??.filter == filter {
+                        scanFrom = max(page.next, followed)
+                    }
+                    continue
+                }
             }
             var writer = JSONWriter(capacity: 1024 + frames.reduce(0) { $0 + $1.event.count })
             writer.ascii("{\"consumer\":")
@@ -257,7 +267,7 @@ struct ConsumerRoutes<Context: TenantRequestContext> {
                 }
                 if page.next < page.head { continue }
                 if await !subscriber.wait(timeout: expiry.bounded(heartbeat)), !expiry.hasPassed {
-                    try await writer.write(ByteBuffer(string: ": heartbeat\n\n"))
+                    try await writer.write(WatchedBodyWriter.heartbeat)
                     streams.sentHeartbeat()
                 }
             }

@@ -121,7 +121,7 @@ struct LogRoutes<Context: TenantRequestContext> {
                     continue
                 }
                 if await !subscriber.wait(timeout: expiry.bounded(heartbeat)), !expiry.hasPassed {
-                    try await writer.write(ByteBuffer(string: ": heartbeat\n\n"))
+                    try await writer.write(WatchedBodyWriter.heartbeat)
                     streams.sentHeartbeat()
                 }
             }

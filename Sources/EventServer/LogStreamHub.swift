@@ -24,6 +24,10 @@ public final class LogStreamHub: Service, Sendable {
     private let closing = AsyncCondition(false)
     private let heartbeats = AsyncCondition(0)
     private let state = Mutex(State())
+    /// The clock's schedule.
+    private let wheel = DeadlineWheel(tick: LogStreamHub.tick)
+    /// The log position up to which the follower has signalled every subscriber concerned.
+    private let followed = Atomic<Position>(0)
 
     /// How often the clock looks for ended waits and stalled writes.
     static let tick: Duration = .milliseconds(100)
@@ -71,6 +75,12 @@ public final class LogStreamHub: Service, Sendable {
         await heartbeats.wait { $0 > count }
     }
 
+    /// The log position up to which every commit has been matched against the subscribers (0
+    /// before the first one registers): a subscriber that is not signalled (``Subscriber/takeSignal()``,
+    /// asked after this is read) was concerned by none of the commits after its last read up
+    /// to here, so it need not read them.
+    var followedPosition: Position { followed.load(ordering: .acquiring) }
+
     /// Runs `body` with a subscriber following `interest` in `store`'s commits, registered
     /// before `body` reads anything (so no commit after its first read is missed) and removed
     /// when it returns. `onStall` closes the connection of a write that outlived its timeout.
@@ -85,7 +95,7 @@ public final class LogStreamHub: Service, Sendable {
 
     private func register(_ interest: Subscriber.Interest, store: EventStore, onStall: @escaping @Sendable () -> Void) -> Subscriber {
         let (subscriber, closed, starts) = state.withLock { state -> (Subscriber, Bool, Bool) in
-            let subscriber = Subscriber(id: state.nextId, interest: interest, onStall: onStall)
+            let subscriber = Subscriber(id: state.nextId, interest: interest, wheel: wheel, onStall: onStall)
             state.nextId += 1
             state.index.insert(subscriber)
             return (subscriber, state.isClosing, state.tasks.isEmpty && !state.isClosing)
@@ -112,19 +122,22 @@ public final class LogStreamHub: Service, Sendable {
         }
     }
 
-    /// Reads every commit's events once and signals the subscribers they concern.
+    /// Reads every commit's events once and signals the subscribers they concern; then
+    /// publishes how far it has followed (``followedPosition``).
     private func follow(_ store: EventStore, after start: Position) async {
         var seen = start
+        followed.store(start, ordering: .releasing)
         while !Task.isCancelled {
             await store.commits.wait(after: seen)
             if Task.isCancelled { return }
             if store.commits.isClosed {
-                for subscriber in state.withLock({ Array($0.index.all.values) }) { subscriber.signal() }
+                signalEveryone()
                 return
             }
             let head = store.commits.committedPosition
+            defer { followed.store(seen, ordering: .releasing) }
             guard head - seen <= Position(Self.matchedEventsMax) else {
-                for subscriber in state.withLock({ Array($0.index.all.values) }) { subscriber.signal() }
+                signalEveryone()
                 seen = head
                 continue
             }
@@ -147,7 +160,7 @@ public final class LogStreamHub: Service, Sendable {
             } catch {
                 // The store closed, or a record is damaged: wake everyone; each reads (and
                 // reports) for itself.
-                for subscriber in state.withLock({ Array($0.index.all.values) }) { subscriber.signal() }
+                signalEveryone()
                 seen = head
                 continue
             }
@@ -160,15 +173,20 @@ public final class LogStreamHub: Service, Sendable {
         }
     }
 
+    /// Signals every subscriber: each reads what it follows itself.
+    private func signalEveryone() {
+        for subscriber in state.withLock({ Array($0.index.all.values) }) { subscriber.signal() }
+    }
+
     /// Ends the waits whose time is up and reports the writes that stalled, every ``tick``,
-    /// until the hub has closed and every subscriber has left.
+    /// until the hub has closed and every subscriber has left: it looks only at the subscribers
+    /// the ``DeadlineWheel`` has filed under the ticks that came.
     private func keepTime() async {
         while !Task.isCancelled {
             try? await Task.sleep(for: Self.tick)
+            if state.withLock({ $0.isClosing && $0.index.all.isEmpty }) { return }
             let now = ContinuousClock.now
-            let (subscribers, done) = state.withLock { ($0.index.all.values.map { $0 }, $0.isClosing && $0.index.all.isEmpty) }
-            if done { return }
-            for subscriber in subscribers where subscriber.tick(now) { subscriber.onStall() }
+            for (tick, subscriber) in wheel.due(at: now) where subscriber.tick(now, filedAt: tick) { subscriber.onStall() }
         }
     }
 }

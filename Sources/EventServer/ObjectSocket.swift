@@ -36,6 +36,8 @@ struct ObjectSocket {
     var quotas: TenantQuotas? = nil
     /// The connection, closed when the peer stops reading.
     let channel: any Channel
+    /// The messages shared with the other sockets on the object branch.
+    let messages: SocketMessageCache
     /// Where the delay from commit to socket is recorded.
     let metrics: ServerMetrics
     let logger: Logger
@@ -52,15 +54,20 @@ struct ObjectSocket {
 
     func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
         let (channel, logger, stream) = (channel, logger, stream)
+        let key = SocketMessageCache.Key(stream: stream, views: subscribed.map(\.name))
+        messages.join(key)
+        defer { messages.leave(key) }
         try await streams.subscribe(.stream(stream), store: store, onStall: {
             logger.notice("disconnecting a WebSocket that stopped reading", metadata: ["object": "\(stream.object)"])
             channel.close(promise: nil)
         }) { subscriber in
-            try await run(inbound: inbound, outbound: outbound, subscriber: subscriber)
+            try await run(inbound: inbound, outbound: outbound, subscriber: subscriber, key: key)
         }
     }
 
-    private func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, subscriber: Subscriber) async throws {
+    private func run(
+        inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, subscriber: Subscriber, key: SocketMessageCache.Key
+    ) async throws {
         let connectedVersion = try store.version(of: stream)
         try await send(snapshot(type: "snapshot", version: connectedVersion, events: []), outbound, subscriber)
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -73,14 +80,21 @@ struct ObjectSocket {
                         try await outbound.close(.policyViolation, reason: "token expired: reconnect with a new one")
                         return
                     }
-                    var events: [UInt8] = []
+                    if let message = messages.message(key, after: version) {
+                        // Another socket on the object read these events: its frame is sent as it is.
+                        version = message.version
+                        try await send(message.payload, outbound, subscriber)
+                        metrics.socketDelivered(committedMilliseconds: message.newestMilliseconds)
+                        if message.hasMore { continue }
+                        _ = await subscriber.wait(timeout: expiry.bounded(.seconds(30)))
+                        continue
+                    }
+                    var events = JSONWriter(capacity: 1024)
                     var count = 0
                     var newest: Int64 = 0
                     let page = try store.readStream(stream, from: version + 1, limit: 256) { event in
-                        var writer = JSONWriter(capacity: 256)
-                        EventJSON.write(event, into: &writer)
-                        if count > 0 { events.append(UInt8(ascii: ",")) }
-                        events.append(contentsOf: writer.bytes)
+                        if count > 0 { events.byte(UInt8(ascii: ",")) }
+                        EventJSON.write(event, into: &events)
                         count += 1
                         newest = event.timeMilliseconds
                     }
@@ -94,10 +108,14 @@ struct ObjectSocket {
                         return
                     }
                     if count > 0, let page {
-                        version += UInt64(count)
-                        try await send(snapshot(type: "events", version: version, events: events), outbound, subscriber)
+                        let message = SocketMessageCache.Message(
+                            after: version, version: version + UInt64(count), newestMilliseconds: newest, hasMore: page.next != nil,
+                            payload: ByteBuffer(bytes: try snapshot(type: "events", version: version + UInt64(count), events: events.bytes)))
+                        messages.keep(message, for: key)
+                        version = message.version
+                        try await send(message.payload, outbound, subscriber)
                         metrics.socketDelivered(committedMilliseconds: newest)
-                        if page.next != nil { continue }
+                        if message.hasMore { continue }
                     }
                     _ = await subscriber.wait(timeout: expiry.bounded(.seconds(30)))
                 }
@@ -253,10 +271,14 @@ struct ObjectSocket {
         }
     }
 
-    /// Writes one text message; the hub disconnects the socket if it takes longer than
-    /// ``writeTimeout``.
+    /// Writes one text message (JSON, so UTF-8); the hub disconnects the socket if it takes
+    /// longer than ``writeTimeout``.
     private func send(_ bytes: [UInt8], _ outbound: WebSocketOutboundWriter, _ subscriber: Subscriber) async throws {
-        let text = String(decoding: bytes, as: UTF8.self)
-        try await subscriber.write(timeout: writeTimeout) { try await outbound.write(.text(text)) }
+        try await send(ByteBuffer(bytes: bytes), outbound, subscriber)
+    }
+
+    /// Writes one text message from its bytes, which may be shared with other sockets.
+    private func send(_ payload: ByteBuffer, _ outbound: WebSocketOutboundWriter, _ subscriber: Subscriber) async throws {
+        try await subscriber.write(timeout: writeTimeout) { try await outbound.write(.custom(WebSocketFrame(fin: true, opcode: .text, data: payload))) }
     }
 }

@@ -66,7 +66,7 @@ struct ObjectStreamRoutes<Context: TenantRequestContext> {
           try await streams.subscribe(.stream(stream), store: store, onStall: { channel.close(promise: nil) }) { subscriber in
             var writer = WatchedBodyWriter(base: body, subscriber: subscriber, timeout: stall)
             var seq = start
-            var frame = JSONWriter(capacity: 64 * 1024)
+            var frame = JSONWriter(capacity: 4 * 1024)
             try await writer.write(ByteBuffer(string: ": evlog stream of \(stream) after seq \(seq)\n\n"))
             while !streams.isClosing && !Task.isCancelled {
                 if expiry.hasPassed {
@@ -106,7 +106,7 @@ struct ObjectStreamRoutes<Context: TenantRequestContext> {
                     continue
                 }
                 if await !subscriber.wait(timeout: expiry.bounded(heartbeat)), !expiry.hasPassed {
-                    try await writer.write(ByteBuffer(string: ": heartbeat\n\n"))
+                    try await writer.write(WatchedBodyWriter.heartbeat)
                     streams.sentHeartbeat()
                 }
             }

@@ -8,7 +8,8 @@ import Synchronization
 /// A subscriber costs the same whatever the commit rate: a commit that concerns it sets one
 /// flag (or resumes its one waiting task), a commit that does not never touches it, and its
 /// deadlines are checked by the hub's one clock (``LogStreamHub``), not by a timer of its own
-/// per wait or per write.
+/// per wait or per write: it is filed on the clock's ``DeadlineWheel`` under its earliest
+/// deadline, again only when a deadline comes before that.
 final class Subscriber: Sendable {
     /// What a subscriber follows.
     enum Interest: Sendable {
@@ -30,6 +31,15 @@ final class Subscriber: Sendable {
         var writeDeadline: ContinuousClock.Instant?
         /// The hub is closing: every wait returns at once.
         var isClosed = false
+        /// The clock's tick it is filed under.
+        var filedAt: Int64?
+
+        /// Makes sure the clock looks at it by `deadline`.
+        mutating func schedule(_ deadline: ContinuousClock.Instant, _ subscriber: Subscriber) {
+            let tick = subscriber.wheel.tick(of: deadline)
+            if let filedAt, filedAt <= tick { return }
+            filedAt = subscriber.wheel.file(subscriber, at: tick)
+        }
     }
 
     /// The number the hub knows it by.
@@ -38,11 +48,14 @@ final class Subscriber: Sendable {
     /// Called once, from the hub's clock, when a write took longer than its timeout: it must
     /// close the connection (the peer stopped reading; its buffers are freed with it).
     let onStall: @Sendable () -> Void
+    /// The hub's clock.
+    private let wheel: DeadlineWheel
     private let state = Mutex(State())
 
-    init(id: Int, interest: Interest, onStall: @escaping @Sendable () -> Void) {
+    init(id: Int, interest: Interest, wheel: DeadlineWheel, onStall: @escaping @Sendable () -> Void) {
         self.id = id
         self.interest = interest
+        self.wheel = wheel
         self.onStall = onStall
     }
 
@@ -60,6 +73,7 @@ final class Subscriber: Sendable {
                     }
                     state.waiter = continuation
                     state.waitDeadline = deadline
+                    state.schedule(deadline, self)
                     return nil
                 }
                 if let now { continuation.resume(returning: now) }
@@ -83,7 +97,10 @@ final class Subscriber: Sendable {
     func writeBegins(timeout: Duration) {
         state.withLock { state in
             state.writes += 1
-            if state.writes == 1 { state.writeDeadline = ContinuousClock.now + timeout }
+            guard state.writes == 1 else { return }
+            let deadline = ContinuousClock.now + timeout
+            state.writeDeadline = deadline
+            state.schedule(deadline, self)
         }
     }
 
@@ -91,7 +108,13 @@ final class Subscriber: Sendable {
     func writeEnded(timeout: Duration) {
         state.withLock { state in
             state.writes -= 1
-            state.writeDeadline = state.writes == 0 ? nil : ContinuousClock.now + timeout
+            guard state.writes > 0 else {
+                state.writeDeadline = nil
+                return
+            }
+            let deadline = ContinuousClock.now + timeout
+            state.writeDeadline = deadline
+            state.schedule(deadline, self)
         }
     }
 
@@ -109,16 +132,29 @@ final class Subscriber: Sendable {
         waiter?.resume(returning: true)
     }
 
+    /// Whether a commit that concerns it came since its last wait, forgetting it: false means
+    /// every commit the hub followed since then passed it by.
+    func takeSignal() -> Bool {
+        state.withLock { state in
+            defer { state.signalled = false }
+            return state.signalled || state.isClosed
+        }
+    }
+
     /// Ends every wait, now and later.
     func close() {
         state.withLock { $0.isClosed = true }
         resumeWaiter(returning: true)
     }
 
-    /// What the hub's clock finds at `now`: a wait that ended (resumed, false) and whether a
-    /// write stalled (its deadline is cleared, so the stall is reported once).
-    func tick(_ now: ContinuousClock.Instant) -> Bool {
+    /// What the hub's clock finds at `now`, looking at it for the tick `tick` it was filed
+    /// under: a wait that ended (resumed, false) and whether a write stalled (its deadline is
+    /// cleared, so the stall is reported once). A deadline still to come files it again.
+    func tick(_ now: ContinuousClock.Instant, filedAt tick: Int64) -> Bool {
         let (waiter, stalled) = state.withLock { state -> (CheckedContinuation<Bool, Never>?, Bool) in
+            // Filed again under an earlier tick since: that one has looked at it.
+            guard state.filedAt == tick else { return (nil, false) }
+            state.filedAt = nil
             var waiter: CheckedContinuation<Bool, Never>?
             if let deadline = state.waitDeadline, deadline <= now {
                 waiter = state.waiter
@@ -130,6 +166,8 @@ final class Subscriber: Sendable {
                 state.writeDeadline = nil
                 stalled = true
             }
+            let next = state.waitDeadline.map { wait in state.writeDeadline.map { min(wait, $0) } ?? wait } ?? state.writeDeadline
+            if let next { state.schedule(next, self) }
             return (waiter, stalled)
         }
         waiter?.resume(returning: false)

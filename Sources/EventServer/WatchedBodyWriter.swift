@@ -9,6 +9,10 @@ struct WatchedBodyWriter: ResponseBodyWriter {
     let subscriber: Subscriber
     let timeout: Duration
 
+    /// A Server-Sent Events comment that keeps an idle stream's connection open (one buffer for
+    /// every stream).
+    static let heartbeat = ByteBuffer(string: ": heartbeat\n\n")
+
     mutating func write(_ buffer: ByteBuffer) async throws {
         try await subscriber.write(timeout: timeout) { try await base.write(buffer) }
     }

@@ -109,8 +109,15 @@ public struct ConsumerFilter: Sendable, Equatable {
     /// Whether an event of `type` on the stream `name` passes, comparing bytes (no allocation).
     @inline(__always)
     public func matches(type: UnsafeRawBufferPointer, name: StoredStreamName) -> Bool {
-        guard tenant.owns(name.tenant) else { return false }
         if !eventTypeBytes.isEmpty, !eventTypeBytes.contains(where: { $0.elementsEqual(type) }) { return false }
+        return matches(name: name)
+    }
+
+    /// Whether some event on the stream `name` may pass: every part of the filter but the event
+    /// types (what a scan can tell before it reads the event).
+    @inline(__always)
+    public func matches(name: StoredStreamName) -> Bool {
+        guard tenant.owns(name.tenant) else { return false }
         if !branchBytes.isEmpty, !branchBytes.contains(where: { $0.elementsEqual(name.branch) }) { return false }
         let object = name.object
         if !objectTypeBytes.isEmpty {

@@ -152,6 +152,61 @@ struct ConsumerRouteTests {
         }
     }
 
+    @Test("a long poll that times out passes over the commits its filter leaves out, but not those of a filter replaced while it waited")
+    func longPollPassesOver() async throws {
+        try await withServer { client, test, _ in
+            let store = test.store
+            @Sendable func put(_ filter: String) async throws -> TestResponse {
+                try await client.execute(
+                    uri: "/v1/consumers/c", method: .put, headers: [.contentType: "application/json"],
+                    body: ByteBuffer(string: #"{"filters": {"objects": ["\#(filter)"]}, "start": "earliest"}"#))
+            }
+            @Sendable func restock(_ object: String) async throws {
+                _ = try await store.run(CommandRequest(stream: StreamName(object: try ObjectKey(parsing: object)), command: "restock", body: ["qty": 1]))
+            }
+            #expect(try await put("inventory/x").status == .created)
+            let others = Task {
+                try await Task.sleep(for: .milliseconds(200))
+                for _ in 0..<3 { try await restock("inventory/other") }
+            }
+            let passed = try await client.get("/v1/consumers/c/events?wait=1500")
+            try await others.value
+            #expect((passed.json["events"] as? [Any])?.isEmpty == true && passed.json["next"] as? Int == 3, "\(passed.json)")
+
+            // The filter is replaced while a poll waits on the old one: the event the new one
+            // lets through is read, not passed over.
+            let replaced = Task {
+                try await Task.sleep(for: .milliseconds(200))
+                _ = try await put("inventory/y")
+                try await restock("inventory/y")
+            }
+            let polled = try await client.get("/v1/consumers/c/events?wait=1500")
+            try await replaced.value
+            let events = try #require(polled.json["events"] as? [[String: Any]], "\(polled.json)")
+            #expect(events.count == 1 && events.first?["source"] as? String == "/v1/objects/inventory/y", "\(events)")
+        }
+    }
+
+    @Test("a long poll under way when the server stops answers the page it has, without waiting out its time")
+    func longPollAtShutdown() async throws {
+        try await withServer { client, test, streams in
+            let created = try await client.execute(
+                uri: "/v1/consumers/c", method: .put, headers: [.contentType: "application/json"],
+                body: ByteBuffer(string: #"{"filters": {"objects": ["inventory/x"]}, "start": "earliest"}"#))
+            #expect(created.status == .created)
+            for _ in 0..<3 {
+                _ = try await test.store.run(CommandRequest(stream: StreamName(object: try ObjectKey(parsing: "inventory/other")), command: "restock", body: ["qty": 1]))
+            }
+            let closer = Task {
+                try await Task.sleep(for: .milliseconds(300))
+                streams.close()
+            }
+            let polled = try await client.get("/v1/consumers/c/events?wait=60000")
+            try await closer.value
+            #expect(polled.status == .ok && (polled.json["events"] as? [Any])?.isEmpty == true && polled.json["next"] as? Int == 3, "\(polled.json)")
+        }
+    }
+
     @Test("bad consumer requests name the field")
     func refusals() async throws {
         try await withServer { client, _, _ in

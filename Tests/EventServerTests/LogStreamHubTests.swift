@@ -73,6 +73,31 @@ struct LogStreamHubTests {
         }
     }
 
+    @Test("the followed position passes the commits that do not concern a subscriber, and stops at one that does until it is taken")
+    func followedPosition() async throws {
+        let test = try TestStore.open(objectTypes: BundledTypes.all)
+        defer { Task { await test.destroy() } }
+        let hub = LogStreamHub()
+        let store = test.store
+        /// Waits (a bounded number of short sleeps) for the hub to have followed the store's head.
+        func followedHead() async throws -> Position {
+            let head = store.commits.committedPosition
+            for _ in 0..<500 where hub.followedPosition < head { try await Task.sleep(for: .milliseconds(10)) }
+            return head
+        }
+        try await hub.subscribe(.log(ConsumerFilter(objects: ["inventory/mine"])), store: store) { subscriber in
+            try await Self.restock(store, "inventory/other")
+            try await Self.restock(store, "inventory/other")
+            let head = try await followedHead()
+            #expect(hub.followedPosition == head && head == 2)
+            #expect(subscriber.takeSignal() == false, "two commits followed, neither for it")
+            try await Self.restock(store, "inventory/mine")
+            _ = try await followedHead()
+            #expect(subscriber.takeSignal(), "the commit to inventory/mine signalled it")
+            #expect(subscriber.takeSignal() == false, "taken once")
+        }
+    }
+
     @Test("a write that does not return within its timeout is reported once, to close its connection")
     func stalledWrite() async throws {
         let test = try TestStore.open(objectTypes: BundledTypes.all)

@@ -96,6 +96,35 @@ struct StorageTests {
         await again.close()
     }
 
+    @Test("a consumer's scan reads a record whole only when its stream passes the filter: a damaged one there is reported, one it passes over is not opened")
+    func consumerScanChecksWhatItDelivers() async throws {
+        let test = try TestStore.open()
+        defer { test.directory.remove() }
+        let marker = "MARKER-5555544444"
+        _ = try await test.store.append(TestEvents.request("account/other", [("Noted", "{\"text\":\"\(marker)\"}")]))
+        _ = try await test.store.append(TestEvents.request("account/mine", [("Noted", "{\"text\":\"kept\"}")]))
+        _ = try await test.store.putConsumer("mine", filter: ConsumerFilter(objects: ["account/mine"]), start: .earliest)
+        _ = try await test.store.putConsumer("all", filter: ConsumerFilter(), start: .earliest)
+        await test.close()
+        let file = test.store.configuration.directory + "/data.mdb"
+        var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: file)))
+        // Every copy of the page (a write copies the page it changes) is damaged alike.
+        let needle = Array(marker.utf8)
+        let offsets = bytes.indices.filter { bytes[$0...].starts(with: needle) }
+        #expect(!offsets.isEmpty)
+        for offset in offsets { bytes[offset + 3] ^= 0x01 }
+        try Data(bytes).write(to: URL(fileURLWithPath: file))
+        let again = try test.reopened()
+        var seqs: [UInt64] = []
+        let page = try again.store.readConsumer("mine", limit: 10) { event, _ in seqs.append(event.seq) }
+        #expect(seqs == [1] && page?.next == 2, "the damaged record of account/other is passed over unopened")
+        let error = #expect(throws: EventStoreError.self, "the damaged record is reported to a consumer that follows it") {
+            _ = try again.store.readConsumer("all", limit: 10) { _, _ in }
+        }
+        #expect(error == .corruptRecord(position: 1, reason: "CRC32C mismatch"), "\(String(describing: error))")
+        await again.close()
+    }
+
     @Test("a damaged record met inside a write is answered as corrupt-record with its position, not as a storage failure")
     func damagedRecordInWrite() async throws {
         let test = try TestStore.open(objectTypes: BundledTypes.all)
