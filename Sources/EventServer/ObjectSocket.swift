@@ -84,19 +84,19 @@ struct ObjectSocket {
                         // Another socket on the object read these events: its frame is sent as it is.
                         version = message.version
                         try await send(message.payload, outbound, subscriber)
-                        metrics.socketDelivered(committedMilliseconds: message.newestMilliseconds)
+                        metrics.socketDelivered(position: message.newestPosition, committedMilliseconds: message.newestMilliseconds, commits: store.commits)
                         if message.hasMore { continue }
                         _ = await subscriber.wait(timeout: expiry.bounded(.seconds(30)))
                         continue
                     }
                     var events = JSONWriter(capacity: 1024)
                     var count = 0
-                    var newest: Int64 = 0
+                    var newest: (position: Position, milliseconds: Int64) = (0, 0)
                     let page = try store.readStream(stream, from: version + 1, limit: 256) { event in
                         if count > 0 { events.byte(UInt8(ascii: ",")) }
                         EventJSON.write(event, into: &events)
                         count += 1
-                        newest = event.timeMilliseconds
+                        newest = (event.position, event.timeMilliseconds)
                     }
                     if page == nil, stream.branch != .main {
                         // The branch was deleted: nothing more will come.
@@ -109,12 +109,12 @@ struct ObjectSocket {
                     }
                     if count > 0, let page {
                         let message = SocketMessageCache.Message(
-                            after: version, version: version + UInt64(count), newestMilliseconds: newest, hasMore: page.next != nil,
+                            after: version, version: version + UInt64(count), newestPosition: newest.position, newestMilliseconds: newest.milliseconds, hasMore: page.next != nil,
                             payload: ByteBuffer(bytes: try snapshot(type: "events", version: version + UInt64(count), events: events.bytes)))
                         messages.keep(message, for: key)
                         version = message.version
                         try await send(message.payload, outbound, subscriber)
-                        metrics.socketDelivered(committedMilliseconds: newest)
+                        metrics.socketDelivered(position: newest.position, committedMilliseconds: newest.milliseconds, commits: store.commits)
                         if message.hasMore { continue }
                     }
                     _ = await subscriber.wait(timeout: expiry.bounded(.seconds(30)))

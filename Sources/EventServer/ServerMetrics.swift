@@ -1,3 +1,4 @@
+import EventModel
 import EventStore
 import Foundation
 import Prometheus
@@ -38,7 +39,7 @@ public final class ServerMetrics: StoreObserver, Sendable {
         socketDeliverySeconds = registry.makeValueHistogram(
             descriptor: name(
                 "socket_delivery", "seconds",
-                "From an event's commit (its time, before the sync) to the WebSocket message carrying it written, for the newest event of each message"),
+                "From an event's commit (published, after its sync; for an event of an older commit than the last, from its time, before the sync) to the WebSocket message carrying it written, for the newest event of each message"),
             buckets: [0.001, 0.002, 0.005, 0.0075, 0.01, 0.0125, 0.015, 0.02, 0.05, 0.1, 0.25, 1])
         queueDepth = registry.makeGauge(descriptor: name("queue_depth", "requests", "Append requests waiting for the writer"))
         logReaders = registry.makeGauge(descriptor: name("log_readers", "streams", "Open Server-Sent Events log streams"))
@@ -56,7 +57,14 @@ public final class ServerMetrics: StoreObserver, Sendable {
     }
 
     /// A WebSocket message was written whose newest event committed at `committedMilliseconds`.
-    func socketDelivered(committedMilliseconds: Int64) {
+    /// Records a WebSocket message written whose newest event is at `position`, with the time
+    /// `committedMilliseconds`: the delay since its commit was published (after its sync) when
+    /// that is the store's last commit, else since the event's time (before the sync: longer).
+    func socketDelivered(position: Position, committedMilliseconds: Int64, commits: CommitSignal) {
+        if let since = commits.sincePublished(position) {
+            socketDeliverySeconds.record(Double(since.components.attoseconds) / 1e18 + Double(since.components.seconds))
+            return
+        }
         let now = Int64(Date().timeIntervalSince1970 * 1_000)
         socketDeliverySeconds.record(Double(max(0, now - committedMilliseconds)) / 1_000)
     }

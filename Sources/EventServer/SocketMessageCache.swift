@@ -23,7 +23,8 @@ final class SocketMessageCache: Sendable {
         let after: Seq
         /// The version after them.
         let version: Seq
-        /// The commit time of the newest, ms since the epoch.
+        /// The log position and commit time (ms since the epoch) of the newest.
+        let newestPosition: Position
         let newestMilliseconds: Int64
         /// Whether more events followed them when they were read (a page of a catch-up).
         let hasMore: Bool

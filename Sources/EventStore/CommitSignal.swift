@@ -6,6 +6,9 @@ import EventModel
 public final class CommitSignal: Sendable {
     private struct State: Sendable {
         var committed: Position
+        /// The first position of the last commit, and when it was published.
+        var lastCommitFirst: Position = 0
+        var lastCommitAt: ContinuousClock.Instant?
         var nudges: UInt64 = 0
         var isClosed = false
     }
@@ -19,7 +22,21 @@ public final class CommitSignal: Sendable {
 
     /// Publishes `position` as committed and wakes every waiter.
     func publish(_ position: Position) {
-        condition.update { $0.committed = max($0.committed, position) }
+        let now = ContinuousClock.now
+        condition.update { state in
+            guard position > state.committed else { return }
+            state.lastCommitFirst = state.committed + 1
+            state.lastCommitAt = now
+            state.committed = position
+        }
+    }
+
+    /// How long ago the commit holding `position` was published (after its sync), if it is the
+    /// last commit; nil for an older one.
+    public func sincePublished(_ position: Position) -> Duration? {
+        let state = condition.value
+        guard let at = state.lastCommitAt, position >= state.lastCommitFirst, position <= state.committed else { return nil }
+        return .now - at
     }
 
     /// Whether the store has closed (no commit will come).
