@@ -80,41 +80,40 @@ struct ObjectSocket {
                         try await outbound.close(.policyViolation, reason: "token expired: reconnect with a new one")
                         return
                     }
-                    if let message = messages.message(key, after: version) {
-                        // Another socket on the object read these events: its frame is sent as it is.
+                    // Another socket on the object may have read these events: its frame is sent as it is.
+                    var message = messages.message(key, after: version)
+                    if message == nil {
+                        var events = JSONWriter(capacity: 1024)
+                        var count = 0
+                        var newest: (position: Position, milliseconds: Int64) = (0, 0)
+                        let page = try store.readStream(stream, from: version + 1, limit: 256) { event in
+                            if count > 0 { events.byte(UInt8(ascii: ",")) }
+                            EventJSON.write(event, into: &events)
+                            count += 1
+                            newest = (event.position, event.timeMilliseconds)
+                        }
+                        if page == nil, stream.branch != .main {
+                            // The branch was deleted: nothing more will come.
+                            try await outbound.close(.normalClosure, reason: "branch deleted")
+                            return
+                        }
+                        if page == nil, version > 0, let erasedAt = try store.erasure(of: stream.object) {
+                            try await outbound.close(.normalClosure, reason: "object erased at \(erasedAt) ms since the epoch")
+                            return
+                        }
+                        if count > 0, let page {
+                            let read = SocketMessageCache.Message(
+                                after: version, version: version + UInt64(count), newestPosition: newest.position,
+                                newestMilliseconds: newest.milliseconds, hasMore: page.next != nil,
+                                payload: ByteBuffer(bytes: try snapshot(type: "events", version: version + UInt64(count), events: events.bytes)))
+                            messages.keep(read, for: key)
+                            message = read
+                        }
+                    }
+                    if let message {
                         version = message.version
                         try await send(message.payload, outbound, subscriber)
                         metrics.socketDelivered(position: message.newestPosition, committedMilliseconds: message.newestMilliseconds, commits: store.commits)
-                        if message.hasMore { continue }
-                        _ = await subscriber.wait(timeout: expiry.bounded(.seconds(30)))
-                        continue
-                    }
-                    var events = JSONWriter(capacity: 1024)
-                    var count = 0
-                    var newest: (position: Position, milliseconds: Int64) = (0, 0)
-                    let page = try store.readStream(stream, from: version + 1, limit: 256) { event in
-                        if count > 0 { events.byte(UInt8(ascii: ",")) }
-                        EventJSON.write(event, into: &events)
-                        count += 1
-                        newest = (event.position, event.timeMilliseconds)
-                    }
-                    if page == nil, stream.branch != .main {
-                        // The branch was deleted: nothing more will come.
-                        try await outbound.close(.normalClosure, reason: "branch deleted")
-                        return
-                    }
-                    if page == nil, version > 0, let erasedAt = try store.erasure(of: stream.object) {
-                        try await outbound.close(.normalClosure, reason: "object erased at \(erasedAt) ms since the epoch")
-                        return
-                    }
-                    if count > 0, let page {
-                        let message = SocketMessageCache.Message(
-                            after: version, version: version + UInt64(count), newestPosition: newest.position, newestMilliseconds: newest.milliseconds, hasMore: page.next != nil,
-                            payload: ByteBuffer(bytes: try snapshot(type: "events", version: version + UInt64(count), events: events.bytes)))
-                        messages.keep(message, for: key)
-                        version = message.version
-                        try await send(message.payload, outbound, subscriber)
-                        metrics.socketDelivered(position: newest.position, committedMilliseconds: newest.milliseconds, commits: store.commits)
                         if message.hasMore { continue }
                     }
                     _ = await subscriber.wait(timeout: expiry.bounded(.seconds(30)))
