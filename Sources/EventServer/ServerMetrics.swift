@@ -40,7 +40,7 @@ public final class ServerMetrics: StoreObserver, Sendable {
             descriptor: name(
                 "socket_delivery", "seconds",
                 "From an event's commit (published, after its sync; for an event of an older commit than the last, from its time, before the sync) to the WebSocket message carrying it written, for the newest event of each message"),
-            buckets: [0.001, 0.002, 0.005, 0.0075, 0.01, 0.0125, 0.015, 0.02, 0.05, 0.1, 0.25, 1])
+            buckets: [0.001, 0.002, 0.003, 0.004, 0.005, 0.006, 0.007, 0.008, 0.009, 0.01, 0.0125, 0.015, 0.02, 0.05, 0.1, 0.25, 1])
         queueDepth = registry.makeGauge(descriptor: name("queue_depth", "requests", "Append requests waiting for the writer"))
         logReaders = registry.makeGauge(descriptor: name("log_readers", "streams", "Open Server-Sent Events log streams"))
         committedPosition = registry.makeGauge(descriptor: name("committed", "position", "The last committed global log position"))
