@@ -5,6 +5,7 @@ import HummingbirdCore
 import HummingbirdTLS
 import HummingbirdWebSocket
 import NIOCore
+import NIOPosix
 import Logging
 import ServiceLifecycle
 
@@ -119,10 +120,12 @@ public enum EventServer {
     }
 
     /// An application serving `store`, with an idle timeout on connections. `streams` must be
-    /// shut down before the application, or open log streams keep it from stopping.
+    /// shut down before the application, or open log streams keep it from stopping. Its
+    /// connections run on `eventLoopGroup` (the process's shared one unless given).
     public static func makeApplication(
         store: EventStore, configuration: ServerConfiguration, metrics: ServerMetrics, streams: LogStreamHub, logger: Logger,
         rebuilds: RebuildRunner? = nil, connections: ConnectionRegistry = ConnectionRegistry(),
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
         let router = makeRouter(store: store, configuration: configuration, metrics: metrics, streams: streams, rebuilds: rebuilds)
@@ -142,6 +145,7 @@ public enum EventServer {
             server: server,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "evlog"),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
+            eventLoopGroupProvider: .shared(eventLoopGroup),
             logger: logger)
     }
 

@@ -1,4 +1,6 @@
+import Dispatch
 import EventModel
+import Synchronization
 
 /// Wakes log readers when the writer commits: readers wait for a position, the writer publishes
 /// the last committed one. A waiter sleeps until a commit passes its position, the store
@@ -14,6 +16,8 @@ public final class CommitSignal: Sendable {
     }
 
     private let condition: AsyncCondition<State>
+    /// Threads (not tasks) sleeping until the next commit: signalled by the writer's publish.
+    private let sleepers = Mutex<[ObjectIdentifier: DispatchSemaphore]>([:])
 
     init(committed: Position) { condition = AsyncCondition(State(committed: committed)) }
 
@@ -29,6 +33,28 @@ public final class CommitSignal: Sendable {
             state.lastCommitAt = now
             state.committed = position
         }
+        wakeSleepers()
+    }
+
+    /// Blocks the calling thread until a position after `position` is committed, the store
+    /// closes, `sleeper` is signalled (by its owner, to stop), or `seconds` pass: for a thread
+    /// of its own that must not wait for a task to be scheduled to learn of a commit.
+    public func sleep(after position: Position, on sleeper: DispatchSemaphore, seconds: Double) {
+        let key = ObjectIdentifier(sleeper)
+        sleepers.withLock { $0[key] = sleeper }
+        defer { sleepers.withLock { _ = $0.removeValue(forKey: key) } }
+        // A commit published before the sleeper was registered does not signal it.
+        guard condition.value.committed <= position, !condition.value.isClosed else { return }
+        _ = sleeper.wait(timeout: .now() + seconds)
+    }
+
+    private func wakeSleepers() {
+        let sleeping = sleepers.withLock { sleepers -> [DispatchSemaphore] in
+            guard !sleepers.isEmpty else { return [] }
+            defer { sleepers.removeAll() }
+            return Array(sleepers.values)
+        }
+        for sleeper in sleeping { sleeper.signal() }
     }
 
     /// How long ago the commit holding `position` was published (after its sync), if it is the
@@ -54,6 +80,7 @@ public final class CommitSignal: Sendable {
     /// Wakes every waiter for good: the store is closing.
     func close() {
         condition.update { $0.isClosed = true }
+        wakeSleepers()
     }
 
     /// Returns once a position after `position` is committed, the store closes, or the task is

@@ -5,9 +5,9 @@ import Synchronization
 
 /// Keeps a store's cross-object views caught up with the log on a thread of its own: no task
 /// scheduling stands between a commit and its fold, however busy the cooperative pool is with
-/// appends. It folds while there is something to fold, polls every half millisecond for a tenth
-/// of a second after its last work, then sleeps until the next commit. Writes (at most one per
-/// view in flight) commit in the background while it folds on.
+/// appends. It folds while there is something to fold, then sleeps until the next commit (the
+/// writer's publish wakes the thread itself: no polling). Writes (at most one per view in
+/// flight) commit in the background while it folds on.
 public final class LogViewFolder: Sendable {
     private struct Control {
         var isStopped = false
@@ -50,7 +50,6 @@ public final class LogViewFolder: Sendable {
     private var isStopped: Bool { control.withLock { $0.isStopped } }
 
     private func loop(folded: @Sendable () -> Void, failed: @Sendable (EventStoreError) -> Void) {
-        var idlePolls = 0
         var told = ContinuousClock.now
         var slice = Self.sliceMin
         while !isStopped {
@@ -64,7 +63,6 @@ public final class LogViewFolder: Sendable {
                         folded()
                         told = .now
                     }
-                    idlePolls = 0
                     continue
                 }
             } catch .closed {
@@ -74,13 +72,7 @@ public final class LogViewFolder: Sendable {
                 sleep(until: nil, seconds: 1)
                 continue
             }
-            idlePolls += 1
-            if idlePolls < Self.pollsAfterWork {
-                usleep(500)
-            } else {
-                sleep(until: seen, seconds: 1)
-                idlePolls = 0
-            }
+            sleep(until: seen, seconds: 1)
         }
     }
 
@@ -91,20 +83,14 @@ public final class LogViewFolder: Sendable {
             control.sleeper = sleeper
             return !control.isStopped
         }) else { return }
-        let commits = store.commits
-        let waiter = position.map { position in
-            Task {
-                await commits.wait(after: position)
-                sleeper.signal()
-            }
+        if let position {
+            store.commits.sleep(after: position, on: sleeper, seconds: seconds)
+        } else {
+            _ = sleeper.wait(timeout: .now() + seconds)
         }
-        _ = sleeper.wait(timeout: .now() + seconds)
-        waiter?.cancel()
         control.withLock { $0.sleeper = nil }
     }
 
-    /// Half-millisecond polls after the last fold that moved before sleeping until a commit.
-    static let pollsAfterWork = 200
     /// Log positions folded per call while the views keep up with the log: the fold's progress
     /// shows (in the views' positions, and their reads) slice by slice, so the lag a commit of
     /// a thousand events makes shrinks as it is folded rather than at the end.

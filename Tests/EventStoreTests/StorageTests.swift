@@ -8,6 +8,18 @@ import Projections
 
 @Suite("Storage: reopen, growth, limits, damage")
 struct StorageTests {
+    /// Flips one byte of the payload holding `marker` in the closed store's file, as a failing
+    /// disk would: in every copy of it (a write copies the page it changes, the old copy stays).
+    private static func damage(_ marker: String, in test: TestStore) throws {
+        let file = test.store.configuration.directory + "/data.mdb"
+        var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: file)))
+        let needle = Array(marker.utf8)
+        let offsets = bytes.indices.filter { bytes[$0...].starts(with: needle) }
+        try #require(!offsets.isEmpty, "\(marker) is in the file")
+        for offset in offsets { bytes[offset + 3] ^= 0x01 }
+        try Data(bytes).write(to: URL(fileURLWithPath: file))
+    }
+
     @Test("everything acknowledged is there after close and reopen, and numbering continues")
     func reopen() async throws {
         let test = try TestStore.open()
@@ -78,13 +90,7 @@ struct StorageTests {
         let marker = "MARKER-0123456789"
         _ = try await test.store.append(TestEvents.request("account/d", [("Noted", "{\"text\":\"\(marker)\"}")]))
         await test.close()
-        // Flip one byte of the payload in the file, as a failing disk would.
-        let file = test.store.configuration.directory + "/data.mdb"
-        var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: file)))
-        let needle = Array(marker.utf8)
-        let offset = try #require(bytes.indices.first { bytes[$0...].starts(with: needle) })
-        bytes[offset + 3] ^= 0x01
-        try Data(bytes).write(to: URL(fileURLWithPath: file))
+        try Self.damage(marker, in: test)
         let again = try test.reopened()
         #expect(throws: EventStoreError.self) { _ = try again.store.allEvents(of: "account/d") }
         do {
@@ -106,14 +112,7 @@ struct StorageTests {
         _ = try await test.store.putConsumer("mine", filter: ConsumerFilter(objects: ["account/mine"]), start: .earliest)
         _ = try await test.store.putConsumer("all", filter: ConsumerFilter(), start: .earliest)
         await test.close()
-        let file = test.store.configuration.directory + "/data.mdb"
-        var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: file)))
-        // Every copy of the page (a write copies the page it changes) is damaged alike.
-        let needle = Array(marker.utf8)
-        let offsets = bytes.indices.filter { bytes[$0...].starts(with: needle) }
-        #expect(!offsets.isEmpty)
-        for offset in offsets { bytes[offset + 3] ^= 0x01 }
-        try Data(bytes).write(to: URL(fileURLWithPath: file))
+        try Self.damage(marker, in: test)
         let again = try test.reopened()
         var seqs: [UInt64] = []
         let page = try again.store.readConsumer("mine", limit: 10) { event, _ in seqs.append(event.seq) }
@@ -137,11 +136,7 @@ struct StorageTests {
         _ = try await test.store.run(
             CommandRequest(stream: StreamName(object: object, branch: branch), command: "adjust", body: ["delta": -1, "reason": .string(marker)]))
         await test.close()
-        let file = test.store.configuration.directory + "/data.mdb"
-        var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: file)))
-        let offset = try #require(bytes.indices.first { bytes[$0...].starts(with: Array(marker.utf8)) })
-        bytes[offset + 3] ^= 0x01
-        try Data(bytes).write(to: URL(fileURLWithPath: file))
+        try Self.damage(marker, in: test)
         let again = try test.reopened()
         var refusal: EventStoreError?
         do {
