@@ -56,7 +56,6 @@ public final class ServerMetrics: StoreObserver, Sendable {
         appendWaitSeconds.record(waitSeconds)
     }
 
-    /// A WebSocket message was written whose newest event committed at `committedMilliseconds`.
     /// Records a WebSocket message written whose newest event is at `position`, with the time
     /// `committedMilliseconds`: the delay since its commit was published (after its sync) when
     /// that is the store's last commit, else since the event's time (before the sync: longer).

@@ -44,7 +44,8 @@ public final class CommitSignal: Sendable {
         sleepers.withLock { $0[key] = sleeper }
         defer { sleepers.withLock { _ = $0.removeValue(forKey: key) } }
         // A commit published before the sleeper was registered does not signal it.
-        guard condition.value.committed <= position, !condition.value.isClosed else { return }
+        let state = condition.value
+        guard state.committed <= position, !state.isClosed else { return }
         _ = sleeper.wait(timeout: .now() + seconds)
     }
 
