@@ -66,7 +66,7 @@ public enum EventServer {
         store: EventStore, streams: LogStreamHub, configuration: ServerConfiguration, metrics: ServerMetrics
     ) -> Router<SocketRequestContext> {
         let router = Router(context: SocketRequestContext.self)
-        let messages = SocketMessageCache()
+        let fanout = SocketFanout(hub: streams, metrics: metrics)
         router.ws("/v1/objects/:type/:id/ws") { request, context in
             guard let principal = await principal(request, configuration), (try? RouteAccess.scope(.read).check(principal)) != nil,
                 let stream = try? RequestParsing.stream(request, context, tenant: principal.tenant),
@@ -88,7 +88,7 @@ public enum EventServer {
             else { return }
             try await ObjectSocket(
                 store: store, stream: stream, definition: definition, subscribed: subscribed, streams: streams, principal: principal,
-                quotas: configuration.quotas, channel: context.requestContext.channel, messages: messages, metrics: metrics, logger: context.logger,
+                quotas: configuration.quotas, channel: context.requestContext.channel, fanout: fanout, metrics: metrics, logger: context.logger,
                 writeTimeout: .seconds(configuration.stalledWriteSeconds)
             ).run(inbound: inbound, outbound: outbound)
         }

@@ -93,6 +93,17 @@ public final class LogStreamHub: Service, Sendable {
         return try await body(subscriber)
     }
 
+    /// Stops signalling `subscriber` for commits (another follows its stream for it: the
+    /// sockets a ``SocketFanout`` writes to); closing the hub still ends its waits.
+    func mute(_ subscriber: Subscriber) {
+        state.withLock { $0.index.mute(subscriber) }
+    }
+
+    /// Signals `subscriber` for the commits that concern it again, from the next one on.
+    func unmute(_ subscriber: Subscriber) {
+        state.withLock { $0.index.unmute(subscriber) }
+    }
+
     private func register(_ interest: Subscriber.Interest, store: EventStore, onStall: @escaping @Sendable () -> Void) -> Subscriber {
         let (subscriber, closed, starts) = state.withLock { state -> (Subscriber, Bool, Bool) in
             let subscriber = Subscriber(id: state.nextId, interest: interest, wheel: wheel, onStall: onStall)

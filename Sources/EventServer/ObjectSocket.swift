@@ -17,9 +17,10 @@ import NIOWebSocket
 /// `{"id": "q1", "view": "stock", "pointer": "/available"}`, and answers each on the same
 /// socket: `{"type": "reply", "id": "c1", "ok": true, "events", "version", "state"?}`,
 /// `{"type": "reply", "id": "q1", "ok": true, "view", "version", "value"}`, or `{"type":
-/// "reply", "id", "ok": false, "problem": {...}}`. Many sockets per object. Each socket reads the store on its own (the writer never
-/// waits for a socket), woken only by the commits of its object branch (``LogStreamHub``); one
-/// that does not take a message within ``writeTimeout`` is disconnected (its peer stopped
+/// "reply", "id", "ok": false, "problem": {...}}`. Many sockets per object. A socket catching up reads the store in its own task (the writer
+/// never waits for a socket), woken only by the commits of its object branch (``LogStreamHub``);
+/// once caught up, its object branch's ``SocketFanout`` writes it each commit, read once for all
+/// its sockets. One that does not take a message within ``writeTimeout`` is disconnected (its peer stopped
 /// reading: a close frame could not reach it). A message may be as large as a command body
 /// (``messageBytesMax``, in one frame or several); a larger one is closed with 1009, a binary
 /// one with 1003, text that is not UTF-8 with 1007: none is executed.
@@ -36,8 +37,8 @@ struct ObjectSocket {
     var quotas: TenantQuotas? = nil
     /// The connection, closed when the peer stops reading.
     let channel: any Channel
-    /// The messages shared with the other sockets on the object branch.
-    let messages: SocketMessageCache
+    /// The other sockets on the object branch: one read per commit for all, written to those caught up by one task.
+    let fanout: SocketFanout
     /// Where the delay from commit to socket is recorded.
     let metrics: ServerMetrics
     let logger: Logger
@@ -54,70 +55,82 @@ struct ObjectSocket {
 
     func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
         let (channel, logger, stream) = (channel, logger, stream)
-        let key = SocketMessageCache.Key(stream: stream, views: subscribed.map(\.name))
-        messages.join(key)
-        defer { messages.leave(key) }
+        let key = SocketFanout.Key(stream: stream, views: subscribed.map(\.name))
+        let reader = SocketMessageReader(store: store, stream: stream, views: subscribed)
         try await streams.subscribe(.stream(stream), store: store, onStall: {
             logger.notice("disconnecting a WebSocket that stopped reading", metadata: ["object": "\(stream.object)"])
             channel.close(promise: nil)
         }) { subscriber in
-            try await run(inbound: inbound, outbound: outbound, subscriber: subscriber, key: key)
+            let member = SocketFanout.Member(channel: channel, subscriber: subscriber)
+            fanout.join(key, member, reader: reader)
+            defer { fanout.leave(key, member) }
+            try await run(inbound: inbound, outbound: outbound, member: member, key: key, reader: reader)
         }
     }
 
     private func run(
-        inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, subscriber: Subscriber, key: SocketMessageCache.Key
+        inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, member: SocketFanout.Member, key: SocketFanout.Key,
+        reader: SocketMessageReader
     ) async throws {
+        let subscriber = member.subscriber
         let connectedVersion = try store.version(of: stream)
-        try await send(snapshot(type: "snapshot", version: connectedVersion, events: []), outbound, subscriber)
+        try await send(reader.encode(type: "snapshot", version: connectedVersion, events: []), outbound, subscriber)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await answerCommands(inbound: inbound, outbound: outbound, subscriber: subscriber) }
             group.addTask {
                 var version = connectedVersion
                 let expiry = CredentialExpiry(principal)
                 while !Task.isCancelled && !streams.isClosing {
+                    if !channel.isWritable {
+                        // A message sent is still queued (its peer is slow to read, or stopped):
+                        // a ping goes out after it, within the write timeout or the socket is closed.
+                        try await subscriber.write(timeout: writeTimeout) {
+                            try await outbound.write(.custom(WebSocketFrame(fin: true, opcode: .ping, data: ByteBuffer())))
+                        }
+                    }
                     if expiry.hasPassed {
+                        await fanout.release(member)
                         try await outbound.close(.policyViolation, reason: "token expired: reconnect with a new one")
                         return
                     }
+                    switch member.state {
+                    case .held:
+                        // The fan-out writes its messages; it lets it go to be woken here.
+                        _ = await subscriber.wait(timeout: expiry.bounded(.seconds(30)))
+                        continue
+                    case .free(let resumeAt):
+                        if let resumeAt { version = resumeAt }
+                    }
                     // Another socket on the object may have read these events: its frame is sent as it is.
-                    var message = messages.message(key, after: version)
+                    var message = fanout.message(key, after: version)
                     if message == nil {
-                        var events = JSONWriter(capacity: 1024)
-                        var count = 0
-                        var newest: (position: Position, milliseconds: Int64) = (0, 0)
-                        let page = try store.readStream(stream, from: version + 1, limit: 256) { event in
-                            if count > 0 { events.byte(UInt8(ascii: ",")) }
-                            EventJSON.write(event, into: &events)
-                            count += 1
-                            newest = (event.position, event.timeMilliseconds)
-                        }
-                        if page == nil, stream.branch != .main {
-                            // The branch was deleted: nothing more will come.
+                        switch try reader.events(after: version) {
+                        case .message(let read):
+                            fanout.keep(read, for: key)
+                            message = read
+                        case .upToDate:
+                            break
+                        case .branchDeleted:
+                            // Nothing more will come.
                             try await outbound.close(.normalClosure, reason: "branch deleted")
                             return
-                        }
-                        if page == nil, version > 0, let erasedAt = try store.erasure(of: stream.object) {
+                        case .erased(let erasedAt):
                             try await outbound.close(.normalClosure, reason: "object erased at \(erasedAt) ms since the epoch")
                             return
-                        }
-                        if count > 0, let page {
-                            let read = SocketMessageCache.Message(
-                                after: version, version: version + UInt64(count), newestPosition: newest.position,
-                                newestMilliseconds: newest.milliseconds, hasMore: page.next != nil,
-                                payload: ByteBuffer(bytes: try snapshot(type: "events", version: version + UInt64(count), events: events.bytes)))
-                            messages.keep(read, for: key)
-                            message = read
                         }
                     }
                     if let message {
                         version = message.version
                         try await send(message.payload, outbound, subscriber)
-                        metrics.socketDelivered(position: message.newestPosition, committedMilliseconds: message.newestMilliseconds, commits: store.commits)
+                        let delay = metrics.sinceCommit(position: message.newestPosition, committedMilliseconds: message.newestMilliseconds, commits: store.commits)
+                        metrics.socketsDelivered(CollectionOfOne(delay), by: .socket)
                         if message.hasMore { continue }
                     }
+                    // Caught up (as far as it knows): the fan-out writes the next ones.
+                    if await fanout.hold(key, member, at: version) { continue }
                     _ = await subscriber.wait(timeout: expiry.bounded(.seconds(30)))
                 }
+                await fanout.release(member)
                 // Cancelled (the peer's messages ended the socket): the close is theirs to send.
                 if streams.isClosing { try await outbound.close(.goingAway, reason: "server shutting down") }
             }
@@ -136,37 +149,6 @@ struct ObjectSocket {
             views.append(view)
         }
         return views
-    }
-
-    /// `{"type", "version", "events": [...]?, "views": {...}?}`: the subscribed views' states.
-    private func snapshot(type: String, version: Seq, events: [UInt8]) throws -> [UInt8] {
-        var writer = JSONWriter(capacity: 512 + events.count)
-        writer.ascii("{\"type\":")
-        writer.string(type)
-        writer.ascii(",\"version\":")
-        writer.integer(version)
-        if type == "events" {
-            writer.ascii(",\"events\":[")
-            writer.bytes.append(contentsOf: events)
-            writer.byte(UInt8(ascii: "]"))
-        }
-        guard !subscribed.isEmpty else {
-            writer.byte(UInt8(ascii: "}"))
-            return writer.bytes
-        }
-        writer.ascii(",\"views\":{")
-        for (index, view) in subscribed.enumerated() {
-            if index > 0 { writer.byte(UInt8(ascii: ",")) }
-            writer.string(view.name)
-            writer.byte(UInt8(ascii: ":"))
-            if let read = try store.readView(view, of: stream) {
-                writer.bytes.append(contentsOf: read.state)
-            } else {
-                writer.value(try view.materialize([]).summary)
-            }
-        }
-        writer.ascii("}}")
-        return writer.bytes
     }
 
     private func answerCommands(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, subscriber: Subscriber) async throws {

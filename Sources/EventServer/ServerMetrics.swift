@@ -15,6 +15,7 @@ public final class ServerMetrics: StoreObserver, Sendable {
     private let commitSeconds: ValueHistogram
     private let appendWaitSeconds: ValueHistogram
     private let socketDeliverySeconds: ValueHistogram
+    private let socketMessages: [SocketWriter: Counter]
     let queueDepth: Gauge
     let logReaders: Gauge
     let committedPosition: Gauge
@@ -41,6 +42,11 @@ public final class ServerMetrics: StoreObserver, Sendable {
                 "socket_delivery", "seconds",
                 "From an event's commit (published, after its sync; for an event of an older commit than the last, from its time, before the sync) to the WebSocket message carrying it written, for the newest event of each message"),
             buckets: [0.001, 0.002, 0.003, 0.004, 0.005, 0.006, 0.007, 0.008, 0.009, 0.01, 0.0125, 0.015, 0.02, 0.05, 0.1, 0.25, 1])
+        let registry = registry
+        let messages = name(
+            "socket_messages", "total", "WebSocket events messages written, by their writer: the fan-out of the object branch or the socket's own task")
+        socketMessages = Dictionary(
+            uniqueKeysWithValues: SocketWriter.allCases.map { ($0, registry.makeCounter(descriptor: messages, labels: [("writer", $0.rawValue)])) })
         queueDepth = registry.makeGauge(descriptor: name("queue_depth", "requests", "Append requests waiting for the writer"))
         logReaders = registry.makeGauge(descriptor: name("log_readers", "streams", "Open Server-Sent Events log streams"))
         committedPosition = registry.makeGauge(descriptor: name("committed", "position", "The last committed global log position"))
@@ -56,15 +62,28 @@ public final class ServerMetrics: StoreObserver, Sendable {
         appendWaitSeconds.record(waitSeconds)
     }
 
-    /// Records a WebSocket message written whose newest event is at `position`, with the time
-    /// `committedMilliseconds`: the delay since its commit was published (after its sync) when
-    /// that is the store's last commit, else since the event's time (before the sync: longer).
-    func socketDelivered(position: Position, committedMilliseconds: Int64, commits: CommitSignal) {
-        if let since = commits.sincePublished(position) {
-            socketDeliverySeconds.record(Double(since.components.attoseconds) / 1e18 + Double(since.components.seconds))
-            return
-        }
-        let now = Int64(Date().timeIntervalSince1970 * 1_000)
-        socketDeliverySeconds.record(Double(max(0, now - committedMilliseconds)) / 1_000)
+    /// How long ago the newest event of a WebSocket message (at `position`, with the time
+    /// `committedMilliseconds`) was committed: since its commit was published (after its sync)
+    /// when that is the store's last commit, else since the event's time (before the sync: longer).
+    func sinceCommit(position: Position, committedMilliseconds: Int64, commits: CommitSignal) -> Duration {
+        if let since = commits.sincePublished(position) { return since }
+        return .milliseconds(max(0, Int64(Date().timeIntervalSince1970 * 1_000) - committedMilliseconds))
     }
+
+    /// Records WebSocket messages written by `writer`, each `delays` after its newest event's
+    /// commit (``sinceCommit(position:committedMilliseconds:commits:)``).
+    func socketsDelivered(_ delays: some Collection<Duration>, by writer: SocketWriter) {
+        socketMessages[writer]?.increment(by: Int64(delays.count))
+        for delay in delays {
+            socketDeliverySeconds.record(Double(delay.components.attoseconds) / 1e18 + Double(delay.components.seconds))
+        }
+    }
+}
+
+/// Who wrote a WebSocket's events message.
+enum SocketWriter: String, CaseIterable, Sendable {
+    /// The fan-out of its object branch, to a socket caught up (``SocketFanout``).
+    case fanout
+    /// The socket's own task (its catch-up, or an object branch with one socket).
+    case socket
 }

@@ -51,16 +51,29 @@ struct SubscriberIndex {
 
     mutating func insert(_ subscriber: Subscriber) {
         all[subscriber.id] = subscriber
-        for (map, key) in Self.keys(of: subscriber.interest) { self[keyPath: map][key, default: [:]][subscriber.id] = subscriber }
+        unmute(subscriber)
     }
 
-    /// Removes it; a key left with no subscriber is dropped, so memory goes with them.
+    /// Removes it (muted or not); a key left with no subscriber is dropped, so memory goes with them.
     mutating func remove(_ subscriber: Subscriber) {
-        guard all.removeValue(forKey: subscriber.id) != nil else { return }
+        mute(subscriber)
+        all.removeValue(forKey: subscriber.id)
+    }
+
+    /// Keeps it registered (in ``all``) but out of the matching: no commit concerns it until
+    /// ``unmute(_:)``.
+    mutating func mute(_ subscriber: Subscriber) {
+        guard all[subscriber.id] != nil else { return }
         for (map, key) in Self.keys(of: subscriber.interest) {
             self[keyPath: map][key]?.removeValue(forKey: subscriber.id)
             if self[keyPath: map][key]?.isEmpty == true { self[keyPath: map][key] = nil }
         }
+    }
+
+    /// Matches it against commits again (a subscriber still registered).
+    mutating func unmute(_ subscriber: Subscriber) {
+        guard all[subscriber.id] != nil else { return }
+        for (map, key) in Self.keys(of: subscriber.interest) { self[keyPath: map][key, default: [:]][subscriber.id] = subscriber }
     }
 
     /// Adds to `concerned` (by id) the subscribers `touched` concerns.
