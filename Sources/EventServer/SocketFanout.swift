@@ -16,9 +16,10 @@ import Synchronization
 /// go* back to its task (``Member/state``, its subscriber signalled) when a message would not
 /// follow the last one it got, when its connection cannot take a write at once (its task
 /// writes with the stall timeout), and when the follower cannot read; its task then reads
-/// from the version it got to. Every change of a member's state and every write to it runs
-/// on its connection's event loop, after the writes queued before it: a socket gets its
-/// messages once each, in order, whoever writes them.
+/// from the version it got to. Every hold, every let-go and every write of the follower runs on
+/// the socket's event loop, after the writes queued before it, and a message is written only
+/// to a socket held at the version it follows: a socket gets its messages once each, in order,
+/// whoever writes them.
 ///
 /// The last message of each group is also kept for the sockets catching up (one read and one
 /// encoding per commit for all of them). A group and its follower go with the group's last
@@ -34,7 +35,7 @@ final class SocketFanout: Sendable {
     /// are written by the group's follower (held) or by its task.
     final class Member: Sendable {
         /// Where a member stands, as its task sees it.
-        enum State: Equatable {
+        enum State {
             /// The follower writes its messages; its task waits.
             case held
             /// Its task writes its messages; `resumeAt` is the version the follower got it to,
@@ -126,9 +127,14 @@ final class SocketFanout: Sendable {
         var members: [ObjectIdentifier: Member] = [:]
         /// The last message read (by the follower or a socket), for the sockets at its version.
         var message: SocketMessage?
-        /// The task writing the group's messages to its held sockets, from its second socket on.
-        var follower: Task<Void, Never>?
+        /// The follower writing the group's messages to its held sockets, from its second
+        /// socket on (nil once it has ended), and its task once started.
+        var follower: Follower?
+        var followerTask: Task<Void, Never>?
     }
+
+    /// Who a group's follower is: a follower that ended clears only its own entry.
+    private final class Follower: Sendable {}
 
     /// From how many sockets a group has a follower: one socket is served as well by its task.
     static let followedFrom = 2
@@ -146,18 +152,22 @@ final class SocketFanout: Sendable {
     /// A socket under `key` opened, reading through `reader`: its group's messages are kept
     /// (and followed, from its second socket) while it is open.
     func join(_ key: Key, _ member: Member, reader: SocketMessageReader) {
+        let follower = Follower()
         let starts = groups.withLock { groups -> Bool in
             groups[key, default: Group()].members[ObjectIdentifier(member)] = member
-            return groups[key]?.follower == nil && (groups[key]?.members.count ?? 0) >= Self.followedFrom
-        }
-        guard starts else { return }
-        let follower = Task.detached { [self] in await follow(key, reader: reader) }
-        let kept = groups.withLock { groups -> Bool in
-            guard groups[key] != nil, groups[key]?.follower == nil else { return false }
+            guard groups[key]?.follower == nil, (groups[key]?.members.count ?? 0) >= Self.followedFrom else { return false }
             groups[key]?.follower = follower
             return true
         }
-        if !kept { follower.cancel() }
+        guard starts else { return }
+        let task = Task.detached { [self] in await follow(key, reader: reader, as: follower) }
+        let kept = groups.withLock { groups -> Bool in
+            guard groups[key]?.follower === follower else { return false }
+            groups[key]?.followerTask = task
+            return true
+        }
+        // The group went (its sockets left) or the follower has ended already.
+        if !kept { task.cancel() }
     }
 
     /// A socket under `key` closed; the last one takes the group (its message and follower).
@@ -167,7 +177,7 @@ final class SocketFanout: Sendable {
             groups[key]?.members[ObjectIdentifier(member)] = nil
             guard groups[key]?.members.isEmpty == true else { return nil }
             defer { groups[key] = nil }
-            return groups[key]?.follower
+            return groups[key]?.followerTask
         }
         follower?.cancel()
     }
@@ -193,18 +203,19 @@ final class SocketFanout: Sendable {
     /// loop), to be held; returns whether it is (false while its group has no follower). Runs
     /// on its loop after its task's writes: the follower's writes come after them.
     func hold(_ key: Key, _ member: Member, at version: Seq) async -> Bool {
-        guard groups.withLock({ $0[key]?.follower != nil }) else { return false }
+        guard isFollowed(key) else { return false }
         let hub = hub
-        do {
-            try await member.channel.eventLoop.submit {
-                member.hold(at: version)
-                hub.mute(member.subscriber)
-            }.get()
+        return (try? await member.channel.eventLoop.submit { [self] in
+            // Checked again on the loop: a follower that ends lets go, on each loop, only the
+            // sockets held before.
+            guard isFollowed(key) else { return false }
+            member.hold(at: version)
+            hub.mute(member.subscriber)
             return true
-        } catch {
-            return false
-        }
+        }.get()) ?? false
     }
+
+    private func isFollowed(_ key: Key) -> Bool { groups.withLock { $0[key]?.follower != nil } }
 
     /// Takes `member` back for its task (to close it): returns once the follower writes to it
     /// no more.
@@ -216,8 +227,17 @@ final class SocketFanout: Sendable {
     }
 
     /// Reads each commit of the group's object branch once, keeps it for the sockets catching
-    /// up and writes it to the held ones, until the group's last socket leaves or the hub closes.
-    private func follow(_ key: Key, reader: SocketMessageReader) async {
+    /// up and writes it to the held ones, until the group's last socket leaves or the hub
+    /// closes; then (or if it cannot start) lets every socket go back to its task.
+    private func follow(_ key: Key, reader: SocketMessageReader, as follower: Follower) async {
+        defer {
+            groups.withLock { groups in
+                guard groups[key]?.follower === follower else { return }
+                groups[key]?.follower = nil
+                groups[key]?.followerTask = nil
+            }
+            letEveryoneGo(key)
+        }
         await hub.subscribe(.stream(key.stream), store: reader.store) { subscriber in
             // Registered before this read: no commit after it is missed.
             guard var version = try? reader.store.version(of: key.stream) else { return }
@@ -289,7 +309,7 @@ final class SocketFanout: Sendable {
 
     /// A final text frame carrying `payload`, header and all (RFC 6455 section 5.2: a server's
     /// frames are not masked): what the frame encoder would write, in one buffer.
-    static func frame(_ payload: ByteBuffer) -> ByteBuffer {
+    fileprivate static func frame(_ payload: ByteBuffer) -> ByteBuffer {
         let length = payload.readableBytes
         var frame = ByteBuffer()
         frame.reserveCapacity(length + 10)
