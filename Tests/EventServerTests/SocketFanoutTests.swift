@@ -25,8 +25,20 @@ struct SocketFanoutTests {
         var last: Int { lock.withLock { messages.last?.last ?? 0 } }
     }
 
+    /// The version the readers stop at, once the writer knows it.
+    final class Head: @unchecked Sendable {
+        private let lock = NSLock()
+        private var stored: Int
+
+        init(_ value: Int) { stored = value }
+        var value: Int {
+            get { lock.withLock { stored } }
+            set { lock.withLock { stored = newValue } }
+        }
+    }
+
     /// Reads one socket's messages into `received` until it has seen version `head`.
-    private static func listen(_ client: some TestClientProtocol, _ path: String, until head: Int, into received: Received) async throws {
+    private static func listen(_ client: some TestClientProtocol, _ path: String, until head: Head, into received: Received) async throws {
         try await client.ws(path, configuration: WebSocketClientConfiguration(maxFrameSize: 1 << 24)) { inbound, outbound, _ in
             for try await message in inbound.messages(maxSize: 1 << 24) {
                 guard case .text(let text) = message, let body = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else { continue }
@@ -34,7 +46,7 @@ struct SocketFanoutTests {
                 if body["type"] as? String == "events" {
                     received.events(((body["events"] as? [[String: Any]]) ?? []).compactMap { $0["seq"] as? Int })
                 }
-                if (body["version"] as? Int ?? 0) >= head {
+                if (body["version"] as? Int ?? 0) >= head.value {
                     try await outbound.close(.normalClosure, reason: nil)
                     return
                 }
@@ -65,7 +77,7 @@ struct SocketFanoutTests {
         _ = try await application.test(.live) { client in
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for received in sockets {
-                    group.addTask { try await Self.listen(client, "/v1/objects/inventory/fan/ws", until: head, into: received) }
+                    group.addTask { try await Self.listen(client, "/v1/objects/inventory/fan/ws", until: Head(head), into: received) }
                 }
                 group.addTask {
                     while sockets.contains(where: { $0.snapshotCount == 0 }) { try await Task.sleep(for: .milliseconds(10)) }
@@ -98,8 +110,8 @@ extension SocketFanoutTests {
             store: test.store, configuration: configuration, metrics: metrics, streams: LogStreamHub(), logger: quietLogger)
         let readers = (0..<2).map { _ in Received() }
         let note = String(repeating: "n", count: 500)
-        let (small, batches, perBatch) = (20, 80, 100)
-        let head = small + batches * perBatch
+        let (small, batchesMax, perBatch) = (20, 300, 100)
+        let head = Head(.max)
         _ = try await application.test(.live) { client in
             let port = try #require(client.port)
             let stalled = try await StalledSocket.connect(port: port, path: "/v1/objects/inventory/fan/ws")
@@ -119,10 +131,20 @@ extension SocketFanoutTests {
                         lastWritten = Self.written(by: "fanout", metrics) - before
                     }
                     #expect(lastWritten == 3, "the fan-out holds the three sockets")
-                    for _ in 0..<batches {
+                    // Batches of 100 events of 600 bytes (the first 5 MB at once), until the server
+                    // closes the socket that reads none (at most 30 MB).
+                    var appended = small
+                    for batch in 0..<batchesMax {
                         let events = Array(repeating: ("Restocked", #"{"qty": 1, "note": "\#(note)"}"#), count: perBatch)
                         _ = try await test.store.append(TestEvents.request("inventory/fan", events))
+                        appended += perBatch
+                        guard batch >= 79 else { continue }
+                        if stalled.closedByServer(port: port) { break }
+                        try await Task.sleep(for: .milliseconds(100))
                     }
+                    // One more commit brings the readers the version they stop at.
+                    head.value = appended + 1
+                    _ = try await test.store.append(TestEvents.request("inventory/fan", [("Restocked", #"{"qty": 1}"#)]))
                 }
                 try await group.waitForAll()
             }
@@ -138,7 +160,7 @@ extension SocketFanoutTests {
         }
         for (number, received) in readers.enumerated() {
             let seqs = received.all.flatMap { $0 }
-            #expect(seqs.count == head && seqs == Array(1...head), "reading socket \(number): every event once, in order (got \(seqs.count))")
+            #expect(seqs.count == head.value && seqs == Array(1...head.value), "reading socket \(number): every event once, in order (got \(seqs.count))")
         }
     }
 }
